@@ -1,0 +1,402 @@
+// Command benchreport turns the output of the Go benchmarks and of the
+// WebSocket harness into BENCHMARKS.md: one table per area with each peer's
+// figures, the ssot ratio to it and whether the target is met.
+//
+// Usage:
+//
+//	benchreport -go bench.txt -benchstat benchstat.txt -ws ws.jsonl -out BENCHMARKS.md
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	goPath := flag.String("go", "", "go test -bench output")
+	statPath := flag.String("benchstat", "", "benchstat output to append verbatim")
+	wsPath := flag.String("ws", "", "WebSocket harness results, one JSON object a line")
+	out := flag.String("out", "BENCHMARKS.md", "file to write")
+	machine := flag.String("machine", "", "description of the machine")
+	flag.Parse()
+	if err := run(*goPath, *statPath, *wsPath, *out, *machine); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(1)
+	}
+}
+
+func run(goPath, statPath, wsPath, out, machine string) error {
+	var results map[string]map[string][]float64
+	var cpu string
+	if goPath != "" {
+		f, err := os.Open(goPath)
+		if err != nil {
+			return err
+		}
+		results, cpu, err = parseGo(f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	var ws []WSResult
+	if wsPath != "" {
+		b, err := os.ReadFile(wsPath)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		ws, err = parseWS(b)
+		if err != nil {
+			return err
+		}
+	}
+	var stat []byte
+	if statPath != "" {
+		b, err := os.ReadFile(statPath)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		stat = b
+	}
+	var sb strings.Builder
+	writeReport(&sb, results, cpu, machine, ws, stat)
+	return os.WriteFile(out, []byte(sb.String()), 0o644)
+}
+
+// parseGo reads go test -bench output: benchmark name (without the
+// GOMAXPROCS suffix) → unit → one value per run.
+func parseGo(r io.Reader) (map[string]map[string][]float64, string, error) {
+	res := map[string]map[string][]float64{}
+	cpu := ""
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		if c, ok := strings.CutPrefix(line, "cpu: "); ok {
+			cpu = c
+			continue
+		}
+		if !strings.HasPrefix(line, "Benchmark") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 4 {
+			continue
+		}
+		name := f[0]
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
+		}
+		if res[name] == nil {
+			res[name] = map[string][]float64{}
+		}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				break
+			}
+			res[name][f[i+1]] = append(res[name][f[i+1]], v)
+		}
+	}
+	return res, cpu, sc.Err()
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// WSResult is one run of the WebSocket harness for one peer.
+type WSResult struct {
+	Peer        string  `json:"peer"`
+	Clients     int     `json:"clients"`
+	Messages    int     `json:"messages"`
+	Slow        bool    `json:"slow"`
+	Expected    int64   `json:"expected"`
+	Delivered   int64   `json:"delivered"`
+	Seconds     float64 `json:"seconds"`
+	MsgsPerSec  float64 `json:"msgs_per_sec"`
+	P50Micros   float64 `json:"p50_us"`
+	P99Micros   float64 `json:"p99_us"`
+	RSSPerConn  float64 `json:"rss_per_conn_bytes"`
+	Error       string  `json:"error,omitempty"`
+	SlowClients int     `json:"slow_clients"`
+}
+
+func parseWS(b []byte) ([]WSResult, error) {
+	var out []WSResult
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		var r WSResult
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return nil, fmt.Errorf("ws line %d: %w", i+1, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// area describes one table of Go benchmarks and its target.
+type area struct {
+	title  string
+	prefix string
+	target string
+	// check says whether ssot meets the target in one case, given the
+	// median ns/op and allocs/op of every peer (ssot included).
+	check func(ns, allocs map[string]float64) (bool, string)
+}
+
+func areas() []area {
+	faster := func(times float64, peers ...string) func(ns, allocs map[string]float64) (bool, string) {
+		return func(ns, _ map[string]float64) (bool, string) {
+			ok := true
+			var parts []string
+			for _, p := range peers {
+				if ns[p] == 0 {
+					continue
+				}
+				r := ns[p] / ns["ssot"]
+				parts = append(parts, fmt.Sprintf("%.2f× %s", r, p))
+				if r < times {
+					ok = false
+				}
+			}
+			return ok, strings.Join(parts, ", ")
+		}
+	}
+	return []area{
+		{
+			title: "statemachine vs looplab/fsm and qmuntal/stateless", prefix: "BenchmarkStateMachine/",
+			target: "≥ 10× faster than both, 0 allocs/op",
+			check: func(ns, allocs map[string]float64) (bool, string) {
+				ok, s := faster(10, "looplab", "stateless")(ns, allocs)
+				if allocs["ssot"] != 0 {
+					ok = false
+				}
+				return ok, fmt.Sprintf("%s; ssot %.0f allocs/op", s, allocs["ssot"])
+			},
+		},
+		{
+			title: "middleware vs alice, chi and hand-nested (5 no-op middlewares)", prefix: "BenchmarkMiddleware/",
+			target: "within 5% of hand-nested",
+			check: func(ns, _ map[string]float64) (bool, string) {
+				r := ns["ssot"] / ns["hand"]
+				return r <= 1.05, fmt.Sprintf("ssot takes %.2f× the time of hand-nested", r)
+			},
+		},
+		{
+			title: "env.Decode vs caarlos0/env and sethvargo/go-envconfig (20 fields)", prefix: "BenchmarkEnvDecode/",
+			target: "at least as fast as both", check: faster(1, "caarlos0", "envconfig"),
+		},
+		{
+			title: "auth.Unified vs gobreaker + singleflight + expirable LRU", prefix: "BenchmarkAuth/",
+			target: "hit ≥ 2× faster than the hand-composed stack",
+			check: func(ns, allocs map[string]float64) (bool, string) {
+				return faster(2, "hand")(ns, allocs)
+			},
+		},
+	}
+}
+
+func writeReport(w *strings.Builder, res map[string]map[string][]float64, cpu, machine string, ws []WSResult, stat []byte) {
+	fmt.Fprintf(w, "# Benchmarks\n\n")
+	fmt.Fprintf(w, "ssot measured side by side with the libraries a user would pick instead, in one run on one machine. ")
+	fmt.Fprintf(w, "Figures are medians of every run; the ratio column is how many times faster ssot is than that peer (above 1: ssot is faster). ")
+	fmt.Fprintf(w, "Absolute times depend on the machine; the ratios are the claim.\n\n")
+	fmt.Fprintf(w, "- Date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(w, "- Machine: %s; %s/%s, %d cores visible to Go, %s\n", orDash(machine), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), orDash(cpu))
+	fmt.Fprintf(w, "- Go: %s\n", runtime.Version())
+	fmt.Fprintf(w, "- Reproduce: `make bench` at the repository root (runs `bench/run`, which writes this file).\n\n")
+
+	for _, a := range areas() {
+		fmt.Fprintf(w, "## %s\n\nTarget: %s.\n\n", a.title, a.target)
+		cases := map[string]map[string]string{}
+		var names []string
+		for n := range res {
+			if rest, ok := strings.CutPrefix(n, a.prefix); ok {
+				i := strings.LastIndexByte(rest, '/')
+				if i < 0 {
+					continue
+				}
+				c, p := rest[:i], rest[i+1:]
+				if cases[c] == nil {
+					cases[c] = map[string]string{}
+					names = append(names, c)
+				}
+				cases[c][p] = n
+			}
+		}
+		if len(names) == 0 {
+			fmt.Fprintf(w, "Not measured in this run.\n\n")
+			continue
+		}
+		sort.Strings(names)
+		fmt.Fprintf(w, "| case | peer | ns/op | B/op | allocs/op | ssot speed-up |\n|---|---|---:|---:|---:|---:|\n")
+		type verdict struct {
+			c, s string
+			ok   bool
+		}
+		var verdicts []verdict
+		for _, c := range names {
+			ns, allocs := map[string]float64{}, map[string]float64{}
+			var peers []string
+			for p, n := range cases[c] {
+				ns[p] = median(res[n]["ns/op"])
+				allocs[p] = median(res[n]["allocs/op"])
+				peers = append(peers, p)
+			}
+			sort.Slice(peers, func(i, j int) bool {
+				if (peers[i] == "ssot") != (peers[j] == "ssot") {
+					return peers[i] == "ssot"
+				}
+				return peers[i] < peers[j]
+			})
+			for _, p := range peers {
+				n := cases[c][p]
+				ratio := "—"
+				if p != "ssot" && ns["ssot"] > 0 {
+					ratio = fmt.Sprintf("%.2f×", ns[p]/ns["ssot"])
+				}
+				extra := ""
+				for unit, v := range res[n] {
+					if unit != "ns/op" && unit != "B/op" && unit != "allocs/op" {
+						extra += fmt.Sprintf(" (%.1f %s)", median(v), unit)
+					}
+				}
+				fmt.Fprintf(w, "| %s | %s | %s%s | %.0f | %.0f | %s |\n", c, p, num(ns[p]), extra, median(res[n]["B/op"]), allocs[p], ratio)
+			}
+			if ns["ssot"] > 0 && (a.prefix != "BenchmarkAuth/" || strings.HasPrefix(c, "hit")) {
+				ok, s := a.check(ns, allocs)
+				verdicts = append(verdicts, verdict{c, s, ok})
+			}
+		}
+		fmt.Fprintln(w)
+		if len(verdicts) == 0 {
+			fmt.Fprintf(w, "**Target not evaluated:** the ssot package was not in this build (see `bench/run`).\n\n")
+		}
+		for _, v := range verdicts {
+			mark := "met"
+			if !v.ok {
+				mark = "**MISSED**"
+			}
+			fmt.Fprintf(w, "- %s: target %s (%s)\n", v.c, mark, v.s)
+		}
+		fmt.Fprintln(w)
+	}
+	writeWS(w, ws)
+	if len(stat) > 0 {
+		fmt.Fprintf(w, "## benchstat\n\nEvery Go benchmark with its spread over the runs (`benchstat`).\n\n```\n%s```\n", stat)
+	}
+}
+
+func writeWS(w *strings.Builder, ws []WSResult) {
+	fmt.Fprintf(w, "## wsmanager vs melody, gorilla chat hub and a raw coder/websocket write loop\n\n")
+	fmt.Fprintf(w, "Target: delivered messages/s ≥ melody's and ≥ 80%% of the raw write loop; memory per connection ≤ melody's.\n\n")
+	if len(ws) == 0 {
+		fmt.Fprintf(w, "Not measured in this run.\n\n")
+		return
+	}
+	fmt.Fprintf(w, "Each peer runs in its own process over loopback WebSockets; clients run in the parent process. ")
+	fmt.Fprintf(w, "Latency is from the broadcast call to the client reading the message. RSS per connection is the server process's resident memory growth divided by the clients.\n\n")
+	fmt.Fprintf(w, "| clients | messages | slow client | peer | delivered / expected | msgs/s | p50 µs | p99 µs | RSS/conn KiB | note |\n|---:|---:|---|---|---:|---:|---:|---:|---:|---|\n")
+	for _, r := range ws {
+		slow := "no"
+		if r.Slow {
+			slow = "yes"
+		}
+		fmt.Fprintf(w, "| %d | %d | %s | %s | %d / %d | %s | %.0f | %.0f | %.1f | %s |\n",
+			r.Clients, r.Messages, slow, r.Peer, r.Delivered, r.Expected, num(r.MsgsPerSec), r.P50Micros, r.P99Micros, r.RSSPerConn/1024, r.Error)
+	}
+	fmt.Fprintln(w)
+	type key struct {
+		clients int
+		slow    bool
+	}
+	groups := map[key]map[string]WSResult{}
+	var keys []key
+	for _, r := range ws {
+		k := key{r.Clients, r.Slow}
+		if groups[k] == nil {
+			groups[k] = map[string]WSResult{}
+			keys = append(keys, k)
+		}
+		groups[k][r.Peer] = r
+	}
+	for _, k := range keys {
+		g := groups[k]
+		s, ok := g["ssot"]
+		if !ok || s.Error != "" {
+			fmt.Fprintf(w, "- %d clients (slow client: %v): target not evaluated, wsmanager not measured.\n", k.clients, k.slow)
+			continue
+		}
+		var parts []string
+		met := true
+		if m, ok := g["melody"]; ok && m.MsgsPerSec > 0 {
+			r := s.MsgsPerSec / m.MsgsPerSec
+			parts = append(parts, fmt.Sprintf("%.2f× melody's msgs/s", r))
+			if r < 1 {
+				met = false
+			}
+			if m.RSSPerConn > 0 {
+				mr := s.RSSPerConn / m.RSSPerConn
+				parts = append(parts, fmt.Sprintf("%.2f× melody's memory per connection", mr))
+				if mr > 1 {
+					met = false
+				}
+			}
+		}
+		if raw, ok := g["raw"]; ok && raw.MsgsPerSec > 0 {
+			r := s.MsgsPerSec / raw.MsgsPerSec
+			parts = append(parts, fmt.Sprintf("%.0f%% of the raw loop's msgs/s", 100*r))
+			if r < 0.8 {
+				met = false
+			}
+		}
+		mark := "met"
+		if !met {
+			mark = "**MISSED**"
+		}
+		fmt.Fprintf(w, "- %d clients (slow client: %v): target %s (%s)\n", k.clients, k.slow, mark, strings.Join(parts, ", "))
+	}
+	fmt.Fprintln(w)
+}
+
+func num(v float64) string {
+	switch {
+	case v >= 1000:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
