@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	gorilla "github.com/gorilla/websocket"
+	"github.com/olahol/melody"
+)
+
+// peer is one broadcast server under test.
+type peer interface {
+	// handle upgrades one client.
+	handle(w http.ResponseWriter, r *http.Request)
+	// broadcast sends msg to every connected client.
+	broadcast(msg []byte)
+	// conns is how many clients are registered.
+	conns() int
+	close()
+}
+
+func peerNames() []string {
+	names := []string{"raw", "gorilla", "melody"}
+	if ssotBuilt {
+		names = append([]string{"ssot"}, names...)
+	}
+	return names
+}
+
+func newPeer(name string) (peer, error) {
+	switch name {
+	case "raw":
+		return &rawPeer{set: map[*websocket.Conn]struct{}{}}, nil
+	case "gorilla":
+		return newHub(), nil
+	case "melody":
+		return newMelodyPeer(), nil
+	case "ssot":
+		return newSSOTPeer()
+	}
+	return nil, fmt.Errorf("unknown peer %q", name)
+}
+
+// runServer serves one peer on 127.0.0.1 and prints its address. It exits
+// when its standard input closes (the driver is done) or after timeout.
+func runServer(name string, timeout time.Duration) error {
+	p, err := newPeer(name)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", p.handle)
+	mux.HandleFunc("/stats", func(w http.ResponseWriter, _ *http.Request) {
+		runtime.GC()
+		_ = json.NewEncoder(w).Encode(serverStats{Conns: p.conns(), RSS: rss()})
+	})
+	mux.HandleFunc("/broadcast", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		size, _ := strconv.Atoi(r.URL.Query().Get("size"))
+		for range n {
+			msg := make([]byte, max(size, 8))
+			binary.LittleEndian.PutUint64(msg, uint64(time.Now().UnixNano()))
+			p.broadcast(msg)
+		}
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	fmt.Println(ln.Addr().String())
+	done := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, bufio.NewReader(os.Stdin)); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+	}
+	p.close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(ctx)
+}
+
+type serverStats struct {
+	Conns int   `json:"conns"`
+	RSS   int64 `json:"rss"`
+}
+
+// rss is the resident set size of this process in bytes.
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	var size, res int64
+	if _, err := fmt.Sscan(string(b), &size, &res); err != nil {
+		return 0
+	}
+	return res * int64(os.Getpagesize())
+}
+
+// rawPeer is the floor: no manager, no queues, one loop writing every
+// message to every connection in turn, as a first version would.
+type rawPeer struct {
+	mu  sync.Mutex
+	set map[*websocket.Conn]struct{}
+}
+
+func (p *rawPeer) handle(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	p.set[c] = struct{}{}
+	p.mu.Unlock()
+	<-c.CloseRead(context.Background()).Done()
+	p.drop(c)
+}
+
+func (p *rawPeer) drop(c *websocket.Conn) {
+	p.mu.Lock()
+	delete(p.set, c)
+	p.mu.Unlock()
+	_ = c.CloseNow()
+}
+
+func (p *rawPeer) broadcast(msg []byte) {
+	p.mu.Lock()
+	cs := make([]*websocket.Conn, 0, len(p.set))
+	for c := range p.set {
+		cs = append(cs, c)
+	}
+	p.mu.Unlock()
+	for _, c := range cs {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := c.Write(ctx, websocket.MessageBinary, msg); err != nil {
+			p.drop(c)
+		}
+		cancel()
+	}
+}
+
+func (p *rawPeer) conns() int { p.mu.Lock(); defer p.mu.Unlock(); return len(p.set) }
+
+func (p *rawPeer) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.set {
+		_ = c.CloseNow()
+	}
+}
+
+// hub is the gorilla/websocket chat example's pattern: one hub goroutine,
+// a buffered send channel and a write pump per client, a client whose
+// channel is full is dropped.
+type hub struct {
+	register, unregister chan *hubClient
+	bcast                chan []byte
+	n                    atomic.Int64
+	quit                 chan struct{}
+	up                   gorilla.Upgrader
+}
+
+type hubClient struct {
+	conn *gorilla.Conn
+	send chan []byte
+}
+
+func newHub() *hub {
+	h := &hub{register: make(chan *hubClient), unregister: make(chan *hubClient), bcast: make(chan []byte), quit: make(chan struct{})}
+	go h.run()
+	return h
+}
+
+func (h *hub) run() {
+	clients := map[*hubClient]bool{}
+	for {
+		select {
+		case c := <-h.register:
+			clients[c] = true
+			h.n.Add(1)
+		case c := <-h.unregister:
+			if clients[c] {
+				delete(clients, c)
+				close(c.send)
+				h.n.Add(-1)
+			}
+		case m := <-h.bcast:
+			for c := range clients {
+				select {
+				case c.send <- m:
+				default:
+					close(c.send)
+					delete(clients, c)
+					h.n.Add(-1)
+				}
+			}
+		case <-h.quit:
+			for c := range clients {
+				_ = c.conn.Close()
+			}
+			return
+		}
+	}
+}
+
+func (h *hub) handle(w http.ResponseWriter, r *http.Request) {
+	conn, err := h.up.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	c := &hubClient{conn: conn, send: make(chan []byte, 256)}
+	select {
+	case h.register <- c:
+	case <-h.quit:
+		_ = conn.Close()
+		return
+	}
+	go func() {
+		defer conn.Close()
+		for m := range c.send {
+			_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if err := conn.WriteMessage(gorilla.BinaryMessage, m); err != nil {
+				return
+			}
+		}
+		_ = conn.WriteMessage(gorilla.CloseMessage, []byte{})
+	}()
+	for {
+		if _, _, err := conn.ReadMessage(); err != nil {
+			break
+		}
+	}
+	select {
+	case h.unregister <- c:
+	case <-h.quit:
+	}
+}
+
+func (h *hub) broadcast(msg []byte) {
+	select {
+	case h.bcast <- msg:
+	case <-h.quit:
+	}
+}
+
+func (h *hub) conns() int { return int(h.n.Load()) }
+func (h *hub) close()     { close(h.quit) }
+
+type melodyPeer struct{ m *melody.Melody }
+
+func newMelodyPeer() *melodyPeer { return &melodyPeer{m: melody.New()} }
+
+func (p *melodyPeer) handle(w http.ResponseWriter, r *http.Request) { _ = p.m.HandleRequest(w, r) }
+func (p *melodyPeer) broadcast(msg []byte) {
+	if err := p.m.BroadcastBinary(msg); err != nil && !errors.Is(err, melody.ErrClosed) {
+		fmt.Fprintln(os.Stderr, "melody:", err)
+	}
+}
+func (p *melodyPeer) conns() int { return p.m.Len() }
+func (p *melodyPeer) close()     { _ = p.m.Close() }

@@ -1,0 +1,67 @@
+//go:build with_wsmanager
+
+package main
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/coder/websocket"
+	"github.com/ssotkit/ssot/wsmanager"
+)
+
+// ssotBuilt says whether this binary holds the wsmanager peer.
+const ssotBuilt = true
+
+// ssotPeer serves each client as its own user through a wsmanager Factory.
+// Authentication is left out: this measures the manager, not auth.
+type ssotPeer struct {
+	f    *wsmanager.Factory
+	next atomic.Int64
+	n    atomic.Int64
+}
+
+func newSSOTPeer() (peer, error) {
+	f, err := wsmanager.NewFactory(wsmanager.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return &ssotPeer{f: f}, nil
+}
+
+// coderConn adapts a coder/websocket connection to wsmanager.Conn.
+type coderConn struct{ c *websocket.Conn }
+
+func (c coderConn) Read(ctx context.Context) ([]byte, error) {
+	_, b, err := c.c.Read(ctx)
+	return b, err
+}
+
+func (c coderConn) Write(ctx context.Context, msg []byte) error {
+	return c.c.Write(ctx, websocket.MessageBinary, msg)
+}
+
+func (c coderConn) Close(code int, reason string) error {
+	return c.c.Close(websocket.StatusCode(code), reason)
+}
+
+func (p *ssotPeer) handle(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	m, err := p.f.Manager(wsmanager.UserContext{UserID: "u" + strconv.FormatInt(p.next.Add(1), 10)})
+	if err != nil {
+		_ = c.CloseNow()
+		return
+	}
+	p.n.Add(1)
+	defer p.n.Add(-1)
+	_ = m.Serve(r.Context(), coderConn{c}, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
+}
+
+func (p *ssotPeer) broadcast(msg []byte) { p.f.Broadcast(context.Background(), msg, nil) }
+func (p *ssotPeer) conns() int           { return int(p.n.Load()) }
+func (p *ssotPeer) close()               { _ = p.f.Close(context.Background()) }
