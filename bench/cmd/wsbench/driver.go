@@ -73,6 +73,7 @@ func runPeer(name string, cfg config) (result, error) {
 		return res, err
 	}
 	cmd := exec.CommandContext(ctx, self, "-serve", name, "-timeout", cfg.timeout.String())
+	cmd.Env = append(os.Environ(), serveEnv+"="+name)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -151,10 +152,7 @@ func runPeer(name string, cfg config) (result, error) {
 	if err := get(ctx, fmt.Sprintf("http://%s/broadcast?n=%d&size=%d", base, cfg.messages, cfg.size), nil); err != nil {
 		return res, err
 	}
-	select {
-	case <-done:
-	case <-ctx.Done():
-	}
+	waitDelivered(ctx, done, &delivered)
 	for _, c := range cs {
 		_ = c.conn.CloseNow()
 	}
@@ -178,6 +176,33 @@ func runPeer(name string, cfg config) (result, error) {
 		return res, fmt.Errorf("delivered %d of %d", res.Delivered, res.Expected)
 	}
 	return res, nil
+}
+
+// stallLimit is how long the driver waits without a single delivery before
+// it stops: a peer that dropped messages would otherwise hold the run until
+// its timeout.
+const stallLimit = 3 * time.Second
+
+// waitDelivered returns when every message arrived, ctx ends, or no
+// message arrived for stallLimit.
+func waitDelivered(ctx context.Context, done <-chan struct{}, delivered *atomic.Int64) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	seen, since := delivered.Load(), time.Now()
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			if n := delivered.Load(); n != seen {
+				seen, since = n, now
+			} else if now.Sub(since) > stallLimit {
+				return
+			}
+		}
+	}
 }
 
 type client struct {

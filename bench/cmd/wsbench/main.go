@@ -28,6 +28,9 @@ func main() {
 	flag.Parse()
 	raiseFileLimit()
 	var err error
+	if v := os.Getenv(serveEnv); v != "" {
+		*serve = v
+	}
 	if *serve != "" {
 		err = runServer(*serve, *timeout)
 	} else {
@@ -38,6 +41,10 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// serveEnv names the variable that makes a process the server of a peer,
+// so a test binary can serve too without knowing the -serve flag.
+const serveEnv = "WSBENCH_SERVE"
 
 // raiseFileLimit lifts the soft file limit to the hard one: every client
 // and every server connection is a descriptor.
