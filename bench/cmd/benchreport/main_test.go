@@ -1,0 +1,62 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const sample = `goos: linux
+cpu: Test CPU
+BenchmarkStateMachine/serial/looplab-2   	 1000	       300.0 ns/op	     289 B/op	       5 allocs/op
+BenchmarkStateMachine/serial/looplab-2   	 1000	       310.0 ns/op	     289 B/op	       5 allocs/op
+BenchmarkStateMachine/serial/looplab-2   	 1000	       900.0 ns/op	     289 B/op	       5 allocs/op
+BenchmarkStateMachine/serial/stateless-2 	 1000	       200.0 ns/op	      80 B/op	       2 allocs/op
+BenchmarkStateMachine/serial/ssot-2      	 1000	        25.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkMiddleware/5noop/hand-2         	 1000	        10.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkMiddleware/5noop/ssot-2         	 1000	        11.0 ns/op	       0 B/op	       0 allocs/op
+`
+
+func TestParseGoTakesMedians(t *testing.T) {
+	t.Parallel()
+	res, cpu, err := parseGo(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpu != "Test CPU" {
+		t.Errorf("cpu = %q", cpu)
+	}
+	got := median(res["BenchmarkStateMachine/serial/looplab"]["ns/op"])
+	if diff := cmp.Diff(310.0, got); diff != "" {
+		t.Errorf("median (-want +got):\n%s", diff)
+	}
+}
+
+func TestReportVerdicts(t *testing.T) {
+	t.Parallel()
+	res, _, err := parseGo(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	writeReport(&sb, res, "", "", []WSResult{
+		{Peer: "ssot", Clients: 10, MsgsPerSec: 70, RSSPerConn: 1},
+		{Peer: "melody", Clients: 10, MsgsPerSec: 60, RSSPerConn: 2},
+		{Peer: "raw", Clients: 10, MsgsPerSec: 100, RSSPerConn: 1},
+	}, nil)
+	out := sb.String()
+	for _, want := range []string{
+		// 310/25 = 12.4 and 200/25 = 8: stateless misses the 10× target.
+		"serial: target **MISSED** (12.40× looplab, 8.00× stateless; ssot 0 allocs/op)",
+		// 11/10 is 10% slower than hand-nested.
+		"5noop: target **MISSED** (ssot takes 1.10× the time of hand-nested)",
+		// 70% of the raw loop misses the 80% floor even though melody is beaten.
+		"10 clients (slow client: false): target **MISSED** (1.17× melody's msgs/s, 0.50× melody's memory per connection, 70% of the raw loop's msgs/s)",
+		"## env.Decode vs caarlos0/env and sethvargo/go-envconfig (20 fields)\n\nTarget: at least as fast as both.\n\nNot measured in this run.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q\n%s", want, out)
+		}
+	}
+}
