@@ -4,9 +4,11 @@ go 1.25
 
 replace github.com/ssotkit/ssot => ../
 
+require github.com/ssotkit/ssot v0.0.0-00010101000000-000000000000
+
 require (
 	github.com/coder/websocket v1.8.15 // indirect
 	github.com/google/go-cmp v0.7.0 // indirect
-	github.com/ssotkit/ssot v0.0.0-00010101000000-000000000000
+	github.com/gorilla/websocket v1.5.3 // indirect
 	go.uber.org/goleak v1.3.0 // indirect
 )

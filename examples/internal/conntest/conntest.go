@@ -45,6 +45,7 @@ const testTimeout = 10 * time.Second
 // Run runs the whole suite against tr.
 func Run(t *testing.T, tr Transport) {
 	t.Run("CloseCodeAndReasonReachPeer", func(t *testing.T) { t.Parallel(); testCloseReachesPeer(t, tr) })
+	t.Run("CloseWithUnreadData", func(t *testing.T) { t.Parallel(); testCloseWithUnreadData(t, tr) })
 	t.Run("LongReasonIsShortened", func(t *testing.T) { t.Parallel(); testLongReason(t, tr) })
 	t.Run("UnsendableCloseCode", func(t *testing.T) { t.Parallel(); testUnsendableCode(t, tr) })
 	t.Run("PeerClose", func(t *testing.T) { t.Parallel(); testPeerClose(t, tr) })
@@ -54,6 +55,7 @@ func Run(t *testing.T, tr Transport) {
 	t.Run("DefaultReadLimit", func(t *testing.T) { t.Parallel(); testDefaultReadLimit(t, tr) })
 	t.Run("RoundTrip", func(t *testing.T) { t.Parallel(); testRoundTrip(t, tr) })
 	t.Run("ReadContextCancel", func(t *testing.T) { t.Parallel(); testReadCancel(t, tr) })
+	t.Run("StuckWrite", func(t *testing.T) { t.Parallel(); testStuckWrite(t, tr) })
 	t.Run("WriteAfterClose", func(t *testing.T) { t.Parallel(); testWriteAfterClose(t, tr) })
 	t.Run("Origin", func(t *testing.T) { t.Parallel(); testOrigin(t, tr) })
 }
@@ -202,6 +204,29 @@ func testCloseReachesPeer(t *testing.T, tr Transport) {
 				t.Errorf("Close: %v", err)
 			}
 		})
+	}
+}
+
+// testCloseWithUnreadData closes a connection whose peer sent messages no one
+// read. Closing the socket with unread data makes TCP send a reset, which can
+// destroy the close frame in flight; Close must finish the handshake first.
+func testCloseWithUnreadData(t *testing.T, tr Transport) {
+	srv := NewServer(t, tr.New(t, Options{}), "")
+	client := srv.Dial(t)
+	conn := srv.Accept(t)
+	ctx := Context(t)
+	for range 32 {
+		if err := client.Write(ctx, websocket.MessageText, []byte(strings.Repeat("u", 1024))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := closeAsync(t, conn, 1008, "unread")
+	code, reason := ReadClose(t, client)
+	if code != websocket.StatusPolicyViolation || reason != "unread" {
+		t.Errorf("peer saw close %d %q, want 1008 \"unread\"", code, reason)
+	}
+	if err := wait(t, done); err != nil {
+		t.Errorf("Close: %v", err)
 	}
 }
 
@@ -453,6 +478,34 @@ func testReadCancel(t *testing.T, tr Transport) {
 	cancel()
 	if err := wait(t, done); err == nil {
 		t.Error("Read returned no error after its context was cancelled")
+	}
+}
+
+// testStuckWrite writes to a peer that never reads until the socket buffers
+// fill: the blocked Write must return when its context ends and leave the
+// connection closed, which is how wsmanager's WriteTimeout sheds a stuck
+// client without stalling anyone else.
+func testStuckWrite(t *testing.T, tr Transport) {
+	srv := NewServer(t, tr.New(t, Options{}), "")
+	srv.Dial(t) // never reads
+	conn := srv.Accept(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	msg := make([]byte, 64<<10)
+	done := make(chan error, 1)
+	go func() {
+		for {
+			if err := conn.Write(ctx, msg); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	if err := wait(t, done); err == nil {
+		t.Fatal("writes to a peer that never reads never failed")
+	}
+	if err := conn.Write(Context(t), []byte("after")); err == nil {
+		t.Error("Write after a write timed out succeeded; the connection should be closed")
 	}
 }
 

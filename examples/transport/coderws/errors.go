@@ -5,7 +5,8 @@ type sentinel string
 func (e sentinel) Error() string { return string(e) }
 
 const (
-	// ErrInvalidOptions is returned by NewUpgrader for a negative read limit.
+	// ErrInvalidOptions is returned by NewUpgrader for a negative read limit
+	// or a malformed origin pattern.
 	ErrInvalidOptions = sentinel("coderws: invalid options")
 	// ErrCloseCode is returned by Conn.Close for a code that may not be sent
 	// in a close frame (1005, 1006, 1015 and codes outside 1000–1014 and

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/coder/websocket"
+	"github.com/ssotkit/ssot/examples/internal/origin"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 
@@ -45,10 +46,14 @@ type Upgrader struct {
 }
 
 // NewUpgrader returns an Upgrader configured by opts. It returns an error
-// wrapping ErrInvalidOptions for a negative ReadLimit.
+// wrapping ErrInvalidOptions for a negative ReadLimit or an origin pattern
+// that path.Match cannot parse.
 func NewUpgrader(opts Options) (*Upgrader, error) {
 	if opts.ReadLimit < 0 {
 		return nil, fmt.Errorf("%w: ReadLimit %d is negative", ErrInvalidOptions, opts.ReadLimit)
+	}
+	if err := origin.Validate(opts.OriginPatterns); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
 	u := &Upgrader{
 		accept: websocket.AcceptOptions{

@@ -10,11 +10,22 @@ import (
 	"github.com/ssotkit/ssot/examples/transport/coderws"
 )
 
-func TestNewUpgraderRejectsNegativeReadLimit(t *testing.T) {
+func TestNewUpgraderRejectsInvalidOptions(t *testing.T) {
 	t.Parallel()
-	_, err := coderws.NewUpgrader(coderws.Options{ReadLimit: -1})
-	if !errors.Is(err, coderws.ErrInvalidOptions) {
-		t.Fatalf("NewUpgrader(ReadLimit: -1) = %v, want ErrInvalidOptions", err)
+	tests := []struct {
+		name string
+		opts coderws.Options
+	}{
+		{"negative read limit", coderws.Options{ReadLimit: -1}},
+		{"malformed origin pattern", coderws.Options{OriginPatterns: []string{"[app.test"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := coderws.NewUpgrader(tt.opts); !errors.Is(err, coderws.ErrInvalidOptions) {
+				t.Fatalf("NewUpgrader() = %v, want ErrInvalidOptions", err)
+			}
+		})
 	}
 }
 
