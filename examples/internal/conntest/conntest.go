@@ -56,6 +56,7 @@ func Run(t *testing.T, tr Transport) {
 	t.Run("RoundTrip", func(t *testing.T) { t.Parallel(); testRoundTrip(t, tr) })
 	t.Run("ReadContextCancel", func(t *testing.T) { t.Parallel(); testReadCancel(t, tr) })
 	t.Run("StuckWrite", func(t *testing.T) { t.Parallel(); testStuckWrite(t, tr) })
+	t.Run("CloseUnblocksReadAndWrite", func(t *testing.T) { t.Parallel(); testCloseUnblocks(t, tr) })
 	t.Run("WriteAfterClose", func(t *testing.T) { t.Parallel(); testWriteAfterClose(t, tr) })
 	t.Run("Origin", func(t *testing.T) { t.Parallel(); testOrigin(t, tr) })
 }
@@ -507,6 +508,42 @@ func testStuckWrite(t *testing.T, tr Transport) {
 	if err := conn.Write(Context(t), []byte("after")); err == nil {
 		t.Error("Write after a write timed out succeeded; the connection should be closed")
 	}
+}
+
+// testCloseUnblocks closes a connection whose peer neither reads nor
+// answers while a Read and a stuck Write, both without deadlines, wait on it:
+// wsmanager.Conn requires both to return once Close has been called.
+func testCloseUnblocks(t *testing.T, tr Transport) {
+	srv := NewServer(t, tr.New(t, Options{}), "")
+	srv.Dial(t) // never reads, never answers the close
+	conn := srv.Accept(t)
+	ctx := t.Context()
+
+	readDone := make(chan error, 1)
+	go func() {
+		_, err := conn.Read(ctx)
+		readDone <- err
+	}()
+	writeDone := make(chan error, 1)
+	msg := make([]byte, 64<<10)
+	go func() {
+		for {
+			if err := conn.Write(ctx, msg); err != nil {
+				writeDone <- err
+				return
+			}
+		}
+	}()
+	// The close handshake cannot complete; Close gives up after its own
+	// bound and must still release both waiters.
+	closeDone := closeAsync(t, conn, 1001, "shutting down")
+	if err := wait(t, readDone); err == nil {
+		t.Error("Read returned no error after Close")
+	}
+	if err := wait(t, writeDone); err == nil {
+		t.Error("Write returned no error after Close")
+	}
+	_ = wait(t, closeDone)
 }
 
 func testWriteAfterClose(t *testing.T, tr Transport) {
