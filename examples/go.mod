@@ -8,6 +8,7 @@ require github.com/ssotkit/ssot v0.0.0-00010101000000-000000000000
 
 require (
 	github.com/coder/websocket v1.8.15 // indirect
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/gorilla/websocket v1.5.3 // indirect
 	go.uber.org/goleak v1.3.0 // indirect
