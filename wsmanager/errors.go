@@ -25,3 +25,15 @@ const (
 	// negative, unknown or contradictory options and nil required arguments.
 	ErrInvalidOptions = sentinel("wsmanager: invalid options")
 )
+
+const (
+	// ErrWriteTimeout is returned by Manager.Serve when a write exceeded
+	// Options.WriteTimeout and the connection was closed with 1008.
+	ErrWriteTimeout = sentinel("wsmanager: write timed out")
+	// ErrHandlerPanic is returned by Manager.Serve when the Handler
+	// panicked; the connection was closed with 1011.
+	ErrHandlerPanic = sentinel("wsmanager: handler panicked")
+	// ErrBroker is returned by Factory.SendToUser when Options.Broker failed
+	// to publish; the message was still queued to this node's connections.
+	ErrBroker = sentinel("wsmanager: broker publish failed")
+)

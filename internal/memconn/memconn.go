@@ -1,0 +1,226 @@
+// Package memconn is an in-memory message connection for tests of
+// wsmanager and its users: the test plays the peer, pushing messages for the
+// server to read and inspecting what the server wrote and how it closed.
+package memconn
+
+import (
+	"context"
+	"io"
+	"slices"
+	"sync"
+)
+
+type sentinel string
+
+func (e sentinel) Error() string { return string(e) }
+
+// ErrClosed is returned by Read and Write after Close, and by a second
+// Close.
+const ErrClosed = sentinel("memconn: closed")
+
+// Conn is one in-memory connection. Its methods are safe for concurrent
+// use. The zero value is not usable; create one with New.
+type Conn struct {
+	discard bool
+
+	mu       sync.Mutex
+	in       [][]byte
+	readErr  error
+	arrived  chan struct{} // capacity 1: Push or PeerClose happened
+	closed   bool
+	code     int
+	reason   string
+	done     chan struct{} // closed by Close
+	written  [][]byte
+	count    int
+	blocked  chan struct{} // non-nil: Write waits until it is closed
+	waitN    int
+	progress chan struct{} // closed when count reaches waitN
+	writing  chan struct{} // closed when a Write starts blocking
+}
+
+// Options configure New.
+type Options struct {
+	// Discard counts written messages without keeping them, for benchmarks.
+	Discard bool
+}
+
+// New returns an open Conn.
+func New(opts Options) *Conn {
+	return &Conn{
+		discard: opts.Discard,
+		arrived: make(chan struct{}, 1),
+		done:    make(chan struct{}),
+	}
+}
+
+// Read returns the next message pushed by the peer. After PeerClose and
+// once the pushed messages are read it returns io.EOF; after Fail, that
+// error; after Close, ErrClosed. It honours ctx.
+func (c *Conn) Read(ctx context.Context) ([]byte, error) {
+	for {
+		c.mu.Lock()
+		switch {
+		case c.closed:
+			c.mu.Unlock()
+			return nil, ErrClosed
+		case len(c.in) > 0:
+			msg := c.in[0]
+			c.in = c.in[1:]
+			c.mu.Unlock()
+			return msg, nil
+		case c.readErr != nil:
+			err := c.readErr
+			c.mu.Unlock()
+			return nil, err
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.arrived:
+		case <-c.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Write records msg, after waiting while the Conn is blocked. It honours
+// ctx and returns ErrClosed after Close.
+func (c *Conn) Write(ctx context.Context, msg []byte) error {
+	c.mu.Lock()
+	if gate := c.blocked; gate != nil {
+		if c.writing != nil {
+			close(c.writing)
+			c.writing = nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-gate:
+		case <-c.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		c.mu.Lock()
+	}
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if !c.discard {
+		c.written = append(c.written, msg)
+	}
+	c.count++
+	if c.progress != nil && c.count >= c.waitN {
+		close(c.progress)
+		c.progress = nil
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// Close records code and reason and makes Read and Write fail. A second
+// Close returns ErrClosed and changes nothing.
+func (c *Conn) Close(code int, reason string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	c.closed, c.code, c.reason = true, code, reason
+	close(c.done)
+	return nil
+}
+
+// Push delivers msg to the server's next Read.
+func (c *Conn) Push(msg []byte) {
+	c.mu.Lock()
+	c.in = append(c.in, msg)
+	c.mu.Unlock()
+	c.notify()
+}
+
+// PeerClose makes Read return io.EOF once the pushed messages are read, as
+// when the peer closes normally.
+func (c *Conn) PeerClose() { c.Fail(io.EOF) }
+
+// Fail makes Read return err once the pushed messages are read, as when the
+// transport breaks.
+func (c *Conn) Fail(err error) {
+	c.mu.Lock()
+	c.readErr = err
+	c.mu.Unlock()
+	c.notify()
+}
+
+func (c *Conn) notify() {
+	select {
+	case c.arrived <- struct{}{}:
+	default:
+	}
+}
+
+// Block makes every Write wait until Unblock, Close or the write's context
+// ends: a peer that stopped reading. The returned channel is closed when a
+// Write starts waiting.
+func (c *Conn) Block() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.blocked = make(chan struct{})
+	c.writing = make(chan struct{})
+	return c.writing
+}
+
+// Unblock lets waiting and later Writes through.
+func (c *Conn) Unblock() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.blocked != nil {
+		close(c.blocked)
+		c.blocked = nil
+	}
+}
+
+// Written returns a copy of the messages written so far, in order.
+func (c *Conn) Written() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.written)
+}
+
+// Count returns how many messages were written.
+func (c *Conn) Count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count
+}
+
+// WaitWritten waits until at least n messages were written, the Conn is
+// closed or ctx ends, and returns the count.
+func (c *Conn) WaitWritten(ctx context.Context, n int) int {
+	c.mu.Lock()
+	if c.count >= n || c.closed {
+		count := c.count
+		c.mu.Unlock()
+		return count
+	}
+	c.waitN = n
+	c.progress = make(chan struct{})
+	progress := c.progress
+	c.mu.Unlock()
+	select {
+	case <-progress:
+	case <-c.done:
+	case <-ctx.Done():
+	}
+	return c.Count()
+}
+
+// Done returns a channel closed by Close.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Closed returns the code and reason of Close, and whether it was called.
+func (c *Conn) Closed() (code int, reason string, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.code, c.reason, c.closed
+}

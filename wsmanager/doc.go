@@ -1,0 +1,63 @@
+// Package wsmanager serves long-lived, per-user message connections
+// (WebSockets, typically) with strict user isolation: a Factory holds one
+// Manager per (UserID, ThreadID), a Manager holds that pair's connections,
+// and each Connection has a bounded queue drained by its own writer
+// goroutine.
+//
+// It prevents the failures that hand-written connection registries keep
+// having: one user's message reaching another (a Manager has no user
+// argument to get wrong), one slow client stalling everyone (Send never
+// blocks; a full queue or a stuck write closes only that connection),
+// messages written before a connection is ready or lost while it gets ready
+// (each connection's statemachine.Conn gates its writer), managers leaking
+// forever (an idle janitor removes them), and deadlocks from calling out
+// under a lock (no lock is held while a Conn, a Handler, a filter or an
+// observer runs).
+//
+// # Golden path
+//
+//	f, err := wsmanager.NewFactory(wsmanager.Options{})
+//	// handle err; defer f.Close(ctx)
+//	h, err := wsmanager.NewEndpoint(f, authenticator, upgrader, handler, wsmanager.EndpointOptions{})
+//	// handle err
+//	mux.Handle("/ws", h)
+//
+// NewEndpoint authenticates the request with an auth.Unified, upgrades it
+// through an Upgrader (adapters for real WebSocket libraries live outside
+// this module), gets the user's Manager and calls Serve, which drives the
+// connection's machine Connecting → Accepted → Authenticated →
+// ServicesReady → ProcessingReady, reads messages into the Handler until the
+// connection closes, and ends in Closed or Failed.
+//
+// Elsewhere in the service, Factory.SendToUser reaches every connection of a
+// user, Factory.Broadcast every connection whose UserContext passes a
+// filter, and Manager.Send the connections of one thread.
+//
+// # Delivery
+//
+// Messages to one connection are written in the order they were queued. Send
+// returns as soon as the message is queued; when a connection's queue
+// (Options.QueueSize) is full, Options.OnFull closes it with 1008 (the
+// default) or drops a message, counted in Stats. A write that takes longer
+// than Options.WriteTimeout closes that connection with 1008. Messages are
+// shared, not copied, between the connections they are queued to: do not
+// modify a slice after sending it.
+//
+// With Options.Broker, SendToUser also reaches the user's connections on
+// the other nodes of a cluster, each connection once; Broadcast stays
+// node-local. Delivery across nodes is as reliable as the broker.
+//
+// # Close codes
+//
+// Connections are closed with 1000 when the peer closed, 1001 when Serve's
+// context ends or the Factory closes, 1008 for a slow consumer or a write
+// timeout, 1011 when the Handler fails or panics (the reason never names
+// the error), and 1013 when a Manager has MaxConnsPerManager connections.
+//
+// # Goroutines
+//
+// A Factory runs one janitor goroutine; each connection has one writer
+// goroutine, started and waited for by Serve, which runs on the caller's
+// goroutine. Factory.Close closes every connection and waits for all of
+// them.
+package wsmanager

@@ -1,0 +1,333 @@
+package wsmanager
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Factory creates and holds one Manager per (UserID, ThreadID) and delivers
+// messages to users across them. It owns one goroutine, the janitor that
+// removes idle managers, and, through Serve, every connection's writer.
+//
+// All methods are safe for concurrent use. No lock is held while a Conn, a
+// Handler, a Broadcast filter or an observer runs. The zero value is not
+// usable; create a Factory with NewFactory and stop it with Close, after
+// which every method returns ErrClosed (Broadcast returns 0).
+type Factory struct {
+	opts  Options
+	log   *slog.Logger
+	node  [nodeIDLen]byte
+	stats counters
+
+	mu       sync.RWMutex
+	closed   bool
+	users    map[string]map[string]*Manager // UserID → ThreadID → Manager
+	isClosed atomic.Bool
+	// all is every Manager, rebuilt lazily for Broadcast after a change
+	// (nil means stale), so fan-out needs neither a lock nor an allocation.
+	all atomic.Pointer[[]*Manager]
+
+	liveMu  sync.Mutex
+	live    int           // registered connections
+	drained chan struct{} // closed when live reaches 0 after Close
+
+	stopJanitor chan struct{}
+	janitorDone chan struct{}
+	closeOnce   sync.Once
+	unsubErr    error
+	unsubscribe func() error
+}
+
+// NewFactory returns a Factory configured by opts and starts its janitor.
+// It returns an error wrapping ErrInvalidOptions for invalid options, and an
+// error wrapping ErrBroker if Options.Broker refuses the subscription.
+func NewFactory(opts Options) (*Factory, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	f := &Factory{
+		opts:        opts,
+		log:         opts.Logger,
+		users:       make(map[string]map[string]*Manager),
+		stopJanitor: make(chan struct{}),
+		janitorDone: make(chan struct{}),
+	}
+	_, _ = rand.Read(f.node[:]) // never fails: crypto/rand crashes the program instead
+	if opts.Broker != nil {
+		unsub, err := opts.Broker.Subscribe(f.deliverRemote)
+		if err != nil {
+			return nil, fmt.Errorf("%w: subscribe: %w", ErrBroker, err)
+		}
+		if unsub == nil {
+			return nil, fmt.Errorf("%w: Subscribe returned a nil unsubscribe function", ErrInvalidOptions)
+		}
+		f.unsubscribe = unsub
+	}
+	go f.janitor()
+	return f, nil
+}
+
+// Manager returns the Manager of uc's (UserID, ThreadID), creating it if
+// needed; concurrent calls for the same pair get the same Manager. It
+// returns an error wrapping ErrInvalidUser if uc is invalid, ErrUserLimit if
+// creating it would exceed Options.MaxManagersPerUser (checked and applied
+// under one lock, so concurrent creations never overshoot), and ErrClosed
+// after Close.
+func (f *Factory) Manager(uc UserContext) (*Manager, error) {
+	if err := uc.Validate(); err != nil {
+		return nil, err
+	}
+	f.mu.RLock()
+	if f.closed {
+		f.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	m := f.users[uc.UserID][uc.ThreadID]
+	f.mu.RUnlock()
+	if m != nil {
+		return m, nil
+	}
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return nil, ErrClosed
+	}
+	threads := f.users[uc.UserID]
+	if m := threads[uc.ThreadID]; m != nil {
+		return m, nil
+	}
+	if len(threads) >= f.opts.MaxManagersPerUser {
+		f.stats.userLimitHits.Add(1)
+		return nil, ErrUserLimit
+	}
+	if threads == nil {
+		threads = make(map[string]*Manager, 1)
+		f.users[uc.UserID] = threads
+	}
+	m = newManager(f, uc, time.Now())
+	threads[uc.ThreadID] = m
+	f.all.Store(nil)
+	f.stats.managersCreated.Add(1)
+	return m, nil
+}
+
+// remove deletes m from the factory's maps if it is still there.
+func (f *Factory) remove(m *Manager) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.removeLocked(m)
+}
+
+func (f *Factory) removeLocked(m *Manager) {
+	threads := f.users[m.uc.UserID]
+	if threads[m.uc.ThreadID] != m {
+		return
+	}
+	delete(threads, m.uc.ThreadID)
+	if len(threads) == 0 {
+		delete(f.users, m.uc.UserID)
+	}
+	f.all.Store(nil)
+	f.stats.managersRemoved.Add(1)
+}
+
+// managers returns every Manager, from the cached list when nothing changed
+// since it was built.
+func (f *Factory) managers() []*Manager {
+	if p := f.all.Load(); p != nil {
+		return *p
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if p := f.all.Load(); p != nil {
+		return *p
+	}
+	all := make([]*Manager, 0, len(f.users))
+	for _, threads := range f.users {
+		for _, m := range threads {
+			all = append(all, m)
+		}
+	}
+	// Stored under the read lock: changes take the write lock, so no change
+	// can slip in between building the list and publishing it.
+	f.all.Store(&all)
+	return all
+}
+
+// SendToUser queues msg to every connection of userID, across all of the
+// user's threads, and returns how many connections on this node accepted
+// it. It never blocks on a connection. msg is shared, not copied: the caller
+// must not modify it afterwards.
+//
+// With Options.Broker, msg is also published for the other nodes, which
+// deliver it to their own connections of userID; this node ignores its own
+// message when the broker echoes it back, so each connection gets it once.
+// If publishing fails, the local connections have still been queued to; the
+// error, wrapping ErrBroker, is returned and counted in Stats.BrokerErrors.
+//
+// It returns ErrClosed after Close, ctx.Err() if ctx has ended (nothing is
+// sent), an error wrapping ErrInvalidUser for an empty userID, and an error
+// wrapping ErrQueueFull when some local connections were full.
+func (f *Factory) SendToUser(ctx context.Context, userID string, msg []byte) (int, error) {
+	if f.isClosed.Load() {
+		return 0, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if userID == "" {
+		return 0, fmt.Errorf("%w: UserID is empty", ErrInvalidUser)
+	}
+	n, full := f.sendLocal(userID, msg)
+	var errs []error
+	if full > 0 {
+		errs = append(errs, fmt.Errorf("%w: %d of %d connections", ErrQueueFull, full, n+full))
+	}
+	if f.opts.Broker != nil {
+		if err := f.opts.Broker.Publish(ctx, userID, encodeEnvelope(f.node, msg)); err != nil {
+			f.stats.brokerErrors.Add(1)
+			f.log.Warn("wsmanager: broker publish failed", "err", err)
+			errs = append(errs, fmt.Errorf("%w: %w", ErrBroker, err))
+		} else {
+			f.stats.brokerPublished.Add(1)
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// sendLocal queues msg to this node's connections of userID.
+func (f *Factory) sendLocal(userID string, msg []byte) (n, full int) {
+	// Enqueueing never blocks and calls no user code, so it may run under
+	// the read lock; that keeps the user's managers from being copied.
+	f.mu.RLock()
+	for _, m := range f.users[userID] {
+		mn, mf := m.send(msg)
+		n += mn
+		full += mf
+	}
+	f.mu.RUnlock()
+	f.stats.queued.Add(uint64(n))
+	return n, full
+}
+
+// Broadcast queues msg to every connection on this node whose Manager's
+// UserContext passes filter (nil passes all), and returns how many accepted
+// it. It never blocks on a connection; full connections are handled by
+// Options.OnFull and not counted. msg is shared, not copied.
+//
+// Broadcast is node-local, even with a Broker: filter is a Go function and
+// cannot travel to other nodes. Send to each node's factory, or use
+// SendToUser, to reach other nodes. filter is called once per Manager, with
+// no lock held, and may call the Factory. Broadcast returns 0 after Close
+// or if ctx has ended.
+func (f *Factory) Broadcast(ctx context.Context, msg []byte, filter func(UserContext) bool) int {
+	if f.isClosed.Load() || ctx.Err() != nil {
+		return 0
+	}
+	n := 0
+	for _, m := range f.managers() {
+		if filter != nil && !filter(m.uc) {
+			continue
+		}
+		mn, _ := m.send(msg)
+		n += mn
+	}
+	f.stats.queued.Add(uint64(n))
+	return n
+}
+
+// Stats returns a snapshot of the factory's counters. It keeps working
+// after Close.
+func (f *Factory) Stats() Stats {
+	return f.stats.snapshot()
+}
+
+// connAdded and connRemoved track registered connections so that Close can
+// wait for the last one.
+func (f *Factory) connAdded() {
+	f.stats.connsCreated.Add(1)
+	f.liveMu.Lock()
+	f.live++
+	f.liveMu.Unlock()
+}
+
+func (f *Factory) connRemoved() {
+	f.stats.connsRemoved.Add(1)
+	f.liveMu.Lock()
+	f.live--
+	if f.live == 0 && f.drained != nil {
+		close(f.drained)
+		f.drained = nil
+	}
+	f.liveMu.Unlock()
+}
+
+// Close stops the factory: new calls fail with ErrClosed, the broker
+// subscription ends, every Manager is removed and every connection is
+// closed with 1001 (going away). It then waits until every connection's
+// Serve has finished with it and the janitor has stopped, or returns
+// ctx.Err() if ctx ends first; calling Close again waits again. It returns
+// the broker's unsubscribe error, wrapping ErrBroker, if there was one.
+//
+// Connections whose handler is still running are waited for: handlers
+// receive a context that is cancelled once their connection is closed.
+func (f *Factory) Close(ctx context.Context) error {
+	f.closeOnce.Do(func() {
+		f.mu.Lock()
+		f.closed = true
+		f.isClosed.Store(true)
+		users := f.users
+		f.users = nil
+		f.all.Store(nil)
+		f.mu.Unlock()
+
+		close(f.stopJanitor)
+		if f.unsubscribe != nil {
+			if err := f.unsubscribe(); err != nil {
+				f.unsubErr = fmt.Errorf("%w: unsubscribe: %w", ErrBroker, err)
+			}
+		}
+		for _, threads := range users {
+			for _, m := range threads {
+				conns, ok := m.markClosed()
+				if !ok {
+					continue
+				}
+				f.stats.managersRemoved.Add(1)
+				for _, c := range conns {
+					c.requestClose(causeClosed, codeGoingAway, reasonGoingAway, nil)
+				}
+			}
+		}
+	})
+
+	select {
+	case <-f.janitorDone:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	f.liveMu.Lock()
+	if f.live == 0 {
+		f.liveMu.Unlock()
+		return f.unsubErr
+	}
+	if f.drained == nil {
+		f.drained = make(chan struct{})
+	}
+	drained := f.drained
+	f.liveMu.Unlock()
+	select {
+	case <-drained:
+		return f.unsubErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

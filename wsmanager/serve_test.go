@@ -1,0 +1,104 @@
+package wsmanager_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/ssotkit/ssot/wsmanager"
+)
+
+func TestServeLifecycle(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("database password is hunter2")
+	setup := []string{"accepted", "authenticated", "services_ready", "processing_ready"}
+	tests := []struct {
+		name       string
+		handler    func(ctx context.Context, c *wsmanager.Connection, msg []byte) error
+		end        func(t *testing.T, h *harness, s *served, cancel context.CancelFunc)
+		wantErr    error // nil: Serve returns nil
+		wantCode   int
+		wantReason string
+		wantStates []string
+	}{
+		{
+			name: "peer closes",
+			end:  func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.PeerClose() },
+			wantCode: 1000, wantStates: append(setup, "closing", "closed"),
+		},
+		{
+			name: "context ends",
+			end:  func(t *testing.T, h *harness, s *served, cancel context.CancelFunc) { cancel() },
+			wantCode: 1001, wantReason: "going away", wantStates: append(setup, "closing", "closed"),
+		},
+		{
+			name: "connection closed",
+			end: func(t *testing.T, h *harness, s *served, _ context.CancelFunc) {
+				if err := s.c.Close(4000, "bye"); err != nil {
+					t.Error(err)
+				}
+			},
+			wantErr: wsmanager.ErrClosed, wantCode: 4000, wantReason: "bye", wantStates: append(setup, "closing", "closed"),
+		},
+		{
+			name: "factory closed",
+			end: func(t *testing.T, h *harness, s *served, _ context.CancelFunc) {
+				if err := h.f.Close(context.Background()); err != nil {
+					t.Error(err)
+				}
+			},
+			wantErr: wsmanager.ErrClosed, wantCode: 1001, wantReason: "going away", wantStates: append(setup, "closing", "closed"),
+		},
+		{
+			name:     "handler error",
+			handler:  func(context.Context, *wsmanager.Connection, []byte) error { return boom },
+			end:      func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.Push([]byte("hi")) },
+			wantErr:  boom, wantCode: 1011, wantReason: "internal error", wantStates: append(setup, "failed"),
+		},
+		{
+			name:     "handler panic",
+			handler:  func(context.Context, *wsmanager.Connection, []byte) error { panic(boom) },
+			end:      func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.Push([]byte("hi")) },
+			wantErr:  wsmanager.ErrHandlerPanic, wantCode: 1011, wantReason: "internal error", wantStates: append(setup, "failed"),
+		},
+		{
+			name:     "transport error",
+			end:      func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.Fail(boom) },
+			wantErr:  boom, wantCode: 1011, wantStates: append(setup, "failed"),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var rec record
+			h := newHarness(t, wsmanager.Options{OnConnect: rec.observe})
+			handler := wsmanager.Handler(echo())
+			if tt.handler != nil {
+				handler = wsmanager.HandlerFunc(tt.handler)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			s := h.serve(t, ctx, wsmanager.UserContext{UserID: "u1"}, handler)
+			s.ready(t)
+			tt.end(t, h, s, cancel)
+			err := s.wait(t)
+			if tt.wantErr == nil && err != nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("Serve = %v, want %v", err, tt.wantErr)
+			}
+			code, reason, ok := s.peer.Closed()
+			if !ok || code != tt.wantCode || reason != tt.wantReason {
+				t.Errorf("closed %v with %d %q, want %d %q", ok, code, reason, tt.wantCode, tt.wantReason)
+			}
+			if diff := cmp.Diff(tt.wantStates, rec.states()); diff != "" {
+				t.Errorf("transitions (-want +got):\n%s", diff)
+			}
+			if got := len(s.c.Machine().History()); got == 0 {
+				t.Error("machine kept no history")
+			}
+			if st := h.f.Stats(); st.ConnsActive != 0 {
+				t.Errorf("ConnsActive = %d after Serve returned, want 0", st.ConnsActive)
+			}
+		})
+	}
+}
