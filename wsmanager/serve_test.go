@@ -23,13 +23,13 @@ func TestServeLifecycle(t *testing.T) {
 		wantStates []string
 	}{
 		{
-			name: "peer closes",
-			end:  func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.PeerClose() },
+			name:     "peer closes",
+			end:      func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.PeerClose() },
 			wantCode: 1000, wantStates: append(setup, "closing", "closed"),
 		},
 		{
-			name: "context ends",
-			end:  func(t *testing.T, h *harness, s *served, cancel context.CancelFunc) { cancel() },
+			name:     "context ends",
+			end:      func(t *testing.T, h *harness, s *served, cancel context.CancelFunc) { cancel() },
 			wantCode: 1001, wantReason: "going away", wantStates: append(setup, "closing", "closed"),
 		},
 		{
@@ -51,21 +51,21 @@ func TestServeLifecycle(t *testing.T) {
 			wantErr: wsmanager.ErrClosed, wantCode: 1001, wantReason: "going away", wantStates: append(setup, "closing", "closed"),
 		},
 		{
-			name:     "handler error",
-			handler:  func(context.Context, *wsmanager.Connection, []byte) error { return boom },
-			end:      func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.Push([]byte("hi")) },
-			wantErr:  boom, wantCode: 1011, wantReason: "internal error", wantStates: append(setup, "failed"),
+			name:    "handler error",
+			handler: func(context.Context, *wsmanager.Connection, []byte) error { return boom },
+			end:     func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.Push([]byte("hi")) },
+			wantErr: boom, wantCode: 1011, wantReason: "internal error", wantStates: append(setup, "failed"),
 		},
 		{
-			name:     "handler panic",
-			handler:  func(context.Context, *wsmanager.Connection, []byte) error { panic(boom) },
-			end:      func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.Push([]byte("hi")) },
-			wantErr:  wsmanager.ErrHandlerPanic, wantCode: 1011, wantReason: "internal error", wantStates: append(setup, "failed"),
+			name:    "handler panic",
+			handler: func(context.Context, *wsmanager.Connection, []byte) error { panic(boom) },
+			end:     func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.Push([]byte("hi")) },
+			wantErr: wsmanager.ErrHandlerPanic, wantCode: 1011, wantReason: "internal error", wantStates: append(setup, "failed"),
 		},
 		{
-			name:     "transport error",
-			end:      func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.Fail(boom) },
-			wantErr:  boom, wantCode: 1011, wantStates: append(setup, "failed"),
+			name:    "transport error",
+			end:     func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.Fail(boom) },
+			wantErr: boom, wantCode: 1011, wantStates: append(setup, "failed"),
 		},
 	}
 	for _, tt := range tests {

@@ -41,9 +41,9 @@ type counters struct {
 	written atomic.Uint64
 	_       [56]byte
 
-	dropped, slowCloses, userLimitHits, connLimitHits                           atomic.Uint64
-	managersCreated, managersRemoved, connsCreated, connsRemoved                atomic.Uint64
-	handlerErrors, handlerPanics                                                atomic.Uint64
+	dropped, slowCloses, userLimitHits, connLimitHits                            atomic.Uint64
+	managersCreated, managersRemoved, connsCreated, connsRemoved                 atomic.Uint64
+	handlerErrors, handlerPanics                                                 atomic.Uint64
 	brokerPublished, brokerErrors, brokerReceived, brokerEchoes, brokerMalformed atomic.Uint64
 }
 
