@@ -27,7 +27,8 @@ type Connection struct {
 	wake   chan struct{} // capacity 1: "the queue or the close state changed"
 	done   chan struct{} // closed when the writer has closed the Conn and exited
 
-	closing atomic.Bool // mirrors the field below for lock-free checks by the writer
+	closing atomic.Bool // mirrors closed below, for lock-free checks
+	writing atomic.Bool // the writer is inside Conn.Write
 
 	mu       sync.Mutex
 	q        [][]byte // messages waiting for the writer, oldest first
@@ -127,6 +128,12 @@ func (c *Connection) enqueue(msg []byte) error {
 			c.mu.Unlock()
 			if c.requestClose(causeSlow, codePolicy, reasonSlow, ErrQueueFull) {
 				f.stats.slowCloses.Add(1)
+				// A writer stuck in Write would close the Conn only at
+				// WriteTimeout; the peer is not reading, so abandoning the
+				// write now loses nothing it could still receive.
+				if c.writing.Load() {
+					c.cancel()
+				}
 			}
 			return ErrQueueFull
 		default: // DropNewest, or DropOldest with every message already taken by the writer
@@ -231,7 +238,9 @@ func (c *Connection) writeLoop() {
 				} else {
 					timer.Reset(f.opts.WriteTimeout)
 				}
+				c.writing.Store(true)
 				err := c.conn.Write(c.ctx, msg)
+				c.writing.Store(false)
 				fired := !timer.Stop()
 				batch[i] = nil
 				if err != nil {
