@@ -40,7 +40,12 @@ func (m *Manager) Serve(ctx context.Context, c Conn, h Handler) error {
 		_ = c.Close(codeInternal, reasonInternal)
 		return fmt.Errorf("%w: nil Handler", ErrInvalidOptions)
 	}
-	return m.serve(ctx, c, h)
+	err := m.serve(ctx, c, h)
+	if errors.Is(err, managerClosedError{}) {
+		_ = c.Close(codeGoingAway, reasonGoingAway)
+		return ErrClosed
+	}
+	return err
 }
 
 // Serve gets the Manager of uc and serves c with it, as Manager.Serve does.
@@ -51,6 +56,10 @@ func (m *Manager) Serve(ctx context.Context, c Conn, h Handler) error {
 func (f *Factory) Serve(ctx context.Context, uc UserContext, c Conn, h Handler) error {
 	if c == nil {
 		return fmt.Errorf("%w: nil Conn", ErrInvalidOptions)
+	}
+	if h == nil {
+		_ = c.Close(codeInternal, reasonInternal)
+		return fmt.Errorf("%w: nil Handler", ErrInvalidOptions)
 	}
 	for attempt := 0; ; attempt++ {
 		m, err := f.Manager(uc)
@@ -65,7 +74,7 @@ func (f *Factory) Serve(ctx context.Context, uc UserContext, c Conn, h Handler) 
 			_ = c.Close(codeGoingAway, reasonGoingAway)
 			return err
 		}
-		err = m.Serve(ctx, c, h)
+		err = m.serve(ctx, c, h)
 		// A Manager closed between Manager and Serve rejects the
 		// connection before touching it; a fresh one will not, unless the
 		// factory is closing.
