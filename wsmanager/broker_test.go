@@ -1,0 +1,211 @@
+package wsmanager_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/ssotkit/ssot/wsmanager"
+)
+
+// fakeBroker is an in-memory broker that, like NATS core, delivers every
+// publication to every subscriber, the publisher included.
+type fakeBroker struct {
+	mu     sync.Mutex
+	subs   map[int]func(string, []byte)
+	next   int
+	fail   error
+	unsubs int
+}
+
+func newFakeBroker() *fakeBroker { return &fakeBroker{subs: map[int]func(string, []byte){}} }
+
+func (b *fakeBroker) Publish(_ context.Context, userID string, msg []byte) error {
+	b.mu.Lock()
+	if b.fail != nil {
+		b.mu.Unlock()
+		return b.fail
+	}
+	subs := make([]func(string, []byte), 0, len(b.subs))
+	for _, s := range b.subs {
+		subs = append(subs, s)
+	}
+	b.mu.Unlock()
+	for _, deliver := range subs {
+		deliver(userID, bytes.Clone(msg))
+	}
+	return nil
+}
+
+func (b *fakeBroker) Subscribe(deliver func(string, []byte)) (func() error, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id := b.next
+	b.next++
+	b.subs[id] = deliver
+	return func() error {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		delete(b.subs, id)
+		b.unsubs++
+		return nil
+	}, nil
+}
+
+func (b *fakeBroker) setFail(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.fail = err
+}
+
+func TestBrokerSendToUserExactlyOnce(t *testing.T) {
+	t.Parallel()
+	b := newFakeBroker()
+	nodeA := newHarness(t, wsmanager.Options{Broker: b})
+	nodeB := newHarness(t, wsmanager.Options{Broker: b})
+	ctx := context.Background()
+	a1 := nodeA.serve(t, ctx, wsmanager.UserContext{UserID: "u", ThreadID: "1"}, echo())
+	a2 := nodeA.serve(t, ctx, wsmanager.UserContext{UserID: "u", ThreadID: "2"}, echo())
+	bu := nodeB.serve(t, ctx, wsmanager.UserContext{UserID: "u"}, echo())
+	bv := nodeB.serve(t, ctx, wsmanager.UserContext{UserID: "v"}, echo())
+	for _, s := range []*served{a1, a2, bu, bv} {
+		s.ready(t)
+	}
+
+	n, err := nodeA.f.SendToUser(ctx, "u", []byte("to u"))
+	if n != 2 || err != nil {
+		t.Fatalf("SendToUser = %d, %v; want 2 local, nil", n, err)
+	}
+	if got := nodeA.f.Broadcast(ctx, []byte("broadcast"), nil); got != 2 {
+		t.Errorf("Broadcast = %d, want 2: node-local", got)
+	}
+	wctx, cancel := context.WithTimeout(ctx, testTimeout)
+	defer cancel()
+	for _, tc := range []struct {
+		name string
+		s    *served
+		want []string
+	}{
+		{"node A thread 1", a1, []string{"to u", "broadcast"}},
+		{"node A thread 2", a2, []string{"to u", "broadcast"}},
+		{"node B", bu, []string{"to u"}},
+		{"node B, other user", bv, nil},
+	} {
+		tc.s.peer.WaitWritten(wctx, len(tc.want))
+		var got []string
+		for _, m := range tc.s.peer.Written() {
+			got = append(got, string(m))
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s received (-want +got):\n%s", tc.name, diff)
+		}
+	}
+	sa, sb := nodeA.f.Stats(), nodeB.f.Stats()
+	if sa.BrokerPublished != 1 || sa.BrokerEchoes != 1 || sa.BrokerReceived != 0 {
+		t.Errorf("node A published, echoes, received = %d, %d, %d; want 1, 1, 0", sa.BrokerPublished, sa.BrokerEchoes, sa.BrokerReceived)
+	}
+	if sb.BrokerReceived != 1 || sb.BrokerEchoes != 0 {
+		t.Errorf("node B received, echoes = %d, %d; want 1, 0", sb.BrokerReceived, sb.BrokerEchoes)
+	}
+}
+
+func TestBrokerPublishFailure(t *testing.T) {
+	t.Parallel()
+	b := newFakeBroker()
+	h := newHarness(t, wsmanager.Options{Broker: b})
+	ctx := context.Background()
+	s := h.serve(t, ctx, wsmanager.UserContext{UserID: "u"}, echo())
+	s.ready(t)
+	down := errors.New("nats: connection closed")
+	b.setFail(down)
+
+	n, err := h.f.SendToUser(ctx, "u", []byte("still local"))
+	if n != 1 {
+		t.Errorf("SendToUser reached %d local connections, want 1", n)
+	}
+	if !errors.Is(err, wsmanager.ErrBroker) || !errors.Is(err, down) {
+		t.Errorf("SendToUser error = %v, want ErrBroker wrapping the cause", err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, testTimeout)
+	defer cancel()
+	s.peer.WaitWritten(wctx, 1)
+	if diff := cmp.Diff([][]byte{[]byte("still local")}, s.peer.Written()); diff != "" {
+		t.Errorf("local connection received (-want +got):\n%s", diff)
+	}
+	if got := h.f.Stats().BrokerErrors; got != 1 {
+		t.Errorf("BrokerErrors = %d, want 1", got)
+	}
+}
+
+func TestBrokerIgnoresForeignMessages(t *testing.T) {
+	t.Parallel()
+	b := newFakeBroker()
+	h := newHarness(t, wsmanager.Options{Broker: b})
+	ctx := context.Background()
+	s := h.serve(t, ctx, wsmanager.UserContext{UserID: "u"}, echo())
+	s.ready(t)
+	for _, raw := range [][]byte{nil, []byte("plain text"), {2, 0}, make([]byte, 16)} {
+		if err := b.Publish(ctx, "u", raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := h.f.Stats().BrokerMalformed; got != 4 {
+		t.Errorf("BrokerMalformed = %d, want 4", got)
+	}
+	// A message from another node still arrives after them.
+	var other [16]byte
+	other[0] = 1
+	if err := b.Publish(ctx, "u", wsmanager.EncodeEnvelope(other, []byte("ok"))); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, testTimeout)
+	defer cancel()
+	s.peer.WaitWritten(wctx, 1)
+	if diff := cmp.Diff([][]byte{[]byte("ok")}, s.peer.Written()); diff != "" {
+		t.Errorf("received (-want +got):\n%s", diff)
+	}
+}
+
+func TestBrokerUnsubscribeOnClose(t *testing.T) {
+	t.Parallel()
+	b := newFakeBroker()
+	f, err := wsmanager.NewFactory(wsmanager.Options{Broker: b, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.subs) != 0 || b.unsubs != 1 {
+		t.Errorf("after Close: %d subscriptions, %d unsubscribes; want 0, 1", len(b.subs), b.unsubs)
+	}
+}
+
+func FuzzEnvelope(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 'h', 'i'})
+	f.Add([]byte{})
+	f.Add([]byte("plain"))
+	f.Add(wsmanager.EncodeEnvelope([16]byte{}, nil))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		node, msg, ok := wsmanager.DecodeEnvelope(b)
+		if !ok {
+			return
+		}
+		if again := wsmanager.EncodeEnvelope(node, msg); !slices.Equal(again, b) {
+			t.Fatalf("decode/encode changed %x into %x", b, again)
+		}
+		node2, msg2, ok := wsmanager.DecodeEnvelope(wsmanager.EncodeEnvelope(node, msg))
+		if !ok || node2 != node || !bytes.Equal(msg2, msg) {
+			t.Fatal("encode/decode did not round-trip")
+		}
+	})
+}
