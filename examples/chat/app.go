@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ssotkit/ssot/auth"
+	"github.com/ssotkit/ssot/env"
+	"github.com/ssotkit/ssot/examples/jwtauth"
+	"github.com/ssotkit/ssot/examples/transport/coderws"
+	"github.com/ssotkit/ssot/middleware"
+	"github.com/ssotkit/ssot/wsmanager"
+)
+
+// subprotocol is the chat protocol's WebSocket subprotocol, echoed to
+// browsers that send their token as a second subprotocol.
+const subprotocol = "chat.v1"
+
+// app is the wired service: everything main starts and stops.
+type app struct {
+	cfg     settings
+	env     env.Env
+	logger  *slog.Logger
+	auth    *auth.Unified
+	factory *wsmanager.Factory
+	signer  *jwtauth.Signer // nil when the development login is off
+	keyKind string
+	handler http.Handler
+}
+
+// hooks lets tests put a failing backend behind the real stack.
+type hooks struct {
+	backend func(auth.Authenticator) auth.Authenticator
+}
+
+// newApp wires the golden path: JWT verifier → auth.Unified → coderws
+// upgrader → wsmanager factory and endpoint → middleware chain.
+func newApp(cfg settings, e env.Env, logger *slog.Logger, h hooks) (*app, error) {
+	a := &app{cfg: cfg, env: e, logger: logger}
+	verifier, err := a.verifier()
+	if err != nil {
+		return nil, err
+	}
+	var backend auth.Authenticator = verifier
+	if h.backend != nil {
+		backend = h.backend(backend)
+	}
+	a.auth, err = auth.New(backend, auth.Options{Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("chat: auth: %w", err)
+	}
+	a.factory, err = wsmanager.NewFactory(wsmanager.Options{
+		QueueSize:    cfg.QueueSize,
+		WriteTimeout: cfg.WriteTimeout,
+		Logger:       logger,
+	})
+	if err != nil {
+		_ = a.auth.Close(context.Background())
+		return nil, fmt.Errorf("chat: wsmanager: %w", err)
+	}
+	a.handler, err = a.routes()
+	if err != nil {
+		_ = a.Close(context.Background())
+		return nil, err
+	}
+	return a, nil
+}
+
+// verifier builds the token verifier and, in Development, the signer of
+// the development login.
+func (a *app) verifier() (*jwtauth.Verifier, error) {
+	cfg := a.cfg
+	opts := jwtauth.Options{Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Leeway: cfg.JWTLeeway}
+	if cfg.publicKey != nil {
+		a.keyKind = "public key"
+		v, err := jwtauth.NewPublicKey(cfg.publicKey, opts)
+		if err != nil {
+			return nil, fmt.Errorf("chat: JWT_PUBLIC_KEY_FILE: %w", err)
+		}
+		return v, nil
+	}
+	secret := []byte(cfg.JWTSecret)
+	a.keyKind = "hmac"
+	if len(secret) == 0 {
+		// Only reachable in Development (validate requires a key
+		// elsewhere): a random secret means tokens die with the process.
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, fmt.Errorf("chat: generating a development secret: %w", err)
+		}
+		a.keyKind = "hmac, random per process (development)"
+	}
+	v, err := jwtauth.NewHMAC(secret, opts)
+	if err != nil {
+		return nil, fmt.Errorf("chat: JWT_SECRET: %w", err)
+	}
+	if cfg.Environment == env.Development {
+		a.signer, err = jwtauth.NewSigner(secret, jwtauth.SignerOptions{Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience})
+		if err != nil {
+			return nil, fmt.Errorf("chat: development login: %w", err)
+		}
+	}
+	return v, nil
+}
+
+// routes builds the HTTP handler: the mux behind the middleware chain.
+func (a *app) routes() (http.Handler, error) {
+	up, err := coderws.NewUpgrader(coderws.Options{
+		ReadLimit:      a.cfg.ReadLimit,
+		OriginPatterns: a.cfg.AllowedOrigins,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chat: CHAT_ALLOWED_ORIGINS or CHAT_READ_LIMIT: %w", err)
+	}
+	ch := &chat{f: a.factory, logger: a.logger, now: time.Now}
+	ws, err := wsmanager.NewEndpoint(a.factory, a.auth, up, ch, wsmanager.EndpointOptions{
+		Subprotocol:       subprotocol,
+		CloseAfterUpgrade: a.cfg.CloseAfterUpgrade,
+		Thread:            roomOf,
+		RequestID: func(r *http.Request) string {
+			id, _ := middleware.RequestIDFrom(r.Context())
+			return id
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chat: endpoint: %w", err)
+	}
+
+	ui, err := staticHandler()
+	if err != nil {
+		return nil, fmt.Errorf("chat: ui: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /ws", requireValidRoom(ws))
+	mux.HandleFunc("GET /api/me", a.me)
+	mux.HandleFunc("POST /dev/login", a.devLogin)
+	mux.HandleFunc("GET /healthz", a.health)
+	mux.Handle("GET /{$}", ui)
+	mux.Handle("GET /static/", ui)
+
+	chain, err := middleware.New(
+		middleware.Recover(a.logger),
+		middleware.RequestID(),
+		accessLog(a.logger),
+		securityHeaders(),
+		middleware.Authenticate(a.auth, middleware.AuthOptions{
+			// Only /api/ needs an identity from the middleware: the
+			// WebSocket endpoint authenticates itself, so it can answer
+			// with a close code browsers can read.
+			Skip: []string{"/", "/ws", "/healthz", "/dev/login", "/static/", "/favicon.ico"},
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("chat: middleware: %w", err)
+	}
+	h, err := chain.Then(mux)
+	if err != nil {
+		return nil, fmt.Errorf("chat: middleware: %w", err)
+	}
+	return h, nil
+}
+
+// roomOf is the ThreadID of a WebSocket request: its room.
+func roomOf(r *http.Request) string {
+	if room := r.URL.Query().Get("room"); room != "" {
+		return room
+	}
+	return defaultRoom
+}
+
+// requireValidRoom refuses a WebSocket request for a room name validRoom
+// rejects before it reaches the endpoint.
+func requireValidRoom(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !validRoom(roomOf(r)) {
+			http.Error(w, "room names are 1-32 lower-case letters, digits and dashes", http.StatusBadRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// serve runs the HTTP server on ln until ctx ends, then shuts down: no new
+// connections, every WebSocket closed with 1001, the authenticator drained.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+	case <-ctx.Done():
+		a.logger.Info("chat: shutting down", "grace", a.cfg.ShutdownTimeout)
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
+	defer cancel()
+	// Stop accepting first, so no connection arrives after the factory
+	// closed; WebSockets are hijacked, so Shutdown does not wait for them.
+	err := srv.Shutdown(sctx)
+	if serveErr == nil {
+		serveErr = <-errc
+	}
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return errors.Join(serveErr, err, a.Close(sctx))
+}
+
+// Close closes every WebSocket with 1001 and waits for the factory's and
+// the authenticator's goroutines.
+func (a *app) Close(ctx context.Context) error {
+	return errors.Join(a.factory.Close(ctx), a.auth.Close(ctx))
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ssotkit/ssot/wsmanager"
+)
+
+// maxText is the longest chat message, in characters.
+const maxText = 2000
+
+// validRoom restricts room names to something safe to show and log: 1 to
+// 32 lower-case letters, digits and dashes, not starting with a dash.
+func validRoom(s string) bool {
+	if len(s) == 0 || len(s) > 32 || s[0] == '-' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// defaultRoom is the room of a connection that names none.
+const defaultRoom = "lobby"
+
+// inbound is a message a client sends.
+type inbound struct {
+	Type string `json:"type"` // "say" or "dm"
+	To   string `json:"to,omitempty"`
+	Text string `json:"text"`
+}
+
+// outbound is a message the server sends.
+type outbound struct {
+	Type  string    `json:"type"` // "message", "dm" or "error"
+	Room  string    `json:"room,omitempty"`
+	From  string    `json:"from,omitempty"`
+	To    string    `json:"to,omitempty"`
+	Text  string    `json:"text,omitempty"`
+	Error string    `json:"error,omitempty"`
+	At    time.Time `json:"at,omitzero"`
+}
+
+// chat routes messages between users through the factory: a room message
+// goes to every connection in that room, a direct message to the
+// recipient's and the sender's connections and nobody else's.
+type chat struct {
+	f      *wsmanager.Factory
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// HandleMessage implements wsmanager.Handler. A malformed message is
+// answered with an error message on that connection only; it does not close
+// the connection, so one typo costs the user nothing.
+func (ch *chat) HandleMessage(ctx context.Context, c *wsmanager.Connection, msg []byte) error {
+	var in inbound
+	if err := json.Unmarshal(msg, &in); err != nil {
+		return ch.reply(ctx, c, "messages are JSON objects with a type")
+	}
+	if in.Text == "" || !utf8.ValidString(in.Text) || utf8.RuneCountInString(in.Text) > maxText {
+		return ch.reply(ctx, c, "text must be 1 to 2000 characters of UTF-8")
+	}
+	from := c.User()
+	switch in.Type {
+	case "say":
+		out, err := json.Marshal(outbound{Type: "message", Room: from.ThreadID, From: from.UserID, Text: in.Text, At: ch.now()})
+		if err != nil {
+			return err
+		}
+		room := from.ThreadID
+		ch.f.Broadcast(ctx, out, func(uc wsmanager.UserContext) bool { return uc.ThreadID == room })
+		return nil
+	case "dm":
+		if in.To == "" {
+			return ch.reply(ctx, c, "a direct message needs a recipient")
+		}
+		out, err := json.Marshal(outbound{Type: "dm", From: from.UserID, To: in.To, Text: in.Text, At: ch.now()})
+		if err != nil {
+			return err
+		}
+		// A full queue elsewhere is that connection's problem (OnFull
+		// handles it), and after shutdown began nothing is worth sending:
+		// neither is a reason to close this sender's connection.
+		n, err := ch.f.SendToUser(ctx, in.To, out)
+		if err != nil {
+			ch.logger.Debug("chat: direct message", "err", err)
+		}
+		if n == 0 {
+			return ch.reply(ctx, c, "the recipient is not online")
+		}
+		if in.To != from.UserID {
+			// The sender's other tabs show the conversation too.
+			if _, err := ch.f.SendToUser(ctx, from.UserID, out); err != nil {
+				ch.logger.Debug("chat: direct message echo", "err", err)
+			}
+		}
+		return nil
+	}
+	return ch.reply(ctx, c, `type must be "say" or "dm"`)
+}
+
+// reply sends an error message to c alone.
+func (ch *chat) reply(ctx context.Context, c *wsmanager.Connection, text string) error {
+	out, err := json.Marshal(outbound{Type: "error", Error: text})
+	if err != nil {
+		return err
+	}
+	if err := c.Send(ctx, out); err != nil && !errors.Is(err, wsmanager.ErrQueueFull) && !errors.Is(err, wsmanager.ErrClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,54 @@
+// Command chat is a small multi-user chat service on the whole ssot golden
+// path: configuration from env, an ordered middleware chain, one
+// auth.Unified in front of a JWT backend, and wsmanager serving WebSockets
+// over coder/websocket, one isolated manager per user and room.
+//
+// Run it with no configuration at all:
+//
+//	cd examples && go run ./chat
+//
+// and open http://127.0.0.1:8080 in two browser windows. In Development the
+// page offers a login that mints short-lived tokens for any user name; it is
+// refused in every other environment.
+//
+// # Configuration
+//
+// Settings come from the process environment layered over a .env file in
+// the working directory (the environment wins):
+//
+//	ENVIRONMENT              development (default), test, staging or production
+//	CHAT_ADDR                listen address; defaults to 127.0.0.1:8080
+//	JWT_SECRET               HS256 secret, at least 32 bytes (secret)
+//	JWT_PUBLIC_KEY_FILE      PEM public key (RSA, ECDSA or Ed25519) instead of a secret
+//	JWT_ISSUER               required "iss"; required in production
+//	JWT_AUDIENCE             required "aud"; defaults to ssot-chat
+//	JWT_LEEWAY               clock skew tolerated; defaults to 30s
+//	CHAT_ALLOWED_ORIGINS     extra origins allowed to open WebSockets (comma-separated hosts)
+//	CHAT_READ_LIMIT          largest client message in bytes; defaults to 16384
+//	CHAT_QUEUE_SIZE          messages queued per connection; defaults to 256
+//	CHAT_WRITE_TIMEOUT       a stuck write closes that connection; defaults to 10s
+//	CHAT_SHUTDOWN_TIMEOUT    grace period on SIGINT/SIGTERM; defaults to 10s
+//	CHAT_CLOSE_AFTER_UPGRADE refuse bad tokens with a close code browsers can read; defaults to true
+//	CHAT_DEV_TOKEN_TTL       lifetime of development tokens; defaults to 15m
+//
+// Outside Development a JWT key is required; in Production JWT_ISSUER is
+// too. A misconfigured service refuses to start with one message that lists
+// every missing or invalid setting by name, never by value.
+//
+// # Endpoints
+//
+//	GET  /             the single-page UI (embedded, no build step)
+//	GET  /ws?room=R    the WebSocket; token in the Authorization header or as
+//	                   the subprotocol "bearer.<base64url(token)>" next to "chat.v1"
+//	GET  /api/me       the caller's identity (Authorization: Bearer …)
+//	POST /dev/login    {"user":"alice"} → {"token":…}; Development only
+//	GET  /healthz      configuration summary and connection statistics, no secrets
+//
+// # Protocol
+//
+// Clients send {"type":"say","text":…} to their room or
+// {"type":"dm","to":"bob","text":…} to one user; the server sends
+// {"type":"message",…}, {"type":"dm",…} or {"type":"error",…}. The sender is
+// always the authenticated user: a client cannot speak for someone else.
+// On shutdown every client is closed with 1001 (going away).
+package main

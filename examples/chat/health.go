@@ -1,0 +1,69 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/ssotkit/ssot/auth"
+	"github.com/ssotkit/ssot/wsmanager"
+)
+
+// settingKeys returns the settings /healthz reports the source of.
+func settingKeys() []string {
+	return []string{
+		"ENVIRONMENT", "CHAT_ADDR", "JWT_SECRET", "JWT_PUBLIC_KEY_FILE", "JWT_ISSUER", "JWT_AUDIENCE",
+		"JWT_LEEWAY", "CHAT_ALLOWED_ORIGINS", "CHAT_READ_LIMIT", "CHAT_QUEUE_SIZE", "CHAT_WRITE_TIMEOUT",
+		"CHAT_SHUTDOWN_TIMEOUT", "CHAT_CLOSE_AFTER_UPGRADE", "CHAT_DEV_TOKEN_TTL",
+	}
+}
+
+type healthResponse struct {
+	Status      string          `json:"status"`
+	Environment string          `json:"environment"`
+	Config      healthConfig    `json:"config"`
+	Connections wsmanager.Stats `json:"connections"`
+	Auth        auth.Stats      `json:"auth"`
+}
+
+// healthConfig describes the configuration without a single secret: which
+// kind of key verifies tokens, whether checks are on, and which layer (the
+// OS environment or .env) supplied each setting that is set.
+type healthConfig struct {
+	Addr              string            `json:"addr"`
+	JWTKey            string            `json:"jwt_key"`
+	JWTIssuerChecked  bool              `json:"jwt_issuer_checked"`
+	JWTAudience       string            `json:"jwt_audience"`
+	DevLogin          bool              `json:"dev_login"`
+	CloseAfterUpgrade bool              `json:"close_after_upgrade"`
+	ReadLimit         int64             `json:"read_limit"`
+	QueueSize         int               `json:"queue_size"`
+	WriteTimeout      string            `json:"write_timeout"`
+	Sources           map[string]string `json:"sources"`
+}
+
+// health reports configuration and statistics.
+func (a *app) health(w http.ResponseWriter, _ *http.Request) {
+	sources := make(map[string]string)
+	for _, k := range settingKeys() {
+		if _, ok := a.env.Lookup(k); ok {
+			sources[k] = a.env.Source(k)
+		}
+	}
+	writeJSON(w, http.StatusOK, healthResponse{
+		Status:      "ok",
+		Environment: a.cfg.Environment.String(),
+		Config: healthConfig{
+			Addr:              a.cfg.Addr,
+			JWTKey:            a.keyKind,
+			JWTIssuerChecked:  a.cfg.JWTIssuer != "",
+			JWTAudience:       a.cfg.JWTAudience,
+			DevLogin:          a.signer != nil,
+			CloseAfterUpgrade: a.cfg.CloseAfterUpgrade,
+			ReadLimit:         a.cfg.ReadLimit,
+			QueueSize:         a.cfg.QueueSize,
+			WriteTimeout:      a.cfg.WriteTimeout.String(),
+			Sources:           sources,
+		},
+		Connections: a.factory.Stats(),
+		Auth:        a.auth.Stats(),
+	})
+}

@@ -1,0 +1,123 @@
+"use strict";
+// The chat client: log in through the development login, open a WebSocket
+// with the token as a subprotocol (browsers cannot set headers on one), and
+// render what the server sends. Text is always set with textContent, never
+// parsed as HTML.
+
+const $ = (id) => document.getElementById(id);
+let me = "";
+let token = "";
+let room = "lobby";
+let ws = null;
+let retries = 0;
+
+function setStatus(text, state) {
+  $("status").textContent = text;
+  if (state) document.body.dataset.state = state;
+}
+
+function add(kind, who, text) {
+  const li = document.createElement("li");
+  li.className = kind;
+  if (who) {
+    const span = document.createElement("span");
+    span.className = "who";
+    span.textContent = who;
+    li.append(span);
+  }
+  li.append(document.createTextNode(text));
+  $("messages").append(li);
+  li.scrollIntoView({ block: "nearest" });
+  return li;
+}
+
+// The token travels as "bearer.<base64url(token)>": subprotocols allow only
+// token characters, and base64url keeps it within them.
+function bearer(t) {
+  return "bearer." + btoa(t).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function render(msg) {
+  switch (msg.type) {
+    case "message": {
+      const li = add("message", msg.from + ":", msg.text);
+      li.dataset.from = msg.from;
+      break;
+    }
+    case "dm": {
+      const outgoing = msg.from === me && msg.to !== me;
+      const li = add(outgoing ? "dm outgoing" : "dm incoming",
+        outgoing ? "you → " + msg.to + ":" : msg.from + " → you:", msg.text);
+      li.dataset.from = msg.from;
+      break;
+    }
+    case "error":
+      add("error", "", msg.error);
+      break;
+  }
+}
+
+// Close codes the server uses, and what the user can do about them.
+function describe(ev) {
+  switch (ev.code) {
+    case 1000: return "Disconnected.";
+    case 1001: return "The server is restarting; reconnecting…";
+    case 1008: return "Not authorized (" + (ev.reason || "policy") + "). Log in again.";
+    case 1011: return "The server hit an error; reconnecting…";
+    case 1013: return "The server cannot check logins right now; retrying…";
+    default: return "Connection lost (" + ev.code + "); reconnecting…";
+  }
+}
+
+function connect() {
+  const url = new URL("/ws?room=" + encodeURIComponent(room), location.href);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  ws = new WebSocket(url, ["chat.v1", bearer(token)]);
+  ws.onopen = () => {
+    retries = 0;
+    setStatus("Connected as " + me + " in #" + room + ".", "connected");
+    add("system", "", "You joined #" + room + ".");
+  };
+  ws.onmessage = (ev) => render(JSON.parse(ev.data));
+  ws.onclose = (ev) => {
+    setStatus(describe(ev), "closed");
+    if (ev.code === 1008) {
+      $("chat").hidden = true;
+      $("login-form").hidden = false;
+      return;
+    }
+    if (ev.code !== 1000 && retries < 6) {
+      setTimeout(connect, 500 * 2 ** retries++);
+    }
+  };
+}
+
+$("login-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  room = $("room").value.trim() || "lobby";
+  const res = await fetch("/dev/login", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ user: $("user").value.trim() }),
+  });
+  const body = await res.json();
+  if (!res.ok) {
+    setStatus(body.error || "Login failed.", "closed");
+    return;
+  }
+  me = body.user;
+  token = body.token;
+  $("login-form").hidden = true;
+  $("chat").hidden = false;
+  connect();
+});
+
+$("send-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const text = $("text").value;
+  const to = $("to").value.trim();
+  if (!text || !ws || ws.readyState !== WebSocket.OPEN) return;
+  ws.send(JSON.stringify(to ? { type: "dm", to, text } : { type: "say", text }));
+  $("text").value = "";
+  $("text").focus();
+});
