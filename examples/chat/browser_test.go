@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath finds a Chromium to drive. In CI (CI=true) its absence fails
+// the test, so the browser test cannot silently stop running; elsewhere the
+// test is skipped with instructions.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("CI=true but Chromium is not installed: the browser test must run in CI (apt-get install chromium)")
+	}
+	t.Skip("Chromium is not installed, so the browser test cannot run; install it (apt-get install chromium) to run it")
+	return ""
+}
+
+// TestBrowserChat logs in as three users in three tabs of one headless
+// Chromium, has alice send bob a direct message and the room a message, and
+// checks that each tab shows exactly what its user may see.
+func TestBrowserChat(t *testing.T) {
+	t.Parallel()
+	path := chromiumPath(t)
+	s := start(t, nil, hooks{})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(900, 700),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	browser, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+	// The first Do starts the browser, which lives as long as browser.
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+
+	tabs := map[string]context.Context{}
+	for _, user := range []string{"alice", "bob", "carol"} {
+		tab, cancelTab := chromedp.NewContext(browser)
+		defer cancelTab()
+		tabs[user] = tab
+		err := chromedp.Do(tab,
+			chromedp.Navigate(s.base+"/"),
+			chromedp.WaitVisible(chromedp.CSS("#login-form")),
+			chromedp.SendKeys(chromedp.CSS("#user"), user),
+			chromedp.Click(chromedp.CSS("#login")),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-state="connected"]`)),
+		)
+		if err != nil {
+			t.Fatalf("%s: logging in: %v", user, err)
+		}
+	}
+
+	// alice → bob, directly; then alice → the room, as a marker: every
+	// tab's messages arrive in order, so once carol shows the marker she
+	// would already show the direct message had she received it.
+	say := func(user, to, text string) {
+		t.Helper()
+		if _, err := chromedp.Run(tabs[user], chromedp.Evaluate[string](fmt.Sprintf(`document.getElementById("to").value = %q`, to))); err != nil {
+			t.Fatalf("%s: setting the recipient: %v", user, err)
+		}
+		err := chromedp.Do(tabs[user],
+			chromedp.SendKeys(chromedp.CSS("#text"), text),
+			chromedp.Click(chromedp.CSS("#send")),
+		)
+		if err != nil {
+			t.Fatalf("%s: sending: %v", user, err)
+		}
+	}
+	say("alice", "bob", "hello bob, just you")
+	say("alice", "", "hello room")
+
+	for _, user := range []string{"alice", "bob", "carol"} {
+		if err := chromedp.Do(tabs[user], chromedp.WaitVisible(`//li[contains(@class,"message")][contains(., "hello room")]`)); err != nil {
+			t.Fatalf("%s never saw the room message: %v", user, err)
+		}
+	}
+	count := func(user, selector string) int {
+		t.Helper()
+		n, err := chromedp.Run(tabs[user], chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, selector)))
+		if err != nil {
+			t.Fatalf("%s: %v", user, err)
+		}
+		return n
+	}
+	text := func(user, selector string) string {
+		t.Helper()
+		s, err := chromedp.Run(tabs[user], chromedp.Text(chromedp.CSS(selector)))
+		if err != nil {
+			t.Fatalf("%s: %v", user, err)
+		}
+		return s
+	}
+	if got := count("bob", "#messages li.dm.incoming"); got != 1 {
+		t.Errorf("bob's tab shows %d incoming direct messages, want 1", got)
+	} else if got := text("bob", "#messages li.dm.incoming"); !strings.Contains(got, "alice → you:") || !strings.Contains(got, "hello bob, just you") {
+		t.Errorf("bob's tab shows %q", got)
+	}
+	if got := count("alice", "#messages li.dm.outgoing"); got != 1 {
+		t.Errorf("alice's tab shows %d sent direct messages, want 1", got)
+	}
+	if got := count("alice", "#messages li.dm.incoming"); got != 0 {
+		t.Errorf("alice's tab shows %d incoming direct messages, want 0", got)
+	}
+	if got := count("carol", "#messages li.dm"); got != 0 {
+		t.Errorf("carol's tab shows %d direct messages meant for bob, want 0", got)
+	}
+
+	png, err := chromedp.Run(tabs["bob"], chromedp.FullScreenshot(100)) // quality 100 is PNG
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	shot := filepath.Join(t.TempDir(), "bob.png")
+	if err := os.WriteFile(shot, png, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot of bob's tab: %s (%d bytes)", shot, len(png))
+
+	// The server going away reaches the page as 1001, which it explains.
+	if err := s.shutdown(t); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if err := chromedp.Do(tabs["carol"], chromedp.WaitVisible(chromedp.CSS(`body[data-state="closed"]`))); err != nil {
+		t.Fatalf("carol's tab never noticed the shutdown: %v", err)
+	}
+	if got := text("carol", "#status"); !strings.Contains(got, "restarting") {
+		t.Errorf("carol's status after shutdown: %q, want the 1001 explanation", got)
+	}
+}
