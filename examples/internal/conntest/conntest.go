@@ -605,3 +605,46 @@ func testOrigin(t *testing.T, tr Transport) {
 		})
 	}
 }
+
+// BenchWrite measures Conn.Write of size-byte messages from the server to a
+// coder/websocket client that reads them on a loopback socket, from
+// parallel goroutines when parallel, which exercises the adapter's write
+// serialisation.
+func BenchWrite(b *testing.B, up wsmanager.Upgrader, size int, parallel bool) {
+	srv := NewServer(b, up, "")
+	client := srv.Dial(b)
+	conn := srv.Accept(b)
+	ctx := Context(b)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if _, _, err := client.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	msg := make([]byte, size)
+	b.ReportAllocs()
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	if parallel {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := conn.Write(ctx, msg); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	} else {
+		for b.Loop() {
+			if err := conn.Write(ctx, msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	_ = client.CloseNow()
+	<-done
+}
