@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/ssotkit/ssot/statemachine"
 )
@@ -24,16 +23,28 @@ type Connection struct {
 	mach   *statemachine.Conn
 	ctx    context.Context // cancelled once the Conn is closed
 	cancel context.CancelFunc
-	wake   chan struct{} // capacity 1: "the queue or the close state changed"
-	done   chan struct{} // closed when the writer has closed the Conn and exited
+	done   chan struct{} // closed once the Conn is closed
+	// stopCtx stops watching Serve's context; set before the machine
+	// leaves Connecting and called once Serve is done.
+	stopCtx func() bool
 
-	closing atomic.Bool // mirrors closed below, for lock-free checks
-	writing atomic.Bool // the writer is inside Conn.Write
+	closing atomic.Bool   // mirrors closed below, for lock-free checks
+	writing atomic.Bool   // the writer is inside Conn.Write
+	writes  atomic.Uint64 // Conn.Write calls started; the watchdog's progress mark
+
+	// Owned by the running writer goroutine; handed from one writer to the
+	// next through mu.
+	spare [][]byte
+
+	// Owned by the janitor's write watchdog.
+	wdWrites uint64
+	wdTicks  int
 
 	mu       sync.Mutex
 	q        [][]byte // messages waiting for the writer, oldest first
 	inflight int      // messages the writer has taken and not finished
-	awake    bool     // the writer has been woken and has not yet found the queue empty
+	ready    bool     // the machine reached ProcessingReady: writing may start
+	running  bool     // a writer goroutine exists
 	closed   bool     // a close was requested; the fields below are set
 	cause    cause
 	code     int
@@ -47,7 +58,6 @@ func newConnection(ctx context.Context, m *Manager, conn Conn, mach *statemachin
 		m:    m,
 		conn: conn,
 		mach: mach,
-		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
 	}
 	// The Conn outlives a cancelled request context until it has been
@@ -105,7 +115,7 @@ func (c *Connection) Close(code int, reason string) error {
 	return nil
 }
 
-// enqueue appends msg to the queue and wakes the writer if it sleeps. It is
+// enqueue appends msg to the queue and starts a writer if none runs. It is
 // the hot path of every fan-out: one lock, an append and at most one
 // non-blocking channel send; no clock, no allocation while the queue's
 // buffer has room.
@@ -143,24 +153,39 @@ func (c *Connection) enqueue(msg []byte) error {
 		}
 	}
 	c.q = append(c.q, msg)
-	wake := !c.awake
-	c.awake = true
+	start := c.startWriterLocked()
 	c.mu.Unlock()
-	if wake {
-		c.signal()
+	if start {
+		go c.writeLoop()
 	}
 	return nil
 }
 
-func (c *Connection) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+// startWriterLocked reports whether the caller must start a writer
+// goroutine, and records that one runs. Writers exist only while there is
+// work: an idle connection costs no goroutine.
+func (c *Connection) startWriterLocked() bool {
+	if !c.ready || c.running {
+		return false
+	}
+	c.running = true
+	return true
+}
+
+// markReady lets the writer start, and starts it if messages are already
+// queued or a close was requested during setup.
+func (c *Connection) markReady() {
+	c.mu.Lock()
+	c.ready = true
+	start := (len(c.q) > 0 || c.closed) && c.startWriterLocked()
+	c.mu.Unlock()
+	if start {
+		go c.writeLoop()
 	}
 }
 
-// requestClose records the first reason to close and wakes the writer,
-// which closes the Conn. It never blocks and never calls the Conn, so any
+// requestClose records the first reason to close and makes sure a writer
+// runs to close the Conn. It never blocks and never calls the Conn, so any
 // goroutine may call it: a sender that found the queue full, a timer, the
 // factory. It reports whether this call was the first.
 func (c *Connection) requestClose(why cause, code int, reason string, err error) bool {
@@ -173,8 +198,11 @@ func (c *Connection) requestClose(why cause, code int, reason string, err error)
 	c.closing.Store(true)
 	c.cause, c.code, c.reason, c.err = why, code, reason, err
 	c.q = nil
+	start := c.startWriterLocked()
 	c.mu.Unlock()
-	c.signal()
+	if start {
+		go c.writeLoop()
+	}
 	return true
 }
 
@@ -185,80 +213,75 @@ func (c *Connection) closeState() (cause, int, string, error) {
 	return c.cause, c.code, c.reason, c.err
 }
 
-// idleBufferCap is the largest queue buffer a writer keeps while its
-// connection is idle: enough that steady traffic allocates nothing, small
-// enough that an idle connection costs little.
+// idleBufferCap is the largest queue buffer kept while a connection is
+// idle: enough that steady traffic allocates nothing, small enough that an
+// idle connection costs little.
 const idleBufferCap = 8
 
-// writeLoop is the connection's writer goroutine, owned by Serve, which
-// waits for it. It writes queued messages in order until a close is
-// requested, then closes the Conn and cancels the connection's context.
+// writeLoop is the connection's writer: at most one runs per connection,
+// started by the first message queued while none runs, and exiting when the
+// queue is empty. It writes queued messages in order; once a close is
+// requested it closes the Conn instead. Serve waits for the last one through
+// the done channel.
 func (c *Connection) writeLoop() {
-	defer close(c.done)
-	var spare [][]byte
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
 	f := c.m.f
-	for range c.wake {
-		for {
-			c.mu.Lock()
-			if c.closed {
-				c.mu.Unlock()
-				c.shutdown()
-				return
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			c.shutdown()
+			return
+		}
+		batch := c.q
+		if len(batch) == 0 {
+			c.running = false
+			c.inflight = 0
+			// Keep one small buffer for the next message, so that a
+			// connection receiving one message at a time allocates nothing.
+			if cap(batch) == 0 {
+				batch = c.spare
 			}
-			batch := c.q
-			if len(batch) == 0 {
-				c.awake = false
-				c.inflight = 0
-				if cap(batch) > idleBufferCap {
-					c.q = nil
-				}
-				c.mu.Unlock()
-				if cap(spare) > idleBufferCap {
-					spare = nil
-				}
+			if cap(batch) > idleBufferCap {
+				batch = nil
+			}
+			c.q, c.spare = batch, nil
+			c.mu.Unlock()
+			return
+		}
+		c.q = c.spare[:0]
+		c.spare = nil
+		c.inflight = len(batch)
+		c.mu.Unlock()
+
+		n := 0
+		for i, msg := range batch {
+			if c.closing.Load() {
 				break
 			}
-			c.q = spare[:0]
-			c.inflight = len(batch)
-			c.mu.Unlock()
-
-			n := 0
-			for i, msg := range batch {
-				if c.closing.Load() {
-					break
-				}
-				if timer == nil {
-					timer = time.AfterFunc(f.opts.WriteTimeout, c.writeTimedOut)
-				} else {
-					timer.Reset(f.opts.WriteTimeout)
-				}
-				c.writing.Store(true)
-				err := c.conn.Write(c.ctx, msg)
-				c.writing.Store(false)
-				fired := !timer.Stop()
-				batch[i] = nil
-				if err != nil {
-					if !fired {
-						c.requestClose(causeWrite, codeInternal, "", err)
-					}
-					break
-				}
-				n++
+			// No timer per write: the janitor's watchdog sees a write
+			// that makes no progress (see watchWrites). Arming a timer
+			// would read the clock and lock the timer heap on every
+			// message of every fan-out.
+			c.writes.Add(1)
+			c.writing.Store(true)
+			err := c.conn.Write(c.ctx, msg)
+			c.writing.Store(false)
+			batch[i] = nil
+			if err != nil {
+				// After a timeout the write fails because its context was
+				// cancelled; requestClose keeps the first cause.
+				c.requestClose(causeWrite, codeInternal, "", err)
+				break
 			}
-			clear(batch)
-			spare = batch[:0]
-			f.stats.written.Add(uint64(n))
+			n++
 		}
+		clear(batch)
+		c.spare = batch[:0]
+		f.stats.written.Add(uint64(n))
 	}
 }
 
-// writeTimedOut runs on the write timer's goroutine when a write exceeded
+// writeTimedOut is called by the watchdog when a write exceeded
 // Options.WriteTimeout: it closes the connection with 1008 and cancels the
 // write's context so that Write returns.
 func (c *Connection) writeTimedOut() {
@@ -272,6 +295,7 @@ func (c *Connection) writeTimedOut() {
 // passes through Closing first; failures go straight to Failed later, as the
 // machine's table requires.
 func (c *Connection) shutdown() {
+	defer close(c.done)
 	why, code, reason, _ := c.closeState()
 	if !why.failed() && c.mach.State().IsOperational() {
 		_ = c.mach.Transition(statemachine.Closing, why.String())

@@ -168,12 +168,19 @@ func TestConnectionWriteTimeout(t *testing.T) {
 		if diff := cmp.Diff(msgs(0, 3), other.peer.Written()); diff != "" {
 			t.Errorf("other connection got (-want +got):\n%s", diff)
 		}
+
+		time.Sleep(timeout - time.Millisecond)
+		synctest.Wait()
 		if _, _, closed := stuck.peer.Closed(); closed {
 			t.Fatal("stuck connection closed before WriteTimeout")
 		}
-
-		time.Sleep(timeout)
+		// The watchdog gives up on a write within a quarter of
+		// WriteTimeout after it exceeded it.
+		time.Sleep(timeout/4 + time.Millisecond)
 		synctest.Wait()
+		if _, _, closed := stuck.peer.Closed(); !closed {
+			t.Fatal("stuck connection still open at 1.25×WriteTimeout")
+		}
 		if err := stuck.wait(t); !errors.Is(err, wsmanager.ErrWriteTimeout) {
 			t.Errorf("Serve = %v, want ErrWriteTimeout", err)
 		}

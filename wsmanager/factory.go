@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ssotkit/ssot/statemachine"
 )
 
 // Factory creates and holds one Manager per (UserID, ThreadID) and delivers
@@ -23,6 +25,7 @@ type Factory struct {
 	opts  Options
 	log   *slog.Logger
 	node  [nodeIDLen]byte
+	table *statemachine.Table[statemachine.ConnState] // shared: tables are immutable
 	stats counters
 
 	mu       sync.RWMutex
@@ -55,6 +58,7 @@ func NewFactory(opts Options) (*Factory, error) {
 	f := &Factory{
 		opts:        opts,
 		log:         opts.Logger,
+		table:       statemachine.ConnTable(),
 		users:       make(map[string]map[string]*Manager),
 		stopJanitor: make(chan struct{}),
 		janitorDone: make(chan struct{}),

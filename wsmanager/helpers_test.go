@@ -148,3 +148,5 @@ func (r *record) states() []string {
 	defer r.mu.Unlock()
 	return append([]string(nil), r.tr...)
 }
+
+type transition = statemachine.Transition[statemachine.ConnState]

@@ -66,7 +66,9 @@ type Options struct {
 	OnFull FullPolicy
 	// WriteTimeout bounds one Conn.Write. A write that exceeds it has its
 	// context cancelled and closes that connection, and only that one, with
-	// 1008. Defaults to 10s.
+	// 1008. The factory's janitor checks writes every quarter of
+	// WriteTimeout, so a stuck write is abandoned between 1 and 1.25 times
+	// WriteTimeout after it started. Defaults to 10s.
 	WriteTimeout time.Duration
 	// IdleTimeout is how long a Manager with no connections is kept before
 	// the factory's janitor removes it. Defaults to 30m.

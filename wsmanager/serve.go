@@ -33,27 +33,38 @@ import (
 // The machine ends in Closed, through Closing, in the first two cases and
 // after Close; in Failed otherwise.
 func (m *Manager) Serve(ctx context.Context, c Conn, h Handler) error {
-	if c == nil {
-		return fmt.Errorf("%w: nil Conn", ErrInvalidOptions)
+	if err := checkServe(c, h); err != nil {
+		return err
 	}
-	if h == nil {
-		_ = c.Close(codeInternal, reasonInternal)
-		return fmt.Errorf("%w: nil Handler", ErrInvalidOptions)
+	conn, err := m.accept(ctx, c)
+	if err != nil {
+		if errors.Is(err, managerClosedError{}) {
+			_ = c.Close(codeGoingAway, reasonGoingAway)
+			return ErrClosed
+		}
+		return err
 	}
-	err := m.serve(ctx, c, h)
-	if errors.Is(err, managerClosedError{}) {
-		_ = c.Close(codeGoingAway, reasonGoingAway)
-		return ErrClosed
-	}
-	return err
+	return conn.run(h)
 }
 
 // Serve gets the Manager of uc and serves c with it, as Manager.Serve does.
 // Unlike calling Manager and Manager.Serve in turn, it retries with a new
 // Manager if the one it got was closed in between (by the idle janitor, for
-// example). It closes the transport on every error, with 1008 for an invalid
-// uc or ErrUserLimit, and 1001 for ErrClosed.
+// example). It closes the transport on every error: with 1008 for an
+// invalid uc, 1013 for ErrUserLimit and ErrConnLimit, and 1001 for
+// ErrClosed.
 func (f *Factory) Serve(ctx context.Context, uc UserContext, c Conn, h Handler) error {
+	if err := checkServe(c, h); err != nil {
+		return err
+	}
+	conn, err := f.accept(ctx, uc, c)
+	if err != nil {
+		return err
+	}
+	return conn.run(h)
+}
+
+func checkServe(c Conn, h Handler) error {
 	if c == nil {
 		return fmt.Errorf("%w: nil Conn", ErrInvalidOptions)
 	}
@@ -61,62 +72,75 @@ func (f *Factory) Serve(ctx context.Context, uc UserContext, c Conn, h Handler) 
 		_ = c.Close(codeInternal, reasonInternal)
 		return fmt.Errorf("%w: nil Handler", ErrInvalidOptions)
 	}
+	return nil
+}
+
+// accept is Factory.Serve up to the read loop.
+func (f *Factory) accept(ctx context.Context, uc UserContext, c Conn) (*Connection, error) {
 	for attempt := 0; ; attempt++ {
 		m, err := f.Manager(uc)
 		switch {
 		case errors.Is(err, ErrInvalidUser):
 			_ = c.Close(codePolicy, "invalid user")
-			return err
+			return nil, err
 		case errors.Is(err, ErrUserLimit):
 			_ = c.Close(codeTryAgain, reasonUserLimit)
-			return err
+			return nil, err
 		case err != nil:
 			_ = c.Close(codeGoingAway, reasonGoingAway)
-			return err
+			return nil, err
 		}
-		err = m.serve(ctx, c, h)
-		// A Manager closed between Manager and Serve rejects the
+		conn, err := m.accept(ctx, c)
+		// A Manager closed between Manager and accept rejects the
 		// connection before touching it; a fresh one will not, unless the
 		// factory is closing.
 		if !errors.Is(err, managerClosedError{}) {
-			return err
+			return conn, err
 		}
 		if f.isClosed.Load() || attempt == 2 {
 			_ = c.Close(codeGoingAway, reasonGoingAway)
-			return ErrClosed
+			return nil, ErrClosed
 		}
 	}
 }
 
-// managerClosedError is serve's ErrClosed for a Manager that was closed
+// managerClosedError is accept's ErrClosed for a Manager that was closed
 // before the connection registered; the transport has not been touched yet.
 type managerClosedError struct{}
 
 func (managerClosedError) Error() string { return ErrClosed.Error() }
 func (managerClosedError) Unwrap() error { return ErrClosed }
 
-func (m *Manager) serve(ctx context.Context, conn Conn, h Handler) error {
+// accept registers conn and drives its machine to ProcessingReady. It is
+// separate from the read loop so that its frame is gone while the loop
+// waits in Read: the goroutine serving an idle connection then fits in the
+// smallest stack.
+func (m *Manager) accept(ctx context.Context, conn Conn) (*Connection, error) {
 	f := m.f
-	mach, err := statemachine.NewConn(f.opts.Machine)
+	// One table for all connections: NewConn would build one per call.
+	mach, err := statemachine.New(f.table, statemachine.Connecting, f.opts.Machine)
 	if err != nil { // validated by NewFactory; kept so a change there cannot turn into a nil machine
 		_ = conn.Close(codeInternal, reasonInternal)
-		return fmt.Errorf("%w: Machine: %w", ErrInvalidOptions, err)
+		return nil, fmt.Errorf("%w: Machine: %w", ErrInvalidOptions, err)
 	}
 	c := newConnection(ctx, m, conn, mach)
 	if err := m.register(c); err != nil {
 		c.cancel()
 		if errors.Is(err, ErrConnLimit) {
 			_ = conn.Close(codeTryAgain, reasonConnLimit)
-			return ErrConnLimit
+			return nil, ErrConnLimit
 		}
-		return managerClosedError{}
+		return nil, managerClosedError{}
 	}
 
-	wroteLoop := false
+	started := false
 	defer func() {
-		if !wroteLoop {
-			// Serve is unwinding before the writer started (a panic in
-			// OnConnect or an observer): close and clean up here.
+		if !started {
+			// Unwinding before the writer may start (a panic in OnConnect
+			// or an observer): close and clean up here.
+			if c.stopCtx != nil {
+				c.stopCtx()
+			}
 			c.requestClose(causeClosed, codeInternal, reasonInternal, nil)
 			c.shutdown()
 			m.unregister(c)
@@ -126,10 +150,9 @@ func (m *Manager) serve(ctx context.Context, conn Conn, h Handler) error {
 	if f.opts.OnConnect != nil {
 		f.opts.OnConnect(c)
 	}
-	stop := context.AfterFunc(ctx, func() {
+	c.stopCtx = context.AfterFunc(ctx, func() {
 		c.requestClose(causeContext, codeGoingAway, reasonGoingAway, nil)
 	})
-	defer stop()
 
 	// The caller authenticated the connection before calling Serve, so the
 	// setup states are passed through in order.
@@ -148,20 +171,76 @@ func (m *Manager) serve(ctx context.Context, conn Conn, h Handler) error {
 			c.requestClose(causeClosed, codeInternal, reasonInternal, nil)
 		}
 	}
-	wroteLoop = true
-	go c.writeLoop()
+	started = true
+	c.markReady()
+	return c, nil
+}
+
+// run reads until the connection closes, then waits for its writer,
+// removes it and reports how it ended.
+func (c *Connection) run(h Handler) error {
 	if !c.closing.Load() {
-		m.readLoop(c, h)
+		c.readLoop(h)
 	}
+	return c.finish()
+}
+
+// readLoop reads until the connection closes, passing messages to h. After
+// a close is requested it keeps reading, and discards, until the writer's
+// Close makes Read fail. The rare paths live in other functions to keep
+// this frame, which sits under every idle Read, small.
+func (c *Connection) readLoop(h Handler) {
+	for {
+		msg, err := c.conn.Read(c.ctx)
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		if c.closing.Load() {
+			continue
+		}
+		if err := c.handle(h, msg); err != nil {
+			c.handlerFailed(err)
+		}
+	}
+}
+
+func (c *Connection) readFailed(err error) {
+	if errors.Is(err, io.EOF) {
+		c.requestClose(causePeer, codeNormal, "", nil)
+	} else if c.requestClose(causeRead, codeInternal, "", err) {
+		c.m.f.log.Debug("wsmanager: read failed", "conn", c.id, "err", err)
+	}
+}
+
+func (c *Connection) handlerFailed(err error) {
+	f := c.m.f
+	// errors.Is would look inside the handler's own error.
+	if p, ok := err.(panicError); ok {
+		if c.requestClose(causePanic, codeInternal, reasonInternal, p.error) {
+			f.stats.handlerPanics.Add(1)
+		}
+		return
+	}
+	if c.requestClose(causeHandler, codeInternal, reasonInternal, fmt.Errorf("wsmanager: handler: %w", err)) {
+		f.stats.handlerErrors.Add(1)
+		f.log.Info("wsmanager: handler failed; closing connection", "conn", c.id, "err", err)
+	}
+}
+
+// finish waits for the writer to close the Conn, removes the connection and
+// moves its machine to Closed or Failed.
+func (c *Connection) finish() error {
+	c.stopCtx()
 	<-c.done
-	m.unregister(c)
+	c.m.unregister(c)
 
 	why, _, _, cerr := c.closeState()
 	final := statemachine.Closed
 	if why.failed() {
 		final = statemachine.Failed
 	}
-	_ = mach.Transition(final, why.String())
+	_ = c.mach.Transition(final, why.String())
 
 	switch why {
 	case causePeer, causeContext:
@@ -176,46 +255,13 @@ func (m *Manager) serve(ctx context.Context, conn Conn, h Handler) error {
 	return cerr
 }
 
-// readLoop reads until the connection closes, passing messages to h. After
-// a close is requested it keeps reading, and discards, until the writer's
-// Close makes Read fail.
-func (m *Manager) readLoop(c *Connection, h Handler) {
-	for {
-		msg, err := c.conn.Read(c.ctx)
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				c.requestClose(causePeer, codeNormal, "", nil)
-			} else if c.requestClose(causeRead, codeInternal, "", err) {
-				m.f.log.Debug("wsmanager: read failed", "conn", c.id, "err", err)
-			}
-			return
-		}
-		if c.closing.Load() {
-			continue
-		}
-		if err := m.handle(c, h, msg); err != nil {
-			// errors.Is would look inside the handler's own error.
-			if _, ok := err.(panicError); ok {
-				if c.requestClose(causePanic, codeInternal, reasonInternal, err.(panicError).error) {
-					m.f.stats.handlerPanics.Add(1)
-				}
-				continue
-			}
-			if c.requestClose(causeHandler, codeInternal, reasonInternal, fmt.Errorf("wsmanager: handler: %w", err)) {
-				m.f.stats.handlerErrors.Add(1)
-				m.f.log.Info("wsmanager: handler failed; closing connection", "conn", c.id, "err", err)
-			}
-		}
-	}
-}
-
 // panicError marks an error made from a handler's panic.
 type panicError struct{ error }
 
-func (m *Manager) handle(c *Connection, h Handler, msg []byte) (err error) {
+func (c *Connection) handle(h Handler, msg []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			m.f.log.Error("wsmanager: handler panicked; closing connection",
+			c.m.f.log.Error("wsmanager: handler panicked; closing connection",
 				"conn", c.id, "panic", r, "stack", string(debug.Stack()))
 			err = panicError{fmt.Errorf("%w: %v", ErrHandlerPanic, r)}
 		}
