@@ -1,0 +1,216 @@
+package statemachine
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// NoHistory, as Options.HistorySize, keeps no history. With no observers and
+// no waiters either, a machine without history never reads the clock, so a
+// transition is a lock, a table lookup and an atomic store.
+const NoHistory = -1
+
+// DefaultHistorySize is the number of transitions a machine keeps when
+// Options.HistorySize is zero.
+const DefaultHistorySize = 16
+
+// MaxHistorySize bounds Options.HistorySize.
+const MaxHistorySize = 1 << 16
+
+// Options configures a Machine. The zero value is valid and keeps the default
+// history.
+type Options struct {
+	// HistorySize is how many recent transitions History returns, kept in a
+	// ring allocated once by New: history never grows. Defaults to
+	// DefaultHistorySize (16); NoHistory keeps none. Other negative values
+	// and values over MaxHistorySize are ErrInvalidOptions.
+	HistorySize int
+}
+
+// Transition is one recorded change of state, as History returns it and
+// observers receive it.
+type Transition[S Enum] struct {
+	From, To S
+	// At is when the transition happened. It is zero when the machine read
+	// no clock for it (NoHistory, no observers, no waiters).
+	At     time.Time
+	Reason string
+}
+
+// Stats are a machine's counters.
+type Stats struct {
+	// Transitions counts transitions made.
+	Transitions uint64
+	// Rejected counts transitions the table forbade. A TransitionFrom that
+	// failed with ErrStale is not counted: the table was never consulted.
+	Rejected uint64
+	// Since is when the current state was entered. It is zero when the
+	// machine read no clock for that transition (see NoHistory).
+	Since time.Time
+}
+
+// Machine is a state machine over a Table. Create it with New.
+//
+// A Machine is safe for concurrent use. State is a single atomic load and
+// never blocks. Transitions are serialized: each one is checked against the
+// table and applied atomically, so two goroutines racing TransitionFrom on the
+// same expected state cannot both win. Observers and Wait predicates are
+// described on OnTransition and Wait.
+type Machine[S Enum] struct {
+	table *Table[S]
+	state atomic.Uint32
+
+	mu          sync.Mutex // serializes transitions and guards everything below
+	transitions uint64
+	rejected    uint64
+	since       time.Time
+	history     ring[S]
+	observers   []*observer[S] // copy-on-write: a delivery iterates a snapshot
+	waiters     []*waiter[S]
+	queue       []notification[S] // transitions not yet delivered to observers
+	qhead       int
+	draining    bool // a goroutine is delivering the queue
+}
+
+// New returns a machine over t in state initial.
+//
+// It returns an error wrapping ErrInvalidOptions when t is nil, when t does not
+// know initial, or when opts is out of range.
+func New[S Enum](t *Table[S], initial S, opts Options) (*Machine[S], error) {
+	if t == nil {
+		return nil, fmt.Errorf("%w: nil table", ErrInvalidOptions)
+	}
+	if !t.Knows(initial) {
+		return nil, fmt.Errorf("%w: initial state %v is not in the table", ErrInvalidOptions, initial)
+	}
+	size := opts.HistorySize
+	switch {
+	case size == 0:
+		size = DefaultHistorySize
+	case size == NoHistory:
+		size = 0
+	case size < 0 || size > MaxHistorySize:
+		return nil, fmt.Errorf("%w: HistorySize %d is outside 0..%d (or NoHistory)", ErrInvalidOptions, opts.HistorySize, MaxHistorySize)
+	}
+	m := &Machine[S]{table: t}
+	m.state.Store(uint32(initial))
+	if size > 0 {
+		m.history.buf = make([]Transition[S], size)
+		m.since = time.Now()
+	}
+	return m, nil
+}
+
+// State returns the current state. It is one atomic load: it never blocks and
+// never allocates.
+func (m *Machine[S]) State() S { return S(m.state.Load()) }
+
+// Table returns the machine's transition table.
+func (m *Machine[S]) Table() *Table[S] { return m.table }
+
+// Transition moves the machine from its current state to to. It returns a
+// *TransitionError (wrapping ErrInvalidTransition) when the table forbids it,
+// and leaves the state unchanged.
+//
+// Before it returns, observers have been notified of this transition, unless
+// another goroutine is delivering notifications at the time, in which case
+// that goroutine delivers this one too, in order (see OnTransition).
+func (m *Machine[S]) Transition(to S, reason string) error {
+	m.mu.Lock()
+	return m.applyLocked(S(m.state.Load()), to, reason)
+}
+
+// TransitionFrom moves the machine from from to to only if it is in from: a
+// compare-and-transition. When the machine is in another state it returns a
+// *StaleError (wrapping ErrStale) and changes nothing; when the table forbids
+// from → to it returns a *TransitionError.
+func (m *Machine[S]) TransitionFrom(from, to S, reason string) error {
+	m.mu.Lock()
+	if cur := S(m.state.Load()); cur != from {
+		m.mu.Unlock()
+		return &StaleError[S]{Expected: from, Actual: cur}
+	}
+	return m.applyLocked(from, to, reason)
+}
+
+// applyLocked is called with m.mu held and returns with it released.
+func (m *Machine[S]) applyLocked(from, to S, reason string) error {
+	if !m.table.Allows(from, to) {
+		m.rejected++
+		m.mu.Unlock()
+		return &TransitionError[S]{From: from, To: to}
+	}
+	m.state.Store(uint32(to))
+	m.transitions++
+	if m.history.buf == nil && len(m.observers) == 0 && len(m.waiters) == 0 {
+		// Nobody will look at the time: keep the clock off this path.
+		m.since = time.Time{}
+		m.mu.Unlock()
+		return nil
+	}
+	t := Transition[S]{From: from, To: to, At: time.Now(), Reason: reason}
+	m.since = t.At
+	m.history.push(t)
+	if len(m.waiters) > 0 {
+		m.wakeLocked(to)
+	}
+	if len(m.observers) == 0 {
+		m.mu.Unlock()
+		return nil
+	}
+	m.queue = append(m.queue, notification[S]{t: t, seq: m.transitions})
+	if m.draining {
+		m.mu.Unlock()
+		return nil
+	}
+	m.draining = true
+	m.drainLocked()
+	return nil
+}
+
+// History returns the most recent transitions, oldest first, as a new slice.
+// It returns nil for a machine created with NoHistory.
+func (m *Machine[S]) History() []Transition[S] {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.history.list()
+}
+
+// Stats returns the machine's counters.
+func (m *Machine[S]) Stats() Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return Stats{Transitions: m.transitions, Rejected: m.rejected, Since: m.since}
+}
+
+// ring is a fixed-size ring of transitions; a nil buf keeps nothing.
+type ring[S Enum] struct {
+	buf  []Transition[S]
+	next int
+	n    int
+}
+
+func (r *ring[S]) push(t Transition[S]) {
+	if len(r.buf) == 0 {
+		return
+	}
+	r.buf[r.next] = t
+	r.next = (r.next + 1) % len(r.buf)
+	if r.n < len(r.buf) {
+		r.n++
+	}
+}
+
+func (r *ring[S]) list() []Transition[S] {
+	if len(r.buf) == 0 {
+		return nil
+	}
+	out := make([]Transition[S], r.n)
+	start := (r.next - r.n + len(r.buf)) % len(r.buf)
+	for i := range out {
+		out[i] = r.buf[(start+i)%len(r.buf)]
+	}
+	return out
+}

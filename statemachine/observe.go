@@ -1,0 +1,127 @@
+package statemachine
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+type observer[S Enum] struct {
+	fn      func(Transition[S])
+	after   uint64 // transitions that happened before registration are not delivered
+	removed atomic.Bool
+}
+
+type notification[S Enum] struct {
+	t   Transition[S]
+	seq uint64 // the machine's transition count after this transition
+}
+
+// maxIdleQueue is the queue capacity kept between bursts of notifications;
+// a larger buffer, grown by a burst of reentrant transitions, is released.
+const maxIdleQueue = 64
+
+// OnTransition registers fn to be called for every transition made after it
+// is registered, and returns a function that unregisters it.
+//
+// Delivery: every transition reaches fn exactly once, in the order the
+// transitions happened, after the new state is visible to State, and with no
+// lock held. Notifications are queued and delivered by whichever goroutine is
+// draining the queue, before that goroutine's Transition returns; under
+// contention that may be another goroutine than the one that made the
+// transition. fn may call Transition on the same machine: it does not
+// deadlock, and the notification of that transition follows the current one.
+//
+// Removal: remove may be called from anywhere, fn itself included, and more
+// than once. After it returns, at most a delivery already under way still
+// reaches fn.
+//
+// Panics: a panic in fn does not stop delivery. The transition stands, every
+// other observer still receives it and every queued notification is still
+// delivered; then the first panic is re-raised, with its original value, from
+// the Transition call that was delivering. The machine stays usable.
+//
+// OnTransition(nil) registers nothing and returns a no-op remove: it is the
+// one exception to failing fast, since there is no error to return.
+func (m *Machine[S]) OnTransition(fn func(Transition[S])) (remove func()) {
+	if fn == nil {
+		return func() {}
+	}
+	m.mu.Lock()
+	o := &observer[S]{fn: fn, after: m.transitions}
+	obs := make([]*observer[S], len(m.observers), len(m.observers)+1)
+	copy(obs, m.observers)
+	m.observers = append(obs, o)
+	m.mu.Unlock()
+
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			o.removed.Store(true)
+			m.mu.Lock()
+			if i := slices.Index(m.observers, o); i >= 0 {
+				m.observers = slices.Delete(slices.Clone(m.observers), i, i+1)
+			}
+			m.mu.Unlock()
+		})
+	}
+}
+
+// drainLocked delivers queued notifications until the queue is empty. It is
+// called with m.mu held and m.draining set, releases the lock around every
+// call to an observer, and returns with the lock released.
+func (m *Machine[S]) drainLocked() {
+	var (
+		firstPanic any
+		panicked   bool
+		finished   bool
+	)
+	defer func() {
+		if finished {
+			return
+		}
+		// An observer called runtime.Goexit: let the next transition
+		// deliver what is still queued.
+		m.mu.Lock()
+		m.draining = false
+		m.mu.Unlock()
+	}()
+	for m.qhead < len(m.queue) {
+		n := m.queue[m.qhead]
+		m.queue[m.qhead] = notification[S]{} // do not retain the reason string
+		m.qhead++
+		obs := m.observers
+		m.mu.Unlock()
+		for _, o := range obs {
+			if n.seq <= o.after || o.removed.Load() {
+				continue
+			}
+			if p, ok := o.call(n.t); ok && !panicked {
+				firstPanic, panicked = p, true
+			}
+		}
+		m.mu.Lock()
+	}
+	if cap(m.queue) > maxIdleQueue {
+		m.queue = nil
+	} else {
+		m.queue = m.queue[:0]
+	}
+	m.qhead = 0
+	m.draining = false
+	finished = true
+	m.mu.Unlock()
+	if panicked {
+		panic(firstPanic)
+	}
+}
+
+func (o *observer[S]) call(t Transition[S]) (p any, panicked bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, panicked = r, true
+		}
+	}()
+	o.fn(t)
+	return nil, false
+}
