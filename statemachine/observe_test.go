@@ -1,0 +1,229 @@
+package statemachine_test
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	sm "github.com/ssotkit/ssot/statemachine"
+)
+
+type edge struct{ From, To sm.ConnState }
+
+func recorder() (*[]edge, *sync.Mutex, func(sm.Transition[sm.ConnState])) {
+	var (
+		mu  sync.Mutex
+		got []edge
+	)
+	return &got, &mu, func(tr sm.Transition[sm.ConnState]) {
+		mu.Lock()
+		got = append(got, edge{tr.From, tr.To})
+		mu.Unlock()
+	}
+}
+
+func TestObserversSeeAGapFreeOrderedSequenceUnderContention(t *testing.T) {
+	t.Parallel()
+	m := newMachine(t, ring4(t), 0, sm.Options{HistorySize: sm.NoHistory})
+	var (
+		mu  sync.Mutex
+		got []sm.Transition[uint8]
+	)
+	m.OnTransition(func(tr sm.Transition[uint8]) {
+		mu.Lock()
+		got = append(got, tr)
+		mu.Unlock()
+	})
+	// A second observer checks the state is already visible when it runs.
+	var visible atomic.Int64
+	m.OnTransition(func(tr sm.Transition[uint8]) {
+		visible.Add(1)
+	})
+	const goroutines, each = 8, 500
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for done := 0; done < each; {
+				s := m.State()
+				if err := m.TransitionFrom(s, (s+1)%4, ""); err == nil {
+					done++
+				} else if !errors.Is(err, sm.ErrStale) {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// Every Transition call has returned, so every notification has been
+	// delivered by one of them.
+	if len(got) != goroutines*each || visible.Load() != goroutines*each {
+		t.Fatalf("observers saw %d and %d transitions, want %d", len(got), visible.Load(), goroutines*each)
+	}
+	for i, tr := range got {
+		if want := uint8(i % 4); tr.From != want || tr.To != (want+1)%4 {
+			t.Fatalf("notification %d is %d→%d, want %d→%d: out of order or missing", i, tr.From, tr.To, want, (want+1)%4)
+		}
+	}
+}
+
+func TestObserverMayTransitionTheSameMachine(t *testing.T) {
+	t.Parallel()
+	m := newMachine(t, sm.ConnTable(), sm.Connecting, sm.Options{})
+	got, _, record := recorder()
+	// The first observer drives setup forward on each step; the second records.
+	m.OnTransition(func(tr sm.Transition[sm.ConnState]) {
+		next := map[sm.ConnState]sm.ConnState{
+			sm.Accepted:      sm.Authenticated,
+			sm.Authenticated: sm.ServicesReady,
+			sm.ServicesReady: sm.ProcessingReady,
+		}
+		if to, ok := next[tr.To]; ok {
+			if err := m.Transition(to, "observer"); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	m.OnTransition(record)
+	if err := m.Transition(sm.Accepted, ""); err != nil {
+		t.Fatal(err)
+	}
+	want := []edge{
+		{sm.Connecting, sm.Accepted},
+		{sm.Accepted, sm.Authenticated},
+		{sm.Authenticated, sm.ServicesReady},
+		{sm.ServicesReady, sm.ProcessingReady},
+	}
+	if diff := cmp.Diff(want, *got); diff != "" {
+		t.Errorf("notifications (-want +got):\n%s", diff)
+	}
+	if m.State() != sm.ProcessingReady {
+		t.Errorf("state = %v, want processing_ready", m.State())
+	}
+}
+
+func TestObserverRemoval(t *testing.T) {
+	t.Parallel()
+	m := newMachine(t, ring4(t), 0, sm.Options{})
+	var calls atomic.Int32
+	var remove func()
+	remove = m.OnTransition(func(sm.Transition[uint8]) {
+		calls.Add(1)
+		remove() // from inside the observer itself
+	})
+	var other atomic.Int32
+	removeOther := m.OnTransition(func(sm.Transition[uint8]) { other.Add(1) })
+	for i := range 3 {
+		if err := m.Transition(uint8(i+1), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls.Load() != 1 {
+		t.Errorf("self-removing observer called %d times, want 1", calls.Load())
+	}
+	if other.Load() != 3 {
+		t.Errorf("other observer called %d times, want 3", other.Load())
+	}
+	removeOther()
+	removeOther() // idempotent
+	remove()
+	if err := m.Transition(0, ""); err != nil {
+		t.Fatal(err)
+	}
+	if other.Load() != 3 {
+		t.Error("a removed observer was called")
+	}
+	m.OnTransition(nil)() // registers nothing; remove is a no-op
+}
+
+func TestObserverSeesOnlyLaterTransitions(t *testing.T) {
+	t.Parallel()
+	m := newMachine(t, ring4(t), 0, sm.Options{})
+	var late []uint8
+	var removeLate func()
+	m.OnTransition(func(tr sm.Transition[uint8]) {
+		if tr.To == 1 {
+			// Registered while the 0→1 notification is being delivered and
+			// 1→2 is already queued: it must see 1→2 and not 0→1.
+			if err := m.Transition(2, ""); err != nil {
+				t.Error(err)
+			}
+			removeLate = m.OnTransition(func(tr sm.Transition[uint8]) { late = append(late, tr.To) })
+		}
+	})
+	if err := m.Transition(1, ""); err != nil {
+		t.Fatal(err)
+	}
+	defer removeLate()
+	if diff := cmp.Diff([]uint8(nil), late); diff != "" {
+		t.Errorf("late observer saw transitions made before it registered (-want +got):\n%s", diff)
+	}
+	if err := m.Transition(3, ""); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]uint8{3}, late); diff != "" {
+		t.Errorf("late observer (-want +got):\n%s", diff)
+	}
+}
+
+func TestObserverPanicIsReraisedAfterDelivery(t *testing.T) {
+	t.Parallel()
+	m := newMachine(t, ring4(t), 0, sm.Options{})
+	var before, after atomic.Int32
+	m.OnTransition(func(sm.Transition[uint8]) { before.Add(1) })
+	removeBad := m.OnTransition(func(tr sm.Transition[uint8]) {
+		if tr.To == 1 {
+			panic("observer bug")
+		}
+	})
+	m.OnTransition(func(sm.Transition[uint8]) { after.Add(1) })
+
+	func() {
+		defer func() {
+			if r := recover(); r != "observer bug" {
+				t.Errorf("recovered %v, want the observer's panic value", r)
+			}
+		}()
+		_ = m.Transition(1, "")
+		t.Error("Transition returned normally after an observer panicked")
+	}()
+	if m.State() != 1 || before.Load() != 1 || after.Load() != 1 {
+		t.Fatalf("state %v, observers called %d and %d times; the transition and delivery must stand", m.State(), before.Load(), after.Load())
+	}
+	removeBad()
+	if err := m.Transition(2, ""); err != nil {
+		t.Fatalf("machine unusable after an observer panic: %v", err)
+	}
+	if before.Load() != 2 || after.Load() != 2 {
+		t.Errorf("observers called %d and %d times after recovery, want 2", before.Load(), after.Load())
+	}
+}
+
+func TestObserverGoexitLeavesTheMachineUsable(t *testing.T) {
+	t.Parallel()
+	m := newMachine(t, ring4(t), 0, sm.Options{})
+	var seen atomic.Int32
+	remove := m.OnTransition(func(tr sm.Transition[uint8]) {
+		if tr.To == 1 {
+			runtime.Goexit()
+		}
+	})
+	m.OnTransition(func(sm.Transition[uint8]) { seen.Add(1) })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = m.Transition(1, "")
+	}()
+	<-done
+	remove()
+	if err := m.Transition(2, ""); err != nil {
+		t.Fatal(err)
+	}
+	if m.State() != 2 || seen.Load() < 1 {
+		t.Fatalf("state %v, deliveries %d: the machine stopped delivering after Goexit", m.State(), seen.Load())
+	}
+}
