@@ -1,21 +1,102 @@
 package env
 
+import (
+	"strconv"
+	"strings"
+)
+
 type sentinel string
 
 func (e sentinel) Error() string { return string(e) }
 
-// Sentinel errors. Every error returned by this package wraps one of them.
+// Sentinel errors. Every error about the content of an environment, a dotenv
+// file or a struct tag wraps one of them, so callers test with errors.Is. No
+// error of this package contains a value read from an environment.
 const (
-	// ErrMissing is returned when a required key is not set.
+	// ErrMissing is returned when a required key is not set. A key set to
+	// the empty string is set.
 	ErrMissing = sentinel("env: missing")
 	// ErrInvalidValue is returned when a value cannot be converted to the
-	// target kind. The value itself is never part of the error.
+	// target kind, including an empty value for a number, a duration, a URL
+	// or ENVIRONMENT. The value itself is never part of the error.
 	ErrInvalidValue = sentinel("env: invalid value")
-	// ErrBadTag is returned when a struct tag is malformed or contradictory.
+	// ErrBadTag is returned when a struct tag is malformed or contradictory
+	// (required with default, an unknown option, a default that does not
+	// parse) or names a field Decode cannot set.
 	ErrBadTag = sentinel("env: bad tag")
-	// ErrSyntax is returned when a dotenv file cannot be parsed.
+	// ErrSyntax is returned when a dotenv file cannot be parsed; the error is
+	// a *SyntaxError naming the file and line.
 	ErrSyntax = sentinel("env: syntax error")
-	// ErrInvalidTarget is returned when Decode is not given a non-nil
-	// pointer to a struct.
+	// ErrInvalidTarget is returned when Decode or Check is not given a
+	// non-nil pointer to a struct, or Parse is given a nil reader.
 	ErrInvalidTarget = sentinel("env: invalid target")
 )
+
+// FieldError is one problem with one key or struct field. Decode and Require
+// return them joined with errors.Join, one per problem. Its text names the key
+// and the field and says why, never what the value was.
+type FieldError struct {
+	// Field is the Go path of the struct field, such as "DB.Port"; empty
+	// when the problem is not about a field (Require, Env.Name).
+	Field string
+	// Key is the environment key, such as "DB_PORT"; empty for a tag
+	// problem on a field that has no key.
+	Key string
+	// Err is ErrMissing, ErrInvalidValue or ErrBadTag.
+	Err error
+	// Reason says what was expected, such as "not an integer"; it never
+	// quotes the value. It may be empty.
+	Reason string
+}
+
+// Error returns "env: KEY (field F): invalid value: reason".
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	b.WriteString("env: ")
+	switch {
+	case e.Key != "" && e.Field != "":
+		b.WriteString(e.Key)
+		b.WriteString(" (field ")
+		b.WriteString(e.Field)
+		b.WriteString(")")
+	case e.Key != "":
+		b.WriteString(e.Key)
+	default:
+		b.WriteString("field ")
+		b.WriteString(e.Field)
+	}
+	b.WriteString(": ")
+	if e.Err != nil {
+		b.WriteString(strings.TrimPrefix(e.Err.Error(), "env: "))
+	} else {
+		b.WriteString("error")
+	}
+	if e.Reason != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Reason)
+	}
+	return b.String()
+}
+
+// Unwrap returns Err, so errors.Is(err, ErrMissing) and friends work.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// SyntaxError is a dotenv parse error. It names the source and the line the
+// offending entry starts on, never the text of the line: a malformed line is
+// often a value that went astray.
+type SyntaxError struct {
+	// Name is the name given to Parse, or the path given to Load.
+	Name string
+	// Line is the 1-based line the offending entry starts on.
+	Line int
+	// Reason says what is wrong, such as "unterminated double-quoted value".
+	Reason string
+}
+
+// Error returns "env: syntax error: NAME:LINE: reason".
+func (e *SyntaxError) Error() string {
+	return string(ErrSyntax) + ": " + e.Name + ":" + strconv.Itoa(e.Line) + ": " + e.Reason
+}
+
+// Unwrap returns ErrSyntax.
+func (e *SyntaxError) Unwrap() error { return ErrSyntax }

@@ -1,11 +1,22 @@
 package env
 
 import (
+	"encoding"
 	"fmt"
 	"strings"
 )
 
-// Name is a deployment environment. The zero value is Development.
+// NameKey is the key Env.Name reads.
+const NameKey = "ENVIRONMENT"
+
+// Name is a deployment environment. The zero value is Development. Name is
+// a small integer, safe to copy and compare.
+//
+// Name implements encoding.TextUnmarshaler with ParseName, so a config
+// struct may hold one and Decode reads it the way Env.Name does, except that
+// an unset key leaves the field unchanged:
+//
+//	Environment env.Name `env:"ENVIRONMENT"`
 type Name uint8
 
 // The deployment environments, from least to most guarded.
@@ -33,10 +44,15 @@ func (n Name) String() string {
 	}
 }
 
+// nameReason is the one message for a name that is not recognised; it lists
+// what is accepted and never repeats the input.
+const nameReason = "want development, test, staging or production (or dev, testing, stage, prod)"
+
 // ParseName maps an environment name to a Name. It accepts, case-insensitively
 // and ignoring surrounding spaces, dev/development, test/testing,
 // stage/staging and prod/production. Anything else, including the empty
-// string, is an error wrapping ErrInvalidValue that does not repeat the input.
+// string, is an error wrapping ErrInvalidValue that does not repeat the input:
+// an unknown name is never mapped to some environment.
 func ParseName(s string) (Name, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "dev", "development":
@@ -48,5 +64,45 @@ func ParseName(s string) (Name, error) {
 	case "prod", "production":
 		return Production, nil
 	}
-	return 0, fmt.Errorf("%w: environment name must be one of development, test, staging, production", ErrInvalidValue)
+	return 0, fmt.Errorf("%w: environment name: %s", ErrInvalidValue, nameReason)
 }
+
+// Name reads the deployment environment from the ENVIRONMENT key. Unset means
+// Development. Set to anything ParseName does not accept, the empty string
+// included, it returns a *FieldError wrapping ErrInvalidValue: a typo such
+// as "prodution" stops the service instead of running it as development.
+func (e Env) Name() (Name, error) {
+	v, ok := e.Lookup(NameKey)
+	if !ok {
+		return Development, nil
+	}
+	n, err := ParseName(v)
+	if err != nil {
+		return 0, &FieldError{Key: NameKey, Err: ErrInvalidValue, Reason: nameReason}
+	}
+	return n, nil
+}
+
+// MarshalText returns String, and an error for a Name outside the four
+// environments.
+func (n Name) MarshalText() ([]byte, error) {
+	if n > Production {
+		return nil, fmt.Errorf("%w: environment name out of range", ErrInvalidValue)
+	}
+	return []byte(n.String()), nil
+}
+
+// UnmarshalText sets n with ParseName.
+func (n *Name) UnmarshalText(text []byte) error {
+	v, err := ParseName(string(text))
+	if err != nil {
+		return err
+	}
+	*n = v
+	return nil
+}
+
+var (
+	_ encoding.TextMarshaler   = Name(0)
+	_ encoding.TextUnmarshaler = (*Name)(nil)
+)
