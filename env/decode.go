@@ -81,8 +81,7 @@ func (d *decoder) walk(v reflect.Value, prefix, path string, depth int) {
 	t := v.Type()
 	for i := range t.NumField() {
 		sf := t.Field(i)
-		tag, hasTag := sf.Tag.Lookup("env")
-		def, hasDef := sf.Tag.Lookup("default")
+		tag, hasTag, def, hasDef := structTags(sf.Tag)
 		if !hasTag {
 			switch {
 			case sf.Anonymous && (sf.Type.Kind() == reflect.Struct || isStructPointer(sf.Type)):
