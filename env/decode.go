@@ -70,8 +70,7 @@ type decoder struct {
 	// errs collects every problem; report, when not nil, collects every key.
 	errs   []error
 	report *Report
-	// key is scratch space for prefix+key: a map index with string(key)
-	// does not allocate.
+	// key is scratch space for prefix+key, reused for every nested key.
 	key []byte
 }
 
@@ -140,34 +139,45 @@ func (d *decoder) leaf(v reflect.Value, name, path, prefix string, ft fieldTag, 
 		d.badTag(path, name, prefix+ft.key, "unsupported type "+v.Type().String())
 		return
 	}
-	d.key = append(append(d.key[:0], prefix...), ft.key...)
-	ent, ok := d.env.vars[string(d.key)]
+	ent, ok := d.lookup(prefix, ft.key)
 	if hasDef && ok {
 		// A default that does not parse is a bug even while the key is
 		// set; finding it now beats finding it when the key is removed.
 		if reason := set(reflect.New(v.Type()).Elem(), k, def); reason != "" {
-			d.badTag(path, name, string(d.key), "default: "+reason)
+			d.badTag(path, name, prefix+ft.key, "default: "+reason)
 			return
 		}
 	}
 	switch {
 	case ok:
 		if reason := set(v, k, ent.value); reason != "" {
-			d.problem(StatusInvalid, path, name, string(d.key), ErrInvalidValue, reason, ft)
+			d.problem(StatusInvalid, path, name, prefix+ft.key, ErrInvalidValue, reason, ft)
 			return
 		}
-		d.record(StatusPresent, path, name, ft, ent.source)
+		d.record(StatusPresent, path, name, prefix, ft, ent.source)
 	case hasDef:
 		if reason := set(v, k, def); reason != "" {
-			d.badTag(path, name, string(d.key), "default: "+reason)
+			d.badTag(path, name, prefix+ft.key, "default: "+reason)
 			return
 		}
-		d.record(StatusDefault, path, name, ft, "")
+		d.record(StatusDefault, path, name, prefix, ft, "")
 	case ft.required:
-		d.problem(StatusMissing, path, name, string(d.key), ErrMissing, "", ft)
+		d.problem(StatusMissing, path, name, prefix+ft.key, ErrMissing, "", ft)
 	default:
-		d.record(StatusUnset, path, name, ft, "")
+		d.record(StatusUnset, path, name, prefix, ft, "")
 	}
+}
+
+// lookup reads prefix+key without building the string: a map index with
+// string(bytes) does not allocate.
+func (d *decoder) lookup(prefix, key string) (entry, bool) {
+	if prefix == "" {
+		ent, ok := d.env.vars[key]
+		return ent, ok
+	}
+	d.key = append(append(d.key[:0], prefix...), key...)
+	ent, ok := d.env.vars[string(d.key)]
+	return ent, ok
 }
 
 func (d *decoder) badTag(path, name, key, reason string) {
@@ -185,12 +195,12 @@ func (d *decoder) problem(s Status, path, name, key string, sentinel error, reas
 }
 
 // record notes a key without a problem; only Check keeps it.
-func (d *decoder) record(s Status, path, name string, ft fieldTag, source string) {
+func (d *decoder) record(s Status, path, name, prefix string, ft fieldTag, source string) {
 	if d.report == nil {
 		return
 	}
 	d.report.Keys = append(d.report.Keys, KeyReport{
-		Key: string(d.key), Field: joinPath(path, name), Status: s,
+		Key: prefix + ft.key, Field: joinPath(path, name), Status: s,
 		Required: ft.required, Secret: ft.secret, Source: source,
 	})
 }

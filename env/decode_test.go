@@ -76,17 +76,18 @@ func TestDecodeStruct(t *testing.T) {
 		"internal":           "ignored",
 		"REPLICA_DB_UNKNOWN": "ignored",
 	})
-	var got appConfig
+	got := appConfig{internal: "kept"}
 	if err := env.Decode(e, &got); err != nil {
 		t.Fatal(err)
 	}
 	want := appConfig{
-		Base:    Base{Service: "chat"},
-		Addr:    ":8080",
-		Token:   "t0k3n",
-		Origins: []string{"a.example", "b.example"},
-		Primary: dbConfig{Host: "db", Port: 5432, User: "app", Timeout: 2 * time.Second},
-		Replica: &dbConfig{Host: "localhost", Port: 6432, User: "ro"},
+		Base:     Base{Service: "chat"},
+		Addr:     ":8080",
+		Token:    "t0k3n",
+		Origins:  []string{"a.example", "b.example"},
+		Primary:  dbConfig{Host: "db", Port: 5432, User: "app", Timeout: 2 * time.Second},
+		Replica:  &dbConfig{Host: "localhost", Port: 6432, User: "ro"},
+		internal: "kept",
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(appConfig{})); diff != "" {
 		t.Errorf("Decode (-want +got):\n%s", diff)

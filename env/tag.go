@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // fieldTag is a parsed `env:"…"` tag.
@@ -51,56 +52,67 @@ func parseTag(tag string) (fieldTag, string) {
 func quote(s string) string { return `"` + s + `"` }
 
 // structTags returns the env and default entries of a struct tag in one
-// pass. It follows reflect.StructTag.Lookup, which would scan the tag once
-// per key and unquote every match; Decode reads two keys of every field on
-// each call, so this is on its hot path.
-func structTags(tag reflect.StructTag) (env string, hasEnv bool, def string, hasDef bool) {
-	for tag != "" {
-		i := 0
-		for i < len(tag) && tag[i] == ' ' {
-			i++
-		}
-		tag = tag[i:]
-		if tag == "" {
+// pass, with the syntax of reflect.StructTag.Lookup, which would scan the
+// tag once per key and unquote every match; Decode reads two keys of every
+// field on each call, so this is on its hot path.
+func structTags(st reflect.StructTag) (env string, hasEnv bool, def string, hasDef bool) {
+	tag := string(st)
+	var envSeen, defSeen bool
+	for {
+		tag = strings.TrimLeft(tag, " ")
+		colon := strings.IndexByte(tag, ':')
+		if colon <= 0 || colon+1 >= len(tag) || tag[colon+1] != '"' {
 			break
 		}
-		i = 0
-		for i < len(tag) && tag[i] > ' ' && tag[i] != ':' && tag[i] != '"' && tag[i] != 0x7f {
-			i++
-		}
-		if i == 0 || i+1 >= len(tag) || tag[i] != ':' || tag[i+1] != '"' {
-			break
-		}
-		name := string(tag[:i])
-		tag = tag[i+1:]
-		i = 1
-		escaped := false
-		for i < len(tag) && tag[i] != '"' {
-			if tag[i] == '\\' {
-				escaped = true
-				i++
+		name := tag[:colon]
+		for i := 0; i < len(name); i++ {
+			if c := name[i]; c <= ' ' || c == '"' || c == 0x7f {
+				return env, hasEnv, def, hasDef
 			}
-			i++
 		}
-		if i >= len(tag) {
+		rest := tag[colon+2:]
+		end := strings.IndexByte(rest, '"')
+		if end < 0 {
 			break
 		}
-		quoted := string(tag[:i+1])
-		tag = tag[i+1:]
-		if (name != "env" || hasEnv) && (name != "default" || hasDef) {
-			continue
-		}
-		value := quoted[1 : len(quoted)-1]
+		escaped := strings.IndexByte(rest[:end], '\\') >= 0
 		if escaped {
-			var err error
-			if value, err = strconv.Unquote(quoted); err != nil {
+			// A backslash may escape a quote: find the real end.
+			end = 0
+			for end < len(rest) && rest[end] != '"' {
+				if rest[end] == '\\' {
+					end++
+				}
+				end++
+			}
+			if end >= len(rest) {
 				break
 			}
 		}
+		value := rest[:end]
+		tag = rest[end+1:]
+		// Like Lookup, only the first entry of a name counts, even when
+		// it does not unquote.
+		if (name != "env" || envSeen) && (name != "default" || defSeen) {
+			continue
+		}
+		ok := true
+		if escaped || strings.IndexByte(value, '\n') >= 0 || !utf8.ValidString(value) {
+			// Unquote refuses a newline and replaces invalid UTF-8.
+			var err error
+			value, err = strconv.Unquote(`"` + value + `"`)
+			ok = err == nil
+		}
 		if name == "env" {
-			env, hasEnv = value, true
+			envSeen = true
+			if ok {
+				env, hasEnv = value, true
+			}
 		} else {
-			def, hasDef = value, true
+			defSeen = true
+			if ok {
+				def, hasDef = value, true
+			}
 		}
 	}
 	return env, hasEnv, def, hasDef
