@@ -173,5 +173,9 @@ func (r Report) String() string {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", key, k.Status, k.Source, strings.Join(note, ", "))
 	}
 	_ = w.Flush()
-	return strings.TrimRight(b.String(), "\n")
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
 }

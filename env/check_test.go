@@ -126,11 +126,11 @@ func TestReportString(t *testing.T) {
 	}
 	want := strings.Join([]string{
 		"KEY        STATUS   SOURCE  NOTE",
-		"ADDR       default          ",
+		"ADDR       default",
 		"API_TOKEN  missing          required, secret",
 		"PORT       invalid          not an integer",
-		"DEBUG      present  map     ",
-		"TIMEOUT    unset            ",
+		"DEBUG      present  map",
+		"TIMEOUT    unset",
 		"DB_URL     present  .env    required, secret",
 		"DB_POOL    bad tag          default: not an integer",
 	}, "\n")

@@ -52,7 +52,9 @@ const nameReason = "want development, test, staging or production (or dev, testi
 // and ignoring surrounding spaces, dev/development, test/testing,
 // stage/staging and prod/production. Anything else, including the empty
 // string, is an error wrapping ErrInvalidValue that does not repeat the input:
-// an unknown name is never mapped to some environment.
+// an unknown name is never mapped to some environment. With the error it
+// returns Production, the most guarded environment, so code that drops the
+// error fails closed.
 func ParseName(s string) (Name, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "dev", "development":
@@ -64,13 +66,15 @@ func ParseName(s string) (Name, error) {
 	case "prod", "production":
 		return Production, nil
 	}
-	return 0, fmt.Errorf("%w: environment name: %s", ErrInvalidValue, nameReason)
+	return Production, fmt.Errorf("%w: environment name: %s", ErrInvalidValue, nameReason)
 }
 
 // Name reads the deployment environment from the ENVIRONMENT key. Unset means
 // Development. Set to anything ParseName does not accept, the empty string
 // included, it returns a *FieldError wrapping ErrInvalidValue: a typo such
 // as "prodution" stops the service instead of running it as development.
+// With the error it returns Production, so code that drops the error gets
+// the most guarded behaviour, never the most permissive.
 func (e Env) Name() (Name, error) {
 	v, ok := e.Lookup(NameKey)
 	if !ok {
@@ -78,7 +82,7 @@ func (e Env) Name() (Name, error) {
 	}
 	n, err := ParseName(v)
 	if err != nil {
-		return 0, &FieldError{Key: NameKey, Err: ErrInvalidValue, Reason: nameReason}
+		return Production, &FieldError{Key: NameKey, Err: ErrInvalidValue, Reason: nameReason}
 	}
 	return n, nil
 }

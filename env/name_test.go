@@ -26,9 +26,9 @@ func TestEnvName(t *testing.T) {
 		{"prod", map[string]string{"ENVIRONMENT": "prod"}, env.Production, false},
 		{"production", map[string]string{"ENVIRONMENT": "production"}, env.Production, false},
 		{"case and spaces", map[string]string{"ENVIRONMENT": "  PRODUCTION "}, env.Production, false},
-		{"set but empty is an error", map[string]string{"ENVIRONMENT": ""}, 0, true},
-		{"typo is an error, not development", map[string]string{"ENVIRONMENT": "prodution"}, 0, true},
-		{"unknown name", map[string]string{"ENVIRONMENT": "qa"}, 0, true},
+		{"set but empty is an error", map[string]string{"ENVIRONMENT": ""}, env.Production, true},
+		{"typo is an error, not development", map[string]string{"ENVIRONMENT": "prodution"}, env.Production, true},
+		{"unknown name", map[string]string{"ENVIRONMENT": "qa"}, env.Production, true},
 		{"other keys are not read", map[string]string{"ENV": "production", "APP_ENV": "production"}, env.Development, false},
 	}
 	for _, tt := range tests {
@@ -42,6 +42,9 @@ func TestEnvName(t *testing.T) {
 				}
 				if v := tt.vars["ENVIRONMENT"]; v != "" && strings.Contains(err.Error(), v) {
 					t.Errorf("error repeats the value: %v", err)
+				}
+				if got != env.Production {
+					t.Errorf("Name() returned %v with its error; want production, so a dropped error fails closed", got)
 				}
 				return
 			}
@@ -94,7 +97,11 @@ func TestNameText(t *testing.T) {
 	if err := n.UnmarshalText([]byte("prod")); err != nil || n != env.Production {
 		t.Errorf("UnmarshalText(prod) = %v, n = %v", err, n)
 	}
-	if err := n.UnmarshalText([]byte("mars")); !errors.Is(err, env.ErrInvalidValue) || n != env.Production {
+	if _, err := env.ParseName("mars"); !errors.Is(err, env.ErrInvalidValue) {
+		t.Errorf("ParseName(mars) = %v, want ErrInvalidValue", err)
+	}
+	n = env.Test
+	if err := n.UnmarshalText([]byte("mars")); !errors.Is(err, env.ErrInvalidValue) || n != env.Test {
 		t.Errorf("UnmarshalText(mars) = %v and n = %v; want ErrInvalidValue, n unchanged", err, n)
 	}
 }
