@@ -8,7 +8,8 @@ import (
 	"text/tabwriter"
 )
 
-// Status is what Check found for one key.
+// Status is what Check found for one key. The zero value is no status; Check
+// never reports it.
 type Status uint8
 
 // The statuses of a key, as Check reports them.
@@ -52,7 +53,8 @@ func (s Status) String() string {
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // KeyReport is what Check found for one field. It holds names only: no
-// value, default or fragment of either.
+// value, default or fragment of either. It is a plain value, safe to read
+// concurrently.
 type KeyReport struct {
 	// Key is the environment key, prefixes included.
 	Key string `json:"key"`
@@ -73,7 +75,8 @@ type KeyReport struct {
 // field order, nested structs in place. It is meant to be printed at start-up
 // or served from a health endpoint: it names keys, their status and the layer
 // they came from, and never holds a value, so it is safe to show whatever
-// the keys hold. A Report is a plain value, safe to read concurrently.
+// the keys hold. A Report is a plain value, safe to read concurrently; the
+// zero value has no keys and is OK.
 type Report struct {
 	Keys []KeyReport `json:"keys"`
 }

@@ -23,8 +23,9 @@ const maxDepth = 32
 // otherwise left as it was, so values already in dst act as defaults too. A
 // key set to the empty string is set: it makes a string empty and a slice
 // empty, and is ErrInvalidValue for a number, a bool, a duration or a URL.
-// Fields without an env tag are ignored, except embedded structs, whose
-// fields are decoded as if they were dst's own.
+// Fields without an env tag are ignored, except embedded structs (and
+// non-nil embedded pointers to structs), whose fields are decoded as if they
+// were dst's own.
 //
 // # Tags
 //
@@ -83,7 +84,10 @@ func (d *decoder) walk(v reflect.Value, prefix, path string, depth int) {
 		tag, hasTag, def, hasDef := structTags(sf.Tag)
 		if !hasTag {
 			switch {
-			case sf.Anonymous && (sf.Type.Kind() == reflect.Struct || isStructPointer(sf.Type)):
+			case sf.Anonymous && sf.Type.Kind() == reflect.Struct,
+				sf.Anonymous && isStructPointer(sf.Type) && !v.Field(i).IsNil():
+				// An untagged embedded pointer is followed only when
+				// set: allocating one nobody asked for would change dst.
 				d.nested(v.Field(i), sf, prefix, path, depth)
 			case hasDef:
 				d.badTag(path, sf.Name, "", "default without an env key")

@@ -357,3 +357,26 @@ func TestFieldErrorText(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeEmbeddedPointer(t *testing.T) {
+	t.Parallel()
+	type withPtr struct {
+		*Base
+		Addr string `env:"ADDR"`
+	}
+	e := env.Map(map[string]string{"SERVICE": "chat", "ADDR": ":1"})
+	var unset withPtr
+	if err := env.Decode(e, &unset); err != nil {
+		t.Fatal(err)
+	}
+	if unset.Base != nil || unset.Addr != ":1" {
+		t.Errorf("nil embedded pointer was allocated or the rest not decoded: %+v", unset)
+	}
+	set := withPtr{Base: &Base{}}
+	if err := env.Decode(e, &set); err != nil {
+		t.Fatal(err)
+	}
+	if set.Service != "chat" {
+		t.Errorf("non-nil embedded pointer not decoded: %+v", set.Base)
+	}
+}

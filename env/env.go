@@ -137,7 +137,8 @@ func (e Env) Keys() []string {
 }
 
 // Environ returns the environment as "KEY=value" strings sorted by key, the
-// form exec.Cmd.Env and os.Environ use.
+// form exec.Cmd.Env and os.Environ use. Keys given to Map or With are not
+// checked, so one holding '=' would not read back from this form.
 func (e Env) Environ() []string {
 	out := make([]string, 0, len(e.vars))
 	for _, k := range e.Keys() {

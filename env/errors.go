@@ -34,7 +34,8 @@ const (
 
 // FieldError is one problem with one key or struct field. Decode and Require
 // return them joined with errors.Join, one per problem. Its text names the key
-// and the field and says why, never what the value was.
+// and the field and says why, never what the value was. It is a plain value:
+// safe to read concurrently; its zero value is an error about nothing.
 type FieldError struct {
 	// Field is the Go path of the struct field, such as "DB.Port"; empty
 	// when the problem is not about a field (Require, Env.Name).
@@ -83,7 +84,8 @@ func (e *FieldError) Unwrap() error { return e.Err }
 
 // SyntaxError is a dotenv parse error. It names the source and the line the
 // offending entry starts on, never the text of the line: a malformed line is
-// often a value that went astray.
+// often a value that went astray. It is a plain value, safe to read
+// concurrently.
 type SyntaxError struct {
 	// Name is the name given to Parse, or the path given to Load.
 	Name string
