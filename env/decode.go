@@ -35,7 +35,8 @@ const maxDepth = 32
 // when the key is set, and required with a default is ErrBadTag.
 // `env:",prefix=P"` on a struct or pointer-to-struct field decodes that
 // struct with P put before each of its keys; prefixes of nested structs add
-// up, and a nil pointer is set to a new struct.
+// up, and a nil pointer is set to a new struct. `env:"-"` ignores a field,
+// an embedded struct included.
 //
 // # Kinds
 //
@@ -92,6 +93,9 @@ func (d *decoder) walk(v reflect.Value, prefix, path string, depth int) {
 			case hasDef:
 				d.badTag(path, sf.Name, "", "default without an env key")
 			}
+			continue
+		}
+		if tag == "-" {
 			continue
 		}
 		ft, reason := parseTag(tag)

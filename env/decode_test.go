@@ -358,6 +358,22 @@ func TestFieldErrorText(t *testing.T) {
 	}
 }
 
+func TestDecodeIgnoresDash(t *testing.T) {
+	t.Parallel()
+	var c struct {
+		Base  `env:"-"`
+		Skip  int `env:"-"`
+		Taken int `env:"TAKEN"`
+	}
+	e := env.Map(map[string]string{"SERVICE": "x", "-": "not a number", "TAKEN": "1"})
+	if err := env.Decode(e, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Service != "" || c.Skip != 0 || c.Taken != 1 {
+		t.Errorf(`env:"-" fields were decoded: %+v`, c)
+	}
+}
+
 func TestDecodeEmbeddedPointer(t *testing.T) {
 	t.Parallel()
 	type withPtr struct {
