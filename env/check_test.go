@@ -180,3 +180,21 @@ func TestStatusString(t *testing.T) {
 		}
 	}
 }
+
+func TestReportFieldWithoutKey(t *testing.T) {
+	t.Parallel()
+	type config struct {
+		D string `env:",prefix=X_"`
+	}
+	r, err := env.Check(env.Env{}, (*config)(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "KEY        STATUS   SOURCE  NOTE\n(field D)  bad tag          prefix= on a field that is not a struct or a pointer to one"
+	if diff := cmp.Diff(want, r.String()); diff != "" {
+		t.Errorf("String (-want +got):\n%s", diff)
+	}
+	if !(env.Report{}).OK() || (env.Report{}).Err() != nil {
+		t.Error("the zero Report is not OK")
+	}
+}
