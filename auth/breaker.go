@@ -1,0 +1,90 @@
+package auth
+
+import (
+	"log/slog"
+	"time"
+)
+
+// BreakerState is the state of a Unified's circuit breaker.
+type BreakerState uint8
+
+// The breaker states.
+const (
+	BreakerClosed   BreakerState = iota // backend calls flow
+	BreakerOpen                         // backend calls are refused with ErrUnavailable
+	BreakerHalfOpen                     // one probe call is in flight; others are refused
+)
+
+// String returns "closed", "open" or "half_open".
+func (s BreakerState) String() string {
+	switch s {
+	case BreakerOpen:
+		return "open"
+	case BreakerHalfOpen:
+		return "half_open"
+	default:
+		return "closed"
+	}
+}
+
+// breaker counts consecutive backend failures. It is not safe for concurrent
+// use; Unified guards it with its mutex. It reads the clock only while it is
+// open.
+type breaker struct {
+	failures int
+	cooldown time.Duration
+	now      func() time.Time
+	logger   *slog.Logger
+
+	state    BreakerState
+	count    int       // consecutive failures while closed
+	openedAt time.Time // when it last opened
+	opens    uint64
+	refused  uint64
+}
+
+// allow reports whether a backend call may start. In the open state, after
+// the cooldown, it lets exactly one probe through and turns half-open.
+func (b *breaker) allow() bool {
+	switch b.state {
+	case BreakerClosed:
+		return true
+	case BreakerOpen:
+		if b.now().Sub(b.openedAt) >= b.cooldown {
+			b.state = BreakerHalfOpen
+			b.logger.Info("auth: circuit breaker half-open, probing the backend")
+			return true
+		}
+	}
+	b.refused++
+	return false
+}
+
+// success records a call the backend answered, with an identity or a
+// rejection.
+func (b *breaker) success() {
+	if b.state == BreakerHalfOpen {
+		b.logger.Info("auth: circuit breaker closed, the backend answered")
+	}
+	b.state, b.count = BreakerClosed, 0
+}
+
+// failure records a call that failed with an ErrUnavailable-class error.
+func (b *breaker) failure() {
+	switch b.state {
+	case BreakerHalfOpen:
+		b.open("auth: circuit breaker re-opened, the probe failed")
+	case BreakerClosed:
+		b.count++
+		if b.count >= b.failures {
+			b.open("auth: circuit breaker opened after consecutive backend failures")
+		}
+	}
+}
+
+func (b *breaker) open(msg string) {
+	b.state, b.count = BreakerOpen, 0
+	b.openedAt = b.now()
+	b.opens++
+	b.logger.Warn(msg, "failures", b.failures, "cooldown", b.cooldown)
+}

@@ -1,0 +1,38 @@
+// Package auth is the one authentication path of a service: it turns a
+// bearer token into an Identity through a single cached, deduplicated,
+// fail-closed pipeline, whatever checks the token behind it.
+//
+// # The path
+//
+// [Extractor] finds the token: the Authorization header ("Bearer",
+// case-insensitive), a WebSocket subprotocol entry (browsers cannot set
+// headers on a WebSocket), or, only when allowed, the query string. Empty,
+// oversized or malformed tokens stop there.
+//
+// [Unified] then authenticates it against a pluggable [Authenticator]:
+//
+//  1. A bounded LRU cache, keyed by a keyed SHA-256 of the token (the token is
+//     never stored), answers repeated tokens. Identities are reused for
+//     CacheTTL, capped at their ExpiresAt; rejected tokens for NegativeTTL;
+//     ErrUnavailable is never cached.
+//  2. Concurrent callers with the same uncached token share one backend call.
+//     It runs detached under Options.Timeout, so each caller still returns
+//     when its own context ends and one caller's cancellation fails no one
+//     else. A panicking backend is an error for every waiter, not a crash.
+//  3. A circuit breaker opens after consecutive backend failures and then
+//     fails closed: ErrUnavailable, never an identity, without calling the
+//     backend, until one probe after the cooldown succeeds.
+//
+// Backends: [NewIntrospection] (RFC 7662), [Func] for your own, and
+// [NewStatic] for tests, which refuses to run in production. A JWT backend
+// lives in the examples module.
+//
+// # Errors
+//
+// Every error wraps one of ErrNoToken, ErrInvalidToken, ErrExpired or
+// ErrUnavailable (or is a context error). [HTTPStatus] and [CloseCode] map
+// them: a bad token is 401 / 1008 (policy violation), an unavailable
+// authentication service is 503 / 1013 (try again later), and 1011 is left
+// for genuine internal errors. No error, log record or Stats value contains a
+// token or the backend's error text.
+package auth

@@ -1,0 +1,106 @@
+package auth
+
+import "errors"
+
+type sentinel string
+
+func (e sentinel) Error() string { return string(e) }
+
+const (
+	// ErrNoToken is returned when a request carries no token, or an empty one.
+	ErrNoToken = sentinel("auth: no token")
+	// ErrInvalidToken is returned when a token is malformed (too long, with
+	// control characters, badly encoded) or the backend rejected it.
+	ErrInvalidToken = sentinel("auth: invalid token")
+	// ErrExpired is returned when the backend reports the token expired, or
+	// the identity it returned has already expired.
+	ErrExpired = sentinel("auth: token expired")
+	// ErrUnavailable is returned when the token could not be checked: the
+	// backend failed, timed out or panicked, the circuit breaker is open, or
+	// the authenticator is closed. It never comes with an identity.
+	ErrUnavailable = sentinel("auth: authentication unavailable")
+	// ErrProduction is returned by NewStatic for env.Production: a fixed
+	// token table is for tests and local development only.
+	ErrProduction = sentinel("auth: test-only authenticator refused in production")
+	// ErrInvalidOptions is returned by constructors for out-of-range or
+	// contradictory options and nil arguments.
+	ErrInvalidOptions = sentinel("auth: invalid options")
+	// ErrClosed is returned, together with ErrUnavailable, by a Unified after
+	// Close.
+	ErrClosed = sentinel("auth: closed")
+)
+
+// classError is a token or availability error whose text is its class alone:
+// the cause, which may quote a token or a backend's response, stays
+// reachable with errors.Is and errors.As but is never printed.
+type classError struct {
+	class  sentinel
+	detail string // a fixed, value-free description; may be empty
+	cause  error
+}
+
+func (e *classError) Error() string {
+	if e.detail == "" {
+		return string(e.class)
+	}
+	return string(e.class) + ": " + e.detail
+}
+
+func (e *classError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.class}
+	}
+	return []error{e.class, e.cause}
+}
+
+// classify maps a backend result to the error Authenticate returns: token
+// rejections keep their class, everything else becomes ErrUnavailable.
+func classify(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrExpired):
+		return &classError{class: ErrExpired, cause: err}
+	case errors.Is(err, ErrInvalidToken), errors.Is(err, ErrNoToken):
+		return &classError{class: ErrInvalidToken, cause: err}
+	default:
+		return &classError{class: ErrUnavailable, detail: "backend failed", cause: err}
+	}
+}
+
+// CloseCode returns the WebSocket close code for the result of an
+// authentication: 1000 for nil, 1008 (policy violation) for ErrNoToken,
+// ErrInvalidToken and ErrExpired, 1013 (try again later) for ErrUnavailable,
+// and 1011 (internal error) for anything else.
+func CloseCode(err error) int {
+	switch {
+	case err == nil:
+		return 1000
+	case isTokenError(err):
+		return 1008
+	case errors.Is(err, ErrUnavailable):
+		return 1013
+	default:
+		return 1011
+	}
+}
+
+// HTTPStatus returns the HTTP status for the result of an authentication: 200
+// for nil, 401 for ErrNoToken, ErrInvalidToken and ErrExpired, 503 for
+// ErrUnavailable, and 500 for anything else.
+func HTTPStatus(err error) int {
+	switch {
+	case err == nil:
+		return 200
+	case isTokenError(err):
+		return 401
+	case errors.Is(err, ErrUnavailable):
+		return 503
+	default:
+		return 500
+	}
+}
+
+func isTokenError(err error) bool {
+	return errors.Is(err, ErrNoToken) || errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrExpired)
+}

@@ -1,0 +1,95 @@
+package auth
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults for Options and BreakerOptions.
+const (
+	DefaultTimeout     = 5 * time.Second
+	DefaultCacheTTL    = time.Minute
+	DefaultNegativeTTL = 5 * time.Second
+	DefaultCacheSize   = 10000
+	DefaultFailures    = 5
+	DefaultCooldown    = 30 * time.Second
+)
+
+// Options configures a Unified. The zero value is valid: every field has a
+// default.
+type Options struct {
+	// Extract finds the token in a request for AuthenticateRequest. Its zero
+	// value reads the Authorization header and the WebSocket subprotocol.
+	Extract Extractor
+	// Timeout bounds each backend call, independently of any caller's
+	// context. Defaults to DefaultTimeout (5s).
+	Timeout time.Duration
+	// CacheTTL is how long an identity is reused, capped at its ExpiresAt.
+	// Defaults to DefaultCacheTTL (1m); negative disables caching identities.
+	CacheTTL time.Duration
+	// NegativeTTL is how long a rejected token (ErrInvalidToken, ErrExpired)
+	// is remembered, sparing the backend repeated checks of the same bad
+	// token. Defaults to DefaultNegativeTTL (5s); negative disables it.
+	// ErrUnavailable is never cached.
+	NegativeTTL time.Duration
+	// CacheSize bounds the number of cached tokens; the least recently used
+	// go first. Defaults to DefaultCacheSize (10000).
+	CacheSize int
+	// Breaker configures the circuit breaker in front of the backend.
+	Breaker BreakerOptions
+	// Logger receives breaker transitions and backend panics, never a token.
+	// Defaults to slog.Default() at the time New is called.
+	Logger *slog.Logger
+}
+
+// BreakerOptions configures the circuit breaker. The zero value is valid.
+type BreakerOptions struct {
+	// Failures is the number of consecutive ErrUnavailable-class failures
+	// (backend errors, timeouts, panics) that open the breaker. Defaults to
+	// DefaultFailures (5).
+	Failures int
+	// Cooldown is how long the breaker stays open before letting one probe
+	// call through. Defaults to DefaultCooldown (30s).
+	Cooldown time.Duration
+}
+
+func (o Options) withDefaults() (Options, error) {
+	switch {
+	case o.Timeout < 0:
+		return o, fmt.Errorf("%w: negative Timeout", ErrInvalidOptions)
+	case o.CacheSize < 0:
+		return o, fmt.Errorf("%w: negative CacheSize", ErrInvalidOptions)
+	case o.Extract.MaxLen < 0:
+		return o, fmt.Errorf("%w: negative Extract.MaxLen", ErrInvalidOptions)
+	case o.Breaker.Failures < 0:
+		return o, fmt.Errorf("%w: negative Breaker.Failures", ErrInvalidOptions)
+	case o.Breaker.Cooldown < 0:
+		return o, fmt.Errorf("%w: negative Breaker.Cooldown", ErrInvalidOptions)
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.CacheTTL == 0 {
+		o.CacheTTL = DefaultCacheTTL
+	}
+	if o.NegativeTTL == 0 {
+		o.NegativeTTL = DefaultNegativeTTL
+	}
+	if o.CacheSize == 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.Extract.MaxLen == 0 {
+		o.Extract.MaxLen = DefaultMaxTokenLen
+	}
+	if o.Breaker.Failures == 0 {
+		o.Breaker.Failures = DefaultFailures
+	}
+	if o.Breaker.Cooldown == 0 {
+		o.Breaker.Cooldown = DefaultCooldown
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o, nil
+}

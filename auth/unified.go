@@ -1,0 +1,337 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// Stats are a Unified's counters.
+type Stats struct {
+	Hits         uint64 // answered from the cache
+	Misses       uint64 // not in the cache
+	Shared       uint64 // misses that joined another caller's backend call
+	BackendCalls uint64 // calls made to the backend
+	Opens        uint64 // times the breaker opened
+	Refused      uint64 // misses refused by the open breaker
+	Breaker      BreakerState
+	Entries      int // tokens in the cache
+}
+
+// Unified is the one authentication path: extract, cache, deduplicate,
+// break. Create it with New.
+//
+// For each token, Authenticate first looks in a bounded LRU cache keyed by a
+// keyed SHA-256 of the token (a random key per Unified; the token itself is
+// never stored). On a miss, concurrent callers with the same token share a
+// single backend call, which runs detached from every caller under
+// Options.Timeout: a caller whose context ends gets ctx.Err() at once, and
+// the others still get the result. In front of the backend, a circuit breaker
+// fails closed: while it is open, Authenticate returns ErrUnavailable without
+// calling the backend, and never an identity.
+//
+// A Unified is safe for concurrent use. It owns the goroutines of in-flight
+// backend calls; Close cancels and waits for them.
+type Unified struct {
+	backend Authenticator
+	opts    Options
+	key     [32]byte
+	hashers sync.Pool // *hasher
+
+	ctx    context.Context // parent of every backend call; cancelled by Close
+	cancel context.CancelFunc
+	calls  sync.WaitGroup
+
+	mu      sync.Mutex
+	closed  bool
+	cache   *lru
+	flights map[cacheKey]*flight
+	brk     breaker
+	hits    uint64
+	misses  uint64
+	shared  uint64
+	started uint64
+}
+
+type hasher struct {
+	h   hash.Hash
+	buf [512]byte
+	sum [32]byte
+}
+
+type flight struct {
+	done chan struct{} // closed when id and err are set
+	id   Identity
+	err  error
+}
+
+type result struct {
+	id  Identity
+	err error
+}
+
+// New returns a Unified over backend. It returns an error wrapping
+// ErrInvalidOptions for a nil backend or invalid options.
+func New(backend Authenticator, opts Options) (*Unified, error) {
+	if backend == nil {
+		return nil, fmt.Errorf("%w: nil backend", ErrInvalidOptions)
+	}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	u := &Unified{
+		backend: backend,
+		opts:    opts,
+		cache:   newLRU(opts.CacheSize),
+		flights: make(map[cacheKey]*flight),
+		brk: breaker{
+			failures: opts.Breaker.Failures,
+			cooldown: opts.Breaker.Cooldown,
+			now:      time.Now,
+			logger:   opts.Logger,
+		},
+	}
+	u.hashers.New = func() any { return &hasher{h: sha256.New()} }
+	rand.Read(u.key[:]) // never fails; see crypto/rand.Read
+	u.ctx, u.cancel = context.WithCancel(context.Background())
+	return u, nil
+}
+
+// Authenticate returns the identity of token.
+//
+// It returns an error wrapping ErrNoToken for an empty token,
+// ErrInvalidToken for a malformed or rejected one, ErrExpired for an expired
+// one, ErrUnavailable (with ErrClosed after Close) when the token could not be
+// checked, and ctx.Err() when ctx ends first. No error contains the token or
+// the backend's own error text; the backend's error stays reachable with
+// errors.Is and errors.As.
+func (u *Unified) Authenticate(ctx context.Context, token string) (Identity, error) {
+	if token == "" {
+		return Identity{}, ErrNoToken
+	}
+	if len(token) > u.opts.Extract.MaxLen {
+		return Identity{}, &classError{class: ErrInvalidToken, detail: "token too long"}
+	}
+	k := u.hash(token)
+
+	u.mu.Lock()
+	if u.closed {
+		u.mu.Unlock()
+		return Identity{}, closedError()
+	}
+	if e, ok := u.cache.get(k, time.Now()); ok {
+		u.hits++
+		id, err := e.id, e.err
+		u.mu.Unlock()
+		if err != nil {
+			return Identity{}, err
+		}
+		return id.clone(), nil
+	}
+	u.misses++
+	f, ok := u.flights[k]
+	if ok {
+		u.shared++
+	}
+	u.mu.Unlock()
+
+	if !ok {
+		if err := checkToken(token, u.opts.Extract.MaxLen); err != nil {
+			return Identity{}, err
+		}
+		if err := ctx.Err(); err != nil {
+			return Identity{}, err
+		}
+		var err error
+		if f, err = u.start(k, token); err != nil {
+			return Identity{}, err
+		}
+	}
+
+	select {
+	case <-f.done:
+		if f.err != nil {
+			return Identity{}, f.err
+		}
+		return f.id.clone(), nil
+	case <-ctx.Done():
+		return Identity{}, ctx.Err()
+	}
+}
+
+// start joins the flight for k or starts one, unless the breaker refuses.
+func (u *Unified) start(k cacheKey, token string) (*flight, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.closed {
+		return nil, closedError()
+	}
+	if f, ok := u.flights[k]; ok { // started while this caller validated the token
+		u.shared++
+		return f, nil
+	}
+	if !u.brk.allow() {
+		return nil, &classError{class: ErrUnavailable, detail: "circuit breaker open"}
+	}
+	f := &flight{done: make(chan struct{})}
+	u.flights[k] = f
+	u.started++
+	u.calls.Add(2)
+	go u.run(k, token, f)
+	return f, nil
+}
+
+// run performs one backend call for a flight, bounded by Options.Timeout even
+// when the backend ignores its context.
+func (u *Unified) run(k cacheKey, token string, f *flight) {
+	defer u.calls.Done()
+	ctx, cancel := context.WithTimeout(u.ctx, u.opts.Timeout)
+	defer cancel()
+	res := make(chan result, 1)
+	go func() {
+		defer u.calls.Done()
+		res <- u.call(ctx, token)
+	}()
+	var r result
+	select {
+	case r = <-res:
+	case <-ctx.Done():
+		r = result{err: &classError{class: ErrUnavailable, detail: "backend timed out", cause: ctx.Err()}}
+	}
+	u.finish(k, f, r)
+}
+
+// call runs the backend, turning a panic into an error.
+func (u *Unified) call(ctx context.Context, token string) (r result) {
+	defer func() {
+		if p := recover(); p != nil {
+			// The panic value may quote the token: log only the stack.
+			u.opts.Logger.Error("auth: backend panicked", "stack", string(debug.Stack()))
+			r = result{err: &classError{class: ErrUnavailable, detail: "backend panicked"}}
+		}
+	}()
+	id, err := u.backend.Authenticate(ctx, token)
+	return result{id: id, err: err}
+}
+
+func (u *Unified) finish(k cacheKey, f *flight, r result) {
+	now := time.Now()
+	err := classify(r.err)
+	if err == nil {
+		switch {
+		case r.id.UserID == "":
+			err = &classError{class: ErrInvalidToken, detail: "backend returned no user"}
+		case !r.id.ExpiresAt.IsZero() && !now.Before(r.id.ExpiresAt):
+			err = &classError{class: ErrExpired}
+		}
+	}
+	unavailable := err != nil && HTTPStatus(err) == http.StatusServiceUnavailable
+
+	u.mu.Lock()
+	delete(u.flights, k)
+	switch {
+	case err == nil:
+		u.brk.success()
+		if u.opts.CacheTTL > 0 {
+			expires := now.Add(u.opts.CacheTTL)
+			if !r.id.ExpiresAt.IsZero() && r.id.ExpiresAt.Before(expires) {
+				expires = r.id.ExpiresAt
+			}
+			u.cache.put(k, r.id.clone(), nil, expires)
+		}
+	case unavailable:
+		u.brk.failure()
+	default:
+		u.brk.success() // the backend answered: a rejection is not a failure
+		if u.opts.NegativeTTL > 0 {
+			// Cache the class alone: the backend's error may quote the token.
+			u.cache.put(k, Identity{}, &classError{class: err.(*classError).class}, now.Add(u.opts.NegativeTTL))
+		}
+	}
+	if err != nil {
+		r.id = Identity{}
+	}
+	f.id, f.err = r.id, err
+	close(f.done)
+	u.mu.Unlock()
+}
+
+// AuthenticateRequest extracts the request's token with Options.Extract and
+// authenticates it under the request's context.
+func (u *Unified) AuthenticateRequest(r *http.Request) (Identity, error) {
+	token, _, err := u.opts.Extract.Token(r)
+	if err != nil {
+		return Identity{}, err
+	}
+	return u.Authenticate(r.Context(), token)
+}
+
+// Extractor returns the Extractor that AuthenticateRequest uses, with its
+// defaults filled in.
+func (u *Unified) Extractor() Extractor { return u.opts.Extract }
+
+// Stats returns the counters.
+func (u *Unified) Stats() Stats {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return Stats{
+		Hits:         u.hits,
+		Misses:       u.misses,
+		Shared:       u.shared,
+		BackendCalls: u.started,
+		Opens:        u.brk.opens,
+		Refused:      u.brk.refused,
+		Breaker:      u.brk.state,
+		Entries:      u.cache.len(),
+	}
+}
+
+// Close stops new authentications (they return ErrUnavailable and
+// ErrClosed), cancels in-flight backend calls and waits for their goroutines,
+// or returns ctx.Err() if ctx ends first. It is idempotent.
+func (u *Unified) Close(ctx context.Context) error {
+	u.mu.Lock()
+	u.closed = true
+	u.mu.Unlock()
+	u.cancel()
+	done := make(chan struct{})
+	go func() { // ends when the last backend call returns
+		u.calls.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func closedError() error {
+	return &classError{class: ErrUnavailable, detail: "authenticator closed", cause: ErrClosed}
+}
+
+// hash returns the keyed SHA-256 of token, copying it through a pooled
+// buffer so that neither the token nor the digest escapes to the heap.
+func (u *Unified) hash(token string) cacheKey {
+	hs := u.hashers.Get().(*hasher)
+	hs.h.Reset()
+	hs.h.Write(u.key[:])
+	for len(token) > 0 {
+		n := copy(hs.buf[:], token)
+		hs.h.Write(hs.buf[:n])
+		token = token[n:]
+	}
+	k := cacheKey(hs.h.Sum(hs.sum[:0]))
+	u.hashers.Put(hs)
+	return k
+}
+
+var _ Authenticator = (*Unified)(nil)
