@@ -11,6 +11,8 @@
 //
 //	env → middleware → auth → wsmanager → statemachine
 //
+// Open the package for the job at hand:
+//
 //   - [github.com/ssotkit/ssot/env] reads configuration once into an
 //     immutable Env value (OS environment layered over a .env file), decodes
 //     it into a struct and reports every missing or invalid key at start-up,
