@@ -1,79 +1,128 @@
 package auth
 
 import (
+	"sync"
 	"time"
 )
 
 // cacheKey is a keyed SHA-256 of a token: the raw token is never stored.
 type cacheKey [32]byte
 
+// cacheShards spreads the cache over independent locks so that concurrent
+// hits on different tokens do not queue on one mutex.
+const cacheShards = 16
+
 type cacheEntry struct {
 	key        cacheKey
 	id         Identity
-	err        error // a cached rejection; nil for an identity
-	expires    time.Time
+	err        error       // a cached rejection; nil for an identity
+	timer      *time.Timer // removes the entry when it expires
 	prev, next *cacheEntry
 }
 
-// lru is a bounded map with least-recently-used eviction. It is not safe for
-// concurrent use; Unified guards it with its mutex.
-type lru struct {
+// cache is a bounded token cache with least-recently-used eviction per
+// shard. Entries expire by timer, so a hit reads no clock.
+type cache struct {
+	shards [cacheShards]shard
+}
+
+type shard struct {
+	mu    sync.Mutex
 	max   int
 	items map[cacheKey]*cacheEntry
 	head  cacheEntry // sentinel: head.next is the most recently used
+	hits  uint64
 }
 
-func newLRU(max int) *lru {
-	c := &lru{max: max, items: make(map[cacheKey]*cacheEntry)}
-	c.head.next, c.head.prev = &c.head, &c.head
+func newCache(size int) *cache {
+	c := &cache{}
+	per := (size + cacheShards - 1) / cacheShards
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.max = per
+		s.items = make(map[cacheKey]*cacheEntry)
+		s.head.next, s.head.prev = &s.head, &s.head
+	}
 	return c
 }
 
-// get returns the live entry for k, marking it used; an expired entry is
-// removed.
-func (c *lru) get(k cacheKey, now time.Time) (*cacheEntry, bool) {
-	e, ok := c.items[k]
-	if !ok {
-		return nil, false
+func (c *cache) shard(k cacheKey) *shard { return &c.shards[k[0]%cacheShards] }
+
+// get returns the entry's identity or cached rejection, marking it used.
+func (c *cache) get(k cacheKey) (id Identity, err error, ok bool) {
+	s := c.shard(k)
+	s.mu.Lock()
+	e, ok := s.items[k]
+	if ok {
+		s.hits++
+		s.unlink(e)
+		s.pushFront(e)
+		id, err = e.id, e.err
 	}
-	if !now.Before(e.expires) {
-		c.remove(e)
-		return nil, false
-	}
-	c.unlink(e)
-	c.pushFront(e)
-	return e, true
+	s.mu.Unlock()
+	return id, err, ok
 }
 
-func (c *lru) put(k cacheKey, id Identity, err error, expires time.Time) {
-	if e, ok := c.items[k]; ok {
-		e.id, e.err, e.expires = id, err, expires
-		c.unlink(e)
-		c.pushFront(e)
-		return
+// put stores an identity or a rejection for ttl.
+func (c *cache) put(k cacheKey, id Identity, err error, ttl time.Duration) {
+	s := c.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.items[k]; ok {
+		s.remove(old)
 	}
-	for len(c.items) >= c.max {
-		c.remove(c.head.prev)
+	for len(s.items) >= s.max {
+		s.remove(s.head.prev)
 	}
-	e := &cacheEntry{key: k, id: id, err: err, expires: expires}
-	c.items[k] = e
-	c.pushFront(e)
+	e := &cacheEntry{key: k, id: id, err: err}
+	e.timer = time.AfterFunc(ttl, func() {
+		s.mu.Lock()
+		if s.items[k] == e {
+			s.remove(e)
+		}
+		s.mu.Unlock()
+	})
+	s.items[k] = e
+	s.pushFront(e)
 }
 
-func (c *lru) len() int { return len(c.items) }
-
-func (c *lru) remove(e *cacheEntry) {
-	c.unlink(e)
-	delete(c.items, e.key)
+// clear removes every entry and stops its timer.
+func (c *cache) clear() {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		for _, e := range s.items {
+			s.remove(e)
+		}
+		s.mu.Unlock()
+	}
 }
 
-func (c *lru) unlink(e *cacheEntry) {
+// stats returns the number of hits and of live entries.
+func (c *cache) stats() (hits uint64, entries int) {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		hits += s.hits
+		entries += len(s.items)
+		s.mu.Unlock()
+	}
+	return hits, entries
+}
+
+func (s *shard) remove(e *cacheEntry) {
+	e.timer.Stop()
+	s.unlink(e)
+	delete(s.items, e.key)
+}
+
+func (s *shard) unlink(e *cacheEntry) {
 	e.prev.next, e.next.prev = e.next, e.prev
 	e.prev, e.next = nil, nil
 }
 
-func (c *lru) pushFront(e *cacheEntry) {
-	e.prev, e.next = &c.head, c.head.next
-	c.head.next.prev = e
-	c.head.next = e
+func (s *shard) pushFront(e *cacheEntry) {
+	e.prev, e.next = &s.head, s.head.next
+	s.head.next.prev = e
+	s.head.next = e
 }

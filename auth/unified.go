@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,12 +49,12 @@ type Unified struct {
 	cancel context.CancelFunc
 	calls  sync.WaitGroup
 
-	mu      sync.Mutex
-	closed  bool
-	cache   *lru
+	closed atomic.Bool
+	cache  *cache // has its own locks
+
+	mu      sync.Mutex // guards flights, the breaker and the counters below
 	flights map[cacheKey]*flight
 	brk     breaker
-	hits    uint64
 	misses  uint64
 	shared  uint64
 	started uint64
@@ -89,7 +90,7 @@ func New(backend Authenticator, opts Options) (*Unified, error) {
 	u := &Unified{
 		backend: backend,
 		opts:    opts,
-		cache:   newLRU(opts.CacheSize),
+		cache:   newCache(opts.CacheSize),
 		flights: make(map[cacheKey]*flight),
 		brk: breaker{
 			failures: opts.Breaker.Failures,
@@ -121,20 +122,16 @@ func (u *Unified) Authenticate(ctx context.Context, token string) (Identity, err
 	}
 	k := u.hash(token)
 
-	u.mu.Lock()
-	if u.closed {
-		u.mu.Unlock()
+	if u.closed.Load() {
 		return Identity{}, closedError()
 	}
-	if e, ok := u.cache.get(k, time.Now()); ok {
-		u.hits++
-		id, err := e.id, e.err
-		u.mu.Unlock()
+	if id, err, ok := u.cache.get(k); ok {
 		if err != nil {
 			return Identity{}, err
 		}
 		return id.clone(), nil
 	}
+	u.mu.Lock()
 	u.misses++
 	f, ok := u.flights[k]
 	if ok {
@@ -170,7 +167,7 @@ func (u *Unified) Authenticate(ctx context.Context, token string) (Identity, err
 func (u *Unified) start(k cacheKey, token string) (*flight, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.closed {
+	if u.closed.Load() {
 		return nil, closedError()
 	}
 	if f, ok := u.flights[k]; ok { // started while this caller validated the token
@@ -239,20 +236,20 @@ func (u *Unified) finish(k cacheKey, f *flight, r result) {
 	switch {
 	case err == nil:
 		u.brk.success()
-		if u.opts.CacheTTL > 0 {
-			expires := now.Add(u.opts.CacheTTL)
-			if !r.id.ExpiresAt.IsZero() && r.id.ExpiresAt.Before(expires) {
-				expires = r.id.ExpiresAt
+		if u.opts.CacheTTL > 0 && !u.closed.Load() {
+			ttl := u.opts.CacheTTL
+			if !r.id.ExpiresAt.IsZero() {
+				ttl = min(ttl, r.id.ExpiresAt.Sub(now))
 			}
-			u.cache.put(k, r.id.clone(), nil, expires)
+			u.cache.put(k, r.id.clone(), nil, ttl)
 		}
 	case unavailable:
 		u.brk.failure()
 	default:
 		u.brk.success() // the backend answered: a rejection is not a failure
-		if u.opts.NegativeTTL > 0 {
+		if u.opts.NegativeTTL > 0 && !u.closed.Load() {
 			// Cache the class alone: the backend's error may quote the token.
-			u.cache.put(k, Identity{}, &classError{class: err.(*classError).class}, now.Add(u.opts.NegativeTTL))
+			u.cache.put(k, Identity{}, &classError{class: err.(*classError).class}, u.opts.NegativeTTL)
 		}
 	}
 	if err != nil {
@@ -279,17 +276,18 @@ func (u *Unified) Extractor() Extractor { return u.opts.Extract }
 
 // Stats returns the counters.
 func (u *Unified) Stats() Stats {
+	hits, entries := u.cache.stats()
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return Stats{
-		Hits:         u.hits,
+		Hits:         hits,
 		Misses:       u.misses,
 		Shared:       u.shared,
 		BackendCalls: u.started,
 		Opens:        u.brk.opens,
 		Refused:      u.brk.refused,
 		Breaker:      u.brk.state,
-		Entries:      u.cache.len(),
+		Entries:      entries,
 	}
 }
 
@@ -297,10 +295,11 @@ func (u *Unified) Stats() Stats {
 // ErrClosed), cancels in-flight backend calls and waits for their goroutines,
 // or returns ctx.Err() if ctx ends first. It is idempotent.
 func (u *Unified) Close(ctx context.Context) error {
-	u.mu.Lock()
-	u.closed = true
+	u.mu.Lock() // after this, start sees closed and adds no backend call
+	u.closed.Store(true)
 	u.mu.Unlock()
 	u.cancel()
+	u.cache.clear()
 	done := make(chan struct{})
 	go func() { // ends when the last backend call returns
 		u.calls.Wait()
