@@ -9,8 +9,7 @@ import (
 
 // Recover returns the "recover" middleware: a panic in an inner handler
 // becomes a 500 response with a generic body, and is logged at Error level
-// with the method, path, request ID (when RequestID runs outside it) and
-// stack; the panic value is not sent to the client. When the response has
+// with the method, path, request ID and stack; the panic value is not sent to the client. When the response has
 // already started, the connection is aborted instead, so the client sees a
 // truncated response rather than a complete-looking one.
 // http.ErrAbortHandler is re-panicked untouched, as net/http expects. A nil
@@ -31,7 +30,12 @@ func Recover(logger *slog.Logger) Middleware {
 				if l == nil {
 					l = slog.Default()
 				}
-				id, _ := RequestIDFrom(r.Context())
+				// RequestID usually runs inside Recover: its ID is on the
+				// response header rather than in this request's context.
+				id, ok := RequestIDFrom(r.Context())
+				if !ok {
+					id = w.Header().Get(RequestIDHeader)
+				}
 				l.ErrorContext(r.Context(), "middleware: handler panicked",
 					"method", r.Method, "path", r.URL.Path, "request_id", id,
 					"panic", p, "stack", string(debug.Stack()))
@@ -40,7 +44,9 @@ func Recover(logger *slog.Logger) Middleware {
 				}
 				h := w.Header()
 				for k := range h {
-					delete(h, k)
+					if k != RequestIDHeader {
+						delete(h, k)
+					}
 				}
 				h.Set("Content-Type", "text/plain; charset=utf-8")
 				h.Set("X-Content-Type-Options", "nosniff")
