@@ -8,9 +8,13 @@ import (
 // cacheKey is a keyed SHA-256 of a token: the raw token is never stored.
 type cacheKey [32]byte
 
-// cacheShards spreads the cache over independent locks so that concurrent
-// hits on different tokens do not queue on one mutex.
-const cacheShards = 16
+// maxShards spreads a large cache over independent locks so that concurrent
+// hits on different tokens do not queue on one mutex. A cache smaller than
+// minShardedSize has one shard, so that its LRU order is exact.
+const (
+	maxShards      = 16
+	minShardedSize = 1024
+)
 
 type cacheEntry struct {
 	key        cacheKey
@@ -23,7 +27,7 @@ type cacheEntry struct {
 // cache is a bounded token cache with least-recently-used eviction per
 // shard. Entries expire by timer, so a hit reads no clock.
 type cache struct {
-	shards [cacheShards]shard
+	shards []shard
 }
 
 type shard struct {
@@ -35,18 +39,24 @@ type shard struct {
 }
 
 func newCache(size int) *cache {
-	c := &cache{}
-	per := (size + cacheShards - 1) / cacheShards
+	n := 1
+	if size >= minShardedSize {
+		n = maxShards
+	}
+	c := &cache{shards: make([]shard, n)}
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.max = per
+		s.max = size / n
+		if i < size%n {
+			s.max++ // the shards hold exactly size entries in all
+		}
 		s.items = make(map[cacheKey]*cacheEntry)
 		s.head.next, s.head.prev = &s.head, &s.head
 	}
 	return c
 }
 
-func (c *cache) shard(k cacheKey) *shard { return &c.shards[k[0]%cacheShards] }
+func (c *cache) shard(k cacheKey) *shard { return &c.shards[int(k[0])%len(c.shards)] }
 
 // get returns the entry's identity or cached rejection, marking it used.
 func (c *cache) get(k cacheKey) (id Identity, err error, ok bool) {

@@ -27,6 +27,9 @@ type Options struct {
 	Timeout time.Duration
 	// CacheTTL is how long an identity is reused, capped at its ExpiresAt.
 	// Defaults to DefaultCacheTTL (1m); negative disables caching identities.
+	// Entries are removed by a timer at their deadline, so a cache hit reads
+	// no clock; an entry can outlive its deadline only by that timer's
+	// scheduling delay, far below the clock-skew leeway token issuers allow.
 	CacheTTL time.Duration
 	// NegativeTTL is how long a rejected token (ErrInvalidToken, ErrExpired)
 	// is remembered, sparing the backend repeated checks of the same bad
