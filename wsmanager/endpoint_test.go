@@ -1,0 +1,197 @@
+package wsmanager_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/ssotkit/ssot/auth"
+	"github.com/ssotkit/ssot/wsmanager"
+)
+
+// testBackend accepts the token "alice" and "bob", rejects others, and is
+// down for "down".
+func testBackend() auth.Authenticator {
+	return auth.Func(func(_ context.Context, token string) (auth.Identity, error) {
+		switch token {
+		case "alice", "bob":
+			return auth.Identity{UserID: token}, nil
+		case "down":
+			return auth.Identity{}, errors.New("introspection endpoint unreachable")
+		}
+		return auth.Identity{}, auth.ErrInvalidToken
+	})
+}
+
+// whoami answers "whoami" with the authenticated user and the thread.
+func whoami() wsmanager.Handler {
+	return wsmanager.HandlerFunc(func(ctx context.Context, c *wsmanager.Connection, msg []byte) error {
+		id, ok := wsmanager.IdentityFrom(ctx)
+		if !ok {
+			return errors.New("no identity")
+		}
+		return c.Send(ctx, []byte(id.UserID+"/"+c.User().ThreadID+": "+string(msg)))
+	})
+}
+
+type endpointTest struct {
+	h    *harness
+	up   *frameUpgrader
+	addr string
+}
+
+func newEndpointTest(t *testing.T, fopts wsmanager.Options, eopts wsmanager.EndpointOptions) *endpointTest {
+	t.Helper()
+	h := newHarness(t, fopts)
+	a, err := auth.New(testBackend(), auth.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close(context.Background()) })
+	up := &frameUpgrader{}
+	if eopts.Thread == nil {
+		eopts.Thread = func(r *http.Request) string { return r.URL.Query().Get("thread") }
+	}
+	ep, err := wsmanager.NewEndpoint(h.f, a, up, whoami(), eopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ep)
+	// Registered after the harness's cleanup, so it runs first: the
+	// server's hijacked connections are the factory's to close.
+	t.Cleanup(srv.Close)
+	return &endpointTest{h: h, up: up, addr: strings.TrimPrefix(srv.URL, "http://")}
+}
+
+func bearer(token string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + token}}
+}
+
+func TestEndpointServes(t *testing.T) {
+	t.Parallel()
+	e := newEndpointTest(t, wsmanager.Options{}, wsmanager.EndpointOptions{Subprotocol: "chat.v1"})
+	hdr := bearer("alice")
+	hdr.Set("Sec-WebSocket-Protocol", "chat.v1, other")
+	c := dialFrames(t, e.addr, "/ws?thread=t1", hdr)
+	if c.resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %d, want 101", c.resp.StatusCode)
+	}
+	if got := c.resp.Header.Get("Sec-WebSocket-Protocol"); got != "chat.v1" {
+		t.Errorf("subprotocol %q, want chat.v1", got)
+	}
+	c.send(t, "hello")
+	if got := c.next(t); got != "alice/t1: hello" {
+		t.Errorf("reply %q, want %q", got, "alice/t1: hello")
+	}
+	if n, err := e.h.f.SendToUser(context.Background(), "alice", []byte("push")); n != 1 || err != nil {
+		t.Errorf("SendToUser = %d, %v; want 1, nil", n, err)
+	}
+	if got := c.next(t); got != "push" {
+		t.Errorf("pushed %q, want push", got)
+	}
+	c.close(t)
+	if got := c.next(t); got != "close 1000 " {
+		t.Errorf("after the client's close got %q, want the close answered with 1000", got)
+	}
+}
+
+func TestEndpointRefusals(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		eopts      wsmanager.EndpointOptions
+		header     http.Header
+		path       string
+		wantStatus int
+		wantClose  string // after a 101: the close frame
+	}{
+		{name: "no token", header: http.Header{}, wantStatus: http.StatusUnauthorized},
+		{name: "rejected token", header: bearer("mallory"), wantStatus: http.StatusUnauthorized},
+		{name: "backend down", header: bearer("down"), wantStatus: http.StatusServiceUnavailable},
+		{name: "invalid thread", header: bearer("alice"), path: "?thread=%0A", wantStatus: http.StatusBadRequest},
+		{
+			name: "rejected token, close after upgrade", eopts: wsmanager.EndpointOptions{CloseAfterUpgrade: true},
+			header: bearer("mallory"), wantStatus: http.StatusSwitchingProtocols, wantClose: "close 1008 unauthorized",
+		},
+		{
+			name: "backend down, close after upgrade", eopts: wsmanager.EndpointOptions{CloseAfterUpgrade: true},
+			header: bearer("down"), wantStatus: http.StatusSwitchingProtocols, wantClose: "close 1013 try again later",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEndpointTest(t, wsmanager.Options{}, tt.eopts)
+			c := dialFrames(t, e.addr, "/ws"+tt.path, tt.header)
+			if c.resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status %d, want %d", c.resp.StatusCode, tt.wantStatus)
+			}
+			if tt.wantClose == "" {
+				if n := e.up.count(); n != 0 {
+					t.Errorf("%d upgrades for a refused request, want 0", n)
+				}
+				if tt.wantStatus == http.StatusUnauthorized && c.resp.Header.Get("WWW-Authenticate") == "" {
+					t.Error("401 without WWW-Authenticate")
+				}
+				return
+			}
+			if got := c.next(t); got != tt.wantClose {
+				t.Errorf("got %q, want %q", got, tt.wantClose)
+			}
+			if st := e.h.f.Stats(); st.ConnsCreated != 0 {
+				t.Errorf("%d connections served for a refused request, want 0", st.ConnsCreated)
+			}
+		})
+	}
+}
+
+func TestEndpointUserLimit(t *testing.T) {
+	t.Parallel()
+	e := newEndpointTest(t, wsmanager.Options{MaxManagersPerUser: 1}, wsmanager.EndpointOptions{})
+	first := dialFrames(t, e.addr, "/ws?thread=a", bearer("bob"))
+	if first.resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %d, want 101", first.resp.StatusCode)
+	}
+	second := dialFrames(t, e.addr, "/ws?thread=b", bearer("bob"))
+	if second.resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("second thread: status %d, want 429", second.resp.StatusCode)
+	}
+	other := dialFrames(t, e.addr, "/ws?thread=b", bearer("alice"))
+	if other.resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Errorf("another user: status %d, want 101", other.resp.StatusCode)
+	}
+}
+
+func TestNewEndpointRequiresArguments(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, wsmanager.Options{})
+	a, err := auth.New(testBackend(), auth.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close(context.Background()) })
+	up := &frameUpgrader{}
+	tests := []struct {
+		name string
+		f    *wsmanager.Factory
+		a    *auth.Unified
+		up   wsmanager.Upgrader
+		h    wsmanager.Handler
+	}{
+		{"nil factory", nil, a, up, echo()},
+		{"nil authenticator", h.f, nil, up, echo()},
+		{"nil upgrader", h.f, a, nil, echo()},
+		{"nil handler", h.f, a, up, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := wsmanager.NewEndpoint(tt.f, tt.a, tt.up, tt.h, wsmanager.EndpointOptions{}); !errors.Is(err, wsmanager.ErrInvalidOptions) {
+				t.Errorf("NewEndpoint = %v, want ErrInvalidOptions", err)
+			}
+		})
+	}
+}
