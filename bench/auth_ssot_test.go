@@ -1,5 +1,3 @@
-//go:build with_auth
-
 package bench
 
 import (

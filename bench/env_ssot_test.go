@@ -1,5 +1,3 @@
-//go:build with_env
-
 package bench
 
 import (

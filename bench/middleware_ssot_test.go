@@ -1,5 +1,3 @@
-//go:build with_middleware
-
 package bench
 
 import (

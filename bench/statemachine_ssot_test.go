@@ -1,5 +1,3 @@
-//go:build with_statemachine
-
 package bench
 
 import (

@@ -1,5 +1,3 @@
-//go:build with_wsmanager
-
 package main
 
 import (
