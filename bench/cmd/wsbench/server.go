@@ -33,10 +33,16 @@ type peer interface {
 	close()
 }
 
+// queueSize is the per-connection buffer of every buffering peer (melody's
+// MessageBufferSize, wsmanager's QueueSize): equal for all, and larger than
+// the slow-client run's burst, so that run measures whether one stuck
+// client holds the others back, not each peer's overflow policy.
+const queueSize = 512
+
 func peerNames() []string {
 	names := []string{"raw", "gorilla", "melody"}
 	if ssotBuilt {
-		names = append([]string{"ssot"}, names...)
+		names = append([]string{"ssot", "ssot-gorilla"}, names...)
 	}
 	return names
 }
@@ -51,6 +57,8 @@ func newPeer(name string) (peer, error) {
 		return newMelodyPeer(), nil
 	case "ssot":
 		return newSSOTPeer()
+	case "ssot-gorilla":
+		return newSSOTGorillaPeer()
 	}
 	return nil, fmt.Errorf("unknown peer %q", name)
 }
@@ -225,7 +233,7 @@ func (h *hub) handle(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := &hubClient{conn: conn, send: make(chan []byte, 256)}
+	c := &hubClient{conn: conn, send: make(chan []byte, queueSize)}
 	select {
 	case h.register <- c:
 	case <-h.quit:
@@ -265,7 +273,11 @@ func (h *hub) close()     { close(h.quit) }
 
 type melodyPeer struct{ m *melody.Melody }
 
-func newMelodyPeer() *melodyPeer { return &melodyPeer{m: melody.New()} }
+func newMelodyPeer() *melodyPeer {
+	m := melody.New()
+	m.Config.MessageBufferSize = queueSize
+	return &melodyPeer{m: m}
+}
 
 func (p *melodyPeer) handle(w http.ResponseWriter, r *http.Request) { _ = p.m.HandleRequest(w, r) }
 func (p *melodyPeer) broadcast(msg []byte) {

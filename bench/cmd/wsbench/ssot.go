@@ -22,7 +22,7 @@ type ssotPeer struct {
 }
 
 func newSSOTPeer() (peer, error) {
-	f, err := wsmanager.NewFactory(wsmanager.Options{})
+	f, err := wsmanager.NewFactory(wsmanager.Options{QueueSize: queueSize})
 	if err != nil {
 		return nil, err
 	}
