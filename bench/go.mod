@@ -5,19 +5,37 @@ go 1.26.0
 replace github.com/ssotkit/ssot => ../
 
 require (
-	github.com/caarlos0/env/v11 v11.4.2 // indirect
-	github.com/coder/websocket v1.8.15 // indirect
-	github.com/go-chi/chi/v5 v5.5.0 // indirect
-	github.com/google/go-cmp v0.7.0 // indirect
-	github.com/gorilla/websocket v1.5.3 // indirect
-	github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
-	github.com/justinas/alice v1.2.0 // indirect
-	github.com/looplab/fsm v1.0.3 // indirect
-	github.com/olahol/melody v1.1.4 // indirect
-	github.com/qmuntal/stateless v1.7.2 // indirect
-	github.com/sethvargo/go-envconfig v1.4.3 // indirect
-	github.com/sony/gobreaker/v2 v2.4.0 // indirect
-	github.com/ssotkit/ssot v0.0.0-00010101000000-000000000000 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
-	golang.org/x/sync v0.24.0 // indirect
+	github.com/caarlos0/env/v11 v11.4.2
+	github.com/coder/websocket v1.8.15
+	github.com/go-chi/chi/v5 v5.5.0
+	github.com/google/go-cmp v0.7.0
+	github.com/gorilla/websocket v1.5.3
+	github.com/hashicorp/golang-lru/v2 v2.0.7
+	github.com/justinas/alice v1.2.0
+	github.com/looplab/fsm v1.0.3
+	github.com/nats-io/nats-server/v2 v2.15.2
+	github.com/olahol/melody v1.1.4
+	github.com/qmuntal/stateless v1.7.2
+	github.com/sethvargo/go-envconfig v1.4.3
+	github.com/sony/gobreaker/v2 v2.4.0
+	github.com/ssotkit/ssot v0.0.0-00010101000000-000000000000
+	github.com/ssotkit/ssot/contrib/natsbroker v0.0.0-00010101000000-000000000000
+	go.uber.org/goleak v1.3.0
+	golang.org/x/sync v0.24.0
 )
+
+require (
+	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
+	github.com/google/go-tpm v0.9.8 // indirect
+	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/minio/highwayhash v1.0.4 // indirect
+	github.com/nats-io/jwt/v2 v2.8.2 // indirect
+	github.com/nats-io/nats.go v1.55.0 // indirect
+	github.com/nats-io/nkeys v0.4.16 // indirect
+	github.com/nats-io/nuid v1.0.1 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
+)
+
+replace github.com/ssotkit/ssot/contrib/natsbroker => ../contrib/natsbroker

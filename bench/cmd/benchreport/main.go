@@ -306,6 +306,7 @@ func writeReport(w *strings.Builder, res map[string]map[string][]float64, cpu, m
 		fmt.Fprintln(w)
 	}
 	writeWS(w, ws)
+	writeNATS(w, res)
 	if len(stat) > 0 {
 		fmt.Fprintf(w, "## benchstat\n\nEvery Go benchmark with its spread over the runs (`benchstat`).\n\n```\n%s```\n", stat)
 	}
@@ -399,6 +400,21 @@ func writeWS(w *strings.Builder, ws []WSResult) {
 		fmt.Fprintf(w, "- %d clients (slow client: %v): target %s (%s)\n", k.clients, k.slow, mark, strings.Join(parts, ", "))
 	}
 	fmt.Fprintln(w)
+}
+
+// writeNATS reports the cross-node fan-out benchmark, which has no peer:
+// it measures wsmanager with contrib/natsbroker through a real nats-server.
+func writeNATS(w *strings.Builder, res map[string]map[string][]float64) {
+	fmt.Fprintf(w, "## Cross-node fan-out through NATS\n\n")
+	fmt.Fprintf(w, "Three wsmanager nodes joined by contrib/natsbroker over an in-process nats-server on 127.0.0.1; 1,000 users, one connection each, spread over the nodes; SendToUser from the nodes in turn, so two messages in three cross NATS. Delivered messages per second, end to end.\n\n")
+	for n, units := range res {
+		if strings.HasPrefix(n, "BenchmarkNATSFanout") {
+			fmt.Fprintf(w, "| delivered/s | ns/op | B/op | allocs/op |\n|---:|---:|---:|---:|\n| %s | %s | %.0f | %.0f |\n\n",
+				num(median(units["delivered/s"])), num(median(units["ns/op"])), median(units["B/op"]), median(units["allocs/op"]))
+			return
+		}
+	}
+	fmt.Fprintf(w, "Not measured in this run.\n\n")
 }
 
 func num(v float64) string {
