@@ -45,9 +45,7 @@ type Unified struct {
 	key     [32]byte
 	hashers sync.Pool // *hasher
 
-	ctx    context.Context // parent of every backend call; cancelled by Close
-	cancel context.CancelFunc
-	calls  sync.WaitGroup
+	calls sync.WaitGroup // one per backend call under way
 
 	closed atomic.Bool
 	cache  *cache // has its own locks
@@ -66,15 +64,14 @@ type hasher struct {
 	sum [32]byte
 }
 
+// flight is one backend call shared by every concurrent caller of a token.
 type flight struct {
-	done chan struct{} // closed when id and err are set
-	id   Identity
-	err  error
-}
-
-type result struct {
-	id  Identity
-	err error
+	ctx    context.Context // the backend call's: Timeout, or Close
+	cancel context.CancelFunc
+	done   chan struct{} // closed when id and err are set
+	ended  bool          // guarded by Unified.mu: id and err are set
+	id     Identity
+	err    error
 }
 
 // New returns a Unified over backend. It returns an error wrapping
@@ -101,7 +98,6 @@ func New(backend Authenticator, opts Options) (*Unified, error) {
 	}
 	u.hashers.New = func() any { return &hasher{h: sha256.New()} }
 	rand.Read(u.key[:]) // never fails; see crypto/rand.Read
-	u.ctx, u.cancel = context.WithCancel(context.Background())
 	return u, nil
 }
 
@@ -154,13 +150,18 @@ func (u *Unified) Authenticate(ctx context.Context, token string) (Identity, err
 
 	select {
 	case <-f.done:
-		if f.err != nil {
-			return Identity{}, f.err
-		}
-		return f.id.clone(), nil
 	case <-ctx.Done():
 		return Identity{}, ctx.Err()
+	case <-f.ctx.Done():
+		// Timeout or Close: end the flight now, even if the backend
+		// ignores its context and has not returned.
+		u.end(k, f, Identity{}, &classError{class: ErrUnavailable, detail: "backend timed out", cause: f.ctx.Err()})
+		<-f.done
 	}
+	if f.err != nil {
+		return Identity{}, f.err
+	}
+	return f.id.clone(), nil
 }
 
 // start joins the flight for k or starts one, unless the breaker refuses.
@@ -177,71 +178,70 @@ func (u *Unified) start(k cacheKey, token string) (*flight, error) {
 	if !u.brk.allow() {
 		return nil, &classError{class: ErrUnavailable, detail: "circuit breaker open"}
 	}
-	f := &flight{done: make(chan struct{})}
+	// The deadline does not derive from any caller's context, so that one
+	// caller's cancellation fails no one else; Close cancels it.
+	ctx, cancel := context.WithTimeout(context.Background(), u.opts.Timeout)
+	f := &flight{ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	u.flights[k] = f
 	u.started++
-	u.calls.Add(2)
+	u.calls.Add(1)
 	go u.run(k, token, f)
 	return f, nil
 }
 
-// run performs one backend call for a flight, bounded by Options.Timeout even
-// when the backend ignores its context.
+// run performs the backend call of a flight.
 func (u *Unified) run(k cacheKey, token string, f *flight) {
 	defer u.calls.Done()
-	ctx, cancel := context.WithTimeout(u.ctx, u.opts.Timeout)
-	defer cancel()
-	res := make(chan result, 1)
-	go func() {
-		defer u.calls.Done()
-		res <- u.call(ctx, token)
-	}()
-	var r result
-	select {
-	case r = <-res:
-	case <-ctx.Done():
-		r = result{err: &classError{class: ErrUnavailable, detail: "backend timed out", cause: ctx.Err()}}
-	}
-	u.finish(k, f, r)
+	defer f.cancel()
+	id, err := u.call(f.ctx, token)
+	u.end(k, f, id, err)
 }
 
 // call runs the backend, turning a panic into an error.
-func (u *Unified) call(ctx context.Context, token string) (r result) {
+func (u *Unified) call(ctx context.Context, token string) (id Identity, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			// The panic value may quote the token: log only the stack.
 			u.opts.Logger.Error("auth: backend panicked", "stack", string(debug.Stack()))
-			r = result{err: &classError{class: ErrUnavailable, detail: "backend panicked"}}
+			id, err = Identity{}, &classError{class: ErrUnavailable, detail: "backend panicked"}
 		}
 	}()
-	id, err := u.backend.Authenticate(ctx, token)
-	return result{id: id, err: err}
+	return u.backend.Authenticate(ctx, token)
 }
 
-func (u *Unified) finish(k cacheKey, f *flight, r result) {
+// end settles a flight once: by its backend call returning, or by a waiter
+// seeing its deadline pass first. A result that comes after that is dropped.
+func (u *Unified) end(k cacheKey, f *flight, id Identity, backendErr error) {
 	now := time.Now()
-	err := classify(r.err)
+	err := classify(backendErr)
 	if err == nil {
 		switch {
-		case r.id.UserID == "":
+		case id.UserID == "":
 			err = &classError{class: ErrInvalidToken, detail: "backend returned no user"}
-		case !r.id.ExpiresAt.IsZero() && !now.Before(r.id.ExpiresAt):
+		case !id.ExpiresAt.IsZero() && !now.Before(id.ExpiresAt):
 			err = &classError{class: ErrExpired}
 		}
 	}
 	unavailable := err != nil && HTTPStatus(err) == http.StatusServiceUnavailable
 
 	u.mu.Lock()
-	delete(u.flights, k)
+	defer u.mu.Unlock()
+	if f.ended {
+		return
+	}
+	f.ended = true
+	if u.flights[k] == f {
+		delete(u.flights, k)
+	}
 	switch {
 	case err == nil:
 		u.brk.success()
 		if u.opts.CacheTTL > 0 && !u.closed.Load() {
 			ttl := u.opts.CacheTTL
-			if !r.id.ExpiresAt.IsZero() {
-				ttl = min(ttl, r.id.ExpiresAt.Sub(now))
+			if !id.ExpiresAt.IsZero() {
+				ttl = min(ttl, id.ExpiresAt.Sub(now))
 			}
-			u.cache.put(k, r.id.clone(), nil, ttl)
+			u.cache.put(k, id.clone(), nil, ttl)
 		}
 	case unavailable:
 		u.brk.failure()
@@ -253,11 +253,10 @@ func (u *Unified) finish(k cacheKey, f *flight, r result) {
 		}
 	}
 	if err != nil {
-		r.id = Identity{}
+		id = Identity{}
 	}
-	f.id, f.err = r.id, err
+	f.id, f.err = id, err
 	close(f.done)
-	u.mu.Unlock()
 }
 
 // AuthenticateRequest extracts the request's token with Options.Extract and
@@ -297,8 +296,10 @@ func (u *Unified) Stats() Stats {
 func (u *Unified) Close(ctx context.Context) error {
 	u.mu.Lock() // after this, start sees closed and adds no backend call
 	u.closed.Store(true)
+	for _, f := range u.flights {
+		f.cancel()
+	}
 	u.mu.Unlock()
-	u.cancel()
 	u.cache.clear()
 	done := make(chan struct{})
 	go func() { // ends when the last backend call returns
