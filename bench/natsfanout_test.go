@@ -105,7 +105,7 @@ func newNATSCluster(tb testing.TB, users int) *natsCluster {
 		serving.Wait()
 		for i, f := range c.nodes {
 			_ = f.Close(context.Background())
-			_ = brokers[i].Close()
+			_ = brokers[i].Close(context.Background())
 		}
 		ns.Shutdown()
 		ns.WaitForShutdown()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -18,8 +19,8 @@ type Options struct {
 	// "<Prefix>.<base64url(userID)>". Use a distinct prefix per service
 	// sharing a NATS cluster. Defaults to DefaultPrefix.
 	Prefix string
-	// Logger receives connection events from Connect and dropped messages.
-	// Defaults to slog.Default().
+	// Logger receives connection events from Connect. Defaults to
+	// slog.Default().
 	Logger *slog.Logger
 }
 
@@ -33,13 +34,31 @@ type Options struct {
 // subscribed gets every message, and messages from one publisher arrive in
 // the order they were published.
 type Broker struct {
-	nc     *nats.Conn
-	owned  bool // Close closes nc
-	prefix string
-	log    *slog.Logger
+	nc       *nats.Conn
+	owned    bool          // Close closes nc
+	released chan struct{} // closed when an owned nc has closed
+	prefix   string
 
-	mu     sync.Mutex
-	closed bool
+	closed        atomic.Bool
+	closeOnce     sync.Once
+	published     atomic.Uint64
+	publishErrors atomic.Uint64
+	delivered     atomic.Uint64
+	malformed     atomic.Uint64
+}
+
+// MaxUserIDLen is the longest user ID Publish accepts, wsmanager's own
+// bound: no connection can have a longer one, and a subject over the NATS
+// server's control-line limit would make the server drop the connection.
+const MaxUserIDLen = 256
+
+// Stats are a Broker's counters.
+type Stats struct {
+	Published     uint64 // messages handed to NATS
+	PublishErrors uint64 // Publish calls that failed, ErrDisconnected included
+	Delivered     uint64 // messages passed to the subscriber
+	Malformed     uint64 // messages under the prefix that no Broker published, dropped
+	Connected     bool
 }
 
 var _ wsmanager.Broker = (*Broker)(nil)
@@ -88,6 +107,16 @@ func Connect(url string, opts Options, natsOpts ...nats.Option) (*Broker, error)
 		nc.Close()
 		return nil, err
 	}
+	// Close waits for the client to finish closing; keep any handler the
+	// caller set.
+	b.released = make(chan struct{})
+	prev := nc.Opts.ClosedCB
+	nc.SetClosedHandler(func(c *nats.Conn) {
+		close(b.released)
+		if prev != nil {
+			prev(c)
+		}
+	})
 	return b, nil
 }
 
@@ -103,27 +132,31 @@ func newBroker(nc *nats.Conn, owned bool, opts Options) (*Broker, error) {
 	if !validPrefix(prefix) {
 		return nil, fmt.Errorf("%w: prefix is not a literal NATS subject", ErrInvalidOptions)
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Broker{nc: nc, owned: owned, prefix: prefix, log: log}, nil
+	return &Broker{nc: nc, owned: owned, prefix: prefix}, nil
 }
 
-// Publish sends msg on userID's subject. It returns ErrDisconnected while
-// the connection is down and ErrClosed after Close; it does not wait for
-// other nodes to receive the message.
+// Publish sends msg on userID's subject. It returns ErrInvalidUser for an
+// empty user ID or one longer than MaxUserIDLen, ErrDisconnected while the
+// connection is down, and ErrClosed after Close; it does not wait for other
+// nodes to receive the message.
 func (b *Broker) Publish(ctx context.Context, userID string, msg []byte) error {
-	if userID == "" {
+	err := b.publish(ctx, userID, msg)
+	if err != nil {
+		b.publishErrors.Add(1)
+		return err
+	}
+	b.published.Add(1)
+	return nil
+}
+
+func (b *Broker) publish(ctx context.Context, userID string, msg []byte) error {
+	if userID == "" || len(userID) > MaxUserIDLen {
 		return ErrInvalidUser
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	b.mu.Lock()
-	closed := b.closed
-	b.mu.Unlock()
-	if closed {
+	if b.closed.Load() {
 		return ErrClosed
 	}
 	if !b.nc.IsConnected() {
@@ -150,12 +183,15 @@ func (b *Broker) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe
 	sub, err := b.nc.Subscribe(b.prefix+".*", func(m *nats.Msg) {
 		userID, ok := userFromSubject(b.prefix, m.Subject)
 		if !ok {
-			b.log.Warn("natsbroker: dropped a message on an unexpected subject")
+			// Counted, not logged: anyone who can publish under the prefix
+			// could otherwise flood the log.
+			b.malformed.Add(1)
 			return
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		if !stopped {
+			b.delivered.Add(1)
 			deliver(userID, m.Data)
 		}
 	})
@@ -186,21 +222,36 @@ func (b *Broker) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe
 // Connected reports whether the connection to NATS is up, for health checks.
 func (b *Broker) Connected() bool { return b.nc.IsConnected() }
 
+// Stats returns the counters.
+func (b *Broker) Stats() Stats {
+	return Stats{
+		Published:     b.published.Load(),
+		PublishErrors: b.publishErrors.Load(),
+		Delivered:     b.delivered.Load(),
+		Malformed:     b.malformed.Load(),
+		Connected:     b.nc.IsConnected(),
+	}
+}
+
 // Close makes Publish fail with ErrClosed and, for a Broker made by
-// Connect, flushes and closes the connection. It is idempotent. Close the
+// Connect, flushes and closes the connection and waits until the client has
+// finished closing, or returns ctx.Err(). It is idempotent. Close the
 // Factory first: its Close unsubscribes.
-func (b *Broker) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
+func (b *Broker) Close(ctx context.Context) error {
+	b.closed.Store(true)
+	if !b.owned {
 		return nil
 	}
-	b.closed = true
-	if b.owned {
+	b.closeOnce.Do(func() {
 		if b.nc.IsConnected() {
 			_ = b.nc.FlushTimeout(time.Second)
 		}
 		b.nc.Close()
+	})
+	select {
+	case <-b.released:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return nil
 }

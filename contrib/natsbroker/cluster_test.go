@@ -107,7 +107,7 @@ func newNode(t *testing.T, url string) node {
 		if err := f.Close(context.Background()); err != nil {
 			t.Error(err)
 		}
-		if err := b.Close(); err != nil {
+		if err := b.Close(context.Background()); err != nil {
 			t.Error(err)
 		}
 	})
@@ -283,10 +283,39 @@ func TestNewValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Publish(context.Background(), "", []byte("x")); !errors.Is(err, natsbroker.ErrInvalidUser) {
-		t.Errorf("empty user = %v", err)
+	for _, user := range []string{"", strings.Repeat("u", natsbroker.MaxUserIDLen+1), strings.Repeat("u", 4096)} {
+		if err := b.Publish(context.Background(), user, []byte("x")); !errors.Is(err, natsbroker.ErrInvalidUser) {
+			t.Errorf("user of %d bytes = %v", len(user), err)
+		}
 	}
-	if err := b.Close(); err != nil {
+	// A rejected ID must not have cost the connection (a subject over the
+	// server's control-line limit makes it close the connection for good).
+	if err := b.Publish(context.Background(), strings.Repeat("u", natsbroker.MaxUserIDLen), []byte("x")); err != nil || !nc.IsConnected() {
+		t.Errorf("longest valid user ID: %v, connected %v", err, nc.IsConnected())
+	}
+	if st := b.Stats(); st.PublishErrors != 3 || st.Published != 1 || !st.Connected {
+		t.Errorf("stats %+v", st)
+	}
+	// Messages under the prefix that no Broker published are counted and
+	// dropped, never delivered.
+	got := make(chan string, 1)
+	unsub, err := b.Subscribe(func(userID string, _ []byte) { got <- userID })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, subj := range []string{natsbroker.DefaultPrefix + ".!!!", natsbroker.DefaultPrefix + ".YWxpY2U"} {
+		if err := nc.Publish(subj, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if u := <-got; u != "alice" {
+		t.Errorf("delivered to %q", u)
+	}
+	waitFor(t, "the malformed message to be counted", func() bool { return b.Stats().Malformed == 1 })
+	if err := unsub(); err != nil {
+		t.Error(err)
+	}
+	if err := b.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Publish(context.Background(), "u", []byte("x")); !errors.Is(err, natsbroker.ErrClosed) {

@@ -2,7 +2,7 @@
 // nodes of a cluster over NATS core publish/subscribe.
 //
 //	b, err := natsbroker.Connect("nats://127.0.0.1:4222", natsbroker.Options{Prefix: "chat.users"})
-//	// handle err; defer b.Close()
+//	// handle err; defer b.Close(ctx)
 //	f, err := wsmanager.NewFactory(wsmanager.Options{Broker: b})
 //
 // With it, Factory.SendToUser on any node reaches the user's connections on

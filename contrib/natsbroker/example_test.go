@@ -28,7 +28,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	defer b.Close()
+	defer b.Close(context.Background())
 	f, err := wsmanager.NewFactory(wsmanager.Options{Broker: b})
 	if err != nil {
 		panic(err)
