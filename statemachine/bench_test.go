@@ -7,10 +7,13 @@ import (
 	sm "github.com/ssotkit/ssot/statemachine"
 )
 
-func benchTransition(b *testing.B, opts sm.Options) {
+func benchTransition(b *testing.B, opts sm.Options, observe bool) {
 	m := newMachine(b, sm.ConnTable(), sm.ProcessingReady, opts)
+	if observe {
+		n := 0
+		m.OnTransition(func(sm.Transition[sm.ConnState]) { n++ })
+	}
 	b.ReportAllocs()
-	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		to := sm.Processing
 		if i&1 == 1 {
@@ -26,30 +29,18 @@ func benchTransition(b *testing.B, opts sm.Options) {
 // machine that keeps no history and has no observers or waiters: no clock
 // read, no allocation.
 func BenchmarkTransitionNoHistory(b *testing.B) {
-	benchTransition(b, sm.Options{HistorySize: sm.NoHistory})
+	benchTransition(b, sm.Options{HistorySize: sm.NoHistory}, false)
 }
 
 // BenchmarkTransitionHistory is the same with the default 16-entry history,
 // which reads the clock once per transition and still allocates nothing.
 func BenchmarkTransitionHistory(b *testing.B) {
-	benchTransition(b, sm.Options{})
+	benchTransition(b, sm.Options{}, false)
 }
 
 // BenchmarkTransitionObserved adds one registered observer.
 func BenchmarkTransitionObserved(b *testing.B) {
-	m := newMachine(b, sm.ConnTable(), sm.ProcessingReady, sm.Options{HistorySize: sm.NoHistory})
-	n := 0
-	m.OnTransition(func(sm.Transition[sm.ConnState]) { n++ })
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		to := sm.Processing
-		if i&1 == 1 {
-			to = sm.Idle
-		}
-		if err := m.Transition(to, "bench"); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchTransition(b, sm.Options{HistorySize: sm.NoHistory}, true)
 }
 
 func BenchmarkState(b *testing.B) {
