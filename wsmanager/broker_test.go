@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -208,4 +210,25 @@ func FuzzEnvelope(f *testing.F) {
 			t.Fatal("encode/decode did not round-trip")
 		}
 	})
+}
+
+func TestSendToUserRefusesInvalidUserIDs(t *testing.T) {
+	t.Parallel()
+	b := newFakeBroker()
+	var published atomic.Int64
+	unsub, err := b.Subscribe(func(string, []byte) { published.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsub()
+	h := newHarness(t, wsmanager.Options{Broker: b})
+	for _, id := range []string{"", strings.Repeat("u", 257), "bad\x00id", "\xff"} {
+		n, err := h.f.SendToUser(context.Background(), id, []byte("x"))
+		if n != 0 || !errors.Is(err, wsmanager.ErrInvalidUser) {
+			t.Errorf("SendToUser(%d-byte ID) = %d, %v; want ErrInvalidUser", len(id), n, err)
+		}
+	}
+	if published.Load() != 0 || h.f.Stats().BrokerPublished != 0 {
+		t.Error("an invalid user ID reached the broker")
+	}
 }

@@ -178,7 +178,9 @@ func (f *Factory) managers() []*Manager {
 // error, wrapping ErrBroker, is returned and counted in Stats.BrokerErrors.
 //
 // It returns ErrClosed after Close, ctx.Err() if ctx has ended (nothing is
-// sent), an error wrapping ErrInvalidUser for an empty userID, and an error
+// sent), an error wrapping ErrInvalidUser for a userID that breaks the
+// UserContext rule (empty, over 256 bytes, not UTF-8, control characters)
+// without sending anything, and an error
 // wrapping ErrQueueFull when some local connections were full.
 func (f *Factory) SendToUser(ctx context.Context, userID string, msg []byte) (int, error) {
 	if f.isClosed.Load() {
@@ -187,8 +189,10 @@ func (f *Factory) SendToUser(ctx context.Context, userID string, msg []byte) (in
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	if userID == "" {
-		return 0, fmt.Errorf("%w: UserID is empty", ErrInvalidUser)
+	// The rule every UserContext follows: no connection can have another
+	// ID, and a broker must never be asked to carry an unbounded one.
+	if err := (UserContext{UserID: userID}).Validate(); err != nil {
+		return 0, err
 	}
 	n, full := f.sendLocal(userID, msg)
 	var errs []error
