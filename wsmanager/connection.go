@@ -3,6 +3,7 @@ package wsmanager
 import (
 	"context"
 	"crypto/rand"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -213,6 +214,9 @@ func (c *Connection) closeState() (cause, int, string, error) {
 	return c.cause, c.code, c.reason, c.err
 }
 
+// lingerYields is how many times an idle writer yields before it exits.
+const lingerYields = 3
+
 // idleBufferCap is the largest queue buffer kept while a connection is
 // idle: enough that steady traffic allocates nothing, small enough that an
 // idle connection costs little.
@@ -225,6 +229,7 @@ const idleBufferCap = 8
 // the done channel.
 func (c *Connection) writeLoop() {
 	f := c.m.f
+	lingered := 0
 	for {
 		c.mu.Lock()
 		if c.closed {
@@ -233,6 +238,17 @@ func (c *Connection) writeLoop() {
 			return
 		}
 		batch := c.q
+		if len(batch) == 0 && lingered < lingerYields {
+			// A fan-out enqueues message after message: give the producer
+			// a few scheduling slots to queue the next before this
+			// goroutine exits, rather than exiting and being started again
+			// for it.
+			lingered++
+			c.mu.Unlock()
+			runtime.Gosched()
+			continue
+		}
+		lingered = 0
 		if len(batch) == 0 {
 			c.running = false
 			c.inflight = 0
