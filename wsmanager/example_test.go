@@ -1,0 +1,106 @@
+package wsmanager_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/ssotkit/ssot/wsmanager"
+)
+
+// printConn stands in for a WebSocket: it prints what the server writes and
+// reads what the example pushes into in. Real services use an adapter for
+// their WebSocket library (the examples module has two).
+type printConn struct {
+	name  string
+	in    chan []byte
+	wrote chan struct{}
+}
+
+func newPrintConn(name string) *printConn {
+	return &printConn{name: name, in: make(chan []byte), wrote: make(chan struct{}, 16)}
+}
+
+func (c *printConn) Read(ctx context.Context) ([]byte, error) {
+	select {
+	case m, ok := <-c.in:
+		if !ok {
+			return nil, io.EOF
+		}
+		return m, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (c *printConn) Write(_ context.Context, msg []byte) error {
+	fmt.Printf("%s <- %s\n", c.name, msg)
+	c.wrote <- struct{}{}
+	return nil
+}
+
+func (c *printConn) Close(int, string) error { return nil }
+
+func ExampleFactory() {
+	ctx := context.Background()
+	ready := make(chan struct{}, 2)
+	f, err := wsmanager.NewFactory(wsmanager.Options{
+		OnConnect: func(*wsmanager.Connection) { ready <- struct{}{} },
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close(ctx) // closes every connection with 1001 and waits
+
+	alice, bob := newPrintConn("alice"), newPrintConn("bob")
+	for user, conn := range map[string]*printConn{"alice": alice, "bob": bob} {
+		// In a service, wsmanager.NewEndpoint does this after
+		// authenticating the request: the user comes from the identity.
+		m, err := f.Manager(wsmanager.UserContext{UserID: user})
+		if err != nil {
+			panic(err)
+		}
+		go m.Serve(ctx, conn, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
+	}
+	<-ready
+	<-ready
+
+	// Only alice's connections can receive this: there is no way to
+	// address bob through alice's manager, nor alice through bob's.
+	n, err := f.SendToUser(ctx, "alice", []byte("hello, alice"))
+	<-alice.wrote
+	fmt.Println("queued to", n, "connection(s)", err)
+	// Output:
+	// alice <- hello, alice
+	// queued to 1 connection(s) <nil>
+}
+
+func ExampleHandlerFunc() {
+	ctx := context.Background()
+	f, err := wsmanager.NewFactory(wsmanager.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close(ctx)
+	m, err := f.Manager(wsmanager.UserContext{UserID: "alice", ThreadID: "support"})
+	if err != nil {
+		panic(err)
+	}
+
+	// A handler answers on the connection the message came from; c.User()
+	// says whose it is, and it cannot be anyone else's.
+	echo := wsmanager.HandlerFunc(func(ctx context.Context, c *wsmanager.Connection, msg []byte) error {
+		return c.Send(ctx, fmt.Appendf(nil, "%s/%s said %q", c.User().UserID, c.User().ThreadID, msg))
+	})
+	conn := newPrintConn("alice")
+	done := make(chan error)
+	go func() { done <- m.Serve(ctx, conn, echo) }()
+
+	conn.in <- []byte("hi")
+	<-conn.wrote
+	close(conn.in) // the peer goes away: Serve returns nil
+	fmt.Println("Serve returned", <-done)
+	// Output:
+	// alice <- alice/support said "hi"
+	// Serve returned <nil>
+}
