@@ -421,16 +421,16 @@ func writeMisses(w *strings.Builder) {
   library exists to prevent. Misses are slower for a related reason: every
   backend call runs detached, under its own deadline, so that one caller's
   cancellation never fails the others sharing it.
-- **middleware against hand-nested.** ` + "`noop(noop(…))`" + ` written at the call site lets the
+- **middleware against hand-nested.** `+"`noop(noop(…))`"+` written at the call site lets the
   compiler inline the constructor and specialise its closure. A chain holds
   its middlewares as function values, as alice and chi do; the
-  ` + "`hand-wrapped`" + ` row nests those same values by hand and costs what the chain
+  `+"`hand-wrapped`"+` row nests those same values by hand and costs what the chain
   costs. The chain itself adds nothing per request (0 allocations).
 - **wsmanager at 10,000 clients.** Idle connections hold no writer goroutine
   (the memory column), so a burst has to start writers; an idle writer now
   yields a few times before exiting, which brought throughput level with
   melody's within the run-to-run noise of this 2-core machine, at about half
-  its p50 and p99 latency. Compare ` + "`ssot-gorilla`" + ` with melody: both write through
+  its p50 and p99 latency. Compare `+"`ssot-gorilla`"+` with melody: both write through
   gorilla/websocket.
 
 `)
