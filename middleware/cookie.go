@@ -87,7 +87,8 @@ func (c *codec) open(value string, now time.Time) (map[string]string, time.Time,
 	if len(value) > maxCookieBytes {
 		return nil, time.Time{}, false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(value)
+	// Strict: each sealed cookie has exactly one accepted spelling.
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(value)
 	if err != nil || len(raw) < nonceSize {
 		return nil, time.Time{}, false
 	}

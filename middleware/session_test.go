@@ -2,6 +2,7 @@ package middleware_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -120,33 +121,56 @@ func TestSessionKeyRotation(t *testing.T) {
 	}
 }
 
+// TestSessionTamperingYieldsAFreshSession alters a real cookie every way an
+// attacker or a broken proxy could: each character of its text, each byte of
+// what it decodes to, and each truncation. The three values give sealed
+// lengths of every residue mod 3, so the last base64 character's unused bits
+// are covered too.
 func TestSessionTamperingYieldsAFreshSession(t *testing.T) {
 	t.Parallel()
 	m := sessionMW(t, middleware.SessionOptions{Keys: [][]byte{testKey(1)}})
-	c := sessionCookie(t, do(build(t, sessionHandler(t, func(s *middleware.SessionData) { s.Set("role", "user") }), m)), "session")
 	read := build(t, sessionHandler(t, nil), m)
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	for i := range len(c.Value) {
-		for _, bit := range []byte{1, 32} {
-			b := []byte(c.Value)
-			idx := strings.IndexByte(alphabet, b[i])
-			b[i] = alphabet[(idx^int(bit))%len(alphabet)]
-			if string(b) == c.Value {
-				continue
+	for _, role := range []string{"user", "user1", "user12"} {
+		t.Run(role, func(t *testing.T) {
+			t.Parallel()
+			c := sessionCookie(t, do(build(t, sessionHandler(t, func(s *middleware.SessionData) { s.Set("role", role) }), m)), "session")
+			if got := body(do(read, c)); got != "role="+role+";" {
+				t.Fatalf("the untouched cookie reads %q", got)
 			}
-			resp := do(read, &http.Cookie{Name: "session", Value: string(b)})
-			if got := body(resp); got != "" || resp.StatusCode != 200 {
-				t.Fatalf("flipping byte %d gave %d %q, want a fresh empty session", i, resp.StatusCode, got)
+			const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+			for i := range len(c.Value) {
+				for _, bit := range []int{1, 32} {
+					b := []byte(c.Value)
+					b[i] = alphabet[strings.IndexByte(alphabet, b[i])^bit]
+					resp := do(read, &http.Cookie{Name: "session", Value: string(b)})
+					if got := body(resp); got != "" || resp.StatusCode != 200 {
+						t.Fatalf("changing character %d gave %d %q, want a fresh empty session", i, resp.StatusCode, got)
+					}
+					if d := sessionCookie(t, resp, "session"); d == nil || d.MaxAge >= 0 {
+						t.Fatalf("changing character %d: the unreadable cookie was not deleted", i)
+					}
+				}
 			}
-			if d := sessionCookie(t, resp, "session"); d == nil || d.MaxAge >= 0 {
-				t.Fatalf("flipping byte %d: the unreadable cookie was not deleted", i)
+			raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-	}
-	for n := range len(c.Value) {
-		if got := body(do(read, &http.Cookie{Name: "session", Value: c.Value[:n]})); got != "" {
-			t.Fatalf("truncated to %d bytes: %q", n, got)
-		}
+			for i := range raw {
+				for _, mask := range []byte{0x01, 0x80, 0xff} {
+					b := bytes.Clone(raw)
+					b[i] ^= mask
+					resp := do(read, &http.Cookie{Name: "session", Value: base64.RawURLEncoding.EncodeToString(b)})
+					if got := body(resp); got != "" || resp.StatusCode != 200 {
+						t.Fatalf("flipping bits %#x of sealed byte %d gave %d %q, want a fresh empty session", mask, i, resp.StatusCode, got)
+					}
+				}
+			}
+			for n := range len(c.Value) {
+				if got := body(do(read, &http.Cookie{Name: "session", Value: c.Value[:n]})); got != "" {
+					t.Fatalf("truncated to %d characters: %q", n, got)
+				}
+			}
+		})
 	}
 }
 
