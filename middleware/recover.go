@@ -9,11 +9,12 @@ import (
 
 // Recover returns the "recover" middleware: a panic in an inner handler
 // becomes a 500 response with a generic body, and is logged at Error level
-// with the method, path, request ID and stack; the panic value is not sent to the client. When the response has
-// already started, the connection is aborted instead, so the client sees a
-// truncated response rather than a complete-looking one.
-// http.ErrAbortHandler is re-panicked untouched, as net/http expects. A nil
-// logger means slog.Default().
+// with the method, path, request ID and stack; the panic value is never sent
+// to the client. When the response has already started, the connection is
+// aborted instead, so the client sees a truncated response rather than a
+// complete-looking one. http.ErrAbortHandler is re-panicked untouched, as
+// net/http expects. A nil logger means slog.Default() at the time of the
+// panic. Put it first in a chain so that it covers every other middleware.
 func Recover(logger *slog.Logger) Middleware {
 	return Middleware{Name: "recover", Wrap: func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
