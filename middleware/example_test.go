@@ -1,11 +1,14 @@
 package middleware_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 
+	"github.com/ssotkit/ssot/auth"
+	"github.com/ssotkit/ssot/env"
 	"github.com/ssotkit/ssot/middleware"
 )
 
@@ -83,4 +86,49 @@ func ExampleSession() {
 	// logged in
 	// session true
 	// welcome back, alice
+}
+
+func ExampleStandard() {
+	// In a real service: auth.NewIntrospection or an auth.Func of your own.
+	backend, err := auth.NewStatic(map[string]auth.Identity{"alice-token": {UserID: "alice"}}, env.Test)
+	if err != nil {
+		panic(err)
+	}
+	authn, err := auth.New(backend, auth.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer authn.Close(context.Background())
+
+	chain, err := middleware.Standard(middleware.StandardOptions{
+		Session:     &middleware.SessionOptions{Keys: [][]byte{[]byte(strings.Repeat("k", 32))}, Environment: env.Test},
+		Auth:        authn,
+		AuthOptions: middleware.AuthOptions{Skip: []string{"/healthz"}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(chain)
+
+	h, err := chain.Then(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := middleware.IdentityFrom(r.Context())
+		fmt.Fprintln(w, "user:", id.UserID, ok)
+	}))
+	if err != nil {
+		panic(err)
+	}
+	for _, tc := range []struct{ path, token string }{{"/api/me", "alice-token"}, {"/api/me", ""}, {"/healthz", ""}} {
+		r := httptest.NewRequest("GET", tc.path, nil)
+		if tc.token != "" {
+			r.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Print(tc.path, " ", w.Code, " ", w.Body.String())
+	}
+	// Output:
+	// recover → request_id → session → auth
+	// /api/me 200 user: alice true
+	// /api/me 401 Unauthorized
+	// /healthz 200 user:  false
 }

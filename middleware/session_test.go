@@ -317,6 +317,7 @@ func TestSessionCookieIsWrittenBeforeTheBody(t *testing.T) {
 	t.Parallel()
 	logger, logs := testLogger()
 	m := sessionMW(t, middleware.SessionOptions{Keys: [][]byte{testKey(1)}, Logger: logger})
+	lateSet := make(chan struct{})
 	srv := httptest.NewServer(build(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := middleware.SessionFrom(r.Context())
 		s.Set("before", "1")
@@ -324,6 +325,7 @@ func TestSessionCookieIsWrittenBeforeTheBody(t *testing.T) {
 		_, _ = w.Write([]byte("body"))
 		http.NewResponseController(w).Flush()
 		s.Set("after", "2")
+		close(lateSet)
 	}), m))
 	defer srv.Close()
 	resp, err := srv.Client().Get(srv.URL)
@@ -331,6 +333,7 @@ func TestSessionCookieIsWrittenBeforeTheBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	<-lateSet // the client can have the header before the handler's late Set
 	c := sessionCookie(t, resp, "session")
 	if resp.StatusCode != http.StatusCreated || c == nil {
 		t.Fatalf("status %d, cookie %v", resp.StatusCode, c)
