@@ -393,3 +393,30 @@ func TestSessionTooLarge(t *testing.T) {
 		t.Errorf("Save of a small session = %v", ok)
 	}
 }
+
+func TestSessionDataIsSafeForConcurrentUse(t *testing.T) {
+	t.Parallel()
+	m := sessionMW(t, middleware.SessionOptions{Keys: [][]byte{testKey(1)}})
+	set := build(t, sessionHandler(t, func(s *middleware.SessionData) {
+		done := make(chan struct{})
+		for i := range 8 {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				k := string(rune('a' + i))
+				s.Set(k, k)
+				_ = s.Get(k)
+				_ = s.Keys()
+			}()
+		}
+		for range 8 {
+			<-done
+		}
+	}), m)
+	c := sessionCookie(t, do(set), "session")
+	if c == nil {
+		t.Fatal("no cookie after concurrent Sets")
+	}
+	if got := body(do(build(t, sessionHandler(t, nil), m), c)); got != "a=a;b=b;c=c;d=d;e=e;f=f;g=g;h=h;" {
+		t.Errorf("saved %q, want every concurrent Set", got)
+	}
+}
