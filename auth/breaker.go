@@ -30,6 +30,11 @@ func (s BreakerState) String() string {
 // breaker counts consecutive backend failures. It is not safe for concurrent
 // use; Unified guards it with its mutex. It reads the clock only while it is
 // open.
+//
+// Each state change starts a new generation, and a call's result counts only
+// in the generation the call started in: a slow call started before the
+// breaker opened cannot close it without the probe, nor can it re-open it
+// while the probe is under way.
 type breaker struct {
 	failures int
 	cooldown time.Duration
@@ -39,38 +44,50 @@ type breaker struct {
 	state    BreakerState
 	count    int       // consecutive failures while closed
 	openedAt time.Time // when it last opened
+	gen      uint64    // incremented on every state change
 	opens    uint64
 	refused  uint64
 }
 
-// allow reports whether a backend call may start. In the open state, after
-// the cooldown, it lets exactly one probe through and turns half-open.
-func (b *breaker) allow() bool {
+// allow reports whether a backend call may start, and the generation whose
+// result it will be. In the open state, after the cooldown, it lets exactly
+// one probe through and turns half-open.
+func (b *breaker) allow() (gen uint64, ok bool) {
 	switch b.state {
 	case BreakerClosed:
-		return true
+		return b.gen, true
 	case BreakerOpen:
 		if b.now().Sub(b.openedAt) >= b.cooldown {
 			b.state = BreakerHalfOpen
+			b.gen++
 			b.logger.Info("auth: circuit breaker half-open, probing the backend")
-			return true
+			return b.gen, true
 		}
 	}
 	b.refused++
-	return false
+	return 0, false
 }
 
-// success records a call the backend answered, with an identity or a
-// rejection.
-func (b *breaker) success() {
+// success records a call of generation gen that the backend answered, with an
+// identity or a rejection.
+func (b *breaker) success(gen uint64) {
+	if gen != b.gen {
+		return
+	}
 	if b.state == BreakerHalfOpen {
+		b.state = BreakerClosed
+		b.gen++
 		b.logger.Info("auth: circuit breaker closed, the backend answered")
 	}
-	b.state, b.count = BreakerClosed, 0
+	b.count = 0
 }
 
-// failure records a call that failed with an ErrUnavailable-class error.
-func (b *breaker) failure() {
+// failure records a call of generation gen that failed with an
+// ErrUnavailable-class error.
+func (b *breaker) failure(gen uint64) {
+	if gen != b.gen {
+		return
+	}
 	switch b.state {
 	case BreakerHalfOpen:
 		b.open("auth: circuit breaker re-opened, the probe failed")
@@ -84,6 +101,7 @@ func (b *breaker) failure() {
 
 func (b *breaker) open(msg string) {
 	b.state, b.count = BreakerOpen, 0
+	b.gen++
 	b.openedAt = b.now()
 	b.opens++
 	b.logger.Warn(msg, "failures", b.failures, "cooldown", b.cooldown)

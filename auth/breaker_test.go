@@ -171,3 +171,140 @@ func TestBreakerStateString(t *testing.T) {
 		}
 	}
 }
+
+func TestTimeoutsAndPanicsOpenTheBreaker(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		b := &fakeBackend{fn: func(ctx context.Context, token string) (auth.Identity, error) {
+			if token == "panic" {
+				panic("backend bug")
+			}
+			<-ctx.Done() // hangs until the Unified's Timeout
+			return auth.Identity{}, ctx.Err()
+		}}
+		logger, _ := captureLogger()
+		u := newUnified(t, b, auth.Options{Timeout: time.Second, Logger: logger, Breaker: auth.BreakerOptions{Failures: 3}})
+		ctx := context.Background()
+		for i, tok := range []string{"slow-1", "panic", "slow-2"} {
+			if st := u.Stats(); st.Breaker != auth.BreakerClosed {
+				t.Fatalf("breaker %v after %d failures", st.Breaker, i)
+			}
+			if _, err := u.Authenticate(ctx, tok); !errors.Is(err, auth.ErrUnavailable) {
+				t.Fatalf("%s: %v, want ErrUnavailable", tok, err)
+			}
+		}
+		if st := u.Stats(); st.Breaker != auth.BreakerOpen || st.Opens != 1 {
+			t.Fatalf("two timeouts and a panic did not open the breaker: %+v", st)
+		}
+		calls := b.calls.Load()
+		if id, err := u.Authenticate(ctx, "slow-3"); !errors.Is(err, auth.ErrUnavailable) || id.UserID != "" || b.calls.Load() != calls {
+			t.Errorf("open breaker: %+v, %v, %d backend calls (was %d)", id, err, b.calls.Load(), calls)
+		}
+	})
+}
+
+// TestBreakerCountsOnlyCallsOfItsCurrentState has a slow call that started
+// while the breaker was closed finish after it opened, and after its probe
+// started: neither its success nor its failure may stand in for the probe.
+func TestBreakerCountsOnlyCallsOfItsCurrentState(t *testing.T) {
+	t.Parallel()
+	for _, straggler := range []string{"succeeds", "fails"} {
+		t.Run(straggler, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				slow, probe := make(chan struct{}), make(chan struct{})
+				b := &fakeBackend{fn: func(_ context.Context, token string) (auth.Identity, error) {
+					switch token {
+					case "slow":
+						<-slow
+						if straggler == "fails" {
+							return auth.Identity{}, errDown
+						}
+					case "probe":
+						<-probe
+					default:
+						return auth.Identity{}, errDown
+					}
+					return auth.Identity{UserID: token}, nil
+				}}
+				logger, logs := captureLogger()
+				u := newUnified(t, b, auth.Options{
+					CacheTTL: -1,
+					Timeout:  time.Minute, // the slow call outlasts the cooldown
+					Logger:   logger,
+					Breaker:  auth.BreakerOptions{Failures: 1, Cooldown: 10 * time.Second},
+				})
+				// Release both calls even when the test fails early, so that
+				// Close does not wait for them forever.
+				release := func(ch chan struct{}) {
+					select {
+					case <-ch:
+					default:
+						close(ch)
+					}
+				}
+				t.Cleanup(func() { release(slow); release(probe) })
+				ctx := context.Background()
+				slowDone := make(chan error, 1)
+				go func() {
+					_, err := u.Authenticate(ctx, "slow")
+					slowDone <- err
+				}()
+				synctest.Wait() // the slow call is under way, the breaker closed
+				u.Authenticate(ctx, "down")
+				if st := u.Stats(); st.Breaker != auth.BreakerOpen {
+					t.Fatalf("breaker %v, want open", st.Breaker)
+				}
+
+				if straggler == "succeeds" {
+					release(slow)
+					if err := <-slowDone; err != nil {
+						t.Fatalf("the slow call itself: %v", err)
+					}
+					if st := u.Stats(); st.Breaker != auth.BreakerOpen {
+						t.Fatalf("a call from before the breaker opened closed it: %v", st.Breaker)
+					}
+					if _, err := u.Authenticate(ctx, "other"); !errors.Is(err, auth.ErrUnavailable) {
+						t.Fatalf("open breaker let a call through: %v", err)
+					}
+				}
+
+				time.Sleep(10 * time.Second)
+				probeDone := make(chan error, 1)
+				go func() {
+					_, err := u.Authenticate(ctx, "probe")
+					probeDone <- err
+				}()
+				synctest.Wait()
+				if st := u.Stats(); st.Breaker != auth.BreakerHalfOpen {
+					t.Fatalf("breaker %v, want half_open during the probe", st.Breaker)
+				}
+				if straggler == "fails" {
+					release(slow)
+					if err := <-slowDone; !errors.Is(err, auth.ErrUnavailable) {
+						t.Fatalf("the slow call itself: %v", err)
+					}
+					if st := u.Stats(); st.Breaker != auth.BreakerHalfOpen || st.Opens != 1 {
+						t.Fatalf("a call from before the probe re-opened the breaker: %+v", st)
+					}
+				}
+				release(probe)
+				if err := <-probeDone; err != nil {
+					t.Fatalf("probe: %v", err)
+				}
+				if st := u.Stats(); st.Breaker != auth.BreakerClosed || st.Opens != 1 {
+					t.Fatalf("after a successful probe: %+v", st)
+				}
+				out := logs.String()
+				for _, msg := range []string{"breaker opened", "half-open", "breaker closed"} {
+					if n := strings.Count(out, msg); n != 1 {
+						t.Errorf("%d %q records, want 1:\n%s", n, msg, out)
+					}
+				}
+				if strings.Contains(out, "re-opened") {
+					t.Errorf("a re-open was logged:\n%s", out)
+				}
+			})
+		})
+	}
+}

@@ -20,8 +20,10 @@
 //     when its own context ends and one caller's cancellation fails no one
 //     else. A panicking backend is an error for every waiter, not a crash.
 //  3. A circuit breaker opens after consecutive backend failures and then
-//     fails closed: ErrUnavailable, never an identity, without calling the
-//     backend, until one probe after the cooldown succeeds.
+//     fails closed: an uncached token gets ErrUnavailable, never an
+//     identity, without a backend call, until one probe after the cooldown
+//     succeeds. Only calls started since the last state change count, so a
+//     slow call from before the breaker opened cannot close it.
 //
 // Backends: [NewIntrospection] (RFC 7662), [Func] for your own, and
 // [NewStatic] for tests, which refuses to run in production. A JWT backend

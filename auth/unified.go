@@ -34,11 +34,13 @@ type Stats struct {
 // single backend call, which runs detached from every caller under
 // Options.Timeout: a caller whose context ends gets ctx.Err() at once, and
 // the others still get the result. In front of the backend, a circuit breaker
-// fails closed: while it is open, Authenticate returns ErrUnavailable without
-// calling the backend, and never an identity.
+// fails closed: while it is open, a token that is neither cached nor already
+// being checked gets ErrUnavailable without a backend call, never an
+// identity. The breaker guards the backend, not the cache: identities the
+// backend confirmed before it opened are served until their TTL ends.
 //
-// A Unified is safe for concurrent use. It owns the goroutines of in-flight
-// backend calls; Close cancels and waits for them.
+// A Unified is safe for concurrent use; its zero value is not usable. It owns
+// the goroutines of in-flight backend calls; Close cancels and waits for them.
 type Unified struct {
 	backend Authenticator
 	opts    Options
@@ -70,6 +72,7 @@ type flight struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when id and err are set
 	ended  bool          // guarded by Unified.mu: id and err are set
+	gen    uint64        // the breaker generation the call started in
 	id     Identity
 	err    error
 }
@@ -175,13 +178,14 @@ func (u *Unified) start(k cacheKey, token string) (*flight, error) {
 		u.shared++
 		return f, nil
 	}
-	if !u.brk.allow() {
+	gen, ok := u.brk.allow()
+	if !ok {
 		return nil, &classError{class: ErrUnavailable, detail: "circuit breaker open"}
 	}
 	// The deadline does not derive from any caller's context, so that one
 	// caller's cancellation fails no one else; Close cancels it.
 	ctx, cancel := context.WithTimeout(context.Background(), u.opts.Timeout)
-	f := &flight{ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	f := &flight{ctx: ctx, cancel: cancel, done: make(chan struct{}), gen: gen}
 	u.flights[k] = f
 	u.started++
 	u.calls.Add(1)
@@ -235,7 +239,7 @@ func (u *Unified) end(k cacheKey, f *flight, id Identity, backendErr error) {
 	}
 	switch {
 	case err == nil:
-		u.brk.success()
+		u.brk.success(f.gen)
 		if u.opts.CacheTTL > 0 && !u.closed.Load() {
 			ttl := u.opts.CacheTTL
 			if !id.ExpiresAt.IsZero() {
@@ -244,9 +248,9 @@ func (u *Unified) end(k cacheKey, f *flight, id Identity, backendErr error) {
 			u.cache.put(k, id.clone(), nil, ttl)
 		}
 	case unavailable:
-		u.brk.failure()
+		u.brk.failure(f.gen)
 	default:
-		u.brk.success() // the backend answered: a rejection is not a failure
+		u.brk.success(f.gen) // the backend answered: a rejection is not a failure
 		if u.opts.NegativeTTL > 0 && !u.closed.Load() {
 			// Cache the class alone: the backend's error may quote the token.
 			u.cache.put(k, Identity{}, &classError{class: err.(*classError).class}, u.opts.NegativeTTL)
