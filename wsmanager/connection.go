@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ssotkit/ssot/statemachine"
 )
@@ -42,11 +43,12 @@ type Connection struct {
 	wdTicks  int
 
 	mu       sync.Mutex
-	q        [][]byte // messages waiting for the writer, oldest first
-	inflight int      // messages the writer has taken and not finished
-	ready    bool     // the machine reached ProcessingReady: writing may start
-	running  bool     // a writer goroutine exists
-	closed   bool     // a close was requested; the fields below are set
+	q        [][]byte    // messages waiting for the writer, oldest first
+	inflight int         // messages the writer has taken and not finished
+	ready    bool        // the machine reached ProcessingReady: writing may start
+	running  bool        // a writer goroutine exists
+	closed   bool        // a close was requested; the fields below are set
+	abandon  *time.Timer // set if a writer ran at the close request: bounds its last write
 	cause    cause
 	code     int
 	reason   string
@@ -106,8 +108,9 @@ func (c *Connection) Send(ctx context.Context, msg []byte) error {
 }
 
 // Close asks the connection's writer to close the Conn with code and reason,
-// after the write under way, if any; queued messages are discarded. It does
-// not wait. It returns ErrClosed if the connection is already closing.
+// after the write under way, if any, which is abandoned if it has not
+// finished within Options.WriteTimeout; queued messages are discarded. It
+// does not wait. It returns ErrClosed if the connection is already closing.
 // Serve then returns ErrClosed.
 func (c *Connection) Close(code int, reason string) error {
 	if !c.requestClose(causeClosed, code, reason, nil) {
@@ -199,6 +202,13 @@ func (c *Connection) requestClose(why cause, code int, reason string, err error)
 	c.closing.Store(true)
 	c.cause, c.code, c.reason, c.err = why, code, reason, err
 	c.q = nil
+	if c.running {
+		// The writer may be inside Write, and the janitor's watchdog
+		// stops watching a connection once its Manager is closed or the
+		// Factory is: bound that write here, so a peer that stopped
+		// reading cannot hold Serve or Factory.Close past WriteTimeout.
+		c.abandon = time.AfterFunc(c.m.f.opts.WriteTimeout, c.cancel)
+	}
 	start := c.startWriterLocked()
 	c.mu.Unlock()
 	if start {
@@ -312,7 +322,12 @@ func (c *Connection) writeTimedOut() {
 // machine's table requires.
 func (c *Connection) shutdown() {
 	defer close(c.done)
-	why, code, reason, _ := c.closeState()
+	c.mu.Lock()
+	why, code, reason, abandon := c.cause, c.code, c.reason, c.abandon
+	c.mu.Unlock()
+	if abandon != nil {
+		abandon.Stop()
+	}
 	if !why.failed() && c.mach.State().IsOperational() {
 		_ = c.mach.Transition(statemachine.Closing, why.String())
 	}

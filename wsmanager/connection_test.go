@@ -223,3 +223,63 @@ func TestConnectionCloseTwice(t *testing.T) {
 		t.Errorf("ID %q is too short to be unguessable", s.c.ID())
 	}
 }
+
+// TestCloseAbandonsStuckWrite checks that a write stuck when its
+// connection is closed by Manager.Close or Factory.Close is abandoned after
+// WriteTimeout, although the closed Manager is no longer the factory's: a
+// peer that stopped reading cannot hold Serve, or Factory.Close, forever.
+func TestCloseAbandonsStuckWrite(t *testing.T) {
+	t.Parallel()
+	for _, by := range []string{"manager", "factory"} {
+		t.Run(by, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				const timeout = 5 * time.Second
+				f, err := wsmanager.NewFactory(wsmanager.Options{WriteTimeout: timeout, Logger: quietLogger()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				uc := wsmanager.UserContext{UserID: "u"}
+				m, err := f.Manager(uc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				peer := memconn.New(memconn.Options{})
+				writing := peer.Block()
+				done := make(chan error, 1)
+				go func() { done <- m.Serve(context.Background(), peer, echo()) }()
+				synctest.Wait()
+				if _, err := m.Send(context.Background(), []byte("stuck")); err != nil {
+					t.Fatal(err)
+				}
+				<-writing
+
+				start := time.Now()
+				closed := make(chan error, 1)
+				if by == "manager" {
+					if err := m.Close(1001, "bye"); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					go func() { closed <- f.Close(context.Background()) }()
+				}
+				if err := <-done; !errors.Is(err, wsmanager.ErrClosed) {
+					t.Errorf("Serve = %v, want ErrClosed", err)
+				}
+				if d := time.Since(start); d < timeout || d > timeout*5/4 {
+					t.Errorf("stuck write abandoned after %v, want WriteTimeout (%v) to 1.25×", d, timeout)
+				}
+				if by == "factory" {
+					if err := <-closed; err != nil {
+						t.Errorf("Factory.Close = %v", err)
+					}
+				} else if err := f.Close(context.Background()); err != nil {
+					t.Errorf("Factory.Close = %v", err)
+				}
+				if code, _, ok := peer.Closed(); !ok || code != 1001 {
+					t.Errorf("closed %v with %d, want 1001", ok, code)
+				}
+			})
+		})
+	}
+}
