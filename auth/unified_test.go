@@ -194,57 +194,58 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 
 func TestConcurrentMissesShareOneBackendCall(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
-	b := &fakeBackend{fn: func(ctx context.Context, token string) (auth.Identity, error) {
-		<-release
-		return auth.Identity{UserID: "shared"}, nil
-	}}
-	u := newUnified(t, b, auth.Options{})
-	const n = 1000
-	var (
-		wg       sync.WaitGroup
-		ok       atomic.Int64
-		started  sync.WaitGroup
-		canceled atomic.Int64
-	)
-	cancelCtx, cancel := context.WithCancel(context.Background())
-	started.Add(n)
-	for i := range n {
-		wg.Go(func() {
-			ctx := context.Background()
-			if i == 0 {
-				ctx = cancelCtx
-			}
-			started.Done()
-			id, err := u.Authenticate(ctx, "token-same")
-			switch {
-			case i == 0 && errors.Is(err, context.Canceled):
-				canceled.Add(1)
-			case err == nil && id.UserID == "shared":
-				ok.Add(1)
-			default:
-				t.Errorf("caller %d: %+v, %v", i, id, err)
-			}
-		})
-	}
-	started.Wait()
-	// Wait until every caller has joined the flight, then cancel one.
-	for u.Stats().Misses < n {
-		time.Sleep(time.Millisecond)
-	}
-	cancel()
-	time.Sleep(10 * time.Millisecond)
-	close(release)
-	wg.Wait()
-	if b.calls.Load() != 1 {
-		t.Errorf("%d backend calls for one token, want 1", b.calls.Load())
-	}
-	if ok.Load() != n-1 || canceled.Load() != 1 {
-		t.Errorf("%d succeeded, %d cancelled; want %d and 1", ok.Load(), canceled.Load(), n-1)
-	}
-	if st := u.Stats(); st.Shared != n-1 {
-		t.Errorf("Shared = %d, want %d", st.Shared, n-1)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		b := &fakeBackend{fn: func(ctx context.Context, token string) (auth.Identity, error) {
+			<-release
+			return auth.Identity{UserID: "shared"}, nil
+		}}
+		u := newUnified(t, b, auth.Options{})
+		const n = 1000
+		var (
+			wg       sync.WaitGroup
+			ok       atomic.Int64
+			canceled atomic.Int64
+		)
+		cancelCtx, cancel := context.WithCancel(context.Background())
+		for i := range n {
+			wg.Go(func() {
+				ctx := context.Background()
+				if i == 0 {
+					ctx = cancelCtx
+				}
+				id, err := u.Authenticate(ctx, "token-same")
+				switch {
+				case i == 0 && errors.Is(err, context.Canceled):
+					canceled.Add(1)
+				case err == nil && id.UserID == "shared":
+					ok.Add(1)
+				default:
+					t.Errorf("caller %d: %+v, %v", i, id, err)
+				}
+			})
+		}
+		synctest.Wait() // every caller waits on the one backend call
+		if st := u.Stats(); st.Misses != n || b.calls.Load() != 1 {
+			t.Fatalf("%d backend calls with %d callers waiting, want 1", b.calls.Load(), st.Misses)
+		}
+		cancel()
+		synctest.Wait() // the cancelled caller has returned; the call goes on
+		if canceled.Load() != 1 || ok.Load() != 0 {
+			t.Fatalf("after one cancellation: %d cancelled, %d succeeded", canceled.Load(), ok.Load())
+		}
+		close(release)
+		wg.Wait()
+		if b.calls.Load() != 1 {
+			t.Errorf("%d backend calls for one token, want 1", b.calls.Load())
+		}
+		if ok.Load() != n-1 {
+			t.Errorf("%d succeeded, want %d", ok.Load(), n-1)
+		}
+		if st := u.Stats(); st.Shared != n-1 || st.BackendCalls != 1 {
+			t.Errorf("Shared = %d, BackendCalls = %d; want %d and 1", st.Shared, st.BackendCalls, n-1)
+		}
+	})
 }
 
 func TestCancelledCallerReturnsAtOnce(t *testing.T) {
@@ -308,30 +309,33 @@ func TestBackendTimeoutEvenWhenItIgnoresTheContext(t *testing.T) {
 
 func TestBackendPanicIsAnErrorForEveryWaiter(t *testing.T) {
 	t.Parallel()
-	logger, logs := captureLogger()
-	release := make(chan struct{})
-	b := &fakeBackend{fn: func(_ context.Context, token string) (auth.Identity, error) {
-		<-release
-		panic("parsing " + token)
-	}}
-	u := newUnified(t, b, auth.Options{Logger: logger})
-	var wg sync.WaitGroup
-	for range 10 {
-		wg.Go(func() {
-			if _, err := u.Authenticate(context.Background(), "tok-SECRET-1"); !errors.Is(err, auth.ErrUnavailable) {
-				t.Errorf("err = %v, want ErrUnavailable", err)
-			}
-		})
-	}
-	for u.Stats().Misses < 10 {
-		time.Sleep(time.Millisecond)
-	}
-	close(release)
-	wg.Wait()
-	out := logs.String()
-	if !strings.Contains(out, "backend panicked") || strings.Contains(out, "SECRET") {
-		t.Errorf("log = %s: want the panic reported without the token", out)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		logger, logs := captureLogger()
+		release := make(chan struct{})
+		b := &fakeBackend{fn: func(_ context.Context, token string) (auth.Identity, error) {
+			<-release
+			panic("parsing " + token)
+		}}
+		u := newUnified(t, b, auth.Options{Logger: logger})
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Go(func() {
+				if _, err := u.Authenticate(context.Background(), "tok-SECRET-1"); !errors.Is(err, auth.ErrUnavailable) {
+					t.Errorf("err = %v, want ErrUnavailable", err)
+				}
+			})
+		}
+		synctest.Wait() // all ten wait on one backend call
+		close(release)
+		wg.Wait()
+		if n := b.calls.Load(); n != 1 {
+			t.Errorf("%d backend calls, want 1 shared by every waiter", n)
+		}
+		out := logs.String()
+		if strings.Count(out, "backend panicked") != 1 || strings.Contains(out, "SECRET") {
+			t.Errorf("log = %s: want the panic reported once, without the token", out)
+		}
+	})
 }
 
 func TestBackendErrorsAreClassified(t *testing.T) {
