@@ -2,6 +2,7 @@ package wsmanager_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -95,6 +96,27 @@ func TestEndpointServes(t *testing.T) {
 	c.close(t)
 	if got := c.next(t); got != "close 1000 " {
 		t.Errorf("after the client's close got %q, want the close answered with 1000", got)
+	}
+}
+
+// TestEndpointSubprotocolToken authenticates a browser-style request, whose
+// token travels as a subprotocol, and checks that the handshake echoes the
+// application's subprotocol and never the one carrying the token.
+func TestEndpointSubprotocolToken(t *testing.T) {
+	t.Parallel()
+	e := newEndpointTest(t, wsmanager.Options{}, wsmanager.EndpointOptions{Subprotocol: "chat.v1"})
+	tokenProto := "bearer." + base64.RawURLEncoding.EncodeToString([]byte("alice"))
+	hdr := http.Header{"Sec-Websocket-Protocol": {tokenProto + ", chat.v1"}}
+	c := dialFrames(t, e.addr, "/ws?thread=t2", hdr)
+	if c.resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %d, want 101", c.resp.StatusCode)
+	}
+	if got := c.resp.Header.Values("Sec-WebSocket-Protocol"); len(got) != 1 || got[0] != "chat.v1" {
+		t.Errorf("subprotocols echoed %q, want only chat.v1", got)
+	}
+	c.send(t, "hi")
+	if got := c.next(t); got != "alice/t2: hi" {
+		t.Errorf("reply %q, want %q", got, "alice/t2: hi")
 	}
 }
 
