@@ -18,7 +18,6 @@ const ssotBuilt = true
 type ssotPeer struct {
 	f    *wsmanager.Factory
 	next atomic.Int64
-	n    atomic.Int64
 }
 
 func newSSOTPeer() (peer, error) {
@@ -55,11 +54,13 @@ func (p *ssotPeer) handle(w http.ResponseWriter, r *http.Request) {
 		_ = c.CloseNow()
 		return
 	}
-	p.n.Add(1)
-	defer p.n.Add(-1)
 	_ = m.Serve(r.Context(), coderConn{c}, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
 }
 
 func (p *ssotPeer) broadcast(msg []byte) { p.f.Broadcast(context.Background(), msg, nil) }
-func (p *ssotPeer) conns() int           { return int(p.n.Load()) }
-func (p *ssotPeer) close()               { _ = p.f.Close(context.Background()) }
+
+// conns counts the connections the factory has registered, which a
+// Broadcast reaches; a counter bumped before Serve would let the driver
+// broadcast before the last clients could receive.
+func (p *ssotPeer) conns() int { return int(p.f.Stats().ConnsActive) }
+func (p *ssotPeer) close()     { _ = p.f.Close(context.Background()) }

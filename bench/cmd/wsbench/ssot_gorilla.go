@@ -65,7 +65,5 @@ func (p *ssotGorillaPeer) handle(w http.ResponseWriter, r *http.Request) {
 		_ = c.Close()
 		return
 	}
-	p.n.Add(1)
-	defer p.n.Add(-1)
 	_ = m.Serve(r.Context(), &gorillaConn{c: c}, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
 }
