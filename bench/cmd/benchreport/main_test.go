@@ -65,3 +65,72 @@ func TestReportVerdicts(t *testing.T) {
 		}
 	}
 }
+
+// TestMissesAreExplainedOnlyWhenMissed: the explanation of a miss appears
+// exactly when this run missed that target, so BENCHMARKS.md never excuses a
+// target it met nor hides one it missed.
+func TestMissesAreExplainedOnlyWhenMissed(t *testing.T) {
+	t.Parallel()
+	const met = `BenchmarkMiddleware/5noop/hand-2  1000  10.0 ns/op  0 B/op  0 allocs/op
+BenchmarkMiddleware/5noop/ssot-2  1000  10.2 ns/op  0 B/op  0 allocs/op
+BenchmarkAuth/hit/hand-2          1000  80.0 ns/op  0 B/op  0 allocs/op
+BenchmarkAuth/hit/ssot-2          1000  40.0 ns/op  0 B/op  0 allocs/op
+`
+	const missed = `BenchmarkMiddleware/5noop/hand-2  1000  10.0 ns/op  0 B/op  0 allocs/op
+BenchmarkMiddleware/5noop/ssot-2  1000  10.2 ns/op  0 B/op  0 allocs/op
+BenchmarkAuth/hit/hand-2          1000  80.0 ns/op  0 B/op  0 allocs/op
+BenchmarkAuth/hit/ssot-2          1000  160.0 ns/op 16 B/op 1 allocs/op
+`
+	wsMet := []WSResult{
+		{Peer: "ssot", Clients: 10, MsgsPerSec: 90, RSSPerConn: 1, Delivered: 5, Expected: 5},
+		{Peer: "ssot-gorilla", Clients: 10, MsgsPerSec: 70, RSSPerConn: 1, Delivered: 5, Expected: 5},
+		{Peer: "melody", Clients: 10, MsgsPerSec: 60, RSSPerConn: 2, Delivered: 5, Expected: 5},
+		{Peer: "raw", Clients: 10, MsgsPerSec: 100, RSSPerConn: 1, Delivered: 5, Expected: 5},
+	}
+	wsMissed := []WSResult{
+		{Peer: "ssot-gorilla", Clients: 10, MsgsPerSec: 50, RSSPerConn: 1, Delivered: 5, Expected: 5},
+		{Peer: "melody", Clients: 10, MsgsPerSec: 60, RSSPerConn: 2, Delivered: 5, Expected: 5},
+	}
+	const (
+		authNote = "**auth hit against the hand-composed stack.**"
+		mwNote   = "**middleware against hand-nested.**"
+		wsNote   = "**wsmanager broadcast.**"
+		allMet   = "Every evaluated target was met in this run."
+	)
+	tests := []struct {
+		name    string
+		bench   string
+		ws      []WSResult
+		want    []string
+		notWant []string
+	}{
+		{"all met", met, wsMet, []string{allMet}, []string{authNote, mwNote, wsNote}},
+		{"auth missed", missed, wsMet, []string{authNote}, []string{allMet, mwNote, wsNote}},
+		{"ws missed", met, wsMissed, []string{wsNote}, []string{allMet, authNote, mwNote}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res, _, err := parseGo(strings.NewReader(tt.bench))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sb strings.Builder
+			writeReport(&sb, res, "", "", tt.ws, nil)
+			_, misses, ok := strings.Cut(sb.String(), "## Reading the misses")
+			if !ok {
+				t.Fatalf("report has no misses section:\n%s", sb.String())
+			}
+			for _, s := range tt.want {
+				if !strings.Contains(misses, s) {
+					t.Errorf("misses section lacks %q:\n%s", s, misses)
+				}
+			}
+			for _, s := range tt.notWant {
+				if strings.Contains(misses, s) {
+					t.Errorf("misses section has %q:\n%s", s, misses)
+				}
+			}
+		})
+	}
+}
