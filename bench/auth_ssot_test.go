@@ -47,3 +47,18 @@ func TestAuthSSOTFailsClosed(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthSSOTHitSkipsBackend(t *testing.T) {
+	t.Parallel()
+	be := &countingBackend{}
+	authenticate := authOursCases()[0].build(t, be, false)
+	ctx := context.Background()
+	for range 3 {
+		if err := authenticate(ctx, "t1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := be.calls.Load(); got != 1 {
+		t.Errorf("backend calls = %d, want 1 (the rest are cache hits)", got)
+	}
+}

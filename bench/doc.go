@@ -7,11 +7,15 @@
 //
 // # Layout
 //
-// Each area has one file of peer benchmarks, compiled always, and one file
-// of ssot benchmarks guarded by a build tag named after the package
-// (with_statemachine, with_env, with_middleware, with_auth, with_wsmanager).
-// ./run turns a tag on once the package it needs exists, so this module
-// builds and tests at every stage of the library.
+// Each area has one file of peer benchmarks (<area>_peers_test.go) and one
+// of ssot benchmarks (<area>_ssot_test.go), which the peer file's Benchmark
+// function calls, so both sides of a comparison share one workload and one
+// benchstat group. Tests beside the benchmarks check that each side does the
+// work the benchmark claims (the same walk, the same decoded fields, the
+// handler reached, a cache hit that skips the backend, a breaker that fails
+// closed), so a figure never measures an error path. cmd/wsbench is the
+// multi-process WebSocket harness and cmd/benchreport writes BENCHMARKS.md
+// from both.
 //
 // # Names
 //
