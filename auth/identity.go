@@ -6,7 +6,9 @@ import (
 	"time"
 )
 
-// Identity is who a token belongs to.
+// Identity is who a token belongs to. It is a plain value: copies are
+// independent once Scopes is cloned, and Unified hands every caller its own
+// copy of Scopes. The zero value is no one.
 type Identity struct {
 	// UserID identifies the user; it is never empty in an Identity that
 	// Unified returns.
@@ -41,7 +43,9 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (Identity, error)
 }
 
-// Func adapts a function to the Authenticator interface.
+// Func adapts a function to the Authenticator interface. It is as safe for
+// concurrent use as the function it adapts, which Unified calls from many
+// goroutines. New rejects a nil Func.
 type Func func(ctx context.Context, token string) (Identity, error)
 
 // Authenticate calls f.

@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// Stats are a Unified's counters.
+// Stats are a Unified's counters, a snapshot taken by Unified.Stats. They
+// count tokens but never hold one. The zero value is an unused Unified's.
 type Stats struct {
 	Hits         uint64 // answered from the cache
 	Misses       uint64 // not in the cache
@@ -78,9 +79,10 @@ type flight struct {
 }
 
 // New returns a Unified over backend. It returns an error wrapping
-// ErrInvalidOptions for a nil backend or invalid options.
+// ErrInvalidOptions for a nil backend (a nil Func included) or invalid
+// options.
 func New(backend Authenticator, opts Options) (*Unified, error) {
-	if backend == nil {
+	if f, ok := backend.(Func); backend == nil || ok && f == nil {
 		return nil, fmt.Errorf("%w: nil backend", ErrInvalidOptions)
 	}
 	opts, err := opts.withDefaults()

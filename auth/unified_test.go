@@ -40,6 +40,9 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	if _, err := auth.New(nil, auth.Options{}); !errors.Is(err, auth.ErrInvalidOptions) {
 		t.Errorf("New(nil) = %v", err)
 	}
+	if _, err := auth.New(auth.Func(nil), auth.Options{}); !errors.Is(err, auth.ErrInvalidOptions) {
+		t.Errorf("New(Func(nil)) = %v: a nil function would fail every request as ErrUnavailable", err)
+	}
 }
 
 func TestCacheHitsAndIsolation(t *testing.T) {
