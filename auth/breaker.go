@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// BreakerState is the state of a Unified's circuit breaker.
+// BreakerState is the state of a Unified's circuit breaker, as reported in
+// Stats. Its zero value is BreakerClosed.
 type BreakerState uint8
 
 // The breaker states.

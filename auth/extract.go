@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Source says where a token was found.
+// Source says where a token was found. Its zero value is SourceNone.
 type Source uint8
 
 // The token sources, in the order Extractor looks at them.

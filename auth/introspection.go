@@ -16,7 +16,8 @@ import (
 const DefaultIntrospectionMaxBody = 64 << 10
 
 // IntrospectionOptions configures an Introspection client. The zero value
-// sends no client credentials.
+// sends no client credentials and uses the default MaxBody. NewIntrospection
+// copies it.
 type IntrospectionOptions struct {
 	// ClientID and ClientSecret, when set, are sent with HTTP basic
 	// authentication (RFC 6749 section 2.3.1). A secret without an ID is
@@ -30,7 +31,8 @@ type IntrospectionOptions struct {
 
 // Introspection is an Authenticator that asks an OAuth 2.0 token
 // introspection endpoint (RFC 7662) about each token. It is safe for
-// concurrent use. Put it behind a Unified for caching, deduplication and a
+// concurrent use; its zero value is not usable: create it with
+// NewIntrospection. Put it behind a Unified for caching, deduplication and a
 // circuit breaker.
 type Introspection struct {
 	endpoint string

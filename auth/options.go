@@ -17,7 +17,7 @@ const (
 )
 
 // Options configures a Unified. The zero value is valid: every field has a
-// default.
+// default. New copies it; changing it afterwards has no effect.
 type Options struct {
 	// Extract finds the token in a request for AuthenticateRequest. Its zero
 	// value reads the Authorization header and the WebSocket subprotocol.

@@ -10,8 +10,8 @@ import (
 	"github.com/ssotkit/ssot/auth"
 )
 
-// AuthOptions configures Authenticate. The zero value authenticates every
-// request.
+// AuthOptions configures Authenticate, which copies it. The zero value
+// authenticates every request.
 type AuthOptions struct {
 	// Skip lists paths served without authentication. "/" matches only the
 	// root; any other entry ending in "/" matches that prefix; other entries

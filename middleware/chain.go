@@ -8,7 +8,11 @@ import (
 	"strings"
 )
 
-// Middleware is one named layer of a Chain.
+// Middleware is one named layer of a Chain. It is a plain value; New and
+// Append copy it, so changing one afterwards does not change a chain. The
+// zero value has neither a name nor a Wrap and is ErrInvalid in a chain.
+// Wrap is called once per Then; the handler it returns must be safe for
+// concurrent use, as net/http serves requests concurrently.
 type Middleware struct {
 	// Name identifies the middleware in the chain; it must be unique and
 	// non-empty.

@@ -14,7 +14,8 @@ import (
 // MinKeyLen is the shortest session key Session accepts.
 const MinKeyLen = 32
 
-// SessionOptions configures Session.
+// SessionOptions configures Session, which copies it. The zero value has no
+// keys and is ErrWeakSecret; every other field has a default.
 type SessionOptions struct {
 	// Keys authenticate and encrypt the cookie: the first seals, all open,
 	// so a key can be rotated in without logging everyone out. Each must be

@@ -7,7 +7,8 @@ import (
 	"github.com/ssotkit/ssot/auth"
 )
 
-// StandardOptions configures Standard.
+// StandardOptions configures Standard. The zero value has no Auth and is
+// ErrInvalid; every other field is optional.
 type StandardOptions struct {
 	// Logger is given to Recover and Session. Defaults to slog.Default().
 	Logger *slog.Logger
