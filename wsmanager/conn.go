@@ -53,7 +53,9 @@ type Handler interface {
 	HandleMessage(ctx context.Context, c *Connection, msg []byte) error
 }
 
-// HandlerFunc adapts an ordinary function to a Handler.
+// HandlerFunc adapts an ordinary function to a Handler. The function is
+// called concurrently for different connections, as any Handler is; a nil
+// HandlerFunc panics when called.
 type HandlerFunc func(ctx context.Context, c *Connection, msg []byte) error
 
 // HandleMessage calls f(ctx, c, msg).

@@ -56,8 +56,22 @@
 //
 // # Goroutines
 //
-// A Factory runs one janitor goroutine; each connection has one writer
-// goroutine, started and waited for by Serve, which runs on the caller's
-// goroutine. Factory.Close closes every connection and waits for all of
-// them.
+// A Factory runs one janitor goroutine. Serve runs on the caller's
+// goroutine; each connection has at most one writer goroutine, which runs
+// only while the connection has messages to write or is closing, so an idle
+// connection costs no goroutine of its own. Serve returns only after its
+// connection's last writer has closed the Conn; Factory.Close closes every
+// connection and waits for all of them.
+//
+// # Cost
+//
+// The package's benchmarks measure the figures that matter at scale:
+// BenchmarkConnectionSend (one enqueue), BenchmarkFanOut (one message to
+// 10,000 in-memory connections, in deliveries/s and bytes allocated per
+// connection), BenchmarkManagerLookup (Factory.Manager under parallel load)
+// and BenchmarkIdleConnectionMemory, which measures the memory this package
+// holds per idle connection as the growth of live heap plus goroutine stacks
+// (runtime.MemStats HeapAlloc+StackInuse after a GC) while 10,000
+// connections are served, minus the same growth for 10,000 bare in-memory
+// connections each with a goroutine blocked in Read.
 package wsmanager

@@ -10,6 +10,8 @@ import (
 )
 
 // EndpointOptions configures NewEndpoint. The zero value is ready to use.
+// NewEndpoint copies it; Thread and RequestID are called concurrently, once
+// per request.
 type EndpointOptions struct {
 	// Subprotocol is echoed to clients that offer it, typically next to a
 	// subprotocol carrying their token: browsers refuse a handshake that

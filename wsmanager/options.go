@@ -9,7 +9,8 @@ import (
 )
 
 // FullPolicy says what Connection.Send does when the connection's queue is
-// full. The zero value is CloseSlow.
+// full. The zero value is CloseSlow. It is a plain value, safe to copy and
+// share.
 type FullPolicy uint8
 
 const (
@@ -51,6 +52,8 @@ const (
 
 // Options configures a Factory. The zero value is ready to use: every field
 // has a default. Negative values and unknown policies make NewFactory fail.
+// NewFactory copies Options, so changing them afterwards has no effect; the
+// Broker, OnConnect and Logger it holds are called concurrently.
 type Options struct {
 	// MaxManagersPerUser bounds the distinct ThreadIDs one user may hold at
 	// once; Factory.Manager returns ErrUserLimit beyond it. Defaults to 20.

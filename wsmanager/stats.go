@@ -2,7 +2,8 @@ package wsmanager
 
 import "sync/atomic"
 
-// Stats is a snapshot of a Factory's counters. Counters only grow; the
+// Stats is a snapshot of a Factory's counters, a plain value safe to copy
+// and share; the zero value means nothing happened. Counters only grow; the
 // Active fields are current values. Fields are read one by one, so a
 // snapshot taken under load is not atomic across fields.
 type Stats struct {
