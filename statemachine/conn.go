@@ -8,6 +8,9 @@ import "strconv"
 // ServicesReady → ProcessingReady), is then operational (ProcessingReady,
 // Processing, Idle, Degraded), and ends in Closed or Failed. Nothing should be
 // written to a connection before it is operational.
+//
+// A ConnState is a small integer, safe to copy and compare from any
+// goroutine; the zero value is Connecting.
 type ConnState uint8
 
 // The connection states. ConnTable lists the transitions between them.
@@ -110,7 +113,9 @@ func ConnTable() *Table[ConnState] {
 	return MustNewTable(edges)
 }
 
-// Conn is the state machine of one connection.
+// Conn is the state machine of one connection: a Machine over ConnTable,
+// safe for concurrent use. Its zero value is not usable; create it with
+// NewConn.
 type Conn = Machine[ConnState]
 
 // NewConn returns a connection machine in state Connecting over a new

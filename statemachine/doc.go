@@ -27,5 +27,5 @@
 //
 // With [NoHistory] and no observers or waiters, a transition reads no clock
 // and allocates nothing; with history it still allocates nothing. Only a
-// rejected transition allocates, for its *[TransitionError].
+// failed transition allocates, for its *[TransitionError] or *[StaleError].
 package statemachine

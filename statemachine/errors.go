@@ -24,7 +24,9 @@ const (
 )
 
 // TransitionError reports a transition that the machine's table forbids.
-// errors.Is(err, ErrInvalidTransition) is true for it.
+// errors.Is(err, ErrInvalidTransition) is true for it. It is a plain value,
+// safe to read concurrently; the zero value describes a transition from
+// state 0 to state 0.
 type TransitionError[S Enum] struct {
 	From, To S
 }
@@ -38,7 +40,8 @@ func (e *TransitionError[S]) Error() string {
 func (e *TransitionError[S]) Unwrap() error { return ErrInvalidTransition }
 
 // StaleError reports a TransitionFrom whose expected state was no longer
-// current. errors.Is(err, ErrStale) is true for it.
+// current. errors.Is(err, ErrStale) is true for it. It is a plain value,
+// safe to read concurrently; the zero value describes states 0 and 0.
 type StaleError[S Enum] struct {
 	Expected, Actual S
 }

@@ -30,7 +30,9 @@ type Options struct {
 }
 
 // Transition is one recorded change of state, as History returns it and
-// observers receive it.
+// observers receive it. It is a plain value, safe to copy and to read
+// concurrently; the zero value is a transition from state 0 to state 0 at no
+// recorded time.
 type Transition[S Enum] struct {
 	From, To S
 	// At is when the transition happened. It is zero when the machine read
@@ -39,7 +41,9 @@ type Transition[S Enum] struct {
 	Reason string
 }
 
-// Stats are a machine's counters.
+// Stats are a machine's counters, as Stats returns them: a snapshot, safe
+// to copy and to read concurrently. The zero value is a machine that has not
+// moved and read no clock.
 type Stats struct {
 	// Transitions counts transitions made.
 	Transitions uint64
@@ -58,6 +62,10 @@ type Stats struct {
 // table and applied atomically, so two goroutines racing TransitionFrom on the
 // same expected state cannot both win. Observers and Wait predicates are
 // described on OnTransition and Wait.
+//
+// The zero value is not usable: it has no table. Create machines with New or
+// NewConn, and share them by pointer; a Machine must not be copied after
+// first use.
 type Machine[S Enum] struct {
 	table *Table[S]
 	state atomic.Uint32
