@@ -2,6 +2,7 @@ package statemachine_test
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -38,7 +39,7 @@ func TestObserversSeeAGapFreeOrderedSequenceUnderContention(t *testing.T) {
 		got = append(got, tr)
 		mu.Unlock()
 	})
-	// A second observer checks the state is already visible when it runs.
+	// A second observer must see exactly as many.
 	var visible atomic.Int64
 	m.OnTransition(func(tr sm.Transition[uint8]) {
 		visible.Add(1)
@@ -225,5 +226,108 @@ func TestObserverGoexitLeavesTheMachineUsable(t *testing.T) {
 	}
 	if m.State() != 2 || seen.Load() < 1 {
 		t.Fatalf("state %v, deliveries %d: the machine stopped delivering after Goexit", m.State(), seen.Load())
+	}
+}
+
+func TestObserverRunsAfterTheStateIsVisibleWithNoLockHeld(t *testing.T) {
+	t.Parallel()
+	m := newMachine(t, ring4(t), 0, sm.Options{})
+	var calls int
+	m.OnTransition(func(tr sm.Transition[uint8]) {
+		calls++
+		if got := m.State(); got != tr.To {
+			t.Errorf("observer of %d→%d ran while State() = %d", tr.From, tr.To, got)
+		}
+		// Each of these takes the machine's lock: they would deadlock if
+		// the observer ran with it held.
+		if st := m.Stats(); st.Transitions != uint64(calls) {
+			t.Errorf("Stats().Transitions = %d in observer call %d", st.Transitions, calls)
+		}
+		if h := m.History(); len(h) == 0 || h[len(h)-1].To != tr.To {
+			t.Errorf("History() in the observer does not end with its transition: %v", h)
+		}
+	})
+	for i := range 4 {
+		if err := m.Transition(uint8((i+1)%4), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls != 4 {
+		t.Errorf("observer called %d times, want 4", calls)
+	}
+}
+
+// TestObserverRemovalFromAnotherGoroutine removes an observer from another
+// goroutine while transitions keep coming: the delivery under way when
+// remove is called is the last one to reach it.
+func TestObserverRemovalFromAnotherGoroutine(t *testing.T) {
+	t.Parallel()
+	m := newMachine(t, ring4(t), 0, sm.Options{HistorySize: sm.NoHistory})
+	const removeAt = 100
+	var (
+		calls   atomic.Int64
+		halfway = make(chan struct{})
+		removed = make(chan struct{})
+	)
+	remove := m.OnTransition(func(sm.Transition[uint8]) {
+		if calls.Add(1) == removeAt {
+			// Hold this delivery open while another goroutine removes
+			// the observer; the transitioners keep queueing meanwhile.
+			close(halfway)
+			<-removed
+		}
+	})
+	const goroutines, each = 4, 200
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for done := 0; done < each; {
+				s := m.State()
+				if err := m.TransitionFrom(s, (s+1)%4, ""); err == nil {
+					done++
+				} else if !errors.Is(err, sm.ErrStale) {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		<-halfway
+		remove()
+		close(removed)
+	})
+	wg.Wait()
+	for i := range 8 {
+		s := m.State()
+		if err := m.Transition((s+1)%4, fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := calls.Load(); got != removeAt {
+		t.Errorf("observer called %d times, want %d: it was called after remove returned", got, removeAt)
+	}
+	if st := m.Stats(); st.Transitions != goroutines*each+8 {
+		t.Errorf("Transitions = %d, want %d", st.Transitions, goroutines*each+8)
+	}
+}
+
+// TestObserverRemovedByAnEarlierObserver: an observer removed while a
+// notification is being delivered to the ones before it does not receive
+// that notification, though it was registered when the transition happened.
+func TestObserverRemovedByAnEarlierObserver(t *testing.T) {
+	t.Parallel()
+	m := newMachine(t, ring4(t), 0, sm.Options{})
+	var removeLater func()
+	m.OnTransition(func(sm.Transition[uint8]) { removeLater() })
+	var later atomic.Int32
+	removeLater = m.OnTransition(func(sm.Transition[uint8]) { later.Add(1) })
+	for i := range 3 {
+		if err := m.Transition(uint8(i+1), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := later.Load(); n != 0 {
+		t.Errorf("removed observer called %d times, want 0", n)
 	}
 }

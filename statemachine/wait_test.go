@@ -66,7 +66,9 @@ func TestWaitOnAFailingConnectionIsBoundedByTheCaller(t *testing.T) {
 func TestWaitCancellation(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		m := newMachine(t, sm.ConnTable(), sm.Connecting, sm.Options{})
+		// NoHistory: only a registered waiter or observer makes a
+		// transition read the clock, which shows in Stats.Since.
+		m := newMachine(t, sm.ConnTable(), sm.Connecting, sm.Options{HistorySize: sm.NoHistory})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		start := time.Now()
@@ -78,9 +80,12 @@ func TestWaitCancellation(t *testing.T) {
 			t.Errorf("Wait returned after %v, want 5s", waited)
 		}
 		// The cancelled waiter is gone: later transitions do not reach it and
-		// the machine takes the fast path again.
+		// the machine takes the clock-free path again.
 		if err := m.Transition(sm.Accepted, ""); err != nil {
 			t.Fatal(err)
+		}
+		if since := m.Stats().Since; !since.IsZero() {
+			t.Errorf("Stats().Since = %v: the transition read the clock, so the cancelled waiter is still registered", since)
 		}
 
 		done, stop := context.WithCancel(context.Background())
