@@ -54,7 +54,7 @@ func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // KeyReport is what Check found for one field. It holds names only: no
 // value, default or fragment of either. It is a plain value, safe to read
-// concurrently.
+// concurrently; its zero value reports nothing (Status 0).
 type KeyReport struct {
 	// Key is the environment key, prefixes included.
 	Key string `json:"key"`

@@ -89,6 +89,8 @@ func TestDecodeKinds(t *testing.T) {
 		{"URL value", decodeOne[url.URL]("https://example.com/x"), *mustURL("https://example.com/x")},
 		{"pointer to int", decodeOne[*int]("3"), ptr(3)},
 		{"pointer to empty string", decodeOne[*string](""), ptr("")},
+		{"pointer to string slice", decodeOne[*[]string]("a, b"), ptr([]string{"a", "b"})},
+		{"pointer to empty string slice", decodeOne[*[]string](""), ptr([]string{})},
 		{"TextUnmarshaler: env.Name", decodeOne[env.Name]("prod"), env.Production},
 		{"TextUnmarshaler: netip.Addr", decodeOne[netip.Addr]("192.0.2.1"), netip.MustParseAddr("192.0.2.1")},
 		{"TextUnmarshaler: slog.Level", decodeOne[slog.Level]("warn"), slog.LevelWarn},

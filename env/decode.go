@@ -46,8 +46,8 @@ const maxDepth = 32
 // []byte (the value's bytes); any type whose pointer implements
 // encoding.TextUnmarshaler, such as env.Name, netip.Addr or slog.Level;
 // slices of any of these but []byte, comma-separated with spaces around each
-// element trimmed; and pointers to any of these but pointers and slices,
-// which stay nil while the key is unset.
+// element trimmed; and pointers to any of these but pointers, which stay nil
+// while the key is unset (so a *[]string tells unset from set-but-empty).
 //
 // # Errors
 //

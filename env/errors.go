@@ -85,7 +85,7 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // SyntaxError is a dotenv parse error. It names the source and the line the
 // offending entry starts on, never the text of the line: a malformed line is
 // often a value that went astray. It is a plain value, safe to read
-// concurrently.
+// concurrently; its zero value is an error at line 0 of an unnamed source.
 type SyntaxError struct {
 	// Name is the name given to Parse, or the path given to Load.
 	Name string
