@@ -3,7 +3,7 @@
 // live dashboards. Each block is the one correct implementation of something
 // such services otherwise rewrite, subtly differently, in several places.
 //
-// This package holds no code; open the package for the job at hand.
+// This package holds no code, only this overview.
 //
 // # The golden path
 //
