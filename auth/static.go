@@ -21,12 +21,16 @@ type staticEntry struct {
 
 // NewStatic returns an Authenticator that knows exactly the given tokens, for
 // tests and local development. It refuses env.Production with ErrProduction:
-// there is no other way to bypass a real backend. An empty token or an
-// identity without a UserID is ErrInvalidOptions. Tokens are compared in
-// constant time; the map is copied.
+// there is no other way to bypass a real backend. A Name outside the four
+// environments is refused the same way, as env treats an unknown environment
+// as the most guarded one. An empty token or an identity without a UserID is
+// ErrInvalidOptions. Tokens are compared in constant time; the map is copied.
 func NewStatic(tokens map[string]Identity, environment env.Name) (Authenticator, error) {
-	if environment == env.Production {
+	switch {
+	case environment == env.Production:
 		return nil, ErrProduction
+	case environment > env.Production:
+		return nil, fmt.Errorf("%w: unknown environment %d", ErrProduction, uint8(environment))
 	}
 	s := &static{ids: make(map[[32]byte]staticEntry, len(tokens))}
 	for tok, id := range tokens {

@@ -15,6 +15,9 @@ func TestNewStatic(t *testing.T) {
 	if _, err := auth.NewStatic(tokens, env.Production); !errors.Is(err, auth.ErrProduction) {
 		t.Fatalf("production = %v, want ErrProduction", err)
 	}
+	if _, err := auth.NewStatic(tokens, env.Production+1); !errors.Is(err, auth.ErrProduction) {
+		t.Errorf("an unknown environment = %v, want ErrProduction (fail closed)", err)
+	}
 	for _, name := range []env.Name{env.Development, env.Test, env.Staging} {
 		if _, err := auth.NewStatic(tokens, name); err != nil {
 			t.Errorf("%v: %v", name, err)
