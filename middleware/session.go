@@ -24,7 +24,7 @@ type SessionOptions struct {
 	Keys [][]byte
 	// Environment decides Secure: cookies are Secure in env.Staging and
 	// env.Production, and not in Development or Test, so plain-HTTP local
-	// development works.
+	// development works. A Name outside the four is ErrInvalid.
 	Environment env.Name
 	// CookieName defaults to "session". The value is bound to it: a cookie
 	// copied under another name does not open.
@@ -73,6 +73,10 @@ func Session(opts SessionOptions) (Middleware, error) {
 		if len(k) < MinKeyLen {
 			return Middleware{}, fmt.Errorf("%w: session: key %d has %d bytes, need at least %d", ErrWeakSecret, i, len(k), MinKeyLen)
 		}
+	}
+	if opts.Environment > env.Production {
+		// Not knowing the environment must not mean a cookie without Secure.
+		return Middleware{}, fmt.Errorf("%w: session: unknown Environment %d", ErrInvalid, uint8(opts.Environment))
 	}
 	m := &sessionMW{
 		name:     opts.CookieName,

@@ -278,6 +278,7 @@ func TestSessionOptionErrors(t *testing.T) {
 		{"negative MaxAge", middleware.SessionOptions{Keys: [][]byte{testKey(1)}, MaxAge: -time.Second}, middleware.ErrInvalid},
 		{"bad cookie name", middleware.SessionOptions{Keys: [][]byte{testKey(1)}, CookieName: "a b"}, middleware.ErrInvalid},
 		{"relative path", middleware.SessionOptions{Keys: [][]byte{testKey(1)}, Path: "app"}, middleware.ErrInvalid},
+		{"unknown environment", middleware.SessionOptions{Keys: [][]byte{testKey(1)}, Environment: env.Production + 1}, middleware.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
