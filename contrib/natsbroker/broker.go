@@ -2,8 +2,10 @@ package natsbroker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,7 +15,8 @@ import (
 	"github.com/ssotkit/ssot/wsmanager"
 )
 
-// Options configures a Broker. The zero value is valid.
+// Options configures a Broker. The zero value is valid. New and Connect copy
+// it; the Logger is called from the NATS client's goroutines.
 type Options struct {
 	// Prefix is prepended to every subject: a user's messages travel on
 	// "<Prefix>.<base64url(userID)>". Use a distinct prefix per service
@@ -52,7 +55,8 @@ type Broker struct {
 // server's control-line limit would make the server drop the connection.
 const MaxUserIDLen = 256
 
-// Stats are a Broker's counters.
+// Stats are a snapshot of a Broker's counters, a plain value safe to copy;
+// the zero value means nothing happened.
 type Stats struct {
 	Published     uint64 // messages handed to NATS
 	PublishErrors uint64 // Publish calls that failed, ErrDisconnected included
@@ -100,6 +104,9 @@ func Connect(url string, opts Options, natsOpts ...nats.Option) (*Broker, error)
 	}
 	nc, err := nats.Connect(url, append(defaults, natsOpts...)...)
 	if err != nil {
+		if _, ok := errors.AsType[*neturl.Error](err); ok {
+			return nil, malformedURLError{err}
+		}
 		return nil, fmt.Errorf("natsbroker: connect: %w", err)
 	}
 	b, err := newBroker(nc, true, opts)
@@ -119,6 +126,14 @@ func Connect(url string, opts Options, natsOpts ...nats.Option) (*Broker, error)
 	})
 	return b, nil
 }
+
+// malformedURLError is Connect's error for a URL that does not parse. The
+// parser's message quotes the URL, and with it any password or token in
+// it, so it is not printed; the cause stays reachable with errors.As.
+type malformedURLError struct{ err error }
+
+func (e malformedURLError) Error() string { return "natsbroker: connect: malformed URL" }
+func (e malformedURLError) Unwrap() error { return e.err }
 
 func prefixOrDefault(p string) string {
 	if p == "" {
@@ -163,6 +178,11 @@ func (b *Broker) publish(ctx context.Context, userID string, msg []byte) error {
 		return ErrDisconnected
 	}
 	if err := b.nc.Publish(subject(b.prefix, userID), msg); err != nil {
+		// The connection dropped between the check above and the publish:
+		// the client refuses to buffer, as Connect configures it.
+		if errors.Is(err, nats.ErrReconnectBufExceeded) || errors.Is(err, nats.ErrConnectionReconnecting) {
+			return fmt.Errorf("%w: %w", ErrDisconnected, err)
+		}
 		return fmt.Errorf("natsbroker: publish: %w", err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -197,8 +198,16 @@ func TestSendToUserReachesEveryNodeExactlyOnceInOrder(t *testing.T) {
 		}
 	}
 	waitFor(t, "carol's message", func() bool { return len(carol.messages()) == 1 })
+	// Carol's message went through NATS to node 2, which also holds one of
+	// alice's connections: a delivery that reached the wrong user would
+	// have been made by now.
 	if got := bob.messages(); len(got) != 0 {
-		t.Errorf("bob received alice's messages: %v", got)
+		t.Errorf("bob received messages for others: %v", got)
+	}
+	for ci, c := range alice {
+		if got := len(c.messages()); got != 3*(perNode+1) {
+			t.Errorf("alice's connection %d has %d messages, want %d: another user's message reached her", ci, got, 3*(perNode+1))
+		}
 	}
 	if got := carol.messages(); got[0] != "for carol" {
 		t.Errorf("carol got %v", got)
@@ -259,6 +268,20 @@ func TestNATSOutageKeepsLocalDeliveryAndResumes(t *testing.T) {
 	for _, m := range remoteConn.messages() {
 		if m == "during outage" {
 			t.Error("a message published during the outage reached another node: NATS core is at-most-once, and the broker must not buffer")
+		}
+	}
+}
+
+func TestConnectErrorsNeverQuoteTheURL(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{"nats://user:s3cret@127.0.0.1:bad", "nats://user:s3cret@%zz", "nats://s3cret@127.0.0.1:bad"} {
+		_, err := natsbroker.Connect(u, natsbroker.Options{Logger: quiet()})
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("Connect with a malformed URL = %v, want an error that does not quote it", err)
+		}
+		var uerr *url.Error
+		if !errors.As(err, &uerr) {
+			t.Errorf("Connect error %v does not wrap the parse error", err)
 		}
 	}
 }
