@@ -31,8 +31,8 @@ func chromiumPath(t *testing.T) string {
 }
 
 // TestBrowserChat logs in as three users in three tabs of one headless
-// Chromium, has alice send bob a direct message and the room a message, and
-// checks that each tab shows exactly what its user may see.
+// Chromium, has alice and bob exchange direct messages and talk to the
+// room, and checks that each tab shows exactly what its user may see.
 func TestBrowserChat(t *testing.T) {
 	t.Parallel()
 	path := chromiumPath(t)
@@ -79,9 +79,10 @@ func TestBrowserChat(t *testing.T) {
 		}
 	}
 
-	// alice → bob, directly; then alice → the room, as a marker: every
-	// tab's messages arrive in order, so once carol shows the marker she
-	// would already show the direct message had she received it.
+	// alice and bob exchange direct messages, and each then talks to the
+	// room, as a marker: every tab's messages arrive in order, so once carol
+	// shows both markers she would already show a direct message had she
+	// received one.
 	say := func(user, to, text string) {
 		t.Helper()
 		if _, err := chromedp.Run(tabs[user], chromedp.Evaluate[string](fmt.Sprintf(`document.getElementById("to").value = %q`, to))); err != nil {
@@ -97,10 +98,17 @@ func TestBrowserChat(t *testing.T) {
 	}
 	say("alice", "bob", "hello bob, just you")
 	say("alice", "", "hello room")
+	if err := chromedp.Do(tabs["bob"], chromedp.WaitVisible(`//li[contains(@class,"dm")][contains(., "hello bob, just you")]`)); err != nil {
+		t.Fatalf("bob never saw alice's direct message: %v", err)
+	}
+	say("bob", "alice", "hi alice, only you")
+	say("bob", "", "bob to the room")
 
 	for _, user := range []string{"alice", "bob", "carol"} {
-		if err := chromedp.Do(tabs[user], chromedp.WaitVisible(`//li[contains(@class,"message")][contains(., "hello room")]`)); err != nil {
-			t.Fatalf("%s never saw the room message: %v", user, err)
+		for _, marker := range []string{"hello room", "bob to the room"} {
+			if err := chromedp.Do(tabs[user], chromedp.WaitVisible(fmt.Sprintf(`//li[contains(@class,"message")][contains(., %q)]`, marker))); err != nil {
+				t.Fatalf("%s never saw the room message %q: %v", user, marker, err)
+			}
 		}
 	}
 	count := func(user, selector string) int {
@@ -124,11 +132,15 @@ func TestBrowserChat(t *testing.T) {
 	} else if got := text("bob", "#messages li.dm.incoming"); !strings.Contains(got, "alice → you:") || !strings.Contains(got, "hello bob, just you") {
 		t.Errorf("bob's tab shows %q", got)
 	}
-	if got := count("alice", "#messages li.dm.outgoing"); got != 1 {
-		t.Errorf("alice's tab shows %d sent direct messages, want 1", got)
+	if got := count("alice", "#messages li.dm.incoming"); got != 1 {
+		t.Errorf("alice's tab shows %d incoming direct messages, want 1", got)
+	} else if got := text("alice", "#messages li.dm.incoming"); !strings.Contains(got, "bob → you:") || !strings.Contains(got, "hi alice, only you") {
+		t.Errorf("alice's tab shows %q", got)
 	}
-	if got := count("alice", "#messages li.dm.incoming"); got != 0 {
-		t.Errorf("alice's tab shows %d incoming direct messages, want 0", got)
+	for _, user := range []string{"alice", "bob"} {
+		if got := count(user, "#messages li.dm.outgoing"); got != 1 {
+			t.Errorf("%s's tab shows %d sent direct messages, want 1", user, got)
+		}
 	}
 	if got := count("carol", "#messages li.dm"); got != 0 {
 		t.Errorf("carol's tab shows %d direct messages meant for bob, want 0", got)
