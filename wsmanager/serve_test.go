@@ -102,3 +102,71 @@ func TestServeLifecycle(t *testing.T) {
 		})
 	}
 }
+
+// TestFailureClosesOnlyThatConnection checks that a handler error, a
+// handler panic or a transport error ends the connection it happened on and
+// leaves the other connections of the same Manager serving.
+func TestFailureClosesOnlyThatConnection(t *testing.T) {
+	t.Parallel()
+	handler := wsmanager.HandlerFunc(func(ctx context.Context, c *wsmanager.Connection, msg []byte) error {
+		switch string(msg) {
+		case "fail":
+			return errors.New("failed")
+		case "panic":
+			panic("panicked")
+		}
+		return c.Send(ctx, msg)
+	})
+	tests := []struct {
+		name     string
+		trigger  func(s *served)
+		wantCode int
+	}{
+		{"handler error", func(s *served) { s.peer.Push([]byte("fail")) }, 1011},
+		{"handler panic", func(s *served) { s.peer.Push([]byte("panic")) }, 1011},
+		{"transport error", func(s *served) { s.peer.Fail(errors.New("connection reset")) }, 1011},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, wsmanager.Options{})
+			uc := wsmanager.UserContext{UserID: "u"}
+			failing := h.serve(t, context.Background(), uc, handler)
+			other := h.serve(t, context.Background(), uc, handler)
+			failing.ready(t)
+			other.ready(t)
+			tt.trigger(failing)
+			if err := failing.wait(t); err == nil {
+				t.Error("Serve = nil, want the failure")
+			}
+			if code, _, ok := failing.peer.Closed(); !ok || code != tt.wantCode {
+				t.Errorf("failing connection closed %v with %d, want %d", ok, code, tt.wantCode)
+			}
+			if _, _, closed := other.peer.Closed(); closed {
+				t.Fatal("the other connection was closed too")
+			}
+			m, err := h.f.Manager(uc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := m.Send(context.Background(), []byte("still here")); n != 1 || err != nil {
+				t.Errorf("Send after the failure = %d, %v; want 1, nil", n, err)
+			}
+			other.peer.Push([]byte("echo"))
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			other.peer.WaitWritten(ctx, 2)
+			if diff := cmp.Diff([]string{"still here", "echo"}, asStrings(other.peer.Written())); diff != "" {
+				t.Errorf("the other connection received (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func asStrings(msgs [][]byte) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = string(m)
+	}
+	return out
+}

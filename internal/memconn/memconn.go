@@ -195,7 +195,8 @@ func (c *Conn) Count() int {
 }
 
 // WaitWritten waits until at least n messages were written, the Conn is
-// closed or ctx ends, and returns the count.
+// closed or ctx ends, and returns the count. Only one WaitWritten may wait
+// on a Conn at a time.
 func (c *Conn) WaitWritten(ctx context.Context, n int) int {
 	c.mu.Lock()
 	if c.count >= n || c.closed {
