@@ -29,7 +29,8 @@ type Options struct {
 
 // Broker is a wsmanager.Broker over NATS core publish/subscribe. It is safe
 // for concurrent use and starts no goroutine of its own: the NATS client
-// runs the subscription's.
+// runs the subscription's. The zero value is not usable; create a Broker
+// with Connect or New.
 //
 // Delivery is NATS core's: at most once. A message published while a node
 // is disconnected, or dropped because a node's subscription fell too far
