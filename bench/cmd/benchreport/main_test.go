@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -130,6 +131,56 @@ BenchmarkAuth/hit/ssot-2          1000  160.0 ns/op 16 B/op 1 allocs/op
 				if strings.Contains(misses, s) {
 					t.Errorf("misses section has %q:\n%s", s, misses)
 				}
+			}
+		})
+	}
+}
+
+// TestInProcessTargets: the wsmanager package's own benchmarks are reported
+// with their figures and judged against the package's targets.
+func TestInProcessTargets(t *testing.T) {
+	t.Parallel()
+	const in = `BenchmarkConnectionSend-2  1000  17.5 ns/op  0 B/op  0 allocs/op
+BenchmarkFanOut-2  300  600000 ns/op  16.7 alloc-B/conn  %s deliveries/s  0 drops  166811 B/op  501 allocs/op
+BenchmarkManagerLookup-2  1000  42.7 ns/op  0 B/op  0 allocs/op
+BenchmarkIdleConnectionMemory-2  1  97607029 ns/op  %s B/conn  5579 baseline-B/conn  38347029 B/op  384473 allocs/op
+`
+	tests := []struct {
+		name, deliveries, perConn string
+		want                      []string
+	}{
+		{"met", "16486848", "1270", []string{
+			"| fan-out of one message to 10,000 connections | 16486848 deliveries/s | 166811 | 501 |",
+			"| idle connection | 1270 B/conn |",
+			"- fan-out: target met (16486848 deliveries/s)",
+			"- idle connection: target met (1270 bytes)",
+		}},
+		{"fan-out missed", "1500000", "1270", []string{
+			"- fan-out: target **MISSED** (1500000 deliveries/s)",
+			"- idle connection: target met (1270 bytes)",
+			missInProcess,
+		}},
+		{"memory missed", "16486848", "4096", []string{
+			"- idle connection: target **MISSED** (4096 bytes)",
+			missInProcess,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res, _, err := parseGo(strings.NewReader(fmt.Sprintf(in, tt.deliveries, tt.perConn)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sb strings.Builder
+			writeReport(&sb, res, "", "", nil, nil)
+			for _, want := range tt.want {
+				if !strings.Contains(sb.String(), want) {
+					t.Errorf("report lacks %q\n%s", want, sb.String())
+				}
+			}
+			if tt.name == "met" && strings.Contains(sb.String(), missInProcess) {
+				t.Errorf("report explains a miss that did not happen")
 			}
 		})
 	}
