@@ -46,19 +46,7 @@ func TestObserversSeeAGapFreeOrderedSequenceUnderContention(t *testing.T) {
 	})
 	const goroutines, each = 8, 500
 	var wg sync.WaitGroup
-	for range goroutines {
-		wg.Go(func() {
-			for done := 0; done < each; {
-				s := m.State()
-				if err := m.TransitionFrom(s, (s+1)%4, ""); err == nil {
-					done++
-				} else if !errors.Is(err, sm.ErrStale) {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
+	cycleConcurrently(t, &wg, m, goroutines, each)
 	wg.Wait()
 	// Every Transition call has returned, so every notification has been
 	// delivered by one of them.
@@ -279,19 +267,7 @@ func TestObserverRemovalFromAnotherGoroutine(t *testing.T) {
 	})
 	const goroutines, each = 4, 200
 	var wg sync.WaitGroup
-	for range goroutines {
-		wg.Go(func() {
-			for done := 0; done < each; {
-				s := m.State()
-				if err := m.TransitionFrom(s, (s+1)%4, ""); err == nil {
-					done++
-				} else if !errors.Is(err, sm.ErrStale) {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
+	cycleConcurrently(t, &wg, m, goroutines, each)
 	wg.Go(func() {
 		<-halfway
 		remove()
@@ -329,5 +305,25 @@ func TestObserverRemovedByAnEarlierObserver(t *testing.T) {
 	}
 	if n := later.Load(); n != 0 {
 		t.Errorf("removed observer called %d times, want 0", n)
+	}
+}
+
+// cycleConcurrently starts goroutines that each make exactly each successful
+// transitions around the 4-state cycle 0→1→2→3→0, racing one another through
+// TransitionFrom; a loser retries from the state it finds.
+func cycleConcurrently(t *testing.T, wg *sync.WaitGroup, m *sm.Machine[uint8], goroutines, each int) {
+	t.Helper()
+	for range goroutines {
+		wg.Go(func() {
+			for done := 0; done < each; {
+				s := m.State()
+				if err := m.TransitionFrom(s, (s+1)%4, ""); err == nil {
+					done++
+				} else if !errors.Is(err, sm.ErrStale) {
+					t.Error(err)
+					return
+				}
+			}
+		})
 	}
 }
