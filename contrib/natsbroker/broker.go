@@ -25,6 +25,14 @@ type Options struct {
 	// Logger receives connection events from Connect. Defaults to
 	// slog.Default().
 	Logger *slog.Logger
+	// PendingMessages and PendingBytes bound what this node's subscription
+	// may hold while its deliveries fall behind; past either, NATS drops
+	// new messages for this node (a slow consumer) and Stats.Dropped counts
+	// them. Default to the NATS client's (nats.DefaultSubPendingMsgsLimit
+	// and nats.DefaultSubPendingBytesLimit); negative values are
+	// ErrInvalidOptions.
+	PendingMessages int
+	PendingBytes    int
 }
 
 // Broker is a wsmanager.Broker over NATS core publish/subscribe. It is safe
@@ -38,10 +46,16 @@ type Options struct {
 // subscribed gets every message, and messages from one publisher arrive in
 // the order they were published.
 type Broker struct {
-	nc       *nats.Conn
-	owned    bool          // Close closes nc
-	released chan struct{} // closed when an owned nc has closed
-	prefix   string
+	nc        *nats.Conn
+	owned     bool          // Close closes nc
+	released  chan struct{} // closed when an owned nc has closed
+	prefix    string
+	pendMsgs  int
+	pendBytes int
+
+	subMu   sync.Mutex
+	subs    map[*nats.Subscription]struct{} // live subscriptions
+	dropped uint64                          // drops of subscriptions already ended
 
 	closed        atomic.Bool
 	closeOnce     sync.Once
@@ -62,6 +76,7 @@ type Stats struct {
 	Published     uint64 // messages handed to NATS
 	PublishErrors uint64 // Publish calls that failed, ErrDisconnected included
 	Delivered     uint64 // messages passed to the subscriber
+	Dropped       uint64 // messages NATS dropped for this node because its subscription fell behind
 	Malformed     uint64 // messages under the prefix that no Broker published, dropped
 	Connected     bool
 }
@@ -84,8 +99,8 @@ func New(nc *nats.Conn, opts Options) (*Broker, error) {
 // ErrDisconnected instead of silently delaying. natsOpts are applied after
 // these defaults and may override them.
 func Connect(url string, opts Options, natsOpts ...nats.Option) (*Broker, error) {
-	if !validPrefix(prefixOrDefault(opts.Prefix)) {
-		return nil, fmt.Errorf("%w: prefix is not a literal NATS subject", ErrInvalidOptions)
+	if err := validate(opts); err != nil {
+		return nil, err
 	}
 	log := opts.Logger
 	if log == nil {
@@ -143,12 +158,29 @@ func prefixOrDefault(p string) string {
 	return p
 }
 
-func newBroker(nc *nats.Conn, owned bool, opts Options) (*Broker, error) {
-	prefix := prefixOrDefault(opts.Prefix)
-	if !validPrefix(prefix) {
-		return nil, fmt.Errorf("%w: prefix is not a literal NATS subject", ErrInvalidOptions)
+// validate checks opts before any connection is made.
+func validate(opts Options) error {
+	if !validPrefix(prefixOrDefault(opts.Prefix)) {
+		return fmt.Errorf("%w: prefix is not a literal NATS subject", ErrInvalidOptions)
 	}
-	return &Broker{nc: nc, owned: owned, prefix: prefix}, nil
+	if opts.PendingMessages < 0 || opts.PendingBytes < 0 {
+		return fmt.Errorf("%w: negative pending limit", ErrInvalidOptions)
+	}
+	return nil
+}
+
+func newBroker(nc *nats.Conn, owned bool, opts Options) (*Broker, error) {
+	if err := validate(opts); err != nil {
+		return nil, err
+	}
+	b := &Broker{nc: nc, owned: owned, prefix: prefixOrDefault(opts.Prefix), pendMsgs: opts.PendingMessages, pendBytes: opts.PendingBytes}
+	if b.pendMsgs == 0 {
+		b.pendMsgs = nats.DefaultSubPendingMsgsLimit
+	}
+	if b.pendBytes == 0 {
+		b.pendBytes = nats.DefaultSubPendingBytesLimit
+	}
+	return b, nil
 }
 
 // Publish sends msg on userID's subject. It returns ErrInvalidUser for an
@@ -219,16 +251,32 @@ func (b *Broker) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe
 	if err != nil {
 		return nil, fmt.Errorf("natsbroker: subscribe: %w", err)
 	}
+	if err := sub.SetPendingLimits(b.pendMsgs, b.pendBytes); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("natsbroker: subscribe: %w", err)
+	}
 	// Make sure the server has the subscription before returning, so that a
 	// message published right after NewFactory is not missed.
 	if err := b.nc.FlushTimeout(5 * time.Second); err != nil && b.nc.IsConnected() {
 		_ = sub.Unsubscribe()
 		return nil, fmt.Errorf("natsbroker: subscribe: %w", err)
 	}
+	b.subMu.Lock()
+	if b.subs == nil {
+		b.subs = map[*nats.Subscription]struct{}{}
+	}
+	b.subs[sub] = struct{}{}
+	b.subMu.Unlock()
 	var once sync.Once
 	return func() error {
 		var err error
 		once.Do(func() {
+			b.subMu.Lock()
+			if n, e := sub.Dropped(); e == nil {
+				b.dropped += uint64(n)
+			}
+			delete(b.subs, sub)
+			b.subMu.Unlock()
 			if e := sub.Unsubscribe(); e != nil && b.nc.Status() != nats.CLOSED {
 				err = fmt.Errorf("natsbroker: unsubscribe: %w", e)
 			}
@@ -249,9 +297,23 @@ func (b *Broker) Stats() Stats {
 		Published:     b.published.Load(),
 		PublishErrors: b.publishErrors.Load(),
 		Delivered:     b.delivered.Load(),
+		Dropped:       b.droppedNow(),
 		Malformed:     b.malformed.Load(),
 		Connected:     b.nc.IsConnected(),
 	}
+}
+
+// droppedNow adds the live subscriptions' drops to those of ended ones.
+func (b *Broker) droppedNow() uint64 {
+	b.subMu.Lock()
+	defer b.subMu.Unlock()
+	d := b.dropped
+	for sub := range b.subs {
+		if n, err := sub.Dropped(); err == nil {
+			d += uint64(n)
+		}
+	}
+	return d
 }
 
 // Close makes Publish fail with ErrClosed and, for a Broker made by

@@ -23,6 +23,9 @@
 // ErrDisconnected (the Factory still delivers to local connections and
 // returns and counts the error) and messages from other nodes do not reach
 // it; after the client reconnects, its subscription is restored and delivery
-// resumes. Messages from one publisher keep their order. For stronger
+// resumes. A node whose subscription falls behind by more than
+// Options.PendingMessages or Options.PendingBytes misses the messages NATS
+// drops for it; Stats.Dropped counts them. Messages from one publisher keep
+// their order. For stronger
 // guarantees, implement wsmanager.Broker over JetStream.
 package natsbroker

@@ -5,8 +5,9 @@ type sentinel string
 func (e sentinel) Error() string { return string(e) }
 
 const (
-	// ErrInvalidOptions is returned by New and Connect for a nil connection
-	// or a subject prefix that is not a valid, wildcard-free NATS subject.
+	// ErrInvalidOptions is returned by New and Connect for a nil connection,
+	// a subject prefix that is not a valid, wildcard-free NATS subject, or a
+	// negative pending limit, and by Subscribe for a nil deliver function.
 	ErrInvalidOptions = sentinel("natsbroker: invalid options")
 	// ErrInvalidUser is returned by Publish for an empty user ID or one
 	// longer than MaxUserIDLen.
