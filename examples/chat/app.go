@@ -58,6 +58,7 @@ func newApp(cfg settings, e env.Env, logger *slog.Logger, h hooks) (*app, error)
 	a.factory, err = wsmanager.NewFactory(wsmanager.Options{
 		QueueSize:    cfg.QueueSize,
 		WriteTimeout: cfg.WriteTimeout,
+		OnConnect:    welcome(logger),
 		Logger:       logger,
 	})
 	if err != nil {

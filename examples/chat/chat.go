@@ -40,7 +40,7 @@ type inbound struct {
 
 // outbound is a message the server sends.
 type outbound struct {
-	Type  string    `json:"type"` // "message", "dm" or "error"
+	Type  string    `json:"type"` // "welcome", "message", "dm" or "error"
 	Room  string    `json:"room,omitempty"`
 	From  string    `json:"from,omitempty"`
 	To    string    `json:"to,omitempty"`
@@ -106,6 +106,28 @@ func (ch *chat) HandleMessage(ctx context.Context, c *wsmanager.Connection, msg 
 		return nil
 	}
 	return ch.reply(ctx, c, `type must be "say" or "dm"`)
+}
+
+// welcome returns the factory's OnConnect hook, which queues every
+// connection's first message, {"type":"welcome"}, as soon as the connection
+// is registered. A client that has read it knows that room and direct
+// messages sent from then on reach it; the WebSocket handshake alone does
+// not tell, since the upgrade completes just before registration.
+func welcome(logger *slog.Logger) func(*wsmanager.Connection) {
+	return func(c *wsmanager.Connection) { sendWelcome(logger, c) }
+}
+
+// sendWelcome queues the welcome on c; the writer delivers it first, once
+// the connection is ready.
+func sendWelcome(logger *slog.Logger, c *wsmanager.Connection) {
+	uc := c.User()
+	out, err := json.Marshal(outbound{Type: "welcome", Room: uc.ThreadID, To: uc.UserID})
+	if err == nil {
+		err = c.Send(context.Background(), out)
+	}
+	if err != nil {
+		logger.Debug("chat: welcome", "err", err)
+	}
 }
 
 // reply sends an error message to c alone.

@@ -116,6 +116,9 @@ func TestBrowserStyleSubprotocolToken(t *testing.T) {
 	if got := c.Subprotocol(); got != subprotocol {
 		t.Errorf("negotiated %q, want %q (the token must never be echoed)", got, subprotocol)
 	}
+	if got := next(t, c); got.Type != "welcome" || got.To != "alice" || got.Room != "lobby" {
+		t.Fatalf("first message %+v, want alice's welcome to the lobby", got)
+	}
 	send(t, c, inbound{Type: "say", Text: "hi"})
 	if got := next(t, c); got.From != "alice" {
 		t.Errorf("got %+v", got)

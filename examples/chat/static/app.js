@@ -39,6 +39,12 @@ function bearer(t) {
 
 function render(msg) {
   switch (msg.type) {
+    case "welcome":
+      // The server has registered this connection: messages reach it now.
+      retries = 0;
+      setStatus("Connected as " + me + " in #" + room + ".", "connected");
+      add("system", "", "You joined #" + room + ".");
+      break;
     case "message": {
       const li = add("message", msg.from + ":", msg.text);
       li.dataset.from = msg.from;
@@ -73,11 +79,7 @@ function connect() {
   const url = new URL("/ws?room=" + encodeURIComponent(room), location.href);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   ws = new WebSocket(url, ["chat.v1", bearer(token)]);
-  ws.onopen = () => {
-    retries = 0;
-    setStatus("Connected as " + me + " in #" + room + ".", "connected");
-    add("system", "", "You joined #" + room + ".");
-  };
+  ws.onopen = () => setStatus("Joining #" + room + "…", "joining");
   ws.onmessage = (ev) => render(JSON.parse(ev.data));
   ws.onclose = (ev) => {
     setStatus(describe(ev), "closed");
