@@ -44,6 +44,13 @@ type EndpointOptions struct {
 // when the user has MaxManagersPerUser threads; 503 after f is closed. The
 // response names no token and no internal error.
 //
+// The client sees the handshake complete a moment before Serve registers
+// the connection, so a message sent to the user in between does not reach
+// it. A client that must know when it is reachable should wait for a first
+// message queued from Options.OnConnect, which runs once the connection is
+// registered (examples/chat sends a "welcome"). Messages queued from then on
+// are delivered once the connection is ready, in order.
+//
 // Handlers can read the caller's identity with IdentityFrom on the context
 // they receive. NewEndpoint returns an error wrapping ErrInvalidOptions if
 // f, a, up or h is nil.
