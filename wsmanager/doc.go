@@ -22,9 +22,11 @@
 //	// handle err
 //	mux.Handle("/ws", h)
 //
-// NewEndpoint authenticates the request with an auth.Unified, upgrades it
-// through an Upgrader (adapters for real WebSocket libraries live outside
-// this module), gets the user's Manager and calls Serve, which drives the
+// NewEndpoint authenticates the request with an auth.Unified, registers the
+// connection with the user's Manager, upgrades it through an Upgrader
+// (adapters for real WebSocket libraries live outside this module) and
+// serves it: a client that sees the handshake complete is already reachable,
+// and what is sent to it is queued until it is ready. Serve drives the
 // connection's machine Connecting → Accepted → Authenticated →
 // ServicesReady → ProcessingReady, reads messages into the Handler until the
 // connection closes, and ends in Closed or Failed.

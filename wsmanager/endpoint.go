@@ -34,22 +34,22 @@ type EndpointOptions struct {
 
 // NewEndpoint returns the golden path as one http.Handler: authenticate the
 // request with a (token from the Authorization header or a subprotocol, as
-// a's Extractor allows), upgrade it with up, echoing opts.Subprotocol, get
-// the user's Manager from f and Serve the connection with h until it
-// closes.
+// a's Extractor allows), register the connection with the user's Manager
+// from f, upgrade it with up, echoing opts.Subprotocol, and Serve it with h
+// until it closes.
 //
-// Requests that fail before the upgrade get a plain HTTP error and are never
+// The connection is registered before the upgrade, and Options.OnConnect
+// runs then, so by the time the client sees the handshake complete, messages
+// sent to its user and thread are queued for it: they are delivered, in
+// order, once it reaches ProcessingReady. If the upgrade fails, the
+// registration is released and queued messages are dropped.
+//
+// Requests refused before the upgrade get a plain HTTP error and are never
 // upgraded: 401 or 503 (auth.HTTPStatus) when authentication fails, unless
 // opts.CloseAfterUpgrade; 400 when Thread returns an invalid ThreadID; 429
-// when the user has MaxManagersPerUser threads; 503 after f is closed. The
-// response names no token and no internal error.
-//
-// The client sees the handshake complete a moment before Serve registers
-// the connection, so a message sent to the user in between does not reach
-// it. A client that must know when it is reachable should wait for a first
-// message queued from Options.OnConnect, which runs once the connection is
-// registered (examples/chat sends a "welcome"). Messages queued from then on
-// are delivered once the connection is ready, in order.
+// when the user has MaxManagersPerUser threads or the thread has
+// MaxConnsPerManager connections; 503 after f is closed. The response names
+// no token and no internal error.
 //
 // Handlers can read the caller's identity with IdentityFrom on the context
 // they receive. NewEndpoint returns an error wrapping ErrInvalidOptions if
@@ -89,14 +89,20 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e.opts.RequestID != nil {
 		uc.RequestID = e.opts.RequestID(r)
 	}
-	// Refusals that need no connection are answered in plain HTTP, which
-	// every client understands, before paying for an upgrade.
-	if _, err := e.f.Manager(uc); err != nil {
+	// Register the connection before upgrading: once the client sees the
+	// handshake complete, messages sent to it are queued, never lost.
+	// Refusals are answered in plain HTTP, which every client understands,
+	// before paying for an upgrade.
+	ctx := context.WithValue(r.Context(), identityKey{}, id)
+	c, err := e.f.reserve(ctx, uc, nil)
+	if err != nil {
 		switch {
 		case errors.Is(err, ErrInvalidUser):
 			http.Error(w, "invalid thread", http.StatusBadRequest)
 		case errors.Is(err, ErrUserLimit):
 			http.Error(w, "too many threads", http.StatusTooManyRequests)
+		case errors.Is(err, ErrConnLimit):
+			http.Error(w, "too many connections", http.StatusTooManyRequests)
 		default:
 			http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 		}
@@ -104,11 +110,13 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn, err := e.up.Upgrade(w, r, e.opts.Subprotocol)
 	if err != nil {
+		c.abort()
 		e.f.log.Debug("wsmanager: upgrade failed", "err", err)
 		return
 	}
-	ctx := context.WithValue(r.Context(), identityKey{}, id)
-	if err := e.f.Serve(ctx, uc, conn, e.h); err != nil {
+	c.conn = conn
+	c.start(ctx)
+	if err := c.run(e.h); err != nil {
 		e.f.log.Debug("wsmanager: connection ended", "user", uc.UserID, "thread", uc.ThreadID, "request", uc.RequestID, "err", err)
 	}
 }

@@ -7,9 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/ssotkit/ssot/auth"
+	"github.com/ssotkit/ssot/statemachine"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 
@@ -46,6 +50,13 @@ type endpointTest struct {
 
 func newEndpointTest(t *testing.T, fopts wsmanager.Options, eopts wsmanager.EndpointOptions) *endpointTest {
 	t.Helper()
+	return newEndpointTestWith(t, fopts, eopts, nil)
+}
+
+// newEndpointTestWith is newEndpointTest with the frame upgrader wrapped by
+// wrap, if not nil.
+func newEndpointTestWith(t *testing.T, fopts wsmanager.Options, eopts wsmanager.EndpointOptions, wrap func(wsmanager.Upgrader) wsmanager.Upgrader) *endpointTest {
+	t.Helper()
 	h := newHarness(t, fopts)
 	a, err := auth.New(testBackend(), auth.Options{Logger: quietLogger()})
 	if err != nil {
@@ -56,7 +67,11 @@ func newEndpointTest(t *testing.T, fopts wsmanager.Options, eopts wsmanager.Endp
 	if eopts.Thread == nil {
 		eopts.Thread = func(r *http.Request) string { return r.URL.Query().Get("thread") }
 	}
-	ep, err := wsmanager.NewEndpoint(h.f, a, up, whoami(), eopts)
+	var eu wsmanager.Upgrader = up
+	if wrap != nil {
+		eu = wrap(up)
+	}
+	ep, err := wsmanager.NewEndpoint(h.f, a, eu, whoami(), eopts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,5 +230,116 @@ func TestNewEndpointRequiresArguments(t *testing.T) {
 				t.Errorf("NewEndpoint = %v, want ErrInvalidOptions", err)
 			}
 		})
+	}
+}
+
+// holdUpgrader completes the handshake, then holds the endpoint until
+// released: the client already has its 101 and can act on it.
+type holdUpgrader struct {
+	up      wsmanager.Upgrader
+	release chan struct{}
+}
+
+func (u holdUpgrader) Upgrade(w http.ResponseWriter, r *http.Request, subprotocol string) (wsmanager.Conn, error) {
+	c, err := u.up.Upgrade(w, r, subprotocol)
+	<-u.release
+	return c, err
+}
+
+// TestEndpointReachableOnceHandshakeCompletes: the endpoint registers the
+// connection before upgrading, so a message sent to the user the moment the
+// client has the 101 is queued for the new connection and delivered first,
+// however long the server takes to get from the upgrade to Serve.
+func TestEndpointReachableOnceHandshakeCompletes(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	e := newEndpointTestWith(t, wsmanager.Options{}, wsmanager.EndpointOptions{}, func(up wsmanager.Upgrader) wsmanager.Upgrader {
+		return holdUpgrader{up: up, release: release}
+	})
+	c := dialFrames(t, e.addr, "/ws?thread=t1", bearer("bob"))
+	if c.resp.StatusCode != http.StatusSwitchingProtocols {
+		close(release)
+		t.Fatalf("status %d, want 101", c.resp.StatusCode)
+	}
+	m, err := e.h.f.Manager(wsmanager.UserContext{UserID: "bob", ThreadID: "t1"})
+	if err != nil {
+		close(release)
+		t.Fatal(err)
+	}
+	n, err := m.Send(context.Background(), []byte("sent right after the handshake"))
+	close(release)
+	if n != 1 || err != nil {
+		t.Fatalf("Send = %d, %v; want the new connection to be reachable", n, err)
+	}
+	if got := c.next(t); got != "sent right after the handshake" {
+		t.Errorf("first message %q", got)
+	}
+	c.send(t, "hello")
+	if got := c.next(t); got != "bob/t1: hello" {
+		t.Errorf("reply %q", got)
+	}
+}
+
+// TestEndpointFailedUpgradeReleasesReservation: a request that authenticates
+// but cannot be upgraded leaves no connection behind, and its machine ends
+// in Failed.
+func TestEndpointFailedUpgradeReleasesReservation(t *testing.T) {
+	t.Parallel()
+	var (
+		mu     sync.Mutex
+		states []statemachine.ConnState
+	)
+	e := newEndpointTest(t, wsmanager.Options{OnConnect: func(c *wsmanager.Connection) {
+		c.Machine().OnTransition(func(tr statemachine.Transition[statemachine.ConnState]) {
+			mu.Lock()
+			states = append(states, tr.To)
+			mu.Unlock()
+		})
+	}}, wsmanager.EndpointOptions{})
+	req, err := http.NewRequest(http.MethodGet, "http://"+e.addr+"/ws?thread=x", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = bearer("bob") // authenticated, but not an upgrade request
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUpgradeRequired {
+		t.Fatalf("status %d, want the upgrader's 426", resp.StatusCode)
+	}
+	// The handler returns, and the response is sent, only after the
+	// reservation is released.
+	st := e.h.f.Stats()
+	if st.ConnsActive != 0 || st.ConnsCreated != 1 || st.ConnsRemoved != 1 {
+		t.Errorf("stats %+v, want one connection created and removed", st)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff([]statemachine.ConnState{statemachine.Failed}, states); diff != "" {
+		t.Errorf("transitions (-want +got):\n%s", diff)
+	}
+}
+
+// TestEndpointConnLimit: a thread at MaxConnsPerManager refuses more
+// connections in plain HTTP, before upgrading.
+func TestEndpointConnLimit(t *testing.T) {
+	t.Parallel()
+	e := newEndpointTest(t, wsmanager.Options{MaxConnsPerManager: 1}, wsmanager.EndpointOptions{})
+	first := dialFrames(t, e.addr, "/ws?thread=a", bearer("bob"))
+	if first.resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %d, want 101", first.resp.StatusCode)
+	}
+	second := dialFrames(t, e.addr, "/ws?thread=a", bearer("bob"))
+	if second.resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("second connection: status %d, want 429", second.resp.StatusCode)
+	}
+	if n := e.up.count(); n != 1 {
+		t.Errorf("%d upgrades, want 1", n)
+	}
+	other := dialFrames(t, e.addr, "/ws?thread=b", bearer("bob"))
+	if other.resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Errorf("another thread: status %d, want 101", other.resp.StatusCode)
 	}
 }

@@ -82,7 +82,10 @@ type Options struct {
 	// OnConnect, if not nil, is called by Serve for every connection once it
 	// is registered and before its machine leaves Connecting, on the
 	// goroutine running Serve and with no lock held. It is the place to
-	// register statemachine observers that must see every transition.
+	// register statemachine observers that must see every transition, and
+	// to queue a first message. Under NewEndpoint it runs before the
+	// upgrade, when the connection has no transport yet: what it sends is
+	// queued, and if the upgrade then fails the machine ends in Failed.
 	// Defaults to nil.
 	OnConnect func(*Connection)
 	// Machine configures each connection's state machine. Defaults to the

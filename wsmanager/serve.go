@@ -75,36 +75,57 @@ func checkServe(c Conn, h Handler) error {
 	return nil
 }
 
-// accept is Factory.Serve up to the read loop.
+// accept is Factory.Serve up to the read loop. It closes c on every error.
 func (f *Factory) accept(ctx context.Context, uc UserContext, c Conn) (*Connection, error) {
+	conn, err := f.reserve(ctx, uc, c)
+	if err != nil {
+		closeRefused(c, err)
+		return nil, err
+	}
+	conn.start(ctx)
+	return conn, nil
+}
+
+// reserve gets the Manager of uc and registers a connection with it, as
+// Manager.reserve does, retrying with a new Manager if the one it got was
+// closed in between (by the idle janitor, for example). c may be nil: the
+// endpoint reserves before it upgrades. The transport is not touched.
+func (f *Factory) reserve(ctx context.Context, uc UserContext, c Conn) (*Connection, error) {
 	for attempt := 0; ; attempt++ {
 		m, err := f.Manager(uc)
-		switch {
-		case errors.Is(err, ErrInvalidUser):
-			_ = c.Close(codePolicy, "invalid user")
-			return nil, err
-		case errors.Is(err, ErrUserLimit):
-			_ = c.Close(codeTryAgain, reasonUserLimit)
-			return nil, err
-		case err != nil:
-			_ = c.Close(codeGoingAway, reasonGoingAway)
+		if err != nil {
 			return nil, err
 		}
-		conn, err := m.accept(ctx, c)
-		// A Manager closed between Manager and accept rejects the
-		// connection before touching it; a fresh one will not, unless the
-		// factory is closing.
+		conn, err := m.reserve(ctx, c)
+		// A Manager closed between Manager and reserve rejects the
+		// connection; a fresh one will not, unless the factory is closing.
 		if !errors.Is(err, managerClosedError{}) {
 			return conn, err
 		}
 		if f.isClosed.Load() || attempt == 2 {
-			_ = c.Close(codeGoingAway, reasonGoingAway)
 			return nil, ErrClosed
 		}
 	}
 }
 
-// managerClosedError is accept's ErrClosed for a Manager that was closed
+// closeRefused closes the transport of a connection that reserve refused,
+// with the code its error calls for.
+func closeRefused(c Conn, err error) {
+	switch {
+	case errors.Is(err, ErrInvalidUser):
+		_ = c.Close(codePolicy, "invalid user")
+	case errors.Is(err, ErrUserLimit):
+		_ = c.Close(codeTryAgain, reasonUserLimit)
+	case errors.Is(err, ErrConnLimit):
+		_ = c.Close(codeTryAgain, reasonConnLimit)
+	case errors.Is(err, ErrInvalidOptions):
+		_ = c.Close(codeInternal, reasonInternal)
+	default:
+		_ = c.Close(codeGoingAway, reasonGoingAway)
+	}
+}
+
+// managerClosedError is reserve's ErrClosed for a Manager that was closed
 // before the connection registered; the transport has not been touched yet.
 type managerClosedError struct{}
 
@@ -116,40 +137,83 @@ func (managerClosedError) Unwrap() error { return ErrClosed }
 // waits in Read: the goroutine serving an idle connection then fits in the
 // smallest stack.
 func (m *Manager) accept(ctx context.Context, conn Conn) (*Connection, error) {
+	c, err := m.reserve(ctx, conn)
+	if err != nil {
+		if errors.Is(err, ErrConnLimit) || errors.Is(err, ErrInvalidOptions) {
+			closeRefused(conn, err)
+		}
+		return nil, err
+	}
+	c.start(ctx)
+	return c, nil
+}
+
+// reserve registers a connection to be served with conn, which may be nil
+// until start gives it one, and calls Options.OnConnect. The machine stays
+// in Connecting and messages sent to the connection are queued: from the
+// moment reserve returns, the connection is reachable and nothing sent to
+// it is lost. A reservation ends with start or abort. reserve never touches
+// conn except to close it when OnConnect panics.
+func (m *Manager) reserve(ctx context.Context, conn Conn) (*Connection, error) {
 	f := m.f
 	// One table for all connections: NewConn would build one per call.
 	mach, err := statemachine.New(f.table, statemachine.Connecting, f.opts.Machine)
 	if err != nil { // validated by NewFactory; kept so a change there cannot turn into a nil machine
-		_ = conn.Close(codeInternal, reasonInternal)
 		return nil, fmt.Errorf("%w: Machine: %w", ErrInvalidOptions, err)
 	}
 	c := newConnection(ctx, m, conn, mach)
 	if err := m.register(c); err != nil {
 		c.cancel()
 		if errors.Is(err, ErrConnLimit) {
-			_ = conn.Close(codeTryAgain, reasonConnLimit)
 			return nil, ErrConnLimit
 		}
 		return nil, managerClosedError{}
 	}
+	if f.opts.OnConnect != nil {
+		ok := false
+		defer func() {
+			if !ok {
+				c.abort() // OnConnect panicked; the panic goes on
+			}
+		}()
+		f.opts.OnConnect(c)
+		ok = true
+	}
+	return c, nil
+}
 
+// abort ends a reservation that will not be served: the upgrade failed, or
+// OnConnect panicked. Queued messages are dropped, the connection is removed
+// and its machine ends in Failed; a transport it already has is closed
+// with 1011.
+func (c *Connection) abort() {
+	c.requestClose(causeClosed, codeInternal, reasonInternal, nil)
+	if c.conn != nil {
+		_ = c.conn.Close(codeInternal, reasonInternal)
+	}
+	c.cancel()
+	close(c.done)
+	c.m.unregister(c)
+	_ = c.mach.Transition(statemachine.Failed, "serve aborted")
+}
+
+// start drives a reserved connection, which has its transport, through the
+// setup states to ProcessingReady and lets its writer start.
+func (c *Connection) start(ctx context.Context) {
 	started := false
 	defer func() {
 		if !started {
-			// Unwinding before the writer may start (a panic in OnConnect
-			// or an observer): close and clean up here.
+			// Unwinding before the writer may start (a panic in an
+			// observer): close and clean up here.
 			if c.stopCtx != nil {
 				c.stopCtx()
 			}
 			c.requestClose(causeClosed, codeInternal, reasonInternal, nil)
 			c.shutdown()
-			m.unregister(c)
-			_ = mach.Transition(statemachine.Failed, "serve aborted")
+			c.m.unregister(c)
+			_ = c.mach.Transition(statemachine.Failed, "serve aborted")
 		}
 	}()
-	if f.opts.OnConnect != nil {
-		f.opts.OnConnect(c)
-	}
 	c.stopCtx = context.AfterFunc(ctx, func() {
 		c.requestClose(causeContext, codeGoingAway, reasonGoingAway, nil)
 	})
@@ -165,7 +229,7 @@ func (m *Manager) accept(ctx context.Context, conn Conn) (*Connection, error) {
 		if c.closing.Load() {
 			break
 		}
-		if err := mach.Transition(s, "serve"); err != nil {
+		if err := c.mach.Transition(s, "serve"); err != nil {
 			// Someone else moved the machine (a handler holding it, or an
 			// observer): that is theirs to do, but Serve cannot continue.
 			c.requestClose(causeClosed, codeInternal, reasonInternal, nil)
@@ -173,7 +237,6 @@ func (m *Manager) accept(ctx context.Context, conn Conn) (*Connection, error) {
 	}
 	started = true
 	c.markReady()
-	return c, nil
 }
 
 // run reads until the connection closes, then waits for its writer,

@@ -110,9 +110,10 @@ func (ch *chat) HandleMessage(ctx context.Context, c *wsmanager.Connection, msg 
 
 // welcome returns the factory's OnConnect hook, which queues every
 // connection's first message, {"type":"welcome"}, as soon as the connection
-// is registered. A client that has read it knows that room and direct
-// messages sent from then on reach it; the WebSocket handshake alone does
-// not tell, since the upgrade completes just before registration.
+// is registered. wsmanager.NewEndpoint registers it before the upgrade, so
+// messages sent to the user once the handshake completes already reach it;
+// the welcome tells the client which user and room the server put it in,
+// and that the connection is serving.
 func welcome(logger *slog.Logger) func(*wsmanager.Connection) {
 	return func(c *wsmanager.Connection) { sendWelcome(logger, c) }
 }

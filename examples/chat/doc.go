@@ -47,10 +47,8 @@
 // # Protocol
 //
 // The server's first message on every connection is
-// {"type":"welcome","room":…,"to":<user>}, sent once the connection is
-// registered: from then on, messages for that user and room reach it (the
-// WebSocket handshake completes a moment earlier, so a client should wait
-// for the welcome, as the page does, before telling anyone it is online).
+// {"type":"welcome","room":…,"to":<user>}: the user and room the server put
+// it in. The page shows "Connected" when it arrives.
 // Clients send {"type":"say","text":…} to their room or
 // {"type":"dm","to":"bob","text":…} to one user; the server sends
 // {"type":"message",…}, {"type":"dm",…} or {"type":"error",…}. The sender is

@@ -146,8 +146,7 @@ func (s *service) connect(t testing.TB, user, room string) *websocket.Conn {
 	if err != nil {
 		t.Fatalf("%s: dial: %v", user, err)
 	}
-	// Until the welcome arrives the server may not have registered the
-	// connection, and messages sent to this user could miss it.
+	// Every connection's first message is its welcome.
 	if got := next(t, c); got.Type != "welcome" || got.To != user {
 		t.Fatalf("%s: first message %+v, want the welcome", user, got)
 	}
