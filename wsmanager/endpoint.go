@@ -109,6 +109,9 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn, err := e.up.Upgrade(w, r, e.opts.Subprotocol)
+	if err == nil && conn == nil {
+		err = fmt.Errorf("%w: Upgrader returned neither a Conn nor an error", ErrInvalidOptions)
+	}
 	if err != nil {
 		c.abort()
 		e.f.log.Debug("wsmanager: upgrade failed", "err", err)
@@ -132,7 +135,7 @@ func (e *endpoint) refuse(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	conn, uerr := e.up.Upgrade(w, r, e.opts.Subprotocol)
-	if uerr != nil {
+	if uerr != nil || conn == nil {
 		return
 	}
 	code := auth.CloseCode(err)

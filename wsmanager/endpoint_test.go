@@ -343,3 +343,35 @@ func TestEndpointConnLimit(t *testing.T) {
 		t.Errorf("another thread: status %d, want 101", other.resp.StatusCode)
 	}
 }
+
+// nilUpgrader is a broken adapter: it reports success with no Conn.
+type nilUpgrader struct{}
+
+func (nilUpgrader) Upgrade(http.ResponseWriter, *http.Request, string) (wsmanager.Conn, error) {
+	return nil, nil
+}
+
+// TestEndpointSurvivesAnUpgraderWithoutConn: an adapter that returns
+// neither a Conn nor an error is treated as a failed upgrade, not a crash,
+// on the authenticated path and on CloseAfterUpgrade's refusal path.
+func TestEndpointSurvivesAnUpgraderWithoutConn(t *testing.T) {
+	t.Parallel()
+	for _, token := range []string{"bob", "mallory"} {
+		e := newEndpointTestWith(t, wsmanager.Options{}, wsmanager.EndpointOptions{CloseAfterUpgrade: true}, func(wsmanager.Upgrader) wsmanager.Upgrader {
+			return nilUpgrader{}
+		})
+		req, err := http.NewRequest(http.MethodGet, "http://"+e.addr+"/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header = bearer(token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if st := e.h.f.Stats(); st.ConnsActive != 0 {
+			t.Errorf("token %q: %d connections left registered", token, st.ConnsActive)
+		}
+	}
+}
