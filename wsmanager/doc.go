@@ -26,7 +26,8 @@
 // connection with the user's Manager, upgrades it through an Upgrader
 // (adapters for real WebSocket libraries live outside this module) and
 // serves it: a client that sees the handshake complete is already reachable,
-// and what is sent to it is queued until it is ready. Serve drives the
+// and what is sent to it is queued until it is ready. Services that upgrade
+// on their own get the same guarantee from Factory.Reserve. Serve drives the
 // connection's machine Connecting → Accepted → Authenticated →
 // ServicesReady → ProcessingReady, reads messages into the Handler until the
 // connection closes, and ends in Closed or Failed.

@@ -94,7 +94,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Refusals are answered in plain HTTP, which every client understands,
 	// before paying for an upgrade.
 	ctx := context.WithValue(r.Context(), identityKey{}, id)
-	c, err := e.f.reserve(ctx, uc, nil)
+	res, err := e.f.Reserve(ctx, uc)
 	if err != nil {
 		switch {
 		case errors.Is(err, ErrInvalidUser):
@@ -109,17 +109,14 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn, err := e.up.Upgrade(w, r, e.opts.Subprotocol)
-	if err == nil && conn == nil {
-		err = fmt.Errorf("%w: Upgrader returned neither a Conn nor an error", ErrInvalidOptions)
-	}
 	if err != nil {
-		c.abort()
+		res.Release()
 		e.f.log.Debug("wsmanager: upgrade failed", "err", err)
 		return
 	}
-	c.conn = conn
-	c.start(ctx)
-	if err := c.run(e.h); err != nil {
+	// A nil conn (a broken Upgrader) releases the reservation and is
+	// reported as ErrInvalidOptions.
+	if err := res.Serve(conn, e.h); err != nil {
 		e.f.log.Debug("wsmanager: connection ended", "user", uc.UserID, "thread", uc.ThreadID, "request", uc.RequestID, "err", err)
 	}
 }

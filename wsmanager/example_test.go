@@ -104,3 +104,38 @@ func ExampleHandlerFunc() {
 	// alice <- alice/support said "hi"
 	// Serve returned <nil>
 }
+
+func ExampleFactory_Reserve() {
+	ctx := context.Background()
+	f, err := wsmanager.NewFactory(wsmanager.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close(ctx)
+
+	// A service with its own HTTP handling reserves the connection after
+	// authenticating the request and before upgrading it, as NewEndpoint
+	// does: the user is reachable before the handshake completes.
+	r, err := f.Reserve(ctx, wsmanager.UserContext{UserID: "alice"})
+	if err != nil {
+		panic(err) // ErrUserLimit, ErrConnLimit...: answer in plain HTTP
+	}
+	_ = r.Connection().Send(ctx, []byte("welcome"))
+	n, _ := f.SendToUser(ctx, "alice", []byte("sent during the handshake"))
+	fmt.Println("reachable connections:", n)
+
+	conn := newPrintConn("alice") // the upgrade; on failure, r.Release()
+	done := make(chan error)
+	go func() {
+		done <- r.Serve(conn, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
+	}()
+	<-conn.wrote
+	<-conn.wrote
+	close(conn.in)
+	fmt.Println("Serve returned", <-done)
+	// Output:
+	// reachable connections: 1
+	// alice <- welcome
+	// alice <- sent during the handshake
+	// Serve returned <nil>
+}
