@@ -475,8 +475,9 @@ const (
 		"  idle connections keep no writer goroutine (the memory column), so a\n" +
 		"  writer lingers a few scheduling slots before exiting, which took\n" +
 		"  10,000-client throughput from about 0.55× melody's to the figure above;\n" +
-		"  lingering longer (12 or 50 slots), or yielding before a writer's first\n" +
-		"  write to let its queue fill, measured no better."
+		"  lingering longer (12 or 50 slots), yielding before a writer's first\n" +
+		"  write to let its queue fill, or parking idle writers on a channel as\n" +
+		"  melody does (lower latency again, lower throughput) measured no better."
 )
 
 // The wsmanager package's own benchmarks, run by bench/run from the library
