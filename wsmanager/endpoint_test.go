@@ -185,23 +185,6 @@ func TestEndpointRefusals(t *testing.T) {
 	}
 }
 
-func TestEndpointUserLimit(t *testing.T) {
-	t.Parallel()
-	e := newEndpointTest(t, wsmanager.Options{MaxManagersPerUser: 1}, wsmanager.EndpointOptions{})
-	first := dialFrames(t, e.addr, "/ws?thread=a", bearer("bob"))
-	if first.resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("status %d, want 101", first.resp.StatusCode)
-	}
-	second := dialFrames(t, e.addr, "/ws?thread=b", bearer("bob"))
-	if second.resp.StatusCode != http.StatusTooManyRequests {
-		t.Errorf("second thread: status %d, want 429", second.resp.StatusCode)
-	}
-	other := dialFrames(t, e.addr, "/ws?thread=b", bearer("alice"))
-	if other.resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Errorf("another user: status %d, want 101", other.resp.StatusCode)
-	}
-}
-
 func TestNewEndpointRequiresArguments(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, wsmanager.Options{})
@@ -322,25 +305,41 @@ func TestEndpointFailedUpgradeReleasesReservation(t *testing.T) {
 	}
 }
 
-// TestEndpointConnLimit: a thread at MaxConnsPerManager refuses more
-// connections in plain HTTP, before upgrading.
-func TestEndpointConnLimit(t *testing.T) {
+// TestEndpointLimits: a user at MaxManagersPerUser, or a thread at
+// MaxConnsPerManager, is refused in plain HTTP before any upgrade; other
+// users and threads are not affected.
+func TestEndpointLimits(t *testing.T) {
 	t.Parallel()
-	e := newEndpointTest(t, wsmanager.Options{MaxConnsPerManager: 1}, wsmanager.EndpointOptions{})
-	first := dialFrames(t, e.addr, "/ws?thread=a", bearer("bob"))
-	if first.resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("status %d, want 101", first.resp.StatusCode)
+	tests := []struct {
+		name       string
+		opts       wsmanager.Options
+		refused    string // path bob is refused on, after connecting to ?thread=a
+		otherPath  string
+		otherToken string
+	}{
+		{"user limit", wsmanager.Options{MaxManagersPerUser: 1}, "/ws?thread=b", "/ws?thread=b", "alice"},
+		{"connection limit", wsmanager.Options{MaxConnsPerManager: 1}, "/ws?thread=a", "/ws?thread=b", "bob"},
 	}
-	second := dialFrames(t, e.addr, "/ws?thread=a", bearer("bob"))
-	if second.resp.StatusCode != http.StatusTooManyRequests {
-		t.Errorf("second connection: status %d, want 429", second.resp.StatusCode)
-	}
-	if n := e.up.count(); n != 1 {
-		t.Errorf("%d upgrades, want 1", n)
-	}
-	other := dialFrames(t, e.addr, "/ws?thread=b", bearer("bob"))
-	if other.resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Errorf("another thread: status %d, want 101", other.resp.StatusCode)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEndpointTest(t, tt.opts, wsmanager.EndpointOptions{})
+			first := dialFrames(t, e.addr, "/ws?thread=a", bearer("bob"))
+			if first.resp.StatusCode != http.StatusSwitchingProtocols {
+				t.Fatalf("status %d, want 101", first.resp.StatusCode)
+			}
+			second := dialFrames(t, e.addr, tt.refused, bearer("bob"))
+			if second.resp.StatusCode != http.StatusTooManyRequests {
+				t.Errorf("over the limit: status %d, want 429", second.resp.StatusCode)
+			}
+			if n := e.up.count(); n != 1 {
+				t.Errorf("%d upgrades, want 1", n)
+			}
+			other := dialFrames(t, e.addr, tt.otherPath, bearer(tt.otherToken))
+			if other.resp.StatusCode != http.StatusSwitchingProtocols {
+				t.Errorf("%s on %s: status %d, want 101", tt.otherToken, tt.otherPath, other.resp.StatusCode)
+			}
+		})
 	}
 }
 
