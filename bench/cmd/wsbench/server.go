@@ -40,11 +40,7 @@ type peer interface {
 const queueSize = 512
 
 func peerNames() []string {
-	names := []string{"raw", "gorilla", "melody"}
-	if ssotBuilt {
-		names = append([]string{"ssot", "ssot-gorilla"}, names...)
-	}
-	return names
+	return []string{"ssot", "ssot-gorilla", "raw", "gorilla", "melody"}
 }
 
 func newPeer(name string) (peer, error) {

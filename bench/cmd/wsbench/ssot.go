@@ -10,9 +10,6 @@ import (
 	"github.com/ssotkit/ssot/wsmanager"
 )
 
-// ssotBuilt says whether this binary holds the wsmanager peer.
-const ssotBuilt = true
-
 // ssotPeer serves each client as its own user through a wsmanager Factory.
 // Authentication is left out: this measures the manager, not auth.
 type ssotPeer struct {
