@@ -236,9 +236,7 @@ func (u *Unified) end(k cacheKey, f *flight, id Identity, backendErr error) {
 		return
 	}
 	f.ended = true
-	if u.flights[k] == f {
-		delete(u.flights, k)
-	}
+	delete(u.flights, k) // f is k's flight until it ends: start adds none beside it
 	switch {
 	case err == nil:
 		u.brk.success(f.gen)
