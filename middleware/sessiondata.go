@@ -19,8 +19,7 @@ type SessionData struct {
 
 	mu         sync.Mutex
 	values     map[string]string
-	changed    bool // values differ from the incoming cookie
-	renew      bool // re-issue the cookie even if unchanged
+	changed    bool // the cookie must be re-issued: values changed, or Renew
 	fromCookie bool // a valid cookie came with the request
 	unreadable bool // a cookie came with the request and did not open
 	written    bool // the response header is out
@@ -93,7 +92,6 @@ func (s *SessionData) Clear() {
 func (s *SessionData) Renew() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.renew = true
 	s.touchLocked()
 }
 
@@ -138,9 +136,9 @@ func (s *SessionData) writeCookie(w http.ResponseWriter) {
 	m := s.m
 	c := &http.Cookie{Name: m.name, Path: m.path, HttpOnly: true, Secure: m.secure, SameSite: m.sameSite}
 	switch {
-	case len(s.values) == 0 && (s.fromCookie || s.unreadable) && (s.changed || s.unreadable):
+	case len(s.values) == 0 && (s.fromCookie && s.changed || s.unreadable):
 		c.MaxAge = -1 // delete: cleared, or unreadable and left empty
-	case len(s.values) == 0 || (!s.changed && !s.renew):
+	case len(s.values) == 0 || !s.changed:
 		return
 	default:
 		if err := s.sealLocked(time.Now()); err != nil {
