@@ -83,14 +83,14 @@ func (c *codec) seal(values map[string]string, issued time.Time) (string, error)
 
 // open returns the values of a cookie value that was sealed by one of the
 // keys for this cookie name, is well formed, and has not expired at now.
-func (c *codec) open(value string, now time.Time) (map[string]string, time.Time, bool) {
+func (c *codec) open(value string, now time.Time) (map[string]string, bool) {
 	if len(value) > maxCookieBytes {
-		return nil, time.Time{}, false
+		return nil, false
 	}
 	// Strict: each sealed cookie has exactly one accepted spelling.
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(value)
 	if err != nil || len(raw) < nonceSize {
-		return nil, time.Time{}, false
+		return nil, false
 	}
 	for _, aead := range c.aeads {
 		plain, err := aead.Open(nil, raw[:nonceSize], raw[nonceSize:], []byte(c.name))
@@ -99,14 +99,14 @@ func (c *codec) open(value string, now time.Time) (map[string]string, time.Time,
 		}
 		values, issued, err := decodePlain(plain)
 		if err != nil {
-			return nil, time.Time{}, false
+			return nil, false
 		}
 		if now.Sub(issued) >= c.maxAge || issued.Sub(now) > clockSkew {
-			return nil, time.Time{}, false
+			return nil, false
 		}
-		return values, issued, true
+		return values, true
 	}
-	return nil, time.Time{}, false
+	return nil, false
 }
 
 // errMalformed is internal: a malformed cookie yields a fresh session, never an error.

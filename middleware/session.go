@@ -150,7 +150,7 @@ func (m *sessionMW) load(r *http.Request) *SessionData {
 	}
 	now := time.Now()
 	for _, c := range cookies {
-		if values, _, ok := m.codec.open(c.Value, now); ok {
+		if values, ok := m.codec.open(c.Value, now); ok {
 			s.values = values
 			s.fromCookie = true
 			return s
