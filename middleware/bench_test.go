@@ -9,12 +9,6 @@ import (
 	"github.com/ssotkit/ssot/middleware"
 )
 
-func noop(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { next.ServeHTTP(w, r) })
-}
-
-var final = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
-
 // BenchmarkChain compares a 5-middleware Chain with the same middlewares
 // nested by hand: the chain must add nothing per request.
 //
@@ -31,14 +25,7 @@ func BenchmarkChain(b *testing.B) {
 		for i := range 5 {
 			ms = append(ms, middleware.Middleware{Name: strconv.Itoa(i), Wrap: noop})
 		}
-		c, err := middleware.New(ms...)
-		if err != nil {
-			b.Fatal(err)
-		}
-		h, err := c.Then(final)
-		if err != nil {
-			b.Fatal(err)
-		}
+		h := build(b, final, ms...)
 		b.ReportAllocs()
 		for b.Loop() {
 			h.ServeHTTP(w, r)
@@ -67,17 +54,13 @@ func BenchmarkChain(b *testing.B) {
 // BenchmarkSession measures loading a session from a cookie, changing it and
 // sealing the new cookie.
 func BenchmarkSession(b *testing.B) {
-	m, err := middleware.Session(middleware.SessionOptions{Keys: [][]byte{testKey(1)}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, _ := middleware.New(m)
+	m := sessionMW(b, middleware.SessionOptions{Keys: [][]byte{testKey(1)}})
 	i := 0
-	h, _ := c.Then(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := build(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := middleware.SessionFrom(r.Context())
 		i++
 		s.Set("counter", strconv.Itoa(i))
-	}))
+	}), m)
 	seed := do(h)
 	cookie := seed.Cookies()[0]
 	r := httptest.NewRequest("GET", "/", nil)

@@ -158,22 +158,11 @@ func TestThenRejectsNil(t *testing.T) {
 }
 
 func TestChainAddsNoAllocations(t *testing.T) {
-	noop := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { next.ServeHTTP(w, r) })
-	}
 	var ms []middleware.Middleware
 	for _, n := range []string{"a", "b", "c", "d", "e"} {
 		ms = append(ms, middleware.Middleware{Name: n, Wrap: noop})
 	}
-	c, err := middleware.New(ms...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	final := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
-	h, err := c.Then(final)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := build(t, final, ms...)
 	w, r := httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil)
 	if allocs := testing.AllocsPerRun(100, func() { h.ServeHTTP(w, r) }); allocs != 0 {
 		t.Errorf("serving through a 5-middleware chain allocated %v times per request", allocs)

@@ -12,17 +12,12 @@ import (
 // are ones it sealed (every session sealed with this key holds exactly
 // user=alice).
 func FuzzSessionCookie(f *testing.F) {
-	m, err := middleware.Session(middleware.SessionOptions{Keys: [][]byte{testKey(1)}})
-	if err != nil {
-		f.Fatal(err)
-	}
+	m := sessionMW(f, middleware.SessionOptions{Keys: [][]byte{testKey(1)}})
 	var valid string
-	seed := func(w http.ResponseWriter, r *http.Request) {
+	h := build(f, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := middleware.SessionFrom(r.Context())
 		s.Set("user", "alice")
-	}
-	c, _ := middleware.New(m)
-	h, _ := c.Then(http.HandlerFunc(seed))
+	}), m)
 	for _, ck := range do(h).Cookies() {
 		valid = ck.Value
 	}
@@ -33,8 +28,7 @@ func FuzzSessionCookie(f *testing.F) {
 	f.Add(valid + "A")
 	f.Fuzz(func(t *testing.T, value string) {
 		var got string
-		c, _ := middleware.New(m)
-		h, _ := c.Then(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := build(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s, ok := middleware.SessionFrom(r.Context())
 			if !ok {
 				t.Fatal("no session")
@@ -42,7 +36,7 @@ func FuzzSessionCookie(f *testing.F) {
 			for _, k := range s.Keys() {
 				got += k + "=" + s.Get(k) + ";"
 			}
-		}))
+		}), m)
 		r, _ := http.NewRequest("GET", "/", nil)
 		r.Header.Set("Cookie", "session="+value)
 		w := &discardWriter{h: http.Header{}}

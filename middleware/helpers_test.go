@@ -33,7 +33,7 @@ func testLogger() (*slog.Logger, *logBuffer) {
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
 }
 
-func build(t *testing.T, h http.Handler, ms ...middleware.Middleware) http.Handler {
+func build(t testing.TB, h http.Handler, ms ...middleware.Middleware) http.Handler {
 	t.Helper()
 	c, err := middleware.New(ms...)
 	if err != nil {
@@ -45,3 +45,10 @@ func build(t *testing.T, h http.Handler, ms ...middleware.Middleware) http.Handl
 	}
 	return out
 }
+
+// noop is a middleware that only calls the next handler.
+func noop(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { next.ServeHTTP(w, r) })
+}
+
+var final = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})

@@ -18,7 +18,7 @@ import (
 
 func testKey(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
 
-func sessionMW(t *testing.T, opts middleware.SessionOptions) middleware.Middleware {
+func sessionMW(t testing.TB, opts middleware.SessionOptions) middleware.Middleware {
 	t.Helper()
 	m, err := middleware.Session(opts)
 	if err != nil {
