@@ -10,9 +10,10 @@ import (
 // Recover returns the "recover" middleware: a panic in an inner handler
 // becomes a 500 response with a generic body, and is logged at Error level
 // with the method, path, request ID, panic value and stack; the panic value
-// is never sent to the client (so a handler must not panic with a secret). When the response has already started, the connection is
-// aborted instead, so the client sees a truncated response rather than a
-// complete-looking one. http.ErrAbortHandler is re-panicked untouched, as
+// is never sent to the client (so a handler must not panic with a secret).
+// When the response has already started, the connection is aborted instead,
+// so the client sees a truncated response rather than a complete-looking
+// one. http.ErrAbortHandler is re-panicked untouched, as
 // net/http expects. A nil logger means slog.Default() at the time of the
 // panic. Put it first in a chain so that it covers every other middleware.
 func Recover(logger *slog.Logger) Middleware {
