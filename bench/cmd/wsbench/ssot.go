@@ -46,12 +46,22 @@ func (p *ssotPeer) handle(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	if p.serve(r.Context(), coderConn{c}) != nil {
+		_ = c.CloseNow()
+	}
+}
+
+// serve serves conn as the one connection of a new user, with a handler
+// that ignores what clients send, until it closes. Both wsmanager peers
+// go through it, so they differ in the transport alone. An error means the
+// factory refused the user; conn is then the caller's to close.
+func (p *ssotPeer) serve(ctx context.Context, conn wsmanager.Conn) error {
 	m, err := p.f.Manager(wsmanager.UserContext{UserID: "u" + strconv.FormatInt(p.next.Add(1), 10)})
 	if err != nil {
-		_ = c.CloseNow()
-		return
+		return err
 	}
-	_ = m.Serve(r.Context(), coderConn{c}, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
+	_ = m.Serve(ctx, conn, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
+	return nil
 }
 
 func (p *ssotPeer) broadcast(msg []byte) { p.f.Broadcast(context.Background(), msg, nil) }

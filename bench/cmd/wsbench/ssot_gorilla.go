@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
 	gorilla "github.com/gorilla/websocket"
-
-	"github.com/ssotkit/ssot/wsmanager"
 )
 
 // ssotGorillaPeer is ssotPeer over gorilla/websocket, the transport melody
@@ -60,10 +57,7 @@ func (p *ssotGorillaPeer) handle(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	m, err := p.f.Manager(wsmanager.UserContext{UserID: "u" + strconv.FormatInt(p.next.Add(1), 10)})
-	if err != nil {
+	if p.serve(r.Context(), &gorillaConn{c: c}) != nil {
 		_ = c.Close()
-		return
 	}
-	_ = m.Serve(r.Context(), &gorillaConn{c: c}, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
 }
