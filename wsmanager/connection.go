@@ -317,9 +317,10 @@ func (c *Connection) writeTimedOut() {
 	c.cancel()
 }
 
-// shutdown closes the Conn with the recorded code and reason. A clean close
-// passes through Closing first; failures go straight to Failed later, as the
-// machine's table requires.
+// shutdown closes the Conn with the recorded code and reason; a released
+// reservation has no Conn to close. A clean close passes through Closing
+// first; failures go straight to Failed later, as the machine's table
+// requires.
 func (c *Connection) shutdown() {
 	defer close(c.done)
 	c.mu.Lock()
@@ -331,8 +332,10 @@ func (c *Connection) shutdown() {
 	if !why.failed() && c.mach.State().IsOperational() {
 		_ = c.mach.Transition(statemachine.Closing, why.String())
 	}
-	if err := c.conn.Close(code, reason); err != nil && why != causePeer {
-		c.m.f.log.Debug("wsmanager: close", "conn", c.id, "err", err)
+	if c.conn != nil {
+		if err := c.conn.Close(code, reason); err != nil && why != causePeer {
+			c.m.f.log.Debug("wsmanager: close", "conn", c.id, "err", err)
+		}
 	}
 	c.cancel()
 }

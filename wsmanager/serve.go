@@ -182,17 +182,14 @@ func (m *Manager) reserve(ctx context.Context, conn Conn) (*Connection, error) {
 	return c, nil
 }
 
-// abort ends a reservation that will not be served: the upgrade failed, or
-// OnConnect panicked. Queued messages are dropped, the connection is removed
-// and its machine ends in Failed; a transport it already has is closed
-// with 1011.
+// abort ends a connection whose writer never ran: a reservation that will
+// not be served (the upgrade failed), or a setup that unwound (OnConnect or
+// an observer panicked). Queued messages are dropped, a transport it has is
+// closed as the first close request asked (1011 if none did), the
+// connection is removed and its machine ends in Failed.
 func (c *Connection) abort() {
 	c.requestClose(causeClosed, codeInternal, reasonInternal, nil)
-	if c.conn != nil {
-		_ = c.conn.Close(codeInternal, reasonInternal)
-	}
-	c.cancel()
-	close(c.done)
+	c.shutdown()
 	c.m.unregister(c)
 	_ = c.mach.Transition(statemachine.Failed, "serve aborted")
 }
@@ -200,23 +197,18 @@ func (c *Connection) abort() {
 // start drives a reserved connection, which has its transport, through the
 // setup states to ProcessingReady and lets its writer start.
 func (c *Connection) start(ctx context.Context) {
+	c.stopCtx = context.AfterFunc(ctx, func() {
+		c.requestClose(causeContext, codeGoingAway, reasonGoingAway, nil)
+	})
 	started := false
 	defer func() {
 		if !started {
 			// Unwinding before the writer may start (a panic in an
 			// observer): close and clean up here.
-			if c.stopCtx != nil {
-				c.stopCtx()
-			}
-			c.requestClose(causeClosed, codeInternal, reasonInternal, nil)
-			c.shutdown()
-			c.m.unregister(c)
-			_ = c.mach.Transition(statemachine.Failed, "serve aborted")
+			c.stopCtx()
+			c.abort()
 		}
 	}()
-	c.stopCtx = context.AfterFunc(ctx, func() {
-		c.requestClose(causeContext, codeGoingAway, reasonGoingAway, nil)
-	})
 
 	// The caller authenticated the connection before calling Serve, so the
 	// setup states are passed through in order.

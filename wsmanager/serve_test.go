@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ssotkit/ssot/internal/memconn"
+	"github.com/ssotkit/ssot/statemachine"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 
@@ -158,6 +161,58 @@ func TestFailureClosesOnlyThatConnection(t *testing.T) {
 			other.peer.WaitWritten(ctx, 2)
 			if diff := cmp.Diff([]string{"still here", "echo"}, asStrings(other.peer.Written())); diff != "" {
 				t.Errorf("the other connection received (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestOnConnectPanicAbortsTheConnection: a panic in OnConnect reaches
+// Serve's caller, after the transport was closed as the first close request
+// asked (1011 if none did), the connection removed and its machine moved to
+// Failed.
+func TestOnConnectPanicAbortsTheConnection(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		closeFirst bool
+		wantCode   int
+		wantReason string
+	}{
+		{"panics", false, 1011, "internal error"},
+		{"closes, then panics", true, 4000, "bye"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var conn *wsmanager.Connection
+			h := newHarness(t, wsmanager.Options{OnConnect: func(c *wsmanager.Connection) {
+				conn = c
+				if tt.closeFirst {
+					_ = c.Close(4000, "bye")
+				}
+				panic("on connect")
+			}})
+			m, err := h.f.Manager(wsmanager.UserContext{UserID: "u"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			peer := memconn.New(memconn.Options{})
+			func() {
+				defer func() {
+					if r := recover(); r != "on connect" {
+						t.Errorf("recovered %v, want OnConnect's panic", r)
+					}
+				}()
+				_ = m.Serve(context.Background(), peer, echo())
+			}()
+			if code, reason, ok := peer.Closed(); !ok || code != tt.wantCode || reason != tt.wantReason {
+				t.Errorf("transport closed %v with %d %q, want %d %q", ok, code, reason, tt.wantCode, tt.wantReason)
+			}
+			if st := conn.Machine().State(); st != statemachine.Failed {
+				t.Errorf("machine in %v, want failed", st)
+			}
+			if st := h.f.Stats(); st.ConnsActive != 0 {
+				t.Errorf("ConnsActive = %d, want 0", st.ConnsActive)
 			}
 		})
 	}
