@@ -308,12 +308,8 @@ func writeReport(w *strings.Builder, res map[string]map[string][]float64, cpu, m
 		}
 		missed := false
 		for _, v := range verdicts {
-			mark := "met"
-			if !v.ok {
-				mark = "**MISSED**"
-				missed = true
-			}
-			fmt.Fprintf(w, "- %s: target %s (%s)\n", v.c, mark, v.s)
+			missed = missed || !v.ok
+			fmt.Fprintf(w, "- %s: target %s (%s)\n", v.c, verdictMark(v.ok), v.s)
 		}
 		fmt.Fprintln(w)
 		if missed {
@@ -416,12 +412,8 @@ func writeWS(w *strings.Builder, ws []WSResult) (missed bool) {
 			fmt.Fprintf(w, "- %d clients (slow client: %v): target not evaluated, wsmanager not measured.\n", k.clients, k.slow)
 			continue
 		}
-		mark := "met"
-		if !met {
-			mark = "**MISSED**"
-			missed = true
-		}
-		fmt.Fprintf(w, "- %d clients (slow client: %v): target %s (%s)\n", k.clients, k.slow, mark, strings.Join(parts, ", "))
+		missed = missed || !met
+		fmt.Fprintf(w, "- %d clients (slow client: %v): target %s (%s)\n", k.clients, k.slow, verdictMark(met), strings.Join(parts, ", "))
 	}
 	fmt.Fprintln(w)
 	return missed
@@ -521,6 +513,8 @@ func writeInProcess(w *strings.Builder, res map[string]map[string][]float64) (mi
 	return !fanOK || !idleOK
 }
 
+// verdictMark is how every verdict in the report marks a target met or
+// missed.
 func verdictMark(ok bool) string {
 	if ok {
 		return "met"
