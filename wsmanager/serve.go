@@ -38,10 +38,6 @@ func (m *Manager) Serve(ctx context.Context, c Conn, h Handler) error {
 	}
 	conn, err := m.accept(ctx, c)
 	if err != nil {
-		if errors.Is(err, managerClosedError{}) {
-			_ = c.Close(codeGoingAway, reasonGoingAway)
-			return ErrClosed
-		}
 		return err
 	}
 	return conn.run(h)
@@ -135,12 +131,13 @@ func (managerClosedError) Unwrap() error { return ErrClosed }
 // accept registers conn and drives its machine to ProcessingReady. It is
 // separate from the read loop so that its frame is gone while the loop
 // waits in Read: the goroutine serving an idle connection then fits in the
-// smallest stack.
+// smallest stack. It closes conn on every error.
 func (m *Manager) accept(ctx context.Context, conn Conn) (*Connection, error) {
 	c, err := m.reserve(ctx, conn)
 	if err != nil {
-		if errors.Is(err, ErrConnLimit) || errors.Is(err, ErrInvalidOptions) {
-			closeRefused(conn, err)
+		closeRefused(conn, err)
+		if errors.Is(err, managerClosedError{}) {
+			return nil, ErrClosed
 		}
 		return nil, err
 	}
