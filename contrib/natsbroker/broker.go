@@ -90,7 +90,10 @@ func New(nc *nats.Conn, opts Options) (*Broker, error) {
 	if nc == nil {
 		return nil, fmt.Errorf("%w: nil NATS connection", ErrInvalidOptions)
 	}
-	return newBroker(nc, false, opts)
+	if err := validate(opts); err != nil {
+		return nil, err
+	}
+	return newBroker(nc, false, opts), nil
 }
 
 // Connect dials NATS at url and returns a Broker that owns the connection.
@@ -125,11 +128,7 @@ func Connect(url string, opts Options, natsOpts ...nats.Option) (*Broker, error)
 		}
 		return nil, fmt.Errorf("natsbroker: connect: %w", err)
 	}
-	b, err := newBroker(nc, true, opts)
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
+	b := newBroker(nc, true, opts)
 	// Close waits for the client to finish closing; keep any handler the
 	// caller set.
 	b.released = make(chan struct{})
@@ -169,10 +168,8 @@ func validate(opts Options) error {
 	return nil
 }
 
-func newBroker(nc *nats.Conn, owned bool, opts Options) (*Broker, error) {
-	if err := validate(opts); err != nil {
-		return nil, err
-	}
+// newBroker builds a Broker from options validate accepted.
+func newBroker(nc *nats.Conn, owned bool, opts Options) *Broker {
 	b := &Broker{nc: nc, owned: owned, prefix: prefixOrDefault(opts.Prefix), pendMsgs: opts.PendingMessages, pendBytes: opts.PendingBytes}
 	if b.pendMsgs == 0 {
 		b.pendMsgs = nats.DefaultSubPendingMsgsLimit
@@ -180,7 +177,7 @@ func newBroker(nc *nats.Conn, owned bool, opts Options) (*Broker, error) {
 	if b.pendBytes == 0 {
 		b.pendBytes = nats.DefaultSubPendingBytesLimit
 	}
-	return b, nil
+	return b
 }
 
 // Publish sends msg on userID's subject. It returns ErrInvalidUser for an
