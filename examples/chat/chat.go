@@ -113,21 +113,18 @@ func (ch *chat) HandleMessage(ctx context.Context, c *wsmanager.Connection, msg 
 // is registered. wsmanager.NewEndpoint registers it before the upgrade, so
 // messages sent to the user once the handshake completes already reach it;
 // the welcome tells the client which user and room the server put it in,
-// and that the connection is serving.
-func welcome(logger *slog.Logger) func(*wsmanager.Connection) {
-	return func(c *wsmanager.Connection) { sendWelcome(logger, c) }
-}
-
-// sendWelcome queues the welcome on c; the writer delivers it first, once
+// and that the connection is serving. The writer delivers it first, once
 // the connection is ready.
-func sendWelcome(logger *slog.Logger, c *wsmanager.Connection) {
-	uc := c.User()
-	out, err := json.Marshal(outbound{Type: "welcome", Room: uc.ThreadID, To: uc.UserID})
-	if err == nil {
-		err = c.Send(context.Background(), out)
-	}
-	if err != nil {
-		logger.Debug("chat: welcome", "err", err)
+func welcome(logger *slog.Logger) func(*wsmanager.Connection) {
+	return func(c *wsmanager.Connection) {
+		uc := c.User()
+		out, err := json.Marshal(outbound{Type: "welcome", Room: uc.ThreadID, To: uc.UserID})
+		if err == nil {
+			err = c.Send(context.Background(), out)
+		}
+		if err != nil {
+			logger.Debug("chat: welcome", "err", err)
+		}
 	}
 }
 
