@@ -43,15 +43,18 @@ func (r *Reservation) Connection() *Connection { return r.c }
 // Serve gives the reservation its transport and serves it with h as
 // Manager.Serve does, returning the same errors. If the reservation has
 // ended (Serve was called before, or Release), it closes c with 1001 and
-// returns ErrClosed.
+// returns ErrClosed. Otherwise a nil c or h is ErrInvalidOptions and ends
+// the reservation as Release does.
 func (r *Reservation) Serve(c Conn, h Handler) error {
-	if c == nil || h == nil {
-		r.Release()
-		return checkServe(c, h)
-	}
 	if !r.end.CompareAndSwap(false, true) {
-		_ = c.Close(codeGoingAway, reasonGoingAway)
+		if c != nil {
+			_ = c.Close(codeGoingAway, reasonGoingAway)
+		}
 		return ErrClosed
+	}
+	if err := checkServe(c, h); err != nil {
+		r.c.abort()
+		return err
 	}
 	r.c.conn = c
 	r.c.start(r.ctx)

@@ -145,6 +145,15 @@ func TestReservationServeWithoutTransport(t *testing.T) {
 	if st := h.f.Stats(); st.ConnsActive != 0 {
 		t.Errorf("%d connections left registered", st.ConnsActive)
 	}
+	// The reservation has ended: a later Serve, even with a nil handler,
+	// is refused as such and closes its transport with 1001.
+	peer := memconn.New(memconn.Options{})
+	if err := r.Serve(peer, nil); !errors.Is(err, wsmanager.ErrClosed) {
+		t.Errorf("Serve on an ended reservation = %v, want ErrClosed", err)
+	}
+	if code, _, ok := peer.Closed(); !ok || code != 1001 {
+		t.Errorf("transport closed with %d (%v), want 1001", code, ok)
+	}
 }
 
 // TestFactoryCloseEndsReservations: Factory.Close waits for an outstanding
