@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ssotkit/ssot/auth"
+	"github.com/ssotkit/ssot/internal/testlog"
 )
 
 // switchable fails while failing is set and otherwise accepts every token as
@@ -35,7 +36,7 @@ func (s *switchable) Authenticate(ctx context.Context, token string) (auth.Ident
 func TestBreakerLifecycle(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		logger, logs := captureLogger()
+		logger, logs := testlog.New()
 		b := &switchable{}
 		b.failing.Store(true)
 		u := newUnified(t, b, auth.Options{
@@ -182,7 +183,7 @@ func TestTimeoutsAndPanicsOpenTheBreaker(t *testing.T) {
 			<-ctx.Done() // hangs until the Unified's Timeout
 			return auth.Identity{}, ctx.Err()
 		}}
-		logger, _ := captureLogger()
+		logger, _ := testlog.New()
 		u := newUnified(t, b, auth.Options{Timeout: time.Second, Logger: logger, Breaker: auth.BreakerOptions{Failures: 3}})
 		ctx := context.Background()
 		for i, tok := range []string{"slow-1", "panic", "slow-2"} {
@@ -227,7 +228,7 @@ func TestBreakerCountsOnlyCallsOfItsCurrentState(t *testing.T) {
 					}
 					return auth.Identity{UserID: token}, nil
 				}}
-				logger, logs := captureLogger()
+				logger, logs := testlog.New()
 				u := newUnified(t, b, auth.Options{
 					CacheTTL: -1,
 					Timeout:  time.Minute, // the slow call outlasts the cooldown

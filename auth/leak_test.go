@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ssotkit/ssot/auth"
+	"github.com/ssotkit/ssot/internal/testlog"
 )
 
 // TestNoTokenInErrorsLogsOrStats drives a token through every outcome and
@@ -19,7 +20,7 @@ func TestNoTokenInErrorsLogsOrStats(t *testing.T) {
 	t.Parallel()
 	const secret = "sk_live_Zq81XbTT0kenPart"
 	parts := []string{secret, secret[:12], secret[8:]}
-	logger, logs := captureLogger()
+	logger, logs := testlog.New()
 	var printed []string
 	check := func(where, s string) {
 		t.Helper()

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ssotkit/ssot/auth"
+	"github.com/ssotkit/ssot/internal/testlog"
 )
 
 func TestNewRejectsBadOptions(t *testing.T) {
@@ -313,7 +314,7 @@ func TestBackendTimeoutEvenWhenItIgnoresTheContext(t *testing.T) {
 func TestBackendPanicIsAnErrorForEveryWaiter(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		logger, logs := captureLogger()
+		logger, logs := testlog.New()
 		release := make(chan struct{})
 		b := &fakeBackend{fn: func(_ context.Context, token string) (auth.Identity, error) {
 			<-release

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/env"
+	"github.com/ssotkit/ssot/internal/testlog"
 	"github.com/ssotkit/ssot/middleware"
 )
 
@@ -162,7 +163,7 @@ func TestAuthenticateInvalidConstruction(t *testing.T) {
 
 func TestStandardChain(t *testing.T) {
 	t.Parallel()
-	logger, _ := testLogger()
+	logger, _ := testlog.New()
 	c, err := middleware.Standard(middleware.StandardOptions{
 		Logger:      logger,
 		Session:     &middleware.SessionOptions{Keys: [][]byte{testKey(1)}},

@@ -7,12 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ssotkit/ssot/internal/testlog"
 	"github.com/ssotkit/ssot/middleware"
 )
 
 func TestRecoverTurnsAPanicIntoA500(t *testing.T) {
 	t.Parallel()
-	logger, logs := testLogger()
+	logger, logs := testlog.New()
 	h := build(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Partial", "yes")
 		panic("secret-detail-in-panic")
@@ -43,7 +44,7 @@ func TestRecoverTurnsAPanicIntoA500(t *testing.T) {
 
 func TestRecoverAbortsAStartedResponse(t *testing.T) {
 	t.Parallel()
-	logger, _ := testLogger()
+	logger, _ := testlog.New()
 	h := build(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("partial"))
 		panic("late")
@@ -59,7 +60,7 @@ func TestRecoverAbortsAStartedResponse(t *testing.T) {
 
 func TestRecoverRepanicsErrAbortHandler(t *testing.T) {
 	t.Parallel()
-	logger, logs := testLogger()
+	logger, logs := testlog.New()
 	wrapped := errors.Join(errors.New("context"), http.ErrAbortHandler)
 	h := build(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(wrapped) }), middleware.Recover(logger))
 	defer func() {
@@ -75,7 +76,7 @@ func TestRecoverRepanicsErrAbortHandler(t *testing.T) {
 
 func TestRecoverOverARealServer(t *testing.T) {
 	t.Parallel()
-	logger, _ := testLogger()
+	logger, _ := testlog.New()
 	srv := httptest.NewServer(build(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("x") }), middleware.Recover(logger)))
 	defer srv.Close()
 	resp, err := srv.Client().Get(srv.URL)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ssotkit/ssot/env"
+	"github.com/ssotkit/ssot/internal/testlog"
 	"github.com/ssotkit/ssot/middleware"
 )
 
@@ -316,7 +317,7 @@ func TestSessionUpgradePassesThrough(t *testing.T) {
 
 func TestSessionCookieIsWrittenBeforeTheBody(t *testing.T) {
 	t.Parallel()
-	logger, logs := testLogger()
+	logger, logs := testlog.New()
 	m := sessionMW(t, middleware.SessionOptions{Keys: [][]byte{testKey(1)}, Logger: logger})
 	lateSet := make(chan struct{})
 	srv := httptest.NewServer(build(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -367,7 +368,7 @@ func TestSessionClearDeletesTheCookie(t *testing.T) {
 
 func TestSessionTooLarge(t *testing.T) {
 	t.Parallel()
-	logger, logs := testLogger()
+	logger, logs := testlog.New()
 	m := sessionMW(t, middleware.SessionOptions{Keys: [][]byte{testKey(1)}, Logger: logger})
 	big := strings.Repeat("secret-payload", 400)
 	var saveErr error
