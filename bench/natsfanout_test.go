@@ -78,25 +78,17 @@ func newNATSCluster(tb testing.TB, users int) *natsCluster {
 		c.nodes = append(c.nodes, f)
 	}
 	for i := range users {
-		m, err := c.nodes[i%3].Manager(wsmanager.UserContext{UserID: "user-" + strconv.Itoa(i)})
+		// Reserve registers the connection before returning, so every user
+		// is reachable once this loop ends; Serve then gives it its Conn.
+		r, err := c.nodes[i%3].Reserve(context.Background(), wsmanager.UserContext{UserID: "user-" + strconv.Itoa(i)})
 		if err != nil {
 			tb.Fatal(err)
 		}
 		conn := &countConn{n: &c.delivered, closed: make(chan struct{})}
 		conns = append(conns, conn)
 		serving.Go(func() {
-			_ = m.Serve(context.Background(), conn, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
+			_ = r.Serve(conn, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
 		})
-	}
-	for {
-		total := uint64(0)
-		for _, f := range c.nodes {
-			total += f.Stats().ConnsActive
-		}
-		if total == uint64(users) {
-			break
-		}
-		time.Sleep(time.Millisecond)
 	}
 	c.stop = func() {
 		for _, conn := range conns {
