@@ -2,6 +2,9 @@ package wsmanager
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
 )
 
 // Broker carries Factory.SendToUser messages between the nodes of a
@@ -15,7 +18,9 @@ import (
 // The cross-node guarantee is the Broker's: over NATS core, for example, a
 // message published while a node is disconnected never reaches that node's
 // connections (at-most-once). Order is kept for messages from one node if
-// the Broker keeps a publisher's order.
+// the Broker keeps a publisher's order. Who may publish is the Broker's
+// too, unless Options.BrokerKey is set: then a Factory delivers only
+// envelopes signed with that key for that user.
 //
 // Implementations must be safe for concurrent use.
 type Broker interface {
@@ -33,32 +38,81 @@ type Broker interface {
 }
 
 // The envelope is what a Factory publishes: a version byte, the publishing
-// node's random ID, then the message. The node ID lets a node drop its own
-// messages when the broker echoes them, which is what makes delivery
-// exactly-once per connection while the broker is healthy.
+// node's random ID, with a BrokerKey an HMAC-SHA256 tag, then the message.
+// The node ID lets a node drop its own messages when the broker echoes
+// them, which is what makes delivery exactly-once per connection while the
+// broker is healthy. The tag covers the version, the node ID, the user ID
+// the envelope is delivered for and the message, so a signed envelope
+// cannot be replayed to another user.
 const (
-	envelopeVersion = 1
-	nodeIDLen       = 16
-	envelopeHeader  = 1 + nodeIDLen
+	envelopePlain  = 1 // version, node ID, message
+	envelopeSigned = 2 // version, node ID, tag, message
+	nodeIDLen      = 16
+	tagLen         = sha256.Size
+	plainHeader    = 1 + nodeIDLen
+	signedHeader   = plainHeader + tagLen
 )
 
-func encodeEnvelope(node [nodeIDLen]byte, msg []byte) []byte {
-	b := make([]byte, envelopeHeader+len(msg))
-	b[0] = envelopeVersion
-	copy(b[1:], node[:])
-	copy(b[envelopeHeader:], msg)
+// seal builds the envelope of msg for userID.
+func (f *Factory) seal(userID string, msg []byte) []byte {
+	if f.opts.BrokerKey == nil {
+		b := make([]byte, plainHeader+len(msg))
+		b[0] = envelopePlain
+		copy(b[1:], f.node[:])
+		copy(b[plainHeader:], msg)
+		return b
+	}
+	b := make([]byte, signedHeader+len(msg))
+	b[0] = envelopeSigned
+	copy(b[1:], f.node[:])
+	copy(b[signedHeader:], msg)
+	envelopeTag(f.opts.BrokerKey, b[:plainHeader], userID, msg, b[plainHeader:plainHeader])
 	return b
 }
 
-// decodeEnvelope splits an envelope. It reports false for anything that is
-// not a version-1 envelope: brokers are shared infrastructure, and a
-// subject may carry messages that no Factory published.
-func decodeEnvelope(b []byte) (node [nodeIDLen]byte, msg []byte, ok bool) {
-	if len(b) < envelopeHeader || b[0] != envelopeVersion {
-		return node, nil, false
+// envelopeTag appends the HMAC-SHA256 under key of the envelope's header,
+// the user ID and the message to dst. The user ID's length is included, so
+// no two (user, message) pairs are ever fed to the MAC as the same bytes.
+func envelopeTag(key, header []byte, userID string, msg, dst []byte) []byte {
+	mac := hmac.New(sha256.New, key)
+	mac.Write(header)
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(userID)))
+	mac.Write(n[:])
+	mac.Write([]byte(userID))
+	mac.Write(msg)
+	return mac.Sum(dst)
+}
+
+// open checks an envelope received for userID and returns the node that
+// published it and its message. ok is false for anything that is not an
+// envelope of this package (brokers are shared infrastructure); rejected is
+// true for an envelope whose signature Options.BrokerKey requires and that
+// has none, or a wrong one.
+func (f *Factory) open(userID string, b []byte) (node [nodeIDLen]byte, msg []byte, ok, rejected bool) {
+	if len(b) < plainHeader || b[0] != envelopePlain && b[0] != envelopeSigned {
+		return node, nil, false, false
 	}
-	copy(node[:], b[1:envelopeHeader])
-	return node, b[envelopeHeader:], true
+	copy(node[:], b[1:plainHeader])
+	key := f.opts.BrokerKey
+	switch {
+	case key == nil && b[0] == envelopePlain:
+		return node, b[plainHeader:], true, false
+	case key == nil:
+		// A signed envelope that this node cannot check: the cluster is
+		// configured inconsistently, and delivering it unchecked would
+		// defeat the nodes that sign.
+		return node, nil, false, true
+	case b[0] != envelopeSigned || len(b) < signedHeader:
+		return node, nil, false, true
+	}
+	msg = b[signedHeader:]
+	var want [tagLen]byte
+	envelopeTag(key, b[:plainHeader], userID, msg, want[:0])
+	if !hmac.Equal(want[:], b[plainHeader:signedHeader]) {
+		return node, nil, false, true
+	}
+	return node, msg, true, false
 }
 
 // deliverRemote is the Factory's broker subscription: it queues another
@@ -67,8 +121,11 @@ func (f *Factory) deliverRemote(userID string, env []byte) {
 	if f.isClosed.Load() {
 		return
 	}
-	node, msg, ok := decodeEnvelope(env)
+	node, msg, ok, rejected := f.open(userID, env)
 	switch {
+	case rejected:
+		f.stats.brokerRejected.Add(1)
+		return
 	case !ok:
 		f.stats.brokerMalformed.Add(1)
 		return

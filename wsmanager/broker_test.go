@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -159,9 +158,8 @@ func TestBrokerIgnoresForeignMessages(t *testing.T) {
 		t.Errorf("BrokerMalformed = %d, want 4", got)
 	}
 	// A message from another node still arrives after them.
-	var other [16]byte
-	other[0] = 1
-	if err := b.Publish(ctx, "u", wsmanager.EncodeEnvelope(other, []byte("ok"))); err != nil {
+	other := newHarness(t, wsmanager.Options{Broker: newFakeBroker()})
+	if err := b.Publish(ctx, "u", other.f.Seal("u", []byte("ok"))); err != nil {
 		t.Fatal(err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, testTimeout)
@@ -192,23 +190,99 @@ func TestBrokerUnsubscribeOnClose(t *testing.T) {
 	}
 }
 
+// TestBrokerKey checks that with Options.BrokerKey a node delivers only
+// envelopes signed with the cluster's key for the user they arrive for:
+// anyone else who can publish on the broker cannot reach a connection.
+func TestBrokerKey(t *testing.T) {
+	t.Parallel()
+	key := bytes.Repeat([]byte("k"), wsmanager.MinBrokerKeyLen)
+	b := newFakeBroker()
+	sender := newHarness(t, wsmanager.Options{Broker: b, BrokerKey: key})
+	receiver := newHarness(t, wsmanager.Options{Broker: b, BrokerKey: key})
+	ctx := context.Background()
+	s := receiver.serve(t, ctx, wsmanager.UserContext{UserID: "u"}, echo())
+	s.ready(t)
+
+	wrongKey := newHarness(t, wsmanager.Options{Broker: newFakeBroker(), BrokerKey: bytes.Repeat([]byte("x"), wsmanager.MinBrokerKeyLen)})
+	unsigned := newHarness(t, wsmanager.Options{Broker: newFakeBroker()})
+	tampered := sender.f.Seal("u", []byte("forged"))
+	tampered[len(tampered)-1] ^= 1
+	forgeries := [][]byte{
+		unsigned.f.Seal("u", []byte("forged")),          // no signature
+		wrongKey.f.Seal("u", []byte("forged")),          // another key
+		sender.f.Seal("someone-else", []byte("forged")), // signed for another user, replayed to u
+		tampered,
+	}
+	for _, env := range forgeries {
+		if err := b.Publish(ctx, "u", env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := receiver.f.Stats().BrokerRejected; got != uint64(len(forgeries)) {
+		t.Errorf("BrokerRejected = %d, want %d", got, len(forgeries))
+	}
+	if n, err := sender.f.SendToUser(ctx, "u", []byte("genuine")); n != 0 || err != nil {
+		t.Fatalf("SendToUser = %d, %v", n, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, testTimeout)
+	defer cancel()
+	s.peer.WaitWritten(wctx, 1)
+	if diff := cmp.Diff([][]byte{[]byte("genuine")}, s.peer.Written()); diff != "" {
+		t.Errorf("received (-want +got):\n%s", diff)
+	}
+	// A node without the key cannot check a signed envelope and refuses it
+	// rather than deliver it unchecked.
+	if _, _, ok, rejected := unsigned.f.Open("u", sender.f.Seal("u", []byte("x"))); ok || !rejected {
+		t.Errorf("keyless node: ok %v rejected %v, want false true", ok, rejected)
+	}
+}
+
+func TestBrokerKeyOptions(t *testing.T) {
+	t.Parallel()
+	for name, opts := range map[string]wsmanager.Options{
+		"short key":          {Broker: newFakeBroker(), BrokerKey: make([]byte, wsmanager.MinBrokerKeyLen-1)},
+		"key without broker": {BrokerKey: make([]byte, wsmanager.MinBrokerKeyLen)},
+	} {
+		if _, err := wsmanager.NewFactory(opts); !errors.Is(err, wsmanager.ErrInvalidOptions) {
+			t.Errorf("%s: NewFactory = %v, want ErrInvalidOptions", name, err)
+		}
+	}
+}
+
+// FuzzEnvelope feeds arbitrary broker messages to a keyed and a keyless
+// node: nothing panics, what one node seals the other opens unchanged, and
+// a keyed node opens nothing it did not seal for that user.
 func FuzzEnvelope(f *testing.F) {
-	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 'h', 'i'})
-	f.Add([]byte{})
-	f.Add([]byte("plain"))
-	f.Add(wsmanager.EncodeEnvelope([16]byte{}, nil))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		node, msg, ok := wsmanager.DecodeEnvelope(b)
-		if !ok {
-			return
+	f.Add("u", []byte("hi"), []byte{1, 2, 3})
+	f.Add("", []byte{}, []byte{})
+	f.Add("user", []byte("plain"), []byte{2, 0})
+	key := bytes.Repeat([]byte("k"), wsmanager.MinBrokerKeyLen)
+	keyed, err := wsmanager.NewFactory(wsmanager.Options{Broker: newFakeBroker(), BrokerKey: key, Logger: quietLogger()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	plain, err := wsmanager.NewFactory(wsmanager.Options{Broker: newFakeBroker(), Logger: quietLogger()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() {
+		_ = keyed.Close(context.Background())
+		_ = plain.Close(context.Background())
+	})
+	f.Fuzz(func(t *testing.T, user string, msg, raw []byte) {
+		for _, n := range []*wsmanager.Factory{keyed, plain} {
+			_, got, ok, _ := n.Open(user, n.Seal(user, msg))
+			if !ok || !bytes.Equal(got, msg) {
+				t.Fatalf("Open(Seal(%q)) = %q, %v", msg, got, ok)
+			}
 		}
-		if again := wsmanager.EncodeEnvelope(node, msg); !slices.Equal(again, b) {
-			t.Fatalf("decode/encode changed %x into %x", b, again)
+		if _, _, ok, _ := keyed.Open(user, raw); ok {
+			t.Fatalf("keyed node opened %x, which it never sealed", raw)
 		}
-		node2, msg2, ok := wsmanager.DecodeEnvelope(wsmanager.EncodeEnvelope(node, msg))
-		if !ok || node2 != node || !bytes.Equal(msg2, msg) {
-			t.Fatal("encode/decode did not round-trip")
+		if _, _, ok, _ := keyed.Open(user+"x", keyed.Seal(user, msg)); ok {
+			t.Fatal("an envelope sealed for one user opened for another")
 		}
+		_, _, _, _ = plain.Open(user, raw)
 	})
 }
 

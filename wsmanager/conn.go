@@ -7,18 +7,22 @@ import (
 
 // Conn is one transport connection: a WebSocket, or anything that moves whole
 // messages in both directions. Adapters for concrete transports live outside
-// the library module, so the library depends on no transport.
+// the library module (github.com/ssotkit/ssot/contrib/...), so the library
+// depends on no transport.
 //
-// The package calls Read from one goroutine at a time (the one running
-// Manager.Serve) and Write from one goroutine at a time (the connection's
-// writer), but Close may be called concurrently with both, and Write may run
-// concurrently with Read. An implementation must make Read and Write return
-// once Close has been called, and must honour the context of Read and Write:
-// the package relies on it to stop reading when Serve's context ends and to
-// abandon a write after Options.WriteTimeout.
+// The package calls Read from one goroutine at a time (the one serving the
+// connection) and Write, WriteBatch and Close from one goroutine at a time
+// (the connection's writer), and Write may run concurrently with Read. An
+// implementation must make Read return once Close has been called, and must
+// honour the context of Write and WriteBatch: its deadline is
+// Options.WriteTimeout, and it is also cancelled when a close stops
+// delivering.
 type Conn interface {
-	// Read returns the next whole message. It returns an error once the
-	// peer closed, the connection was closed, or ctx ended.
+	// Read returns the next whole message. When the peer ended the
+	// connection it returns an error matching *CloseError (a close frame,
+	// with any code) or io.EOF (a clean end without one, where the
+	// transport knows it to be clean); any other error is an abnormal end.
+	// It also returns an error once Close was called or ctx ended.
 	Read(ctx context.Context) ([]byte, error)
 	// Write sends msg as one message. The package never modifies msg after
 	// the call and never reuses it while the call runs; an implementation
@@ -26,8 +30,20 @@ type Conn interface {
 	Write(ctx context.Context, msg []byte) error
 	// Close closes the connection with a WebSocket close code (RFC 6455
 	// section 7.4) and a human-readable reason. The package calls it at most
-	// once per Conn.
+	// once per Conn, after the last Write.
 	Close(code int, reason string) error
+}
+
+// BatchConn is a Conn that can write several messages in one call, in one
+// system call where the transport allows it. When a Conn implements it, the
+// connection's writer hands it every message waiting, in order, up to
+// Options.QueueSize at a time; each is still one message to the peer.
+// WriteBatch must not keep msgs or their elements after returning. If it
+// fails, the connection closes, and the messages of that batch count as
+// discarded.
+type BatchConn interface {
+	Conn
+	WriteBatch(ctx context.Context, msgs [][]byte) error
 }
 
 // Upgrader performs a transport's handshake on an HTTP request and returns
@@ -43,7 +59,7 @@ type Upgrader interface {
 }
 
 // Handler handles the messages a connection reads. HandleMessage is called
-// from the goroutine running Manager.Serve, one message at a time and in the
+// from the goroutine serving the connection, one message at a time and in the
 // order the messages were read, so a Handler sees the messages of one
 // connection sequentially; the same Handler serves many connections
 // concurrently. Returning an error, or panicking, closes that connection with

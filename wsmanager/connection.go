@@ -3,70 +3,67 @@ package wsmanager
 import (
 	"context"
 	"crypto/rand"
-	"runtime"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/ssotkit/ssot/statemachine"
 )
 
-// Connection is one Conn registered with a Manager: its identity, its state
-// machine, its bounded send queue and the writer goroutine that drains it.
+// Connection is one connection registered with a Manager: its identity,
+// its state machine, its bounded queue and the writer goroutine that drains
+// the queue into its transport.
+//
+// The machine is the one record of the connection's lifecycle, and it
+// decides every step: messages are handed to the transport only while it is
+// operational (ProcessingReady, Processing, Idle, Degraded); in Reconnecting,
+// or before set-up completes, they wait in the queue; a transition to
+// Closing, by anyone, closes the connection, and only once its transport is
+// closed does the machine reach Closed or Failed (see MachineTable).
 //
 // All methods are safe for concurrent use. Send never blocks and never calls
-// the Conn: the connection's own writer goroutine performs every Write and
-// the Close, so a slow or stuck peer delays nobody but itself. The zero value
-// is not usable; connections are created by Manager.Serve.
+// the transport: the connection's own writer goroutine performs every write
+// and the close, so a slow or stuck peer delays nobody but itself. The zero
+// value is not usable; connections are created by Factory.Reserve and the
+// Serve methods.
 type Connection struct {
-	id     string
-	m      *Manager
-	conn   Conn
-	mach   *statemachine.Conn
-	ctx    context.Context // cancelled once the Conn is closed
+	id   string
+	m    *Manager
+	mach *statemachine.Conn
+	// ctx is the handlers' context: the values of the context given to
+	// Serve or Reserve, cancelled once the transport is closed.
+	ctx    context.Context
 	cancel context.CancelFunc
-	done   chan struct{} // closed once the Conn is closed
-	// stopCtx stops watching Serve's context; set before the machine
-	// leaves Connecting and called once Serve is done.
-	stopCtx func() bool
+	// write bounds every write to the transport.
+	write writeDeadline
+	// closed is closed once the transport is closed, or the connection was
+	// abandoned before it had one.
+	closed chan struct{}
 
-	closing atomic.Bool   // mirrors closed below, for lock-free checks
-	writing atomic.Bool   // the writer is inside Conn.Write
-	writes  atomic.Uint64 // Conn.Write calls started; the watchdog's progress mark
-
-	// Owned by the running writer goroutine; handed from one writer to the
-	// next through mu.
-	spare [][]byte
-
-	// Owned by the janitor's write watchdog.
-	wdWrites uint64
-	wdTicks  int
-
-	mu       sync.Mutex
-	q        [][]byte    // messages waiting for the writer, oldest first
-	inflight int         // messages the writer has taken and not finished
-	ready    bool        // the machine reached ProcessingReady: writing may start
-	running  bool        // a writer goroutine exists
-	closed   bool        // a close was requested; the fields below are set
-	abandon  *time.Timer // set if a writer ran at the close request: bounds its last write
-	cause    cause
-	code     int
-	reason   string
-	err      error // what failed, for Serve's return value
+	mu     sync.Mutex
+	tr     Conn      // the transport; nil until Serve gives it
+	batch  BatchConn // tr, when it writes batches
+	q      queue
+	writer bool     // a writer goroutine runs, or has closed the transport
+	spare  [][]byte // a small batch buffer kept between writers
+	end    ending   // the first close request; zero until one is made
 }
 
-func newConnection(ctx context.Context, m *Manager, conn Conn, mach *statemachine.Conn) *Connection {
+func newConnection(ctx context.Context, m *Manager, mach *statemachine.Conn) *Connection {
+	f := m.f
 	c := &Connection{
-		id:   rand.Text(),
-		m:    m,
-		conn: conn,
-		mach: mach,
-		done: make(chan struct{}),
+		id:     rand.Text(),
+		m:      m,
+		mach:   mach,
+		write:  writeDeadline{timeout: f.opts.WriteTimeout},
+		closed: make(chan struct{}),
+		q:      newQueue(f.opts.QueueSize, f.opts.QueueBytes),
 	}
-	// The Conn outlives a cancelled request context until it has been
-	// closed with a proper code, so the connection's context keeps the
+	// The transport outlives a cancelled request context until it has been
+	// closed with a proper code, so the handlers' context keeps the
 	// caller's values but not its cancellation.
 	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	// Registered before anyone else can observe the machine, so the
+	// connection acts on every transition first.
+	mach.OnTransition(c.observe)
 	return c
 }
 
@@ -77,41 +74,59 @@ func (c *Connection) ID() string { return c.id }
 // User returns the UserContext of the connection's Manager.
 func (c *Connection) User() UserContext { return c.m.uc }
 
-// Machine returns the connection's state machine. Serve drives it; a handler
-// may move it between the operational states (Processing, Idle, Degraded)
-// and observe it.
+// Machine returns the connection's state machine, the one record of its
+// lifecycle. Serve drives it through set-up; a handler may move it between
+// the operational states (Processing, Idle, Degraded), to Reconnecting to
+// pause writing, and to Closing to close the connection with 1000 after
+// what was queued before. Closed and Failed are entered by the package
+// alone, once the transport is closed: MachineTable routes every other
+// state's end through Closing.
 func (c *Connection) Machine() *statemachine.Conn { return c.mach }
 
 // Context returns a context that carries the values of the context given to
-// Serve and is cancelled once the connection's Conn has been closed. It is
-// the context handlers receive.
+// Serve (or Reserve) and is cancelled once the connection's transport has
+// been closed. It is the context handlers receive; it never bounds a write.
 func (c *Connection) Context() context.Context { return c.ctx }
+
+// Pending returns how many messages are queued and not yet handed to the
+// transport: the connection's backlog, for a sender that wants to slow
+// down before Options.OnFull applies.
+func (c *Connection) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.q.len()
+}
 
 // Send queues msg for this connection and returns at once: it never waits
 // for the peer. msg is written as it is, later, by the connection's writer;
 // the caller must not modify it after Send, and may share one slice between
-// many Sends. Messages sent before the connection is ready are written once
-// it reaches ProcessingReady, in order.
+// many Sends. Messages sent before the connection is operational are written
+// once it is, in order.
 //
-// It returns ErrClosed once the connection is closing, ctx.Err() if ctx has
-// already ended, and ErrQueueFull when the queue is full and Options.OnFull
-// refused the message (CloseSlow then closes the connection with 1008).
+// It returns ErrClosed once the machine is in Closing or later, ctx.Err() if
+// ctx has already ended, and ErrQueueFull when the queue is full and
+// Options.OnFull refused the message (CloseSlow then closes the connection
+// with 1008).
 func (c *Connection) Send(ctx context.Context, msg []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := c.enqueue(msg)
-	if err == nil {
+	switch c.enqueue(msg) {
+	case sendClosed:
+		return ErrClosed
+	case sendFull:
 		c.m.f.stats.queued.Add(1)
+		return ErrQueueFull
 	}
-	return err
+	c.m.f.stats.queued.Add(1)
+	return nil
 }
 
-// Close asks the connection's writer to close the Conn with code and reason,
-// after the write under way, if any, which is abandoned if it has not
-// finished within Options.WriteTimeout; queued messages are discarded. It
-// does not wait. It returns ErrClosed if the connection is already closing.
-// Serve then returns ErrClosed.
+// Close closes the connection with code and reason: what was queued before
+// the call is still written, each write bounded by Options.WriteTimeout,
+// then the transport is closed, and the machine goes through Closing to
+// Closed. It does not wait. It returns ErrClosed if the connection is
+// already closing; Serve then returns ErrClosed.
 func (c *Connection) Close(code int, reason string) error {
 	if !c.requestClose(causeClosed, code, reason, nil) {
 		return ErrClosed
@@ -119,223 +134,125 @@ func (c *Connection) Close(code int, reason string) error {
 	return nil
 }
 
-// enqueue appends msg to the queue and starts a writer if none runs. It is
-// the hot path of every fan-out: one lock, an append and at most one
-// non-blocking channel send; no clock, no allocation while the queue's
-// buffer has room.
-func (c *Connection) enqueue(msg []byte) error {
+// sendResult is what enqueue did with a message.
+type sendResult uint8
+
+const (
+	sendQueued sendResult = iota
+	sendFull              // refused by a full queue (DropNewest, CloseSlow)
+	sendClosed            // the machine is in Closing or later
+)
+
+// enqueue offers msg to the queue and starts a writer if the machine lets
+// one write and none runs. It is the hot path of every fan-out: one lock, a
+// ring append and an atomic load; no clock, and no allocation while the
+// ring has room. The caller counts every message not refused as closed in
+// Stats.MessagesQueued (once per call, not per connection, to keep the
+// shared counter off the per-connection path); each is later counted in
+// exactly one of MessagesWritten, MessagesDropped and MessagesDiscarded.
+func (c *Connection) enqueue(msg []byte) sendResult {
 	f := c.m.f
 	c.mu.Lock()
-	if c.closed {
+	st := c.mach.State()
+	if st >= statemachine.Closing {
 		c.mu.Unlock()
-		return ErrClosed
+		return sendClosed
 	}
-	if len(c.q)+c.inflight >= f.opts.QueueSize {
-		switch {
-		case f.opts.OnFull == DropOldest && len(c.q) > 0:
-			copy(c.q, c.q[1:])
-			c.q[len(c.q)-1] = msg
-			c.mu.Unlock()
-			f.stats.dropped.Add(1)
-			return nil
-		case f.opts.OnFull == CloseSlow:
-			c.mu.Unlock()
-			if c.requestClose(causeSlow, codePolicy, reasonSlow, ErrQueueFull) {
-				f.stats.slowCloses.Add(1)
-				// A writer stuck in Write would close the Conn only at
-				// WriteTimeout; the peer is not reading, so abandoning the
-				// write now loses nothing it could still receive.
-				if c.writing.Load() {
-					c.cancel()
-				}
-			}
-			return ErrQueueFull
-		default: // DropNewest, or DropOldest with every message already taken by the writer
-			c.mu.Unlock()
-			f.stats.dropped.Add(1)
-			return ErrQueueFull
-		}
-	}
-	c.q = append(c.q, msg)
-	start := c.startWriterLocked()
+	ok, dropped := c.q.offer(msg, f.opts.OnFull == DropOldest)
+	start := ok && st.IsOperational() && c.startWriterLocked()
 	c.mu.Unlock()
+	if dropped > 0 {
+		f.stats.dropped.Add(uint64(dropped))
+	}
 	if start {
 		go c.writeLoop()
 	}
-	return nil
+	if ok {
+		return sendQueued
+	}
+	if f.opts.OnFull == CloseSlow {
+		f.stats.discarded.Add(1)
+		if c.requestClose(causeSlow, CodePolicyViolation, reasonSlow, nil) {
+			f.stats.slowCloses.Add(1)
+		}
+	} else {
+		f.stats.dropped.Add(1)
+	}
+	return sendFull
 }
 
 // startWriterLocked reports whether the caller must start a writer
-// goroutine, and records that one runs. Writers exist only while there is
-// work: an idle connection costs no goroutine.
+// goroutine, and records that one runs. A writer needs a transport, and
+// runs only while there is work: an idle connection costs no goroutine.
 func (c *Connection) startWriterLocked() bool {
-	if !c.ready || c.running {
+	if c.tr == nil || c.writer {
 		return false
 	}
-	c.running = true
+	c.writer = true
 	return true
 }
 
-// markReady lets the writer start, and starts it if messages are already
-// queued or a close was requested during setup.
-func (c *Connection) markReady() {
+// observe is the connection's machine observer, registered first. Entering
+// an operational state lets the writer resume what is queued; entering
+// Closing, by anyone, closes the connection.
+func (c *Connection) observe(t statemachine.Transition[statemachine.ConnState]) {
+	switch {
+	case t.To == statemachine.Closing:
+		c.mu.Lock()
+		if c.end.why == causeNone {
+			// Nobody asked the package to close: the machine was moved
+			// to Closing directly, which closes normally.
+			c.end = ending{why: causeMachine, code: CodeNormal, discard: !t.From.IsOperational()}
+		}
+		start := c.startWriterLocked()
+		c.mu.Unlock()
+		if start {
+			go c.writeLoop()
+		}
+	case t.To.IsOperational():
+		c.kick()
+	}
+}
+
+// kick starts a writer if messages wait and the machine lets it write.
+func (c *Connection) kick() {
 	c.mu.Lock()
-	c.ready = true
-	start := (len(c.q) > 0 || c.closed) && c.startWriterLocked()
+	st := c.mach.State()
+	start := (st == statemachine.Closing || st.IsOperational() && c.q.len() > 0) && c.startWriterLocked()
 	c.mu.Unlock()
 	if start {
 		go c.writeLoop()
 	}
 }
 
-// requestClose records the first reason to close and makes sure a writer
-// runs to close the Conn. It never blocks and never calls the Conn, so any
-// goroutine may call it: a sender that found the queue full, a timer, the
-// factory. It reports whether this call was the first.
+// requestClose records the first reason to close and moves the machine to
+// Closing, whose observer makes sure a writer runs to close the transport.
+// It never blocks and never calls the transport, so any goroutine may call
+// it: a sender that found the queue full, a timer, the factory. It reports
+// whether this call was the first.
 func (c *Connection) requestClose(why cause, code int, reason string, err error) bool {
 	c.mu.Lock()
-	if c.closed {
+	st := c.mach.State()
+	if c.end.why != causeNone || st >= statemachine.Closing {
 		c.mu.Unlock()
 		return false
 	}
-	c.closed = true
-	c.closing.Store(true)
-	c.cause, c.code, c.reason, c.err = why, code, reason, err
-	c.q = nil
-	if c.running {
-		// The writer may be inside Write, and the janitor's watchdog
-		// stops watching a connection once its Manager is closed or the
-		// Factory is: bound that write here, so a peer that stopped
-		// reading cannot hold Serve or Factory.Close past WriteTimeout.
-		c.abandon = time.AfterFunc(c.m.f.opts.WriteTimeout, c.cancel)
-	}
-	start := c.startWriterLocked()
+	c.end = ending{why: why, code: code, reason: reason, err: err, discard: !why.delivers() || !st.IsOperational()}
 	c.mu.Unlock()
-	if start {
-		go c.writeLoop()
+	if why == causeSlow || why == causeWriteTimeout {
+		// The peer is not reading: the write under way would only
+		// delay the close until its deadline.
+		c.write.abort()
 	}
+	// Fails only if the machine reached Closing in between, whose
+	// observer then found this request.
+	_ = c.mach.Transition(statemachine.Closing, why.String())
 	return true
 }
 
-// closeState returns what requestClose recorded.
-func (c *Connection) closeState() (cause, int, string, error) {
+// ending returns the first close request.
+func (c *Connection) ending() ending {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.cause, c.code, c.reason, c.err
-}
-
-// lingerYields is how many times an idle writer yields before it exits.
-const lingerYields = 3
-
-// idleBufferCap is the largest queue buffer kept while a connection is
-// idle: enough that steady traffic allocates nothing, small enough that an
-// idle connection costs little.
-const idleBufferCap = 8
-
-// writeLoop is the connection's writer: at most one runs per connection,
-// started by the first message queued while none runs, and exiting when the
-// queue is empty. It writes queued messages in order; once a close is
-// requested it closes the Conn instead. Serve waits for the last one through
-// the done channel.
-func (c *Connection) writeLoop() {
-	f := c.m.f
-	lingered := 0
-	for {
-		c.mu.Lock()
-		if c.closed {
-			c.mu.Unlock()
-			c.shutdown()
-			return
-		}
-		batch := c.q
-		if len(batch) == 0 && lingered < lingerYields {
-			// A fan-out enqueues message after message: give the producer
-			// a few scheduling slots to queue the next before this
-			// goroutine exits, rather than exiting and being started again
-			// for it.
-			lingered++
-			c.mu.Unlock()
-			runtime.Gosched()
-			continue
-		}
-		lingered = 0
-		if len(batch) == 0 {
-			c.running = false
-			c.inflight = 0
-			// Keep one small buffer for the next message, so that a
-			// connection receiving one message at a time allocates nothing.
-			if cap(batch) == 0 {
-				batch = c.spare
-			}
-			if cap(batch) > idleBufferCap {
-				batch = nil
-			}
-			c.q, c.spare = batch, nil
-			c.mu.Unlock()
-			return
-		}
-		c.q = c.spare[:0]
-		c.spare = nil
-		c.inflight = len(batch)
-		c.mu.Unlock()
-
-		n := 0
-		for i, msg := range batch {
-			if c.closing.Load() {
-				break
-			}
-			// No timer per write: the janitor's watchdog sees a write
-			// that makes no progress (see watchWrites). Arming a timer
-			// would read the clock and lock the timer heap on every
-			// message of every fan-out.
-			c.writes.Add(1)
-			c.writing.Store(true)
-			err := c.conn.Write(c.ctx, msg)
-			c.writing.Store(false)
-			batch[i] = nil
-			if err != nil {
-				// After a timeout the write fails because its context was
-				// cancelled; requestClose keeps the first cause.
-				c.requestClose(causeWrite, codeInternal, "", err)
-				break
-			}
-			n++
-		}
-		clear(batch)
-		c.spare = batch[:0]
-		f.stats.written.Add(uint64(n))
-	}
-}
-
-// writeTimedOut is called by the watchdog when a write exceeded
-// Options.WriteTimeout: it closes the connection with 1008 and cancels the
-// write's context so that Write returns.
-func (c *Connection) writeTimedOut() {
-	if c.requestClose(causeWriteTimeout, codePolicy, reasonTimeout, ErrWriteTimeout) {
-		c.m.f.stats.slowCloses.Add(1)
-	}
-	c.cancel()
-}
-
-// shutdown closes the Conn with the recorded code and reason; a released
-// reservation has no Conn to close. A clean close passes through Closing
-// first; failures go straight to Failed later, as the machine's table
-// requires.
-func (c *Connection) shutdown() {
-	defer close(c.done)
-	c.mu.Lock()
-	why, code, reason, abandon := c.cause, c.code, c.reason, c.abandon
-	c.mu.Unlock()
-	if abandon != nil {
-		abandon.Stop()
-	}
-	if !why.failed() && c.mach.State().IsOperational() {
-		_ = c.mach.Transition(statemachine.Closing, why.String())
-	}
-	if c.conn != nil {
-		if err := c.conn.Close(code, reason); err != nil && why != causePeer {
-			c.m.f.log.Debug("wsmanager: close", "conn", c.id, "err", err)
-		}
-	}
-	c.cancel()
+	return c.end
 }

@@ -22,8 +22,19 @@ func msgs(from, to int) [][]byte {
 	return out
 }
 
+// waitWritten waits until peer has n messages written, or fails the test.
+func waitWritten(t testing.TB, peer *memconn.Conn, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if got := peer.WaitWritten(ctx, n); got < n {
+		t.Fatalf("%d messages written, want %d", got, n)
+	}
+}
+
 func TestConnectionSendBeforeReady(t *testing.T) {
 	t.Parallel()
+	peer := memconn.New(memconn.Options{})
 	writtenAtReady := -1
 	want := msgs(0, 3)
 	h := newHarness(t, wsmanager.Options{OnConnect: func(c *wsmanager.Connection) {
@@ -32,18 +43,15 @@ func TestConnectionSendBeforeReady(t *testing.T) {
 				t.Errorf("Send before ready: %v", err)
 			}
 		}
-		peer := wsmanager.ConnOf(c).(*memconn.Conn)
 		c.Machine().OnTransition(func(tr statemachine.Transition[statemachine.ConnState]) {
 			if tr.To == statemachine.ProcessingReady {
 				writtenAtReady = peer.Count()
 			}
 		})
 	}})
-	s := h.serve(t, context.Background(), wsmanager.UserContext{UserID: "u"}, echo())
+	s := h.serveConn(t, context.Background(), wsmanager.UserContext{UserID: "u"}, peer, echo())
 	s.ready(t)
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-	s.peer.WaitWritten(ctx, len(want))
+	waitWritten(t, s.peer, len(want))
 	if diff := cmp.Diff(want, s.peer.Written()); diff != "" {
 		t.Errorf("written (-want +got):\n%s", diff)
 	}
@@ -52,21 +60,66 @@ func TestConnectionSendBeforeReady(t *testing.T) {
 	}
 }
 
+// TestConnectionQueueFreesPerMessage checks that QueueSize counts messages
+// waiting for the transport: with three written and one inside a Write that
+// the peer holds, the queue still has room for QueueSize more, and neither
+// Send nor CloseSlow treats the healthy connection as full.
+func TestConnectionQueueFreesPerMessage(t *testing.T) {
+	t.Parallel()
+	const queue = 4
+	h := newHarness(t, wsmanager.Options{QueueSize: queue, OnFull: wsmanager.CloseSlow})
+	s := h.serve(t, context.Background(), wsmanager.UserContext{UserID: "u"}, echo())
+	s.ready(t)
+	ctx := context.Background()
+	all := msgs(0, 3+1+queue)
+	for _, m := range all[:3] {
+		if err := s.c.Send(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitWritten(t, s.peer, 3)
+	writing := s.peer.Block()
+	if err := s.c.Send(ctx, all[3]); err != nil {
+		t.Fatal(err)
+	}
+	<-writing
+	for _, m := range all[4:] {
+		if err := s.c.Send(ctx, m); err != nil {
+			t.Fatalf("Send with %d waiting: %v", s.c.Pending(), err)
+		}
+	}
+	if got := s.c.Pending(); got != queue {
+		t.Errorf("Pending = %d, want %d", got, queue)
+	}
+	s.peer.Unblock()
+	waitWritten(t, s.peer, len(all))
+	if diff := cmp.Diff(all, s.peer.Written()); diff != "" {
+		t.Errorf("written (-want +got):\n%s", diff)
+	}
+	if got := s.c.Pending(); got != 0 {
+		t.Errorf("Pending = %d after everything was written, want 0", got)
+	}
+}
+
 func TestConnectionOnFull(t *testing.T) {
 	t.Parallel()
 	const queue = 4
+	// m0 is inside a Write the peer holds; m1–m4 fill the queue; m5–m9
+	// find it full.
 	tests := []struct {
-		name        string
-		policy      wsmanager.FullPolicy
-		wantErrs    int // Sends after the first that fail with ErrQueueFull
-		wantWritten [][]byte
-		wantDropped uint64
-		wantClose   int
+		name          string
+		policy        wsmanager.FullPolicy
+		wantErrs      int
+		wantWritten   [][]byte
+		wantDropped   uint64
+		wantDiscarded uint64
+		wantClose     int
 	}{
-		// The writer holds m0 in a blocked Write; the queue holds 3 more.
-		{"drop newest", wsmanager.DropNewest, 6, msgs(0, 4), 6, 0},
-		{"drop oldest", wsmanager.DropOldest, 0, append(msgs(0, 1), msgs(7, 10)...), 6, 0},
-		{"close slow", wsmanager.CloseSlow, 6, nil, 0, 1008},
+		{"drop newest", wsmanager.DropNewest, 5, msgs(0, 5), 5, 0, 0},
+		{"drop oldest", wsmanager.DropOldest, 0, append(msgs(0, 1), msgs(6, 10)...), 5, 0, 0},
+		// m5 closes the connection; m0's Write is abandoned, m1–m5 are
+		// discarded; m6–m9 are refused as closed and counted nowhere.
+		{"close slow", wsmanager.CloseSlow, 5, nil, 0, 6, 1008},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,9 +153,7 @@ func TestConnectionOnFull(t *testing.T) {
 				if err := fast.c.Send(ctx, m); err != nil {
 					t.Fatal(err)
 				}
-				wctx, cancel := context.WithTimeout(ctx, testTimeout)
-				fast.peer.WaitWritten(wctx, i+1)
-				cancel()
+				waitWritten(t, fast.peer, i+1)
 			}
 			if errs != tt.wantErrs {
 				t.Errorf("%d Sends failed, want %d", errs, tt.wantErrs)
@@ -123,24 +174,51 @@ func TestConnectionOnFull(t *testing.T) {
 				}
 			} else {
 				slow.peer.Unblock()
-				wctx, cancel := context.WithTimeout(ctx, testTimeout)
-				defer cancel()
-				slow.peer.WaitWritten(wctx, len(tt.wantWritten))
+				waitWritten(t, slow.peer, len(tt.wantWritten))
 				if diff := cmp.Diff(tt.wantWritten, slow.peer.Written()); diff != "" {
 					t.Errorf("slow connection got (-want +got):\n%s", diff)
 				}
-				if got := h.f.Stats().MessagesDropped; got != tt.wantDropped {
-					t.Errorf("MessagesDropped = %d, want %d", got, tt.wantDropped)
-				}
 			}
-			wctx, cancel := context.WithTimeout(ctx, testTimeout)
-			defer cancel()
-			fast.peer.WaitWritten(wctx, 9)
+			st := h.f.Stats()
+			if st.MessagesDropped != tt.wantDropped || st.MessagesDiscarded != tt.wantDiscarded {
+				t.Errorf("MessagesDropped, MessagesDiscarded = %d, %d; want %d, %d",
+					st.MessagesDropped, st.MessagesDiscarded, tt.wantDropped, tt.wantDiscarded)
+			}
+			waitWritten(t, fast.peer, 9)
 			if diff := cmp.Diff(all[1:], fast.peer.Written()); diff != "" {
 				t.Errorf("fast connection got (-want +got):\n%s", diff)
 			}
 		})
 	}
+}
+
+// TestConnectionQueueBytes checks the byte bound: it applies behind the
+// first waiting message, so a message larger than the bound is still
+// written alone.
+func TestConnectionQueueBytes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, wsmanager.Options{QueueBytes: 10, OnFull: wsmanager.DropNewest})
+	s := h.serve(t, context.Background(), wsmanager.UserContext{UserID: "u"}, echo())
+	s.ready(t)
+	ctx := context.Background()
+	writing := s.peer.Block()
+	if err := s.c.Send(ctx, []byte("held")); err != nil {
+		t.Fatal(err)
+	}
+	<-writing
+	big := make([]byte, 64)
+	if err := s.c.Send(ctx, big); err != nil {
+		t.Fatalf("a message over QueueBytes into an empty queue: %v", err)
+	}
+	if err := s.c.Send(ctx, []byte("x")); !errors.Is(err, wsmanager.ErrQueueFull) {
+		t.Fatalf("Send behind %d waiting bytes = %v, want ErrQueueFull", len(big), err)
+	}
+	s.peer.Unblock()
+	waitWritten(t, s.peer, 2)
+	if err := s.c.Send(ctx, []byte("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	waitWritten(t, s.peer, 3)
 }
 
 func TestConnectionWriteTimeout(t *testing.T) {
@@ -169,17 +247,15 @@ func TestConnectionWriteTimeout(t *testing.T) {
 			t.Errorf("other connection got (-want +got):\n%s", diff)
 		}
 
-		time.Sleep(timeout - time.Millisecond)
+		time.Sleep(timeout - time.Nanosecond)
 		synctest.Wait()
 		if _, _, closed := stuck.peer.Closed(); closed {
 			t.Fatal("stuck connection closed before WriteTimeout")
 		}
-		// The watchdog gives up on a write within a quarter of
-		// WriteTimeout after it exceeded it.
-		time.Sleep(timeout/4 + time.Millisecond)
+		time.Sleep(time.Nanosecond)
 		synctest.Wait()
 		if _, _, closed := stuck.peer.Closed(); !closed {
-			t.Fatal("stuck connection still open at 1.25×WriteTimeout")
+			t.Fatal("stuck connection still open at WriteTimeout")
 		}
 		if err := stuck.wait(t); !errors.Is(err, wsmanager.ErrWriteTimeout) {
 			t.Errorf("Serve = %v, want ErrWriteTimeout", err)
@@ -194,6 +270,57 @@ func TestConnectionWriteTimeout(t *testing.T) {
 			t.Errorf("SlowCloses = %d, want 1", got)
 		}
 	})
+}
+
+// TestConnectionWriteTimeoutPerWrite checks that the deadline is per write:
+// a peer that reads slowly but steadily, each write taking most of
+// WriteTimeout, is never cut off.
+func TestConnectionWriteTimeoutPerWrite(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = 5 * time.Second
+		h := newHarness(t, wsmanager.Options{WriteTimeout: timeout})
+		s := h.serve(t, context.Background(), wsmanager.UserContext{UserID: "u"}, echo())
+		s.ready(t)
+		const n = 5
+		for i := range n {
+			writing := s.peer.Block()
+			if err := s.c.Send(context.Background(), fmt.Appendf(nil, "m%d", i)); err != nil {
+				t.Fatal(err)
+			}
+			<-writing
+			time.Sleep(timeout - time.Millisecond)
+			s.peer.Unblock()
+			synctest.Wait()
+		}
+		if got := s.peer.Count(); got != n {
+			t.Errorf("%d written, want %d", got, n)
+		}
+		if _, _, closed := s.peer.Closed(); closed {
+			t.Error("a steady reader was closed")
+		}
+	})
+}
+
+func TestConnectionWriteError(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, wsmanager.Options{})
+	s := h.serve(t, context.Background(), wsmanager.UserContext{UserID: "u"}, echo())
+	s.ready(t)
+	boom := errors.New("broken pipe")
+	s.peer.FailWrites(boom)
+	if err := s.c.Send(context.Background(), []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.wait(t); !errors.Is(err, boom) {
+		t.Errorf("Serve = %v, want %v", err, boom)
+	}
+	if got := s.c.Machine().State(); got != statemachine.Failed {
+		t.Errorf("state %v, want failed", got)
+	}
+	if got := h.f.Stats().MessagesDiscarded; got != 1 {
+		t.Errorf("MessagesDiscarded = %d, want 1", got)
+	}
 }
 
 func TestConnectionCloseTwice(t *testing.T) {
@@ -224,11 +351,10 @@ func TestConnectionCloseTwice(t *testing.T) {
 	}
 }
 
-// TestCloseAbandonsStuckWrite checks that a write stuck when its
-// connection is closed by Manager.Close or Factory.Close is abandoned after
-// WriteTimeout, although the closed Manager is no longer the factory's: a
+// TestCloseBoundsStuckWrite checks that a write stuck when its connection
+// is closed by Manager.Close or Factory.Close gives up at WriteTimeout: a
 // peer that stopped reading cannot hold Serve, or Factory.Close, forever.
-func TestCloseAbandonsStuckWrite(t *testing.T) {
+func TestCloseBoundsStuckWrite(t *testing.T) {
 	t.Parallel()
 	for _, by := range []string{"manager", "factory"} {
 		t.Run(by, func(t *testing.T) {
@@ -249,8 +375,10 @@ func TestCloseAbandonsStuckWrite(t *testing.T) {
 				done := make(chan error, 1)
 				go func() { done <- m.Serve(context.Background(), peer, echo()) }()
 				synctest.Wait()
-				if _, err := m.Send(context.Background(), []byte("stuck")); err != nil {
-					t.Fatal(err)
+				for _, msg := range msgs(0, 3) {
+					if _, err := m.Send(context.Background(), msg); err != nil {
+						t.Fatal(err)
+					}
 				}
 				<-writing
 
@@ -266,8 +394,8 @@ func TestCloseAbandonsStuckWrite(t *testing.T) {
 				if err := <-done; !errors.Is(err, wsmanager.ErrClosed) {
 					t.Errorf("Serve = %v, want ErrClosed", err)
 				}
-				if d := time.Since(start); d < timeout || d > timeout*5/4 {
-					t.Errorf("stuck write abandoned after %v, want WriteTimeout (%v) to 1.25×", d, timeout)
+				if d := time.Since(start); d != timeout {
+					t.Errorf("stuck write given up after %v, want WriteTimeout (%v)", d, timeout)
 				}
 				if by == "factory" {
 					if err := <-closed; err != nil {
@@ -279,7 +407,44 @@ func TestCloseAbandonsStuckWrite(t *testing.T) {
 				if code, _, ok := peer.Closed(); !ok || code != 1001 {
 					t.Errorf("closed %v with %d, want 1001", ok, code)
 				}
+				st := f.Stats()
+				if st.MessagesDiscarded != 3 || st.MessagesWritten != 0 {
+					t.Errorf("written %d, discarded %d; want 0, 3", st.MessagesWritten, st.MessagesDiscarded)
+				}
+				checkAccounting(t, st)
 			})
 		})
+	}
+}
+
+// TestConnectionBatches checks that a transport implementing BatchConn is
+// handed everything waiting in one WriteBatch, in order, at most QueueSize
+// at a time.
+func TestConnectionBatches(t *testing.T) {
+	t.Parallel()
+	const queue = 8
+	h := newHarness(t, wsmanager.Options{QueueSize: queue})
+	tr := memconn.NewBatch(memconn.Options{})
+	s := h.serveConn(t, context.Background(), wsmanager.UserContext{UserID: "u"}, tr, echo())
+	s.ready(t)
+	ctx := context.Background()
+	writing := s.peer.Block()
+	all := msgs(0, 1+queue)
+	if err := s.c.Send(ctx, all[0]); err != nil {
+		t.Fatal(err)
+	}
+	<-writing
+	for _, m := range all[1:] {
+		if err := s.c.Send(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.peer.Unblock()
+	waitWritten(t, s.peer, len(all))
+	if diff := cmp.Diff(all, s.peer.Written()); diff != "" {
+		t.Errorf("written (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int{1, queue}, tr.Batches()); diff != "" {
+		t.Errorf("batch sizes (-want +got):\n%s", diff)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/ssotkit/ssot/auth"
 )
@@ -18,10 +20,16 @@ type EndpointOptions struct {
 	// selects none of the subprotocols they offered. It is never a token.
 	// Defaults to "": none is echoed.
 	Subprotocol string
-	// CloseAfterUpgrade makes authentication failures upgrade the
-	// connection and then close it with auth.CloseCode, which browsers can
-	// read (they cannot read an HTTP status of a failed handshake).
-	// Defaults to false: a plain HTTP 401 or 503 before upgrading.
+	// RequireSubprotocol refuses, with HTTP 400 before authenticating or
+	// upgrading, a request that does not offer Subprotocol: a client that
+	// does not speak the application's protocol never gets a connection.
+	// It needs Subprotocol. Defaults to false.
+	RequireSubprotocol bool
+	// CloseAfterUpgrade makes refusals upgrade the connection and then
+	// close it with a code browsers can read (they cannot read the HTTP
+	// status of a failed handshake): authentication failures with
+	// auth.CloseCode, the connection, thread and factory limits with 1013.
+	// Defaults to false: plain HTTP errors before upgrading.
 	CloseAfterUpgrade bool
 	// Thread returns the ThreadID of a request, for example from a path or
 	// query parameter. Defaults to nil: every connection of a user shares
@@ -34,26 +42,36 @@ type EndpointOptions struct {
 
 // NewEndpoint returns the golden path as one http.Handler: authenticate the
 // request with a (token from the Authorization header or a subprotocol, as
-// a's Extractor allows), register the connection with the user's Manager
-// from f, upgrade it with up, echoing opts.Subprotocol, and Serve it with h
-// until it closes.
+// a's Extractor allows), Reserve a connection with the user's Manager from
+// f, upgrade the request with up, echoing opts.Subprotocol, and serve the
+// reservation with h until it closes (Reservation.Serve).
 //
 // The connection is registered before the upgrade, and Options.OnConnect
 // runs then, so by the time the client sees the handshake complete, messages
 // sent to its user and thread are queued for it: they are delivered, in
-// order, once it reaches ProcessingReady. If the upgrade fails, the
-// registration is released and queued messages are dropped.
+// order, once it reaches ProcessingReady. If the upgrade fails, or the
+// Upgrader panics, the reservation is released and what was queued is
+// discarded (a panic then goes on to net/http).
+//
+// When the identity has an ExpiresAt, the connection is closed with 1008
+// and the reason "token expired" when it passes, and Serve returns an error
+// wrapping auth.ErrExpired; what was still queued is discarded. One timer
+// per such connection does it; connections without an expiry have none.
 //
 // Requests refused before the upgrade get a plain HTTP error and are never
-// upgraded: 401 or 503 (auth.HTTPStatus) when authentication fails, unless
-// opts.CloseAfterUpgrade; 400 when Thread returns an invalid ThreadID; 429
-// when the user has MaxManagersPerUser threads or the thread has
-// MaxConnsPerManager connections; 503 after f is closed. The response names
-// no token and no internal error.
+// upgraded: 400 when RequireSubprotocol is set and the client did not offer
+// Subprotocol, or when Thread returns an invalid ThreadID; 401 or 503
+// (auth.HTTPStatus) when authentication fails; 429 when the user has
+// MaxManagersPerUser threads or the thread has MaxConnsPerManager
+// connections; 503 when the factory has MaxManagers managers or MaxConns
+// connections, and after f is closed. With opts.CloseAfterUpgrade,
+// authentication failures and the limits are instead reported after the
+// upgrade, as close codes. The response names no token and no internal
+// error.
 //
 // Handlers can read the caller's identity with IdentityFrom on the context
 // they receive. NewEndpoint returns an error wrapping ErrInvalidOptions if
-// f, a, up or h is nil.
+// f, a, up or h is nil, or RequireSubprotocol is set without Subprotocol.
 func NewEndpoint(f *Factory, a *auth.Unified, up Upgrader, h Handler, opts EndpointOptions) (http.Handler, error) {
 	switch {
 	case f == nil:
@@ -64,6 +82,8 @@ func NewEndpoint(f *Factory, a *auth.Unified, up Upgrader, h Handler, opts Endpo
 		return nil, fmt.Errorf("%w: nil Upgrader", ErrInvalidOptions)
 	case h == nil:
 		return nil, fmt.Errorf("%w: nil Handler", ErrInvalidOptions)
+	case opts.RequireSubprotocol && opts.Subprotocol == "":
+		return nil, fmt.Errorf("%w: RequireSubprotocol without a Subprotocol", ErrInvalidOptions)
 	}
 	return &endpoint{f: f, a: a, up: up, h: h, opts: opts}, nil
 }
@@ -77,9 +97,13 @@ type endpoint struct {
 }
 
 func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e.opts.RequireSubprotocol && !offers(r, e.opts.Subprotocol) {
+		http.Error(w, "subprotocol required", http.StatusBadRequest)
+		return
+	}
 	id, err := e.a.AuthenticateRequest(r)
 	if err != nil {
-		e.refuse(w, r, err)
+		e.refuseAuth(w, r, err)
 		return
 	}
 	uc := UserContext{UserID: id.UserID}
@@ -91,61 +115,106 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Register the connection before upgrading: once the client sees the
 	// handshake complete, messages sent to it are queued, never lost.
-	// Refusals are answered in plain HTTP, which every client understands,
-	// before paying for an upgrade.
 	ctx := context.WithValue(r.Context(), identityKey{}, id)
 	res, err := e.f.Reserve(ctx, uc)
 	if err != nil {
-		switch {
-		case errors.Is(err, ErrInvalidUser):
-			http.Error(w, "invalid thread", http.StatusBadRequest)
-		case errors.Is(err, ErrUserLimit):
-			http.Error(w, "too many threads", http.StatusTooManyRequests)
-		case errors.Is(err, ErrConnLimit):
-			http.Error(w, "too many connections", http.StatusTooManyRequests)
-		default:
-			http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
-		}
+		e.refuseReserve(w, r, err)
 		return
 	}
-	conn, err := e.up.Upgrade(w, r, e.opts.Subprotocol)
+	if !id.ExpiresAt.IsZero() {
+		c := res.Connection()
+		expiry := time.AfterFunc(time.Until(id.ExpiresAt), c.expire)
+		defer expiry.Stop()
+	}
+	served := false
+	defer func() {
+		if !served {
+			res.Release() // the upgrade failed or panicked
+		}
+	}()
+	tr, err := e.up.Upgrade(w, r, e.opts.Subprotocol)
 	if err != nil {
-		res.Release()
 		e.f.log.Debug("wsmanager: upgrade failed", "err", err)
 		return
 	}
-	// A nil conn (a broken Upgrader) releases the reservation and is
-	// reported as ErrInvalidOptions.
-	if err := res.Serve(conn, e.h); err != nil {
+	served = true
+	// A nil tr (a broken Upgrader) ends the reservation with
+	// ErrInvalidOptions.
+	if err := res.Serve(tr, e.h); err != nil {
 		e.f.log.Debug("wsmanager: connection ended", "user", uc.UserID, "thread", uc.ThreadID, "request", uc.RequestID, "err", err)
 	}
 }
 
-// refuse answers a request whose authentication failed.
-func (e *endpoint) refuse(w http.ResponseWriter, r *http.Request, err error) {
-	if !e.opts.CloseAfterUpgrade {
-		status := auth.HTTPStatus(err)
-		if status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", "Bearer")
-		}
-		http.Error(w, http.StatusText(status), status)
-		return
+// expire closes a connection whose identity expired.
+func (c *Connection) expire() {
+	if c.requestClose(causeExpired, CodePolicyViolation, reasonExpired, nil) {
+		c.m.f.stats.expiredCloses.Add(1)
 	}
-	conn, uerr := e.up.Upgrade(w, r, e.opts.Subprotocol)
-	if uerr != nil || conn == nil {
-		return
-	}
-	code := auth.CloseCode(err)
-	_ = conn.Close(code, closeReason(code))
 }
 
-// closeReason is the reason sent with an authentication close code: what
+// offers reports whether the request offers subprotocol.
+func offers(r *http.Request, subprotocol string) bool {
+	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for p := range strings.SplitSeq(v, ",") {
+			if strings.TrimSpace(p) == subprotocol {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// refuseAuth answers a request whose authentication failed.
+func (e *endpoint) refuseAuth(w http.ResponseWriter, r *http.Request, err error) {
+	if e.opts.CloseAfterUpgrade {
+		code := auth.CloseCode(err)
+		e.closeAfterUpgrade(w, r, code, authReason(code))
+		return
+	}
+	status := auth.HTTPStatus(err)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	}
+	http.Error(w, http.StatusText(status), status)
+}
+
+// refuseReserve answers an authenticated request the factory refused.
+func (e *endpoint) refuseReserve(w http.ResponseWriter, r *http.Request, err error) {
+	limit := errors.Is(err, ErrUserLimit) || errors.Is(err, ErrConnLimit) || errors.Is(err, ErrFactoryLimit)
+	if limit && e.opts.CloseAfterUpgrade {
+		code, reason := refusal(err)
+		e.closeAfterUpgrade(w, r, code, reason)
+		return
+	}
+	switch {
+	case errors.Is(err, ErrInvalidUser):
+		http.Error(w, "invalid thread", http.StatusBadRequest)
+	case errors.Is(err, ErrUserLimit):
+		http.Error(w, "too many threads", http.StatusTooManyRequests)
+	case errors.Is(err, ErrConnLimit):
+		http.Error(w, "too many connections", http.StatusTooManyRequests)
+	default:
+		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+	}
+}
+
+// closeAfterUpgrade upgrades a refused request only to close it with code
+// and reason, which browsers can read.
+func (e *endpoint) closeAfterUpgrade(w http.ResponseWriter, r *http.Request, code int, reason string) {
+	tr, err := e.up.Upgrade(w, r, e.opts.Subprotocol)
+	if err != nil || tr == nil {
+		return
+	}
+	_ = tr.Close(code, reason)
+}
+
+// authReason is the reason sent with an authentication close code: what
 // the client can act on, nothing about why the backend said no.
-func closeReason(code int) string {
+func authReason(code int) string {
 	switch code {
-	case codePolicy:
+	case CodePolicyViolation:
 		return "unauthorized"
-	case codeTryAgain:
+	case CodeTryAgainLater:
 		return "try again later"
 	}
 	return reasonInternal

@@ -4,15 +4,19 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ssotkit/ssot/auth"
+	"github.com/ssotkit/ssot/internal/memconn"
 	"github.com/ssotkit/ssot/statemachine"
 	"github.com/ssotkit/ssot/wsmanager"
 )
@@ -150,6 +154,14 @@ func TestEndpointRefusals(t *testing.T) {
 		{name: "backend down", header: bearer("down"), wantStatus: http.StatusServiceUnavailable},
 		{name: "invalid thread", header: bearer("alice"), path: "?thread=%0A", wantStatus: http.StatusBadRequest},
 		{
+			name: "subprotocol not offered", eopts: wsmanager.EndpointOptions{Subprotocol: "chat.v1", RequireSubprotocol: true},
+			header: bearer("alice"), wantStatus: http.StatusBadRequest,
+		},
+		{
+			name: "subprotocol not offered, close after upgrade", eopts: wsmanager.EndpointOptions{Subprotocol: "chat.v1", RequireSubprotocol: true, CloseAfterUpgrade: true},
+			header: bearer("alice"), wantStatus: http.StatusBadRequest,
+		},
+		{
 			name: "rejected token, close after upgrade", eopts: wsmanager.EndpointOptions{CloseAfterUpgrade: true},
 			header: bearer("mallory"), wantStatus: http.StatusSwitchingProtocols, wantClose: "close 1008 unauthorized",
 		},
@@ -205,11 +217,12 @@ func TestNewEndpointRequiresArguments(t *testing.T) {
 		{"nil authenticator", h.f, nil, up, echo()},
 		{"nil upgrader", h.f, a, nil, echo()},
 		{"nil handler", h.f, a, up, nil},
+		{"required subprotocol without one", h.f, a, up, echo()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := wsmanager.NewEndpoint(tt.f, tt.a, tt.up, tt.h, wsmanager.EndpointOptions{}); !errors.Is(err, wsmanager.ErrInvalidOptions) {
+			if _, err := wsmanager.NewEndpoint(tt.f, tt.a, tt.up, tt.h, wsmanager.EndpointOptions{RequireSubprotocol: tt.h != nil && tt.up != nil && tt.a != nil && tt.f != nil}); !errors.Is(err, wsmanager.ErrInvalidOptions) {
 				t.Errorf("NewEndpoint = %v, want ErrInvalidOptions", err)
 			}
 		})
@@ -300,47 +313,181 @@ func TestEndpointFailedUpgradeReleasesReservation(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if diff := cmp.Diff([]statemachine.ConnState{statemachine.Failed}, states); diff != "" {
+	if diff := cmp.Diff([]statemachine.ConnState{statemachine.Closing, statemachine.Failed}, states); diff != "" {
 		t.Errorf("transitions (-want +got):\n%s", diff)
 	}
 }
 
 // TestEndpointLimits: a user at MaxManagersPerUser, or a thread at
-// MaxConnsPerManager, is refused in plain HTTP before any upgrade; other
-// users and threads are not affected.
+// MaxConnsPerManager, is refused before any upgrade with 429, a factory at
+// MaxManagers or MaxConns with 503; with CloseAfterUpgrade each is reported
+// after the upgrade as close 1013, which a browser can read. Other users
+// and threads are not affected by a user's or a thread's limit.
 func TestEndpointLimits(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
 		opts       wsmanager.Options
 		refused    string // path bob is refused on, after connecting to ?thread=a
-		otherPath  string
+		wantStatus int
+		wantClose  string
+		otherPath  string // "": the factory refuses everyone
 		otherToken string
 	}{
-		{"user limit", wsmanager.Options{MaxManagersPerUser: 1}, "/ws?thread=b", "/ws?thread=b", "alice"},
-		{"connection limit", wsmanager.Options{MaxConnsPerManager: 1}, "/ws?thread=a", "/ws?thread=b", "bob"},
+		{"user limit", wsmanager.Options{MaxManagersPerUser: 1}, "/ws?thread=b", http.StatusTooManyRequests, "close 1013 too many threads", "/ws?thread=b", "alice"},
+		{"connection limit", wsmanager.Options{MaxConnsPerManager: 1}, "/ws?thread=a", http.StatusTooManyRequests, "close 1013 too many connections", "/ws?thread=b", "bob"},
+		{"factory manager limit", wsmanager.Options{MaxManagers: 1}, "/ws?thread=b", http.StatusServiceUnavailable, "close 1013 server at capacity", "", ""},
+		{"factory connection limit", wsmanager.Options{MaxConns: 1}, "/ws?thread=a", http.StatusServiceUnavailable, "close 1013 server at capacity", "", ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			e := newEndpointTest(t, tt.opts, wsmanager.EndpointOptions{})
-			first := dialFrames(t, e.addr, "/ws?thread=a", bearer("bob"))
-			if first.resp.StatusCode != http.StatusSwitchingProtocols {
-				t.Fatalf("status %d, want 101", first.resp.StatusCode)
-			}
-			second := dialFrames(t, e.addr, tt.refused, bearer("bob"))
-			if second.resp.StatusCode != http.StatusTooManyRequests {
-				t.Errorf("over the limit: status %d, want 429", second.resp.StatusCode)
-			}
-			if n := e.up.count(); n != 1 {
-				t.Errorf("%d upgrades, want 1", n)
-			}
-			other := dialFrames(t, e.addr, tt.otherPath, bearer(tt.otherToken))
-			if other.resp.StatusCode != http.StatusSwitchingProtocols {
-				t.Errorf("%s on %s: status %d, want 101", tt.otherToken, tt.otherPath, other.resp.StatusCode)
-			}
-		})
+		for _, after := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/close after upgrade %v", tt.name, after), func(t *testing.T) {
+				t.Parallel()
+				e := newEndpointTest(t, tt.opts, wsmanager.EndpointOptions{CloseAfterUpgrade: after})
+				first := dialFrames(t, e.addr, "/ws?thread=a", bearer("bob"))
+				if first.resp.StatusCode != http.StatusSwitchingProtocols {
+					t.Fatalf("status %d, want 101", first.resp.StatusCode)
+				}
+				second := dialFrames(t, e.addr, tt.refused, bearer("bob"))
+				if !after {
+					if second.resp.StatusCode != tt.wantStatus {
+						t.Errorf("over the limit: status %d, want %d", second.resp.StatusCode, tt.wantStatus)
+					}
+					if n := e.up.count(); n != 1 {
+						t.Errorf("%d upgrades, want 1", n)
+					}
+				} else if got := second.next(t); got != tt.wantClose {
+					t.Errorf("over the limit: got %q, want %q", got, tt.wantClose)
+				}
+				if tt.otherPath == "" {
+					return
+				}
+				other := dialFrames(t, e.addr, tt.otherPath, bearer(tt.otherToken))
+				if other.resp.StatusCode != http.StatusSwitchingProtocols {
+					t.Errorf("%s on %s: status %d, want 101", tt.otherToken, tt.otherPath, other.resp.StatusCode)
+				}
+			})
+		}
 	}
+}
+
+// panicUpgrader is a broken adapter that panics.
+type panicUpgrader struct{}
+
+func (panicUpgrader) Upgrade(http.ResponseWriter, *http.Request, string) (wsmanager.Conn, error) {
+	panic("upgrader bug")
+}
+
+// TestEndpointUpgraderPanics: a panicking Upgrader releases its
+// reservation (the user is not left at the connection limit, and
+// Factory.Close completes), and the panic reaches net/http, whose recovery
+// closes that request.
+func TestEndpointUpgraderPanics(t *testing.T) {
+	t.Parallel()
+	e := newEndpointTestWith(t, wsmanager.Options{MaxConnsPerManager: 1}, wsmanager.EndpointOptions{}, func(wsmanager.Upgrader) wsmanager.Upgrader {
+		return panicUpgrader{}
+	})
+	for range 3 {
+		req, err := http.NewRequest(http.MethodGet, "http://"+e.addr+"/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header = bearer("bob")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			t.Fatalf("status %d: the panic did not reach net/http", resp.StatusCode)
+		}
+		if st := e.h.f.Stats(); st.ConnsActive != 0 || st.ConnLimitHits != 0 {
+			t.Fatalf("after a panicking upgrade: %d connections registered, %d limit hits; want 0, 0", st.ConnsActive, st.ConnLimitHits)
+		}
+	}
+}
+
+// TestEndpointTokenExpiry: a connection whose identity has an ExpiresAt is
+// closed with 1008 "token expired" when it passes, not before, and is then
+// unreachable; a connection without one stays open.
+func TestEndpointTokenExpiry(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const lifetime = time.Hour
+		expires := time.Now().Add(lifetime)
+		backend := auth.Func(func(_ context.Context, token string) (auth.Identity, error) {
+			id := auth.Identity{UserID: token}
+			if token == "short" {
+				id.ExpiresAt = expires
+			}
+			return id, nil
+		})
+		a, err := auth.New(backend, auth.Options{Logger: quietLogger(), CacheTTL: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close(context.Background())
+		h := newHarness(t, wsmanager.Options{})
+		up := &memUpgrader{peers: make(chan *memconn.Conn, 2)}
+		ep, err := wsmanager.NewEndpoint(h.f, a, up, echo(), wsmanager.EndpointOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := make(chan struct{}, 2)
+		for _, token := range []string{"short", "long"} {
+			req := httptest.NewRequest(http.MethodGet, "/ws", nil)
+			req.Header = bearer(token)
+			go func() {
+				ep.ServeHTTP(httptest.NewRecorder(), req)
+				served <- struct{}{}
+			}()
+		}
+		<-up.peers
+		<-up.peers
+		synctest.Wait()
+		short, long := peerOfUser(t, h.f, "short"), peerOfUser(t, h.f, "long")
+		time.Sleep(lifetime - time.Nanosecond)
+		synctest.Wait()
+		_, _, c1 := short.Closed()
+		_, _, c2 := long.Closed()
+		if c1 || c2 {
+			t.Fatal("a connection closed before its identity expired")
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		if code, reason, closed := short.Closed(); !closed || code != 1008 || reason != "token expired" {
+			t.Errorf("closed %v with %d %q, want 1008 %q", closed, code, reason, "token expired")
+		}
+		if n, _ := h.f.SendToUser(context.Background(), "short", []byte("x")); n != 0 {
+			t.Errorf("SendToUser reached %d connections of an expired identity", n)
+		}
+		if _, _, closed := long.Closed(); closed {
+			t.Error("the connection without an expiry closed")
+		}
+		<-served
+		if st := h.f.Stats(); st.ExpiredCloses != 1 || st.ConnsActive != 1 {
+			t.Errorf("ExpiredCloses %d, ConnsActive %d; want 1, 1", st.ExpiredCloses, st.ConnsActive)
+		}
+		long.PeerCloseCode(1000, "")
+		<-served
+	})
+}
+
+// peerOfUser returns the in-memory transport of the one connection of
+// userID.
+func peerOfUser(t *testing.T, f *wsmanager.Factory, userID string) *memconn.Conn {
+	t.Helper()
+	m, ok := f.Lookup(wsmanager.UserContext{UserID: userID})
+	if !ok || len(m.Connections()) != 1 {
+		t.Fatalf("%s has no connection", userID)
+	}
+	return peerOf(wsmanager.ConnOf(m.Connections()[0]))
+}
+
+// memUpgrader hands out in-memory transports, so that an endpoint can run
+// inside a synctest bubble.
+type memUpgrader struct{ peers chan *memconn.Conn }
+
+func (u *memUpgrader) Upgrade(http.ResponseWriter, *http.Request, string) (wsmanager.Conn, error) {
+	p := memconn.New(memconn.Options{})
+	u.peers <- p
+	return p, nil
 }
 
 // nilUpgrader is a broken adapter: it reports success with no Conn.

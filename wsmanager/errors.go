@@ -9,13 +9,21 @@ const (
 	// of a Manager after Manager.Close (or after the factory removed it), and
 	// of a Connection once it is closing or closed.
 	ErrClosed = sentinel("wsmanager: closed")
-	// ErrUserLimit is returned by Factory.Manager when the user already has
-	// Options.MaxManagersPerUser managers and asks for another ThreadID.
+	// ErrUserLimit is returned by Factory.Manager, Factory.Reserve and
+	// Factory.Serve when the user already has Options.MaxManagersPerUser
+	// managers and asks for another ThreadID; Factory.Serve closes the
+	// transport with 1013 (try again later), NewEndpoint answers 429.
 	ErrUserLimit = sentinel("wsmanager: too many threads for user")
-	// ErrConnLimit is returned by Manager.Serve when the manager already
-	// serves Options.MaxConnsPerManager connections; the transport is closed
-	// with 1013 (try again later).
+	// ErrConnLimit is returned by Factory.Reserve, Manager.Reserve and the
+	// Serve methods when the Manager already has
+	// Options.MaxConnsPerManager connections; the Serve methods close the
+	// transport with 1013 (try again later), NewEndpoint answers 429.
 	ErrConnLimit = sentinel("wsmanager: too many connections for thread")
+	// ErrFactoryLimit is returned by Factory.Manager, the Reserve methods
+	// and the Serve methods when the Factory already has Options.MaxManagers
+	// managers or Options.MaxConns connections; the Serve methods close the
+	// transport with 1013, NewEndpoint answers 503.
+	ErrFactoryLimit = sentinel("wsmanager: factory at capacity")
 	// ErrQueueFull is returned by Connection.Send when the connection's queue
 	// is full and Options.OnFull dropped or refused the message.
 	ErrQueueFull = sentinel("wsmanager: queue full")
@@ -27,13 +35,15 @@ const (
 )
 
 const (
-	// ErrWriteTimeout is returned by Manager.Serve when a write exceeded
+	// ErrWriteTimeout is returned by the Serve methods when a write exceeded
 	// Options.WriteTimeout and the connection was closed with 1008.
 	ErrWriteTimeout = sentinel("wsmanager: write timed out")
-	// ErrHandlerPanic is returned by Manager.Serve when the Handler
+	// ErrHandlerPanic is returned by the Serve methods when the Handler
 	// panicked; the connection was closed with 1011.
 	ErrHandlerPanic = sentinel("wsmanager: handler panicked")
-	// ErrBroker is returned by Factory.SendToUser when Options.Broker failed
-	// to publish; the message was still queued to this node's connections.
-	ErrBroker = sentinel("wsmanager: broker publish failed")
+	// ErrBroker is returned when Options.Broker fails: by NewFactory when
+	// Subscribe fails, by Factory.SendToUser when Publish fails (the message
+	// was still queued to this node's connections), and by Factory.Close
+	// when unsubscribing fails.
+	ErrBroker = sentinel("wsmanager: broker failed")
 )

@@ -2,8 +2,14 @@ package wsmanager
 
 // ConnOf exposes a Connection's transport to the tests, which find
 // connections by the in-memory Conn they served.
-func ConnOf(c *Connection) Conn { return c.conn }
+func ConnOf(c *Connection) Conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tr
+}
 
-// Envelope helpers, for the broker tests.
-func EncodeEnvelope(node [16]byte, msg []byte) []byte  { return encodeEnvelope(node, msg) }
-func DecodeEnvelope(b []byte) ([16]byte, []byte, bool) { return decodeEnvelope(b) }
+// Seal and Open expose a Factory's envelope for the broker tests.
+func (f *Factory) Seal(userID string, msg []byte) []byte { return f.seal(userID, msg) }
+func (f *Factory) Open(userID string, b []byte) (node [16]byte, msg []byte, ok, rejected bool) {
+	return f.open(userID, b)
+}

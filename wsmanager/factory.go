@@ -15,12 +15,12 @@ import (
 
 // Factory creates and holds one Manager per (UserID, ThreadID) and delivers
 // messages to users across them. It owns one goroutine, the janitor that
-// removes idle managers, and, through Serve, every connection's writer.
+// removes idle managers, and every connection's writer.
 //
-// All methods are safe for concurrent use. No lock is held while a Conn, a
-// Handler, a Broadcast filter or an observer runs. The zero value is not
-// usable; create a Factory with NewFactory and stop it with Close, after
-// which every method returns ErrClosed (Broadcast returns 0).
+// All methods are safe for concurrent use. No lock is held while a
+// transport, a Handler, a Broadcast filter or an observer runs. The zero
+// value is not usable; create a Factory with NewFactory and stop it with
+// Close, after which every method returns ErrClosed (Broadcast returns 0).
 type Factory struct {
 	opts  Options
 	log   *slog.Logger
@@ -28,9 +28,13 @@ type Factory struct {
 	table *statemachine.Table[statemachine.ConnState] // shared: tables are immutable
 	stats counters
 
+	// mu guards users and closed. A Manager is in users exactly while it
+	// is open: it is closed and removed under mu's write lock, and found
+	// and registered with under its read lock.
 	mu       sync.RWMutex
 	closed   bool
 	users    map[string]map[string]*Manager // UserID → ThreadID → Manager
+	managers int                            // in users
 	isClosed atomic.Bool
 	// all is every Manager, rebuilt lazily for Broadcast after a change
 	// (nil means stale), so fan-out needs neither a lock nor an allocation.
@@ -39,6 +43,9 @@ type Factory struct {
 	liveMu  sync.Mutex
 	live    int           // registered connections
 	drained chan struct{} // closed when live reaches 0 after Close
+	// closing holds the connections Close asked to close, so that a Close
+	// whose ctx ends can cut their deliveries short.
+	closing []*Connection
 
 	stopJanitor chan struct{}
 	janitorDone chan struct{}
@@ -58,7 +65,7 @@ func NewFactory(opts Options) (*Factory, error) {
 	f := &Factory{
 		opts:        opts,
 		log:         opts.Logger,
-		table:       statemachine.ConnTable(),
+		table:       MachineTable(),
 		users:       make(map[string]map[string]*Manager),
 		stopJanitor: make(chan struct{}),
 		janitorDone: make(chan struct{}),
@@ -79,28 +86,62 @@ func NewFactory(opts Options) (*Factory, error) {
 }
 
 // Manager returns the Manager of uc's (UserID, ThreadID), creating it if
-// needed; concurrent calls for the same pair get the same Manager. It
-// returns an error wrapping ErrInvalidUser if uc is invalid, ErrUserLimit if
-// creating it would exceed Options.MaxManagersPerUser (checked and applied
-// under one lock, so concurrent creations never overshoot), and ErrClosed
-// after Close.
+// needed; concurrent calls for the same pair get the same Manager. It is
+// for accepting connections: to reach a thread from elsewhere in the
+// service, use Lookup, SendToUser or Broadcast, which never create one, so
+// that sends to made-up ThreadIDs cannot use up a user's
+// MaxManagersPerUser.
+//
+// It returns an error wrapping ErrInvalidUser if uc is invalid,
+// ErrUserLimit if creating it would exceed Options.MaxManagersPerUser,
+// ErrFactoryLimit if it would exceed Options.MaxManagers (both checked and
+// applied under one lock, so concurrent creations never overshoot), and
+// ErrClosed after Close. It never returns a closed Manager while the
+// Factory is open, and handing a Manager out restarts its idle clock: one
+// that has no connection is removed by the janitor no sooner than
+// Options.IdleTimeout later.
 func (f *Factory) Manager(uc UserContext) (*Manager, error) {
 	if err := uc.Validate(); err != nil {
 		return nil, err
 	}
+	if m, err := f.find(uc); m != nil || err != nil {
+		return m, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.getOrCreateLocked(uc)
+}
+
+// Lookup returns the open Manager of uc's (UserID, ThreadID), if there is
+// one. It never creates a Manager; after Close it reports false. Like
+// Manager, it restarts the idle clock of the Manager it returns.
+func (f *Factory) Lookup(uc UserContext) (*Manager, bool) {
 	f.mu.RLock()
+	defer f.mu.RUnlock()
+	m := f.users[uc.UserID][uc.ThreadID]
+	if m == nil {
+		return nil, false
+	}
+	m.touch()
+	return m, true
+}
+
+// find looks uc's Manager up under the read lock. It returns nil and no
+// error when the caller must create it under the write lock.
+func (f *Factory) find(uc UserContext) (*Manager, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
 	if f.closed {
-		f.mu.RUnlock()
 		return nil, ErrClosed
 	}
 	m := f.users[uc.UserID][uc.ThreadID]
-	f.mu.RUnlock()
 	if m != nil {
-		return m, nil
+		m.touch()
 	}
+	return m, nil
+}
 
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (f *Factory) getOrCreateLocked(uc UserContext) (*Manager, error) {
 	if f.closed {
 		return nil, ErrClosed
 	}
@@ -112,24 +153,51 @@ func (f *Factory) Manager(uc UserContext) (*Manager, error) {
 		f.stats.userLimitHits.Add(1)
 		return nil, ErrUserLimit
 	}
+	if f.opts.MaxManagers > 0 && f.managers >= f.opts.MaxManagers {
+		f.stats.factoryLimitHits.Add(1)
+		return nil, ErrFactoryLimit
+	}
 	if threads == nil {
 		threads = make(map[string]*Manager, 1)
 		f.users[uc.UserID] = threads
 	}
-	m = newManager(f, uc, time.Now())
+	m := newManager(f, uc, time.Now())
 	threads[uc.ThreadID] = m
+	f.managers++
 	f.all.Store(nil)
 	f.stats.managersCreated.Add(1)
 	return m, nil
 }
 
-// remove deletes m from the factory's maps if it is still there.
-func (f *Factory) remove(m *Manager) {
+// register registers a new connection with uc's Manager, creating the
+// Manager if needed. The Manager is found (or created) and registered with
+// under one hold of the Factory's lock, so neither the janitor nor
+// Manager.Close can close it in between.
+func (f *Factory) register(ctx context.Context, uc UserContext) (*Connection, error) {
+	if err := uc.Validate(); err != nil {
+		return nil, err
+	}
+	f.mu.RLock()
+	if f.closed {
+		f.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	if m := f.users[uc.UserID][uc.ThreadID]; m != nil {
+		defer f.mu.RUnlock()
+		return m.register(ctx)
+	}
+	f.mu.RUnlock()
+
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.removeLocked(m)
+	m, err := f.getOrCreateLocked(uc)
+	if err != nil {
+		return nil, err
+	}
+	return m.register(ctx)
 }
 
+// removeLocked deletes m, which the caller has just closed, from the maps.
 func (f *Factory) removeLocked(m *Manager) {
 	threads := f.users[m.uc.UserID]
 	if threads[m.uc.ThreadID] != m {
@@ -139,13 +207,14 @@ func (f *Factory) removeLocked(m *Manager) {
 	if len(threads) == 0 {
 		delete(f.users, m.uc.UserID)
 	}
+	f.managers--
 	f.all.Store(nil)
 	f.stats.managersRemoved.Add(1)
 }
 
-// managers returns every Manager, from the cached list when nothing changed
-// since it was built.
-func (f *Factory) managers() []*Manager {
+// allManagers returns every Manager, from the cached list when nothing
+// changed since it was built.
+func (f *Factory) allManagers() []*Manager {
 	if p := f.all.Load(); p != nil {
 		return *p
 	}
@@ -154,7 +223,7 @@ func (f *Factory) managers() []*Manager {
 	if p := f.all.Load(); p != nil {
 		return *p
 	}
-	all := make([]*Manager, 0, len(f.users))
+	all := make([]*Manager, 0, f.managers)
 	for _, threads := range f.users {
 		for _, m := range threads {
 			all = append(all, m)
@@ -168,8 +237,8 @@ func (f *Factory) managers() []*Manager {
 
 // SendToUser queues msg to every connection of userID, across all of the
 // user's threads, and returns how many connections on this node accepted
-// it. It never blocks on a connection. msg is shared, not copied: the caller
-// must not modify it afterwards.
+// it. It never blocks on a connection and never creates a Manager. msg is
+// shared, not copied: the caller must not modify it afterwards.
 //
 // With Options.Broker, msg is also published for the other nodes, which
 // deliver it to their own connections of userID; this node ignores its own
@@ -180,8 +249,8 @@ func (f *Factory) managers() []*Manager {
 // It returns ErrClosed after Close, ctx.Err() if ctx has ended (nothing is
 // sent), an error wrapping ErrInvalidUser for a userID that breaks the
 // UserContext rule (empty, over 256 bytes, not UTF-8, control characters)
-// without sending anything, and an error
-// wrapping ErrQueueFull when some local connections were full.
+// without sending anything, and an error wrapping ErrQueueFull when some
+// local connections were full.
 func (f *Factory) SendToUser(ctx context.Context, userID string, msg []byte) (int, error) {
 	if f.isClosed.Load() {
 		return 0, ErrClosed
@@ -200,10 +269,10 @@ func (f *Factory) SendToUser(ctx context.Context, userID string, msg []byte) (in
 		errs = append(errs, fmt.Errorf("%w: %d of %d connections", ErrQueueFull, full, n+full))
 	}
 	if f.opts.Broker != nil {
-		if err := f.opts.Broker.Publish(ctx, userID, encodeEnvelope(f.node, msg)); err != nil {
+		if err := f.opts.Broker.Publish(ctx, userID, f.seal(userID, msg)); err != nil {
 			f.stats.brokerErrors.Add(1)
 			f.log.Warn("wsmanager: broker publish failed", "err", err)
-			errs = append(errs, fmt.Errorf("%w: %w", ErrBroker, err))
+			errs = append(errs, fmt.Errorf("%w: publish: %w", ErrBroker, err))
 		} else {
 			f.stats.brokerPublished.Add(1)
 		}
@@ -222,7 +291,7 @@ func (f *Factory) sendLocal(userID string, msg []byte) (n, full int) {
 		full += mf
 	}
 	f.mu.RUnlock()
-	f.stats.queued.Add(uint64(n))
+	f.stats.queued.Add(uint64(n + full))
 	return n, full
 }
 
@@ -240,15 +309,16 @@ func (f *Factory) Broadcast(ctx context.Context, msg []byte, filter func(UserCon
 	if f.isClosed.Load() || ctx.Err() != nil {
 		return 0
 	}
-	n := 0
-	for _, m := range f.managers() {
+	n, full := 0, 0
+	for _, m := range f.allManagers() {
 		if filter != nil && !filter(m.uc) {
 			continue
 		}
-		mn, _ := m.send(msg)
+		mn, mf := m.send(msg)
 		n += mn
+		full += mf
 	}
-	f.stats.queued.Add(uint64(n))
+	f.stats.queued.Add(uint64(n + full))
 	return n
 }
 
@@ -258,15 +328,21 @@ func (f *Factory) Stats() Stats {
 	return f.stats.snapshot()
 }
 
-// connAdded and connRemoved track registered connections so that Close can
-// wait for the last one.
-func (f *Factory) connAdded() {
-	f.stats.connsCreated.Add(1)
+// connAdded counts a registered connection, unless the Factory has
+// Options.MaxConns of them; it reports whether it did.
+func (f *Factory) connAdded() bool {
 	f.liveMu.Lock()
+	defer f.liveMu.Unlock()
+	if f.opts.MaxConns > 0 && f.live >= f.opts.MaxConns {
+		f.stats.factoryLimitHits.Add(1)
+		return false
+	}
 	f.live++
-	f.liveMu.Unlock()
+	f.stats.connsCreated.Add(1)
+	return true
 }
 
+// connRemoved counts a connection gone, and wakes Close at the last one.
 func (f *Factory) connRemoved() {
 	f.stats.connsRemoved.Add(1)
 	f.liveMu.Lock()
@@ -280,10 +356,14 @@ func (f *Factory) connRemoved() {
 
 // Close stops the factory: new calls fail with ErrClosed, the broker
 // subscription ends, every Manager is removed and every connection is
-// closed with 1001 (going away). It then waits until every connection's
-// Serve has finished with it and the janitor has stopped, or returns
-// ctx.Err() if ctx ends first; calling Close again waits again. It returns
-// the broker's unsubscribe error, wrapping ErrBroker, if there was one.
+// closed with 1001 (going away), after what was queued to it is written to
+// peers still reading, each write bounded by Options.WriteTimeout. It then
+// waits until every connection's Serve has finished with it (reservations
+// included) and the janitor has stopped. If ctx ends first, the deliveries
+// still under way are cut short, what they had left is discarded, and Close
+// returns ctx.Err() without waiting further; calling Close again waits
+// again. It returns the broker's unsubscribe error, wrapping ErrBroker, if
+// there was one.
 //
 // Connections whose handler is still running are waited for: handlers
 // receive a context that is cancelled once their connection is closed.
@@ -292,35 +372,37 @@ func (f *Factory) Close(ctx context.Context) error {
 		f.mu.Lock()
 		f.closed = true
 		f.isClosed.Store(true)
-		users := f.users
-		f.users = nil
+		var conns []*Connection
+		for _, threads := range f.users {
+			for _, m := range threads {
+				if cs, ok := m.markClosed(); ok {
+					conns = append(conns, cs...)
+					f.stats.managersRemoved.Add(1)
+				}
+			}
+		}
+		f.users, f.managers = nil, 0
 		f.all.Store(nil)
 		f.mu.Unlock()
 
+		f.liveMu.Lock()
+		f.closing = conns
+		f.liveMu.Unlock()
 		close(f.stopJanitor)
 		if f.unsubscribe != nil {
 			if err := f.unsubscribe(); err != nil {
 				f.unsubErr = fmt.Errorf("%w: unsubscribe: %w", ErrBroker, err)
 			}
 		}
-		for _, threads := range users {
-			for _, m := range threads {
-				conns, ok := m.markClosed()
-				if !ok {
-					continue
-				}
-				f.stats.managersRemoved.Add(1)
-				for _, c := range conns {
-					c.requestClose(causeClosed, codeGoingAway, reasonGoingAway, nil)
-				}
-			}
+		for _, c := range conns {
+			c.requestClose(causeClosed, CodeGoingAway, reasonGoingAway, nil)
 		}
 	})
 
 	select {
 	case <-f.janitorDone:
 	case <-ctx.Done():
-		return ctx.Err()
+		return f.cutShort(ctx)
 	}
 	f.liveMu.Lock()
 	if f.live == 0 {
@@ -336,6 +418,18 @@ func (f *Factory) Close(ctx context.Context) error {
 	case <-drained:
 		return f.unsubErr
 	case <-ctx.Done():
-		return ctx.Err()
+		return f.cutShort(ctx)
 	}
+}
+
+// cutShort ends the deliveries of a Close whose ctx ended: every write
+// under way gives up, and the rest of each queue is discarded.
+func (f *Factory) cutShort(ctx context.Context) error {
+	f.liveMu.Lock()
+	conns := f.closing
+	f.liveMu.Unlock()
+	for _, c := range conns {
+		c.write.abort()
+	}
+	return ctx.Err()
 }

@@ -71,7 +71,10 @@ func (c *frameConn) Read(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	if kind == frameClose {
-		return nil, io.EOF
+		if len(payload) < 2 {
+			return nil, &wsmanager.CloseError{Code: wsmanager.CodeNoStatus}
+		}
+		return nil, &wsmanager.CloseError{Code: int(binary.BigEndian.Uint16(payload)), Reason: string(payload[2:])}
 	}
 	return payload, nil
 }

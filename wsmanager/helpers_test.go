@@ -21,30 +21,16 @@ const testTimeout = 10 * time.Second
 // test output.
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// harness is a Factory whose connections can be found by their Conn.
+// harness is a Factory the test closes at its end.
 type harness struct {
-	f       *wsmanager.Factory
-	mu      sync.Mutex
-	waiting map[wsmanager.Conn]chan *wsmanager.Connection
+	f *wsmanager.Factory
 }
 
 // newHarness returns a Factory built from opts that the test closes at its
-// end, after checking that Close succeeds.
+// end, after checking that Close succeeds and that every message queued was
+// counted once as written, dropped or discarded.
 func newHarness(t testing.TB, opts wsmanager.Options) *harness {
 	t.Helper()
-	h := &harness{waiting: make(map[wsmanager.Conn]chan *wsmanager.Connection)}
-	user := opts.OnConnect
-	opts.OnConnect = func(c *wsmanager.Connection) {
-		if user != nil {
-			user(c)
-		}
-		h.mu.Lock()
-		ch := h.waiting[connOf(c)]
-		h.mu.Unlock()
-		if ch != nil {
-			ch <- c
-		}
-	}
 	if opts.Logger == nil {
 		opts.Logger = quietLogger()
 	}
@@ -52,15 +38,25 @@ func newHarness(t testing.TB, opts wsmanager.Options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.f = f
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 		defer cancel()
 		if err := f.Close(ctx); err != nil {
 			t.Errorf("Factory.Close: %v", err)
 		}
+		checkAccounting(t, f.Stats())
 	})
-	return h
+	return &harness{f: f}
+}
+
+// checkAccounting checks the identity Stats documents, once nothing is
+// pending: every message queued was written, dropped or discarded.
+func checkAccounting(t testing.TB, st wsmanager.Stats) {
+	t.Helper()
+	if st.MessagesQueued != st.MessagesWritten+st.MessagesDropped+st.MessagesDiscarded {
+		t.Errorf("MessagesQueued %d != MessagesWritten %d + MessagesDropped %d + MessagesDiscarded %d",
+			st.MessagesQueued, st.MessagesWritten, st.MessagesDropped, st.MessagesDiscarded)
+	}
 }
 
 // served is one connection being served by the harness.
@@ -75,24 +71,30 @@ type served struct {
 // checked by no one; the Factory's Close still waits for it.
 func (h *harness) serve(t testing.TB, ctx context.Context, uc wsmanager.UserContext, handler wsmanager.Handler) *served {
 	t.Helper()
-	peer := memconn.New(memconn.Options{})
-	ch := make(chan *wsmanager.Connection, 1)
-	h.mu.Lock()
-	h.waiting[peer] = ch
-	h.mu.Unlock()
-	s := &served{peer: peer, errc: make(chan error, 1)}
-	go func() { s.errc <- h.f.Serve(ctx, uc, peer, handler) }()
-	select {
-	case s.c = <-ch:
-	case err := <-s.errc:
-		t.Fatalf("Serve returned before registering: %v", err)
-	case <-time.After(testTimeout):
-		t.Fatal("connection not registered")
+	return h.serveConn(t, ctx, uc, memconn.New(memconn.Options{}), handler)
+}
+
+// serveConn is serve with the caller's transport, which is peer or wraps it.
+func (h *harness) serveConn(t testing.TB, ctx context.Context, uc wsmanager.UserContext, tr wsmanager.Conn, handler wsmanager.Handler) *served {
+	t.Helper()
+	res, err := h.f.Reserve(ctx, uc)
+	if err != nil {
+		t.Fatalf("Reserve: %v", err)
 	}
-	h.mu.Lock()
-	delete(h.waiting, peer)
-	h.mu.Unlock()
+	s := &served{peer: peerOf(tr), c: res.Connection(), errc: make(chan error, 1)}
+	go func() { s.errc <- res.Serve(tr, handler) }()
 	return s
+}
+
+// peerOf returns the in-memory peer behind a test transport.
+func peerOf(tr wsmanager.Conn) *memconn.Conn {
+	switch p := tr.(type) {
+	case *memconn.Conn:
+		return p
+	case memconn.Batch:
+		return p.Conn
+	}
+	panic("not an in-memory transport")
 }
 
 // ready waits until the connection's machine is operational.
@@ -118,10 +120,6 @@ func (s *served) wait(t testing.TB) error {
 	}
 }
 
-// connOf returns the Conn a Connection was served with; the harness keys
-// connections by it.
-func connOf(c *wsmanager.Connection) wsmanager.Conn { return wsmanager.ConnOf(c) }
-
 // echo is a Handler that sends every message back on its connection.
 func echo() wsmanager.Handler {
 	return wsmanager.HandlerFunc(func(ctx context.Context, c *wsmanager.Connection, msg []byte) error {
@@ -129,18 +127,37 @@ func echo() wsmanager.Handler {
 	})
 }
 
-// record collects the transitions of a connection's machine.
+// record collects the transitions of a connection's machine, and whether
+// its in-memory transport was still open when the machine reached a
+// terminal state.
 type record struct {
-	mu sync.Mutex
-	tr []string
+	mu   sync.Mutex
+	tr   []string
+	open bool
 }
 
 func (r *record) observe(c *wsmanager.Connection) {
 	c.Machine().OnTransition(func(t statemachine.Transition[statemachine.ConnState]) {
+		open := false
+		if t.To.IsTerminal() {
+			if tr := wsmanager.ConnOf(c); tr != nil {
+				_, _, closed := peerOf(tr).Closed()
+				open = !closed
+			}
+		}
 		r.mu.Lock()
 		r.tr = append(r.tr, t.To.String())
+		r.open = r.open || open
 		r.mu.Unlock()
 	})
+}
+
+// openAtEnd reports whether the transport was open when the machine
+// reached a terminal state.
+func (r *record) openAtEnd() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.open
 }
 
 func (r *record) states() []string {

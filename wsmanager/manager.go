@@ -7,16 +7,21 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ssotkit/ssot/statemachine"
 )
 
 // Manager holds the connections of one (UserID, ThreadID) pair. It can reach
 // only its own user's connections: no method takes a user argument that
 // could be wrong.
 //
-// All methods are safe for concurrent use. No lock is held while a Conn, a
-// Handler or an observer runs. The zero value is not usable; managers come
-// from Factory.Manager. Close is final: afterwards every method returns
-// ErrClosed and Factory.Manager creates a new Manager for the same pair.
+// All methods are safe for concurrent use. No lock is held while a
+// transport, a Handler or an observer runs. The zero value is not usable;
+// managers come from Factory.Manager. Close is final: afterwards every
+// method returns ErrClosed and Factory.Manager creates a new Manager for the
+// same pair. A Manager is in its Factory exactly while it is open, so
+// Factory.Manager and Factory.Lookup never return a closed one while the
+// Factory is open.
 type Manager struct {
 	f  *Factory
 	uc UserContext
@@ -51,7 +56,7 @@ func (m *Manager) Send(ctx context.Context, msg []byte) (int, error) {
 		return 0, err
 	}
 	n, full := m.send(msg)
-	m.f.stats.queued.Add(uint64(n))
+	m.f.stats.queued.Add(uint64(n + full))
 	if full > 0 {
 		return n, fmt.Errorf("%w: %d of %d connections", ErrQueueFull, full, n+full)
 	}
@@ -59,7 +64,8 @@ func (m *Manager) Send(ctx context.Context, msg []byte) (int, error) {
 }
 
 // send queues msg to every current connection; it returns how many accepted
-// it and how many were full. Closing connections count as neither.
+// it and how many were full. Closing connections count as neither. The
+// caller counts n+full in Stats.MessagesQueued.
 func (m *Manager) send(msg []byte) (n, full int) {
 	p := m.conns.Load()
 	if p == nil {
@@ -67,9 +73,9 @@ func (m *Manager) send(msg []byte) (n, full int) {
 	}
 	for _, c := range *p {
 		switch c.enqueue(msg) {
-		case nil:
+		case sendQueued:
 			n++
-		case ErrQueueFull:
+		case sendFull:
 			full++
 		}
 	}
@@ -86,16 +92,22 @@ func (m *Manager) Connections() []*Connection {
 	return slices.Clone(*p)
 }
 
-// Close closes every connection of the Manager with code and reason and
-// removes the Manager from its Factory. It does not wait for the
-// connections to finish closing: each Serve call returns once its
-// connection has. It returns ErrClosed if the Manager was already closed.
+// Close removes the Manager from its Factory and closes every connection
+// with code and reason, after what was queued to it, as Connection.Close
+// does. It does not wait for the connections to finish closing: each Serve
+// call returns once its connection has. It returns ErrClosed if the Manager
+// was already closed.
 func (m *Manager) Close(code int, reason string) error {
+	f := m.f
+	f.mu.Lock()
 	conns, ok := m.markClosed()
+	if ok {
+		f.removeLocked(m)
+	}
+	f.mu.Unlock()
 	if !ok {
 		return ErrClosed
 	}
-	m.f.remove(m)
 	for _, c := range conns {
 		c.requestClose(causeClosed, code, reason, nil)
 	}
@@ -103,8 +115,8 @@ func (m *Manager) Close(code int, reason string) error {
 }
 
 // markClosed closes the Manager to new connections and returns its current
-// ones. It reports whether this call closed it. The caller removes it from
-// the factory.
+// ones. It reports whether this call closed it. The caller holds the
+// Factory's lock and removes the Manager from it under the same lock.
 func (m *Manager) markClosed() ([]*Connection, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -121,9 +133,11 @@ func (m *Manager) markClosed() ([]*Connection, bool) {
 }
 
 // closeIfIdle closes the Manager if it has had no connections since at
-// least now-d, and reports whether it did. Checking and closing under one
-// lock is what keeps a connection from registering with a Manager the
-// janitor is removing.
+// least now-d, and reports whether it did. The caller holds the Factory's
+// lock and removes the Manager under it: checking and closing under the
+// Manager's lock keeps a connection from registering with a Manager being
+// removed, and doing both under the Factory's keeps anyone from being handed
+// it.
 func (m *Manager) closeIfIdle(now time.Time, d time.Duration) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -135,29 +149,51 @@ func (m *Manager) closeIfIdle(now time.Time, d time.Duration) bool {
 	return true
 }
 
-// register adds c, enforcing MaxConnsPerManager under the Manager's lock so
-// that concurrent registrations cannot overshoot.
-func (m *Manager) register(c *Connection) error {
+// touch restarts the idle clock of a Manager without connections: it was
+// just handed out, and its caller may be about to use it. The caller holds
+// the Factory's read lock, so the janitor is not sweeping meanwhile.
+func (m *Manager) touch() {
+	m.mu.Lock()
+	if !m.idleSince.IsZero() {
+		m.idleSince = time.Now()
+	}
+	m.mu.Unlock()
+}
+
+// register creates a connection and adds it, enforcing MaxConnsPerManager
+// under the Manager's lock, so that concurrent registrations cannot
+// overshoot, and the factory's MaxConns.
+func (m *Manager) register(ctx context.Context) (*Connection, error) {
+	f := m.f
+	// One table for all connections: building one per connection would
+	// cost an allocation and a validation each time.
+	mach, err := statemachine.New(f.table, statemachine.Connecting, f.opts.Machine)
+	if err != nil { // validated by NewFactory; kept so a change there cannot turn into a nil machine
+		return nil, fmt.Errorf("%w: Machine: %w", ErrInvalidOptions, err)
+	}
+	c := newConnection(ctx, m, mach)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	var cur []*Connection
 	if p := m.conns.Load(); p != nil {
 		cur = *p
 	}
-	if len(cur) >= m.f.opts.MaxConnsPerManager {
-		m.f.stats.connLimitHits.Add(1)
-		return ErrConnLimit
+	if len(cur) >= f.opts.MaxConnsPerManager {
+		f.stats.connLimitHits.Add(1)
+		return nil, ErrConnLimit
+	}
+	if !f.connAdded() {
+		return nil, ErrFactoryLimit
 	}
 	next := make([]*Connection, len(cur), len(cur)+1)
 	copy(next, cur)
 	next = append(next, c)
 	m.conns.Store(&next)
 	m.idleSince = time.Time{}
-	m.f.connAdded()
-	return nil
+	return c, nil
 }
 
 // unregister removes c and, if it was the last, starts the idle clock.

@@ -1,6 +1,7 @@
 package wsmanager
 
 import (
+	"bytes"
 	"fmt"
 	"log/slog"
 	"time"
@@ -46,32 +47,49 @@ const (
 	DefaultMaxManagersPerUser = 20
 	DefaultMaxConnsPerManager = 10
 	DefaultQueueSize          = 256
+	DefaultQueueBytes         = 4 << 20
 	DefaultWriteTimeout       = 10 * time.Second
 	DefaultIdleTimeout        = 30 * time.Minute
 )
 
+// MinBrokerKeyLen is the shortest Options.BrokerKey NewFactory accepts, in
+// bytes: the key of an HMAC-SHA256 should be at least as long as its output.
+const MinBrokerKeyLen = 32
+
 // Options configures a Factory. The zero value is ready to use: every field
-// has a default. Negative values and unknown policies make NewFactory fail.
-// NewFactory copies Options, so changing them afterwards has no effect; the
-// Broker, OnConnect and Logger it holds are called concurrently.
+// has a default. Negative values, unknown policies and a short BrokerKey
+// make NewFactory fail. NewFactory copies Options (BrokerKey included), so
+// changing them afterwards has no effect; the Broker, OnConnect,
+// OnDisconnect and Logger it holds are called concurrently.
 type Options struct {
 	// MaxManagersPerUser bounds the distinct ThreadIDs one user may hold at
 	// once; Factory.Manager returns ErrUserLimit beyond it. Defaults to 20.
 	MaxManagersPerUser int
 	// MaxConnsPerManager bounds the connections of one (UserID, ThreadID);
-	// Manager.Serve returns ErrConnLimit and closes the transport with 1013
-	// beyond it. Defaults to 10.
+	// Reserve returns ErrConnLimit beyond it, and the Serve methods close
+	// the transport with 1013. Defaults to 10.
 	MaxConnsPerManager int
-	// QueueSize bounds the messages buffered per connection: those waiting
-	// plus those the writer has taken and not yet written. Defaults to 256.
+	// MaxManagers bounds the managers of the whole Factory; Factory.Manager
+	// and Reserve return ErrFactoryLimit beyond it. Defaults to 0: no limit.
+	MaxManagers int
+	// MaxConns bounds the connections (reservations included) of the whole
+	// Factory; Reserve returns ErrFactoryLimit beyond it, and the Serve
+	// methods close the transport with 1013. Defaults to 0: no limit.
+	MaxConns int
+	// QueueSize bounds the messages waiting per connection, that is queued
+	// and not yet handed to the transport; one slot is freed per message
+	// handed over. Defaults to 256.
 	QueueSize int
+	// QueueBytes bounds the payload bytes waiting per connection, behind
+	// the first message: a queue with nothing waiting accepts a message of
+	// any size. Defaults to 4 MiB.
+	QueueBytes int
 	// OnFull is what Send does when a queue is full. Defaults to CloseSlow.
 	OnFull FullPolicy
-	// WriteTimeout bounds one Conn.Write. A write that exceeds it has its
-	// context cancelled and closes that connection, and only that one, with
-	// 1008. The factory's janitor checks writes every quarter of
-	// WriteTimeout, so a stuck write is abandoned between 1 and 1.25 times
-	// WriteTimeout after it started. Defaults to 10s.
+	// WriteTimeout bounds each Conn.Write, and each BatchConn.WriteBatch as
+	// a whole: it is the deadline of the context the transport receives.
+	// A write that exceeds it closes that connection, and only that one,
+	// with 1008. Defaults to 10s.
 	WriteTimeout time.Duration
 	// IdleTimeout is how long a Manager with no connections is kept before
 	// the factory's janitor removes it. Defaults to 30m.
@@ -79,15 +97,32 @@ type Options struct {
 	// Broker carries Factory.SendToUser messages to the other nodes of a
 	// cluster. Defaults to nil: this process only.
 	Broker Broker
-	// OnConnect, if not nil, is called by Serve for every connection once it
-	// is registered and before its machine leaves Connecting, on the
-	// goroutine running Serve and with no lock held. It is the place to
+	// BrokerKey, if set, authenticates the envelopes the Factory exchanges
+	// through Broker: each is signed with HMAC-SHA256 under this key, bound
+	// to its user, and an envelope without a valid signature is dropped and
+	// counted in Stats.BrokerRejected, so that a client of the broker
+	// without the key cannot put a message on anyone's connections. Every
+	// node of a cluster needs the same key. At least MinBrokerKeyLen bytes.
+	// Defaults to nil: envelopes are not signed, and anyone who can publish
+	// on the broker can deliver to any user.
+	BrokerKey []byte
+	// OnConnect, if not nil, is called for every connection once it is
+	// registered and before its machine leaves Connecting, on the goroutine
+	// calling Reserve or Serve and with no lock held. It is the place to
 	// register statemachine observers that must see every transition, and
 	// to queue a first message. Under NewEndpoint it runs before the
 	// upgrade, when the connection has no transport yet: what it sends is
 	// queued, and if the upgrade then fails the machine ends in Failed.
 	// Defaults to nil.
 	OnConnect func(*Connection)
+	// OnDisconnect, if not nil, is called exactly once for every connection
+	// that was served, after it ended: its transport is closed, it is
+	// removed from its Manager and its machine is in Closed or Failed. err
+	// is what Serve returns (nil for a peer's close). It runs on the
+	// goroutine running Serve, with no lock held, before Serve returns:
+	// the place to record presence. A reservation that is released is not
+	// served and does not call it. Defaults to nil.
+	OnDisconnect func(c *Connection, err error)
 	// Machine configures each connection's state machine. Defaults to the
 	// statemachine defaults (a history of 16 transitions).
 	Machine statemachine.Options
@@ -103,8 +138,18 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: MaxManagersPerUser %d is negative", ErrInvalidOptions, o.MaxManagersPerUser)
 	case o.MaxConnsPerManager < 0:
 		return o, fmt.Errorf("%w: MaxConnsPerManager %d is negative", ErrInvalidOptions, o.MaxConnsPerManager)
+	case o.MaxManagers < 0:
+		return o, fmt.Errorf("%w: MaxManagers %d is negative", ErrInvalidOptions, o.MaxManagers)
+	case o.MaxConns < 0:
+		return o, fmt.Errorf("%w: MaxConns %d is negative", ErrInvalidOptions, o.MaxConns)
 	case o.QueueSize < 0:
 		return o, fmt.Errorf("%w: QueueSize %d is negative", ErrInvalidOptions, o.QueueSize)
+	case o.QueueBytes < 0:
+		return o, fmt.Errorf("%w: QueueBytes %d is negative", ErrInvalidOptions, o.QueueBytes)
+	case o.BrokerKey != nil && len(o.BrokerKey) < MinBrokerKeyLen:
+		return o, fmt.Errorf("%w: BrokerKey is %d bytes, shorter than %d", ErrInvalidOptions, len(o.BrokerKey), MinBrokerKeyLen)
+	case o.BrokerKey != nil && o.Broker == nil:
+		return o, fmt.Errorf("%w: BrokerKey without a Broker", ErrInvalidOptions)
 	case o.OnFull > DropOldest:
 		return o, fmt.Errorf("%w: unknown OnFull %v", ErrInvalidOptions, o.OnFull)
 	case o.WriteTimeout < 0:
@@ -121,6 +166,10 @@ func (o Options) withDefaults() (Options, error) {
 	if o.QueueSize == 0 {
 		o.QueueSize = DefaultQueueSize
 	}
+	if o.QueueBytes == 0 {
+		o.QueueBytes = DefaultQueueBytes
+	}
+	o.BrokerKey = bytes.Clone(o.BrokerKey)
 	if o.WriteTimeout == 0 {
 		o.WriteTimeout = DefaultWriteTimeout
 	}

@@ -4,251 +4,270 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"runtime/debug"
+	"sync/atomic"
 
 	"github.com/ssotkit/ssot/statemachine"
 )
 
-// Serve registers c with the Manager, drives its machine from Connecting to
-// ProcessingReady, starts its writer and then reads messages and hands them
-// to h, one at a time, until the connection closes. It returns when the
-// connection is closed and removed, its writer has exited and its machine is
-// in Closed or Failed. Call it on the goroutine that owns the connection,
-// such as the HTTP handler's.
+// Reservation is a connection registered before its transport exists: the
+// step between authenticating a request and upgrading it. From the moment
+// Reserve returns, the connection is reachable (SendToUser, Broadcast and
+// Manager.Send count it) and what is sent to it is queued; Serve gives it
+// its transport and delivers the queue in order once the connection is
+// operational. Upgrade only after Reserve, so that a client that sees the
+// handshake complete can already be reached.
 //
-// It returns nil when the peer closed (Read returned an error wrapping
-// io.EOF) or ctx ended (the connection is closed with 1001), and otherwise:
+// Reserve and Reservation.Serve are the one way in: NewEndpoint,
+// Factory.Serve and Manager.Serve are thin wrappers over them.
 //
-//   - ErrClosed, after Connection.Close, Manager.Close or Factory.Close
-//     (also when the Manager was already closed: the transport is closed
-//     with 1001);
-//   - ErrConnLimit, when the Manager has MaxConnsPerManager connections
-//     (the transport is closed with 1013);
+// A Reservation ends exactly once, with Serve or with Release; until then it
+// holds a place under the connection limits, and Factory.Close waits for
+// it. Its methods may be called concurrently; the zero value is not usable.
+type Reservation struct {
+	c   *Connection
+	ctx context.Context
+	end atomic.Bool
+}
+
+// Reserve registers a connection for uc and calls Options.OnConnect with
+// it. ctx is the context Serve will use: its values reach handlers, and when
+// it ends the connection closes with 1001. Reserve returns an error wrapping
+// ErrInvalidUser, or ErrUserLimit, ErrConnLimit, ErrFactoryLimit or
+// ErrClosed (only after Close: a Manager the idle janitor removes is never
+// handed out), and touches no transport.
+func (f *Factory) Reserve(ctx context.Context, uc UserContext) (*Reservation, error) {
+	c, err := f.register(ctx, uc)
+	if err != nil {
+		return nil, err
+	}
+	return c.reserved(ctx, nil), nil
+}
+
+// Reserve registers a connection with this Manager, as Factory.Reserve does
+// for the Manager of a UserContext. It returns ErrClosed after Close.
+func (m *Manager) Reserve(ctx context.Context) (*Reservation, error) {
+	c, err := m.register(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.reserved(ctx, nil), nil
+}
+
+// reserved gives a newly registered connection its transport, if the
+// caller has one already, runs Options.OnConnect and returns the
+// connection's reservation. If OnConnect panics, the connection is
+// abandoned (its transport, if any, closed) and the panic goes on.
+func (c *Connection) reserved(ctx context.Context, tr Conn) *Reservation {
+	if tr != nil {
+		c.setTransport(tr)
+	}
+	if on := c.m.f.opts.OnConnect; on != nil {
+		ok := false
+		defer func() {
+			if !ok {
+				c.abandon()
+			}
+		}()
+		on(c)
+		ok = true
+	}
+	return &Reservation{c: c, ctx: ctx}
+}
+
+// Connection returns the reserved connection, for example to queue a first
+// message with Send before the transport exists.
+func (r *Reservation) Connection() *Connection { return r.c }
+
+// Serve gives the reservation its transport tr and serves it with h: it
+// drives the connection's machine from Connecting to ProcessingReady, lets
+// its writer deliver what was queued, then reads messages and hands them to
+// h, one at a time, until the connection closes. It returns when the
+// transport is closed, the connection removed, Options.OnDisconnect called
+// and the machine in Closed or Failed. Call it on the goroutine that owns
+// the connection, such as the HTTP handler's.
+//
+// It returns nil when the peer closed (Read returned a *CloseError or
+// io.EOF), when ctx ended (the connection is closed with 1001) and when the
+// machine was moved to Closing (closed with 1000); the machine ends in
+// Closed. Otherwise it returns:
+//
+//   - ErrClosed after Connection.Close, Manager.Close or Factory.Close
+//     (machine Closed), and when the reservation has already ended (tr is
+//     then closed with 1001);
+//   - an error wrapping auth.ErrExpired when the connection's identity
+//     expired (closed with 1008, machine Closed);
+//   - ErrQueueFull (CloseSlow) or ErrWriteTimeout, after closing with 1008;
 //   - the handler's error wrapped, or an error wrapping ErrHandlerPanic,
 //     after closing with 1011 and the reason "internal error";
-//   - ErrQueueFull (CloseSlow) or ErrWriteTimeout, after closing with 1008;
-//   - the Conn's read or write error wrapped, after closing quietly.
+//   - the transport's read or write error wrapped, after closing with 1011;
+//   - an error wrapping ErrInvalidOptions for a nil tr or h, which ends the
+//     reservation as Release does;
 //
-// The machine ends in Closed, through Closing, in the first two cases and
-// after Close; in Failed otherwise.
-func (m *Manager) Serve(ctx context.Context, c Conn, h Handler) error {
-	if err := checkServe(c, h); err != nil {
+// and the machine ends in Failed.
+func (r *Reservation) Serve(tr Conn, h Handler) error {
+	if !r.end.CompareAndSwap(false, true) {
+		if tr != nil {
+			_ = tr.Close(CodeGoingAway, reasonGoingAway)
+		}
+		return ErrClosed
+	}
+	if err := checkServe(tr, h); err != nil {
+		r.c.abandon()
 		return err
 	}
-	conn, err := m.accept(ctx, c)
-	if err != nil {
-		return err
-	}
-	return conn.run(h)
+	return r.c.serve(r.ctx, tr, h)
 }
 
-// Serve gets the Manager of uc and serves c with it, as Manager.Serve does.
-// Unlike calling Manager and Manager.Serve in turn, it retries with a new
-// Manager if the one it got was closed in between (by the idle janitor, for
-// example). It closes the transport on every error: with 1008 for an
-// invalid uc, 1013 for ErrUserLimit and ErrConnLimit, and 1001 for
-// ErrClosed.
-func (f *Factory) Serve(ctx context.Context, uc UserContext, c Conn, h Handler) error {
-	if err := checkServe(c, h); err != nil {
-		return err
+// Release ends a reservation that will not be served, for example because
+// the upgrade failed: the connection is removed, what was queued for it is
+// discarded and its machine ends in Failed. Release after Serve, or a second
+// Release, does nothing.
+func (r *Reservation) Release() {
+	if r.end.CompareAndSwap(false, true) {
+		r.c.abandon()
 	}
-	conn, err := f.accept(ctx, uc, c)
-	if err != nil {
-		return err
-	}
-	return conn.run(h)
 }
 
-func checkServe(c Conn, h Handler) error {
-	if c == nil {
+// Serve serves tr with h as a connection of this Manager: Reserve, then
+// Reservation.Serve, with the same results. A refused connection's
+// transport is closed: with 1013 for ErrConnLimit and ErrFactoryLimit,
+// 1001 for ErrClosed.
+func (m *Manager) Serve(ctx context.Context, tr Conn, h Handler) error {
+	if err := checkServe(tr, h); err != nil {
+		return err
+	}
+	c, err := m.register(ctx)
+	if err != nil {
+		closeRefused(tr, err)
+		return err
+	}
+	return c.reserved(ctx, tr).Serve(tr, h)
+}
+
+// Serve serves tr with h as a connection of uc's Manager, creating the
+// Manager if needed: Reserve, then Reservation.Serve, with the same
+// results. A refused connection's transport is closed: with 1008 for an
+// invalid uc, 1013 for ErrUserLimit, ErrConnLimit and ErrFactoryLimit, and
+// 1001 for ErrClosed.
+func (f *Factory) Serve(ctx context.Context, uc UserContext, tr Conn, h Handler) error {
+	if err := checkServe(tr, h); err != nil {
+		return err
+	}
+	c, err := f.register(ctx, uc)
+	if err != nil {
+		closeRefused(tr, err)
+		return err
+	}
+	return c.reserved(ctx, tr).Serve(tr, h)
+}
+
+// checkServe refuses a nil transport or handler, closing the transport if
+// there is one.
+func checkServe(tr Conn, h Handler) error {
+	if tr == nil {
 		return fmt.Errorf("%w: nil Conn", ErrInvalidOptions)
 	}
 	if h == nil {
-		_ = c.Close(codeInternal, reasonInternal)
+		_ = tr.Close(CodeInternalError, reasonInternal)
 		return fmt.Errorf("%w: nil Handler", ErrInvalidOptions)
 	}
 	return nil
 }
 
-// accept is Factory.Serve up to the read loop. It closes c on every error.
-func (f *Factory) accept(ctx context.Context, uc UserContext, c Conn) (*Connection, error) {
-	conn, err := f.reserve(ctx, uc, c)
-	if err != nil {
-		closeRefused(c, err)
-		return nil, err
-	}
-	conn.start(ctx)
-	return conn, nil
+// closeRefused closes the transport of a connection that was refused, with
+// the code its error calls for.
+func closeRefused(tr Conn, err error) {
+	code, reason := refusal(err)
+	_ = tr.Close(code, reason)
 }
 
-// reserve gets the Manager of uc and registers a connection with it, as
-// Manager.reserve does, retrying with a new Manager if the one it got was
-// closed in between (by the idle janitor, for example). c may be nil: the
-// endpoint reserves before it upgrades. The transport is not touched.
-func (f *Factory) reserve(ctx context.Context, uc UserContext, c Conn) (*Connection, error) {
-	for attempt := 0; ; attempt++ {
-		m, err := f.Manager(uc)
-		if err != nil {
-			return nil, err
-		}
-		conn, err := m.reserve(ctx, c)
-		// A Manager closed between Manager and reserve rejects the
-		// connection; a fresh one will not, unless the factory is closing.
-		if !errors.Is(err, managerClosedError{}) {
-			return conn, err
-		}
-		if f.isClosed.Load() || attempt == 2 {
-			return nil, ErrClosed
-		}
-	}
-}
-
-// closeRefused closes the transport of a connection that reserve refused,
-// with the code its error calls for.
-func closeRefused(c Conn, err error) {
+// refusal is the close code and reason for a refused connection.
+func refusal(err error) (int, string) {
 	switch {
 	case errors.Is(err, ErrInvalidUser):
-		_ = c.Close(codePolicy, "invalid user")
+		return CodePolicyViolation, reasonInvalidUser
 	case errors.Is(err, ErrUserLimit):
-		_ = c.Close(codeTryAgain, reasonUserLimit)
+		return CodeTryAgainLater, reasonUserLimit
 	case errors.Is(err, ErrConnLimit):
-		_ = c.Close(codeTryAgain, reasonConnLimit)
-	case errors.Is(err, ErrInvalidOptions):
-		_ = c.Close(codeInternal, reasonInternal)
-	default:
-		_ = c.Close(codeGoingAway, reasonGoingAway)
+		return CodeTryAgainLater, reasonConnLimit
+	case errors.Is(err, ErrFactoryLimit):
+		return CodeTryAgainLater, reasonFactoryLimit
 	}
+	return CodeGoingAway, reasonGoingAway
 }
 
-// managerClosedError is reserve's ErrClosed for a Manager that was closed
-// before the connection registered; the transport has not been touched yet.
-type managerClosedError struct{}
-
-func (managerClosedError) Error() string { return ErrClosed.Error() }
-func (managerClosedError) Unwrap() error { return ErrClosed }
-
-// accept registers conn and drives its machine to ProcessingReady. It is
-// separate from the read loop so that its frame is gone while the loop
-// waits in Read: the goroutine serving an idle connection then fits in the
-// smallest stack. It closes conn on every error.
-func (m *Manager) accept(ctx context.Context, conn Conn) (*Connection, error) {
-	c, err := m.reserve(ctx, conn)
-	if err != nil {
-		closeRefused(conn, err)
-		if errors.Is(err, managerClosedError{}) {
-			return nil, ErrClosed
-		}
-		return nil, err
-	}
-	c.start(ctx)
-	return c, nil
-}
-
-// reserve registers a connection to be served with conn, which may be nil
-// until start gives it one, and calls Options.OnConnect. The machine stays
-// in Connecting and messages sent to the connection are queued: from the
-// moment reserve returns, the connection is reachable and nothing sent to
-// it is lost. A reservation ends with start or abort. reserve never touches
-// conn except to close it when OnConnect panics.
-func (m *Manager) reserve(ctx context.Context, conn Conn) (*Connection, error) {
-	f := m.f
-	// One table for all connections: NewConn would build one per call.
-	mach, err := statemachine.New(f.table, statemachine.Connecting, f.opts.Machine)
-	if err != nil { // validated by NewFactory; kept so a change there cannot turn into a nil machine
-		return nil, fmt.Errorf("%w: Machine: %w", ErrInvalidOptions, err)
-	}
-	c := newConnection(ctx, m, conn, mach)
-	if err := m.register(c); err != nil {
-		c.cancel()
-		if errors.Is(err, ErrConnLimit) {
-			return nil, ErrConnLimit
-		}
-		return nil, managerClosedError{}
-	}
-	if f.opts.OnConnect != nil {
-		ok := false
-		defer func() {
-			if !ok {
-				c.abort() // OnConnect panicked; the panic goes on
-			}
-		}()
-		f.opts.OnConnect(c)
-		ok = true
-	}
-	return c, nil
-}
-
-// abort ends a connection whose writer never ran: a reservation that will
-// not be served (the upgrade failed), or a setup that unwound (OnConnect or
-// an observer panicked). Queued messages are dropped, a transport it has is
-// closed as the first close request asked (1011 if none did), the
-// connection is removed and its machine ends in Failed.
-func (c *Connection) abort() {
-	c.requestClose(causeClosed, codeInternal, reasonInternal, nil)
-	c.shutdown()
-	c.m.unregister(c)
-	_ = c.mach.Transition(statemachine.Failed, "serve aborted")
-}
-
-// start drives a reserved connection, which has its transport, through the
-// setup states to ProcessingReady and lets its writer start.
-func (c *Connection) start(ctx context.Context) {
-	c.stopCtx = context.AfterFunc(ctx, func() {
-		c.requestClose(causeContext, codeGoingAway, reasonGoingAway, nil)
+// serve is Reservation.Serve once its arguments are checked: the one place
+// a connection is served.
+func (c *Connection) serve(ctx context.Context, tr Conn, h Handler) error {
+	stop := context.AfterFunc(ctx, func() {
+		c.requestClose(causeContext, CodeGoingAway, reasonGoingAway, nil)
 	})
-	started := false
+	defer stop()
+	c.attach(tr)
 	defer func() {
-		if !started {
-			// Unwinding before the writer may start (a panic in an
-			// observer): close and clean up here.
-			c.stopCtx()
-			c.abort()
+		// Set-up unwinding (a machine observer panicked): close and
+		// clean up here; the panic goes on.
+		if p := recover(); p != nil {
+			c.requestClose(causeAborted, CodeInternalError, reasonInternal, nil)
+			_ = c.finish()
+			panic(p)
 		}
 	}()
+	c.setUp()
+	if c.mach.State().IsOperational() {
+		c.readLoop(h)
+	}
+	return c.finish()
+}
 
-	// The caller authenticated the connection before calling Serve, so the
-	// setup states are passed through in order.
+// attach gives the connection its transport and starts the writer if a close
+// was requested while it had none.
+func (c *Connection) attach(tr Conn) {
+	c.setTransport(tr)
+	c.kick()
+}
+
+func (c *Connection) setTransport(tr Conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tr = tr
+	c.batch, _ = tr.(BatchConn)
+}
+
+// setUp drives the machine through the set-up states to ProcessingReady,
+// unless a close is requested first; entering ProcessingReady starts the
+// writer on what was queued.
+func (c *Connection) setUp() {
+	// The caller authenticated the connection before serving it, so the
+	// set-up states are passed through in order.
 	for _, s := range [...]statemachine.ConnState{
 		statemachine.Accepted,
 		statemachine.Authenticated,
 		statemachine.ServicesReady,
 		statemachine.ProcessingReady,
 	} {
-		if c.closing.Load() {
-			break
-		}
 		if err := c.mach.Transition(s, "serve"); err != nil {
-			// Someone else moved the machine (a handler holding it, or an
-			// observer): that is theirs to do, but Serve cannot continue.
-			c.requestClose(causeClosed, codeInternal, reasonInternal, nil)
+			// A close was requested, or an observer or OnConnect moved
+			// the machine: that is theirs to do, but set-up cannot go on.
+			c.requestClose(causeAborted, CodeInternalError, reasonInternal, nil)
+			return
 		}
 	}
-	started = true
-	c.markReady()
 }
 
-// run reads until the connection closes, then waits for its writer,
-// removes it and reports how it ended.
-func (c *Connection) run(h Handler) error {
-	if !c.closing.Load() {
-		c.readLoop(h)
-	}
-	return c.finish()
-}
-
-// readLoop reads until the connection closes, passing messages to h. After
-// a close is requested it keeps reading, and discards, until the writer's
-// Close makes Read fail. The rare paths live in other functions to keep
+// readLoop reads until the transport fails, passing messages to h. After a
+// close is requested it keeps reading, and discards, until the writer's
+// close makes Read fail. The rare paths live in other functions to keep
 // this frame, which sits under every idle Read, small.
 func (c *Connection) readLoop(h Handler) {
 	for {
-		msg, err := c.conn.Read(c.ctx)
+		msg, err := c.tr.Read(c.ctx)
 		if err != nil {
 			c.readFailed(err)
 			return
 		}
-		if c.closing.Load() {
+		if c.mach.State() >= statemachine.Closing {
 			continue
 		}
 		if err := c.handle(h, msg); err != nil {
@@ -258,9 +277,9 @@ func (c *Connection) readLoop(h Handler) {
 }
 
 func (c *Connection) readFailed(err error) {
-	if errors.Is(err, io.EOF) {
-		c.requestClose(causePeer, codeNormal, "", nil)
-	} else if c.requestClose(causeRead, codeInternal, "", err) {
+	if peerEnded(err) {
+		c.requestClose(causePeer, CodeNormal, "", nil)
+	} else if c.requestClose(causeRead, CodeInternalError, reasonInternal, err) {
 		c.m.f.log.Debug("wsmanager: read failed", "conn", c.id, "err", err)
 	}
 }
@@ -269,42 +288,15 @@ func (c *Connection) handlerFailed(err error) {
 	f := c.m.f
 	// errors.Is would look inside the handler's own error.
 	if p, ok := err.(panicError); ok {
-		if c.requestClose(causePanic, codeInternal, reasonInternal, p.error) {
+		if c.requestClose(causePanic, CodeInternalError, reasonInternal, p.error) {
 			f.stats.handlerPanics.Add(1)
 		}
 		return
 	}
-	if c.requestClose(causeHandler, codeInternal, reasonInternal, fmt.Errorf("wsmanager: handler: %w", err)) {
+	if c.requestClose(causeHandler, CodeInternalError, reasonInternal, err) {
 		f.stats.handlerErrors.Add(1)
 		f.log.Info("wsmanager: handler failed; closing connection", "conn", c.id, "err", err)
 	}
-}
-
-// finish waits for the writer to close the Conn, removes the connection and
-// moves its machine to Closed or Failed.
-func (c *Connection) finish() error {
-	c.stopCtx()
-	<-c.done
-	c.m.unregister(c)
-
-	why, _, _, cerr := c.closeState()
-	final := statemachine.Closed
-	if why.failed() {
-		final = statemachine.Failed
-	}
-	_ = c.mach.Transition(final, why.String())
-
-	switch why {
-	case causePeer, causeContext:
-		return nil
-	case causeClosed:
-		return ErrClosed
-	case causeRead:
-		return fmt.Errorf("wsmanager: read: %w", cerr)
-	case causeWrite:
-		return fmt.Errorf("wsmanager: write: %w", cerr)
-	}
-	return cerr
 }
 
 // panicError marks an error made from a handler's panic.
@@ -319,4 +311,56 @@ func (c *Connection) handle(h Handler, msg []byte) (err error) {
 		}
 	}()
 	return h.HandleMessage(c.ctx, c, msg)
+}
+
+// finish waits for the writer to close the transport, removes the
+// connection, moves its machine from Closing to Closed or Failed, and calls
+// Options.OnDisconnect with what Serve returns.
+func (c *Connection) finish() error {
+	// The read loop ended because the transport failed or closed; a close
+	// was requested then, unless set-up never reached the read loop.
+	c.requestClose(causeAborted, CodeInternalError, reasonInternal, nil)
+	<-c.closed
+	c.m.unregister(c)
+	end := c.ending()
+	final := statemachine.Closed
+	if end.why.failed() {
+		final = statemachine.Failed
+	}
+	_ = c.mach.Transition(final, end.why.String())
+	err := end.serveErr()
+	if on := c.m.f.opts.OnDisconnect; on != nil {
+		on(c, err)
+	}
+	return err
+}
+
+// abandon ends a connection that will not be served: a released
+// reservation, one whose OnConnect panicked, one given a nil transport or
+// handler. What was queued is discarded, its transport, if it has one, is
+// closed as the first close request asked, the connection is removed and
+// its machine ends in Failed.
+func (c *Connection) abandon() {
+	c.requestClose(causeAborted, CodeInternalError, reasonInternal, nil)
+	c.mu.Lock()
+	if c.tr != nil {
+		// The writer closes transports; the machine is in Closing, not
+		// having been operational, so it discards.
+		start := c.startWriterLocked()
+		c.mu.Unlock()
+		if start {
+			go c.writeLoop()
+		}
+	} else {
+		discarded := c.q.clear()
+		c.mu.Unlock()
+		if discarded > 0 {
+			c.m.f.stats.discarded.Add(uint64(discarded))
+		}
+		c.cancel()
+		close(c.closed)
+	}
+	<-c.closed
+	c.m.unregister(c)
+	_ = c.mach.Transition(statemachine.Failed, causeAborted.String())
 }

@@ -3,6 +3,8 @@ package wsmanager_test
 import (
 	"context"
 	"errors"
+	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -16,6 +18,11 @@ func TestServeLifecycle(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("database password is hunter2")
 	setup := []string{"accepted", "authenticated", "services_ready", "processing_ready"}
+	closed := append(setup, "closing", "closed")
+	failed := append(setup, "closing", "failed")
+	peerCloses := func(code int) func(*testing.T, *harness, *served, context.CancelFunc) {
+		return func(_ *testing.T, _ *harness, s *served, _ context.CancelFunc) { s.peer.PeerCloseCode(code, "see you") }
+	}
 	tests := []struct {
 		name       string
 		handler    func(ctx context.Context, c *wsmanager.Connection, msg []byte) error
@@ -25,15 +32,27 @@ func TestServeLifecycle(t *testing.T) {
 		wantReason string
 		wantStates []string
 	}{
+		{name: "peer closes with 1000", end: peerCloses(1000), wantCode: 1000, wantStates: closed},
+		{name: "peer closes with 1001", end: peerCloses(1001), wantCode: 1000, wantStates: closed},
+		{name: "peer closes with 4000", end: peerCloses(4000), wantCode: 1000, wantStates: closed},
+		{name: "peer closes without a code", end: peerCloses(1005), wantCode: 1000, wantStates: closed},
 		{
-			name:     "peer closes",
+			name:     "transport ends cleanly",
 			end:      func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.PeerClose() },
-			wantCode: 1000, wantStates: append(setup, "closing", "closed"),
+			wantCode: 1000, wantStates: closed,
 		},
 		{
 			name:     "context ends",
 			end:      func(t *testing.T, h *harness, s *served, cancel context.CancelFunc) { cancel() },
-			wantCode: 1001, wantReason: "going away", wantStates: append(setup, "closing", "closed"),
+			wantCode: 1001, wantReason: "going away", wantStates: closed,
+		},
+		{
+			name: "handler moves the machine to closing",
+			handler: func(_ context.Context, c *wsmanager.Connection, _ []byte) error {
+				return c.Machine().Transition(statemachine.Closing, "done")
+			},
+			end:      func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.Push([]byte("bye")) },
+			wantCode: 1000, wantStates: closed,
 		},
 		{
 			name: "connection closed",
@@ -42,7 +61,7 @@ func TestServeLifecycle(t *testing.T) {
 					t.Error(err)
 				}
 			},
-			wantErr: wsmanager.ErrClosed, wantCode: 4000, wantReason: "bye", wantStates: append(setup, "closing", "closed"),
+			wantErr: wsmanager.ErrClosed, wantCode: 4000, wantReason: "bye", wantStates: closed,
 		},
 		{
 			name: "factory closed",
@@ -51,31 +70,43 @@ func TestServeLifecycle(t *testing.T) {
 					t.Error(err)
 				}
 			},
-			wantErr: wsmanager.ErrClosed, wantCode: 1001, wantReason: "going away", wantStates: append(setup, "closing", "closed"),
+			wantErr: wsmanager.ErrClosed, wantCode: 1001, wantReason: "going away", wantStates: closed,
 		},
 		{
 			name:    "handler error",
 			handler: func(context.Context, *wsmanager.Connection, []byte) error { return boom },
 			end:     func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.Push([]byte("hi")) },
-			wantErr: boom, wantCode: 1011, wantReason: "internal error", wantStates: append(setup, "failed"),
+			wantErr: boom, wantCode: 1011, wantReason: "internal error", wantStates: failed,
 		},
 		{
 			name:    "handler panic",
 			handler: func(context.Context, *wsmanager.Connection, []byte) error { panic(boom) },
 			end:     func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.Push([]byte("hi")) },
-			wantErr: wsmanager.ErrHandlerPanic, wantCode: 1011, wantReason: "internal error", wantStates: append(setup, "failed"),
+			wantErr: wsmanager.ErrHandlerPanic, wantCode: 1011, wantReason: "internal error", wantStates: failed,
 		},
 		{
-			name:    "transport error",
+			name:    "transport reset",
 			end:     func(t *testing.T, h *harness, s *served, _ context.CancelFunc) { s.peer.Fail(boom) },
-			wantErr: boom, wantCode: 1011, wantStates: append(setup, "failed"),
+			wantErr: boom, wantCode: 1011, wantReason: "internal error", wantStates: failed,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var rec record
-			h := newHarness(t, wsmanager.Options{OnConnect: rec.observe})
+			var disconnects []error
+			var mu sync.Mutex
+			h := newHarness(t, wsmanager.Options{
+				OnConnect: rec.observe,
+				OnDisconnect: func(c *wsmanager.Connection, err error) {
+					mu.Lock()
+					defer mu.Unlock()
+					disconnects = append(disconnects, err)
+					if st := c.Machine().State(); !st.IsTerminal() {
+						t.Errorf("OnDisconnect in state %v, want a terminal one", st)
+					}
+				},
+			})
 			handler := wsmanager.Handler(echo())
 			if tt.handler != nil {
 				handler = wsmanager.HandlerFunc(tt.handler)
@@ -96,13 +127,94 @@ func TestServeLifecycle(t *testing.T) {
 			if diff := cmp.Diff(tt.wantStates, rec.states()); diff != "" {
 				t.Errorf("transitions (-want +got):\n%s", diff)
 			}
-			if got := len(s.c.Machine().History()); got == 0 {
-				t.Error("machine kept no history")
+			if rec.openAtEnd() {
+				t.Error("the machine reached a terminal state while the transport was open")
 			}
+			mu.Lock()
+			if len(disconnects) != 1 || disconnects[0] != err {
+				t.Errorf("OnDisconnect called with %v, want once with Serve's %v", disconnects, err)
+			}
+			mu.Unlock()
 			if st := h.f.Stats(); st.ConnsActive != 0 {
 				t.Errorf("ConnsActive = %d after Serve returned, want 0", st.ConnsActive)
 			}
+			if err := s.c.Send(ctx, []byte("late")); !errors.Is(err, wsmanager.ErrClosed) && !errors.Is(err, context.Canceled) {
+				t.Errorf("Send after the end = %v, want ErrClosed", err)
+			}
 		})
+	}
+}
+
+// TestMachineDecides checks that the connection's machine, moved by a
+// handler, is what the writer obeys: Reconnecting pauses writing (messages
+// wait), returning to an operational state delivers them in order, Closing
+// closes after what was queued before it, and a handler cannot jump to a
+// terminal state past the transport.
+func TestMachineDecides(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, wsmanager.Options{})
+	s := h.serve(t, context.Background(), wsmanager.UserContext{UserID: "u"}, echo())
+	s.ready(t)
+	ctx := context.Background()
+	mach := s.c.Machine()
+	if err := mach.Transition(statemachine.Closed, "skip the close"); !errors.Is(err, statemachine.ErrInvalidTransition) {
+		t.Fatalf("Transition(Closed) = %v, want ErrInvalidTransition", err)
+	}
+	if err := mach.Transition(statemachine.Failed, "skip the close"); !errors.Is(err, statemachine.ErrInvalidTransition) {
+		t.Fatalf("Transition(Failed) = %v, want ErrInvalidTransition", err)
+	}
+	for _, st := range []statemachine.ConnState{statemachine.Degraded, statemachine.Reconnecting} {
+		if err := mach.Transition(st, "dependency lost"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := msgs(0, 5)
+	for _, m := range all[:3] {
+		if n, err := h.f.SendToUser(ctx, "u", m); n != 1 || err != nil {
+			t.Fatalf("SendToUser while reconnecting = %d, %v; want 1, nil", n, err)
+		}
+	}
+	// Nothing may be written while Reconnecting; give a wrongly running
+	// writer every chance to show itself.
+	for range 100 {
+		runtime.Gosched()
+	}
+	if got := s.peer.Count(); got != 0 {
+		t.Fatalf("%d messages written while reconnecting, want 0", got)
+	}
+	if got := s.c.Pending(); got != 3 {
+		t.Errorf("Pending = %d while reconnecting, want 3", got)
+	}
+	if err := mach.Transition(statemachine.ProcessingReady, "dependency back"); err != nil {
+		t.Fatal(err)
+	}
+	waitWritten(t, s.peer, 3)
+	writing := s.peer.Block()
+	if err := s.c.Send(ctx, all[3]); err != nil {
+		t.Fatal(err)
+	}
+	<-writing
+	if err := s.c.Send(ctx, all[4]); err != nil {
+		t.Fatal(err)
+	}
+	if err := mach.Transition(statemachine.Closing, "done"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := h.f.SendToUser(ctx, "u", []byte("after closing")); n != 0 || err != nil {
+		t.Errorf("SendToUser after Closing = %d, %v; want 0, nil", n, err)
+	}
+	s.peer.Unblock()
+	if err := s.wait(t); err != nil {
+		t.Errorf("Serve = %v, want nil", err)
+	}
+	if diff := cmp.Diff(all, s.peer.Written()); diff != "" {
+		t.Errorf("written (-want +got):\n%s", diff)
+	}
+	if code, _, _ := s.peer.Closed(); code != 1000 {
+		t.Errorf("closed with %d, want 1000", code)
+	}
+	if got := mach.State(); got != statemachine.Closed {
+		t.Errorf("state %v, want closed", got)
 	}
 }
 

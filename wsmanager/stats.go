@@ -6,6 +6,12 @@ import "sync/atomic"
 // and share; the zero value means nothing happened. Counters only grow; the
 // Active fields are current values. Fields are read one by one, so a
 // snapshot taken under load is not atomic across fields.
+//
+// Every message given to a connection is counted once in MessagesQueued and,
+// once nothing is pending, once in exactly one of MessagesWritten,
+// MessagesDropped and MessagesDiscarded:
+//
+//	MessagesQueued == MessagesWritten + MessagesDropped + MessagesDiscarded
 type Stats struct {
 	ManagersActive  uint64 // managers currently held
 	ManagersCreated uint64
@@ -15,13 +21,16 @@ type Stats struct {
 	ConnsCreated uint64
 	ConnsRemoved uint64
 
-	MessagesQueued  uint64 // accepted by Send, SendToUser, Broadcast and broker deliveries, once per connection
-	MessagesWritten uint64 // written to a Conn without error
-	MessagesDropped uint64 // refused by DropNewest or discarded by DropOldest
+	MessagesQueued    uint64 // given to a connection's queue by Send, SendToUser, Broadcast or a broker delivery, once per connection; not those refused with ErrClosed
+	MessagesWritten   uint64 // handed to the transport in a Write or WriteBatch that succeeded
+	MessagesDropped   uint64 // refused by DropNewest, or discarded by DropOldest to make room
+	MessagesDiscarded uint64 // queued, never written: the connection closed first, or the write carrying it failed
 
-	SlowCloses    uint64 // connections closed by CloseSlow or WriteTimeout
-	UserLimitHits uint64 // Factory.Manager calls refused with ErrUserLimit
-	ConnLimitHits uint64 // Serve calls refused with ErrConnLimit
+	SlowCloses       uint64 // connections closed by CloseSlow or WriteTimeout
+	ExpiredCloses    uint64 // connections closed because their identity expired
+	UserLimitHits    uint64 // managers refused with ErrUserLimit
+	ConnLimitHits    uint64 // connections refused with ErrConnLimit
+	FactoryLimitHits uint64 // managers or connections refused with ErrFactoryLimit
 
 	HandlerErrors uint64 // connections closed by a handler error
 	HandlerPanics uint64 // connections closed by a handler panic
@@ -31,6 +40,7 @@ type Stats struct {
 	BrokerReceived  uint64 // messages from other nodes delivered locally
 	BrokerEchoes    uint64 // this node's own messages coming back, ignored
 	BrokerMalformed uint64 // broker messages that were not from a Factory, ignored
+	BrokerRejected  uint64 // broker messages without a valid signature under Options.BrokerKey, ignored
 }
 
 // counters are the Factory's live counters. The two written on every
@@ -42,31 +52,37 @@ type counters struct {
 	written atomic.Uint64
 	_       [56]byte
 
-	dropped, slowCloses, userLimitHits, connLimitHits                            atomic.Uint64
+	dropped, discarded, slowCloses, expiredCloses                                atomic.Uint64
+	userLimitHits, connLimitHits, factoryLimitHits                               atomic.Uint64
 	managersCreated, managersRemoved, connsCreated, connsRemoved                 atomic.Uint64
 	handlerErrors, handlerPanics                                                 atomic.Uint64
 	brokerPublished, brokerErrors, brokerReceived, brokerEchoes, brokerMalformed atomic.Uint64
+	brokerRejected                                                               atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
 	s := Stats{
-		ManagersCreated: c.managersCreated.Load(),
-		ManagersRemoved: c.managersRemoved.Load(),
-		ConnsCreated:    c.connsCreated.Load(),
-		ConnsRemoved:    c.connsRemoved.Load(),
-		MessagesQueued:  c.queued.Load(),
-		MessagesWritten: c.written.Load(),
-		MessagesDropped: c.dropped.Load(),
-		SlowCloses:      c.slowCloses.Load(),
-		UserLimitHits:   c.userLimitHits.Load(),
-		ConnLimitHits:   c.connLimitHits.Load(),
-		HandlerErrors:   c.handlerErrors.Load(),
-		HandlerPanics:   c.handlerPanics.Load(),
-		BrokerPublished: c.brokerPublished.Load(),
-		BrokerErrors:    c.brokerErrors.Load(),
-		BrokerReceived:  c.brokerReceived.Load(),
-		BrokerEchoes:    c.brokerEchoes.Load(),
-		BrokerMalformed: c.brokerMalformed.Load(),
+		MessagesDiscarded: c.discarded.Load(),
+		ExpiredCloses:     c.expiredCloses.Load(),
+		FactoryLimitHits:  c.factoryLimitHits.Load(),
+		ManagersCreated:   c.managersCreated.Load(),
+		ManagersRemoved:   c.managersRemoved.Load(),
+		ConnsCreated:      c.connsCreated.Load(),
+		ConnsRemoved:      c.connsRemoved.Load(),
+		MessagesQueued:    c.queued.Load(),
+		MessagesWritten:   c.written.Load(),
+		MessagesDropped:   c.dropped.Load(),
+		SlowCloses:        c.slowCloses.Load(),
+		UserLimitHits:     c.userLimitHits.Load(),
+		ConnLimitHits:     c.connLimitHits.Load(),
+		BrokerRejected:    c.brokerRejected.Load(),
+		HandlerErrors:     c.handlerErrors.Load(),
+		HandlerPanics:     c.handlerPanics.Load(),
+		BrokerPublished:   c.brokerPublished.Load(),
+		BrokerErrors:      c.brokerErrors.Load(),
+		BrokerReceived:    c.brokerReceived.Load(),
+		BrokerEchoes:      c.brokerEchoes.Load(),
+		BrokerMalformed:   c.brokerMalformed.Load(),
 	}
 	s.ManagersActive = s.ManagersCreated - min(s.ManagersRemoved, s.ManagersCreated)
 	s.ConnsActive = s.ConnsCreated - min(s.ConnsRemoved, s.ConnsCreated)

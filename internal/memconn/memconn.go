@@ -1,6 +1,8 @@
 // Package memconn is an in-memory message connection for tests of
 // wsmanager and its users: the test plays the peer, pushing messages for the
-// server to read and inspecting what the server wrote and how it closed.
+// server to read and inspecting what the server wrote and how it closed. It
+// proves nothing about a real transport; the transport adapters' tests run
+// wsmanager over real sockets.
 package memconn
 
 import (
@@ -8,6 +10,8 @@ import (
 	"io"
 	"slices"
 	"sync"
+
+	"github.com/ssotkit/ssot/wsmanager"
 )
 
 type sentinel string
@@ -37,6 +41,40 @@ type Conn struct {
 	waitN    int
 	progress chan struct{} // closed when count reaches waitN
 	writing  chan struct{} // closed when a Write starts blocking
+	batches  []int         // sizes of the WriteBatch calls, for Batch
+	writeErr error         // non-nil: every Write fails with it
+}
+
+// Batch is a Conn that also implements wsmanager.BatchConn, recording the
+// size of every batch it is handed.
+type Batch struct{ *Conn }
+
+var (
+	_ wsmanager.Conn      = (*Conn)(nil)
+	_ wsmanager.BatchConn = Batch{}
+)
+
+// NewBatch returns an open Batch.
+func NewBatch(opts Options) Batch { return Batch{New(opts)} }
+
+// WriteBatch writes msgs in order, as one call.
+func (b Batch) WriteBatch(ctx context.Context, msgs [][]byte) error {
+	b.mu.Lock()
+	b.batches = append(b.batches, len(msgs))
+	b.mu.Unlock()
+	for _, m := range msgs {
+		if err := b.Write(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Batches returns the sizes of the WriteBatch calls so far, in order.
+func (b Batch) Batches() []int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.batches)
 }
 
 // Options configure New.
@@ -106,6 +144,11 @@ func (c *Conn) Write(ctx context.Context, msg []byte) error {
 		c.mu.Unlock()
 		return ErrClosed
 	}
+	if c.writeErr != nil {
+		err := c.writeErr
+		c.mu.Unlock()
+		return err
+	}
 	if !c.discard {
 		c.written = append(c.written, msg)
 	}
@@ -140,8 +183,23 @@ func (c *Conn) Push(msg []byte) {
 }
 
 // PeerClose makes Read return io.EOF once the pushed messages are read, as
-// when the peer closes normally.
+// when a transport ends cleanly without a close frame.
 func (c *Conn) PeerClose() { c.Fail(io.EOF) }
+
+// PeerCloseCode makes Read return a *wsmanager.CloseError with code and
+// reason once the pushed messages are read, as when the peer sends a close
+// frame.
+func (c *Conn) PeerCloseCode(code int, reason string) {
+	c.Fail(&wsmanager.CloseError{Code: code, Reason: reason})
+}
+
+// FailWrites makes every later Write fail with err, as when the transport
+// breaks while writing.
+func (c *Conn) FailWrites(err error) {
+	c.mu.Lock()
+	c.writeErr = err
+	c.mu.Unlock()
+}
 
 // Fail makes Read return err once the pushed messages are read, as when the
 // transport breaks.

@@ -1,0 +1,127 @@
+package wsmanager
+
+// queue is one connection's messages waiting for the transport, oldest
+// first, bounded by a number of messages and a number of payload bytes. A
+// slot is freed for each message taken out, which is when the writer hands
+// it to the transport.
+//
+// The byte bound applies to the messages behind the first: an empty queue
+// accepts any one message, so a message larger than the bound is written
+// alone instead of refused forever.
+//
+// A queue is not safe for concurrent use; a Connection guards its queue with
+// its mutex. The zero value is not usable: set maxLen and maxBytes.
+type queue struct {
+	maxLen   int
+	maxBytes int
+
+	buf   [][]byte // a ring; len(buf) is 0 or a power of two
+	head  int      // index of the oldest message
+	n     int      // messages waiting
+	bytes int      // their payload bytes
+}
+
+// minQueueBuf is the first ring allocated, and idleQueueBuf the largest one
+// kept by shrink: enough that steady traffic allocates nothing, small
+// enough that an idle connection costs little.
+const (
+	minQueueBuf  = 4
+	idleQueueBuf = 8
+)
+
+func newQueue(maxLen, maxBytes int) queue {
+	return queue{maxLen: maxLen, maxBytes: maxBytes}
+}
+
+// len returns the number of messages waiting.
+func (q *queue) len() int { return q.n }
+
+// full reports whether a message of size bytes would exceed a bound.
+func (q *queue) full(size int) bool {
+	return q.n >= q.maxLen || q.n > 0 && q.bytes+size > q.maxBytes
+}
+
+// offer appends msg if it fits. With dropOldest it makes room by discarding
+// the oldest messages and always appends msg; it returns how many it
+// discarded. Otherwise a message that does not fit is refused: ok is false
+// and the queue is unchanged.
+func (q *queue) offer(msg []byte, dropOldest bool) (ok bool, dropped int) {
+	for q.full(len(msg)) {
+		if !dropOldest {
+			return false, dropped
+		}
+		q.pop()
+		dropped++
+	}
+	q.push(msg)
+	return true, dropped
+}
+
+// push appends msg regardless of the bounds.
+func (q *queue) push(msg []byte) {
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	q.buf[(q.head+q.n)&(len(q.buf)-1)] = msg
+	q.n++
+	q.bytes += len(msg)
+}
+
+func (q *queue) grow() {
+	size := max(2*len(q.buf), minQueueBuf)
+	buf := make([][]byte, size)
+	q.copyTo(buf)
+	q.buf, q.head = buf, 0
+}
+
+// copyTo copies the waiting messages, oldest first, to the start of dst.
+func (q *queue) copyTo(dst [][]byte) {
+	if q.n == 0 {
+		return
+	}
+	end := q.head + q.n
+	if end <= len(q.buf) {
+		copy(dst, q.buf[q.head:end])
+		return
+	}
+	k := copy(dst, q.buf[q.head:])
+	copy(dst[k:], q.buf[:end-len(q.buf)])
+}
+
+// pop removes and returns the oldest message; nil if none waits.
+func (q *queue) pop() []byte {
+	if q.n == 0 {
+		return nil
+	}
+	msg := q.buf[q.head]
+	q.buf[q.head] = nil
+	q.head = (q.head + 1) & (len(q.buf) - 1)
+	q.n--
+	q.bytes -= len(msg)
+	return msg
+}
+
+// popN appends up to max of the oldest messages to dst, removing them from
+// the queue, and returns dst.
+func (q *queue) popN(dst [][]byte, max int) [][]byte {
+	for range min(max, q.n) {
+		dst = append(dst, q.pop())
+	}
+	return dst
+}
+
+// clear removes every waiting message and returns how many there were.
+func (q *queue) clear() int {
+	n := q.n
+	for q.n > 0 {
+		q.pop()
+	}
+	return n
+}
+
+// shrink releases a large ring once the queue is empty, keeping a small one.
+func (q *queue) shrink() {
+	if q.n == 0 && len(q.buf) > idleQueueBuf {
+		q.buf, q.head = nil, 0
+	}
+}

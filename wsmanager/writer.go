@@ -1,0 +1,131 @@
+package wsmanager
+
+import (
+	"runtime"
+
+	"github.com/ssotkit/ssot/statemachine"
+)
+
+// lingerYields is how many times a writer that found its queue empty yields
+// before it exits: a fan-out enqueues message after message, and giving the
+// producer a few scheduling slots to queue the next is cheaper than exiting
+// and being started again for it.
+const lingerYields = 3
+
+// writeLoop is the connection's writer. At most one runs per connection,
+// started when there is something to write and the machine allows it. It
+// asks the machine before each write: while it is operational, queued
+// messages are handed to the transport in order, all that wait in one
+// WriteBatch when the transport batches, one Write each otherwise; in any
+// other live state it exits, leaving the queue as it is; in Closing it
+// writes what is still queued if the close delivers it, or discards it,
+// then closes the transport.
+func (c *Connection) writeLoop() {
+	lingered := 0
+	c.mu.Lock()
+	batch := c.spare
+	c.spare = nil
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
+		st := c.mach.State()
+		if st == statemachine.Closing && (c.q.len() == 0 || c.end.discard || c.write.Err() != nil) {
+			c.shutdownLocked()
+			return
+		}
+		if st != statemachine.Closing && !st.IsOperational() {
+			c.parkLocked(batch)
+			return
+		}
+		if c.q.len() == 0 {
+			if lingered < lingerYields {
+				lingered++
+				c.mu.Unlock()
+				runtime.Gosched()
+				continue
+			}
+			c.q.shrink()
+			c.parkLocked(batch)
+			return
+		}
+		lingered = 0
+		if c.batch != nil {
+			batch = c.q.popN(batch[:0], c.q.maxLen)
+			c.mu.Unlock()
+			c.writeBatch(batch)
+			clear(batch)
+			continue
+		}
+		msg := c.q.pop()
+		c.mu.Unlock()
+		c.writeOne(msg)
+	}
+}
+
+// parkLocked ends a writer that has nothing it may write, keeping a small
+// batch buffer for the next one. c.mu is held on entry and released.
+func (c *Connection) parkLocked(batch [][]byte) {
+	c.writer = false
+	if cap(batch) <= idleQueueBuf {
+		c.spare = batch[:0]
+	}
+	c.mu.Unlock()
+}
+
+func (c *Connection) writeOne(msg []byte) {
+	c.write.arm()
+	err := c.tr.Write(&c.write, msg)
+	c.write.disarm()
+	c.written(1, err)
+}
+
+func (c *Connection) writeBatch(msgs [][]byte) {
+	c.write.arm()
+	err := c.batch.WriteBatch(&c.write, msgs)
+	c.write.disarm()
+	c.written(len(msgs), err)
+}
+
+// written counts n messages handed to the transport in one call and, if the
+// call failed, closes the connection: a write that timed out with 1008,
+// any other failure quietly. What a failed call carried counts as
+// discarded: the transport cannot say how much of it the peer received.
+func (c *Connection) written(n int, err error) {
+	f := c.m.f
+	if err == nil {
+		f.stats.written.Add(uint64(n))
+		return
+	}
+	f.stats.discarded.Add(uint64(n))
+	timedOut := c.write.timedOut()
+	// No later write can succeed: a close already under way stops
+	// delivering and discards the rest.
+	c.write.abort()
+	if timedOut {
+		if c.requestClose(causeWriteTimeout, CodePolicyViolation, reasonTimeout, nil) {
+			f.stats.slowCloses.Add(1)
+		}
+		return
+	}
+	c.requestClose(causeWrite, CodeInternalError, reasonInternal, err)
+}
+
+// shutdownLocked discards what is still queued, closes the transport with
+// the recorded code and reason, and cancels the handlers' context. It is
+// the writer's last act; c.mu is held on entry and released.
+func (c *Connection) shutdownLocked() {
+	discarded := c.q.clear()
+	c.q.shrink()
+	end := c.end
+	c.mu.Unlock()
+	f := c.m.f
+	if discarded > 0 {
+		f.stats.discarded.Add(uint64(discarded))
+	}
+	c.write.stop()
+	if err := c.tr.Close(end.code, end.reason); err != nil && end.why != causePeer {
+		f.log.Debug("wsmanager: close", "conn", c.id, "err", err)
+	}
+	c.cancel()
+	close(c.closed)
+}
