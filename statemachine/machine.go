@@ -2,6 +2,7 @@ package statemachine
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,7 +106,7 @@ func New[S Enum](t *Table[S], initial S, opts Options) (*Machine[S], error) {
 	m := &Machine[S]{table: t}
 	m.state.Store(uint32(initial))
 	if size > 0 {
-		m.history.buf = make([]Transition[S], size)
+		m.history.size = size
 		m.since = time.Now()
 	}
 	return m, nil
@@ -152,7 +153,7 @@ func (m *Machine[S]) applyLocked(from, to S, reason string) error {
 	}
 	m.state.Store(uint32(to))
 	m.transitions++
-	if m.history.buf == nil && len(m.observers) == 0 && len(m.waiters) == 0 {
+	if m.history.size == 0 && len(m.observers) == 0 && len(m.waiters) == 0 {
 		// Nobody will look at the time: keep the clock off this path.
 		m.since = time.Time{}
 		m.mu.Unlock()
@@ -193,32 +194,36 @@ func (m *Machine[S]) Stats() Stats {
 	return Stats{Transitions: m.transitions, Rejected: m.rejected, Since: m.since}
 }
 
-// ring is a fixed-size ring of transitions; a nil buf keeps nothing.
+// ring keeps the last size transitions; a size of 0 keeps nothing. Its
+// buffer grows as transitions arrive, up to size, so a machine that has made
+// few transitions holds only those: a connection that has just been set up
+// holds its four set-up transitions, not a full ring.
 type ring[S Enum] struct {
 	buf  []Transition[S]
-	next int
-	n    int
+	size int
+	next int // where the next transition goes once buf is full
 }
 
 func (r *ring[S]) push(t Transition[S]) {
-	if len(r.buf) == 0 {
+	switch {
+	case r.size == 0:
+		return
+	case len(r.buf) < r.size:
+		if len(r.buf) == cap(r.buf) {
+			r.buf = slices.Grow(r.buf, min(max(2*len(r.buf), 4), r.size)-len(r.buf))
+		}
+		r.buf = append(r.buf, t)
 		return
 	}
 	r.buf[r.next] = t
-	r.next = (r.next + 1) % len(r.buf)
-	if r.n < len(r.buf) {
-		r.n++
-	}
+	r.next = (r.next + 1) % r.size
 }
 
 func (r *ring[S]) list() []Transition[S] {
-	if len(r.buf) == 0 {
+	if r.size == 0 {
 		return nil
 	}
-	out := make([]Transition[S], r.n)
-	start := (r.next - r.n + len(r.buf)) % len(r.buf)
-	for i := range out {
-		out[i] = r.buf[(start+i)%len(r.buf)]
-	}
-	return out
+	out := make([]Transition[S], 0, len(r.buf))
+	out = append(out, r.buf[r.next:]...)
+	return append(out, r.buf[:r.next]...)
 }
