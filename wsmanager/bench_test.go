@@ -14,7 +14,8 @@ import (
 
 // benchFactory serves users×perUser in-memory connections that discard what
 // they are sent, and returns the factory and the peers once all are ready.
-func benchFactory(b *testing.B, opts wsmanager.Options, users, perUser int) (*wsmanager.Factory, []*memconn.Conn) {
+// With batch, the connections implement wsmanager.BatchConn.
+func benchFactory(b *testing.B, opts wsmanager.Options, users, perUser int, batch bool) (*wsmanager.Factory, []*memconn.Conn) {
 	b.Helper()
 	var ready sync.WaitGroup
 	ready.Add(users * perUser)
@@ -41,7 +42,11 @@ func benchFactory(b *testing.B, opts wsmanager.Options, users, perUser int) (*ws
 		for range perUser {
 			p := memconn.New(memconn.Options{Discard: true})
 			peers = append(peers, p)
-			go m.Serve(context.Background(), p, echo())
+			var tr wsmanager.Conn = p
+			if batch {
+				tr = memconn.Batch{Conn: p}
+			}
+			go m.Serve(context.Background(), tr, echo())
 		}
 	}
 	ready.Wait()
@@ -59,7 +64,7 @@ func benchFactory(b *testing.B, opts wsmanager.Options, users, perUser int) (*ws
 // fan-out performs once per connection, while the connection's writer
 // drains the queue into a discarding in-memory Conn.
 func BenchmarkConnectionSend(b *testing.B) {
-	f, peers := benchFactory(b, wsmanager.Options{OnFull: wsmanager.DropNewest, QueueSize: 1 << 16}, 1, 1)
+	f, peers := benchFactory(b, wsmanager.Options{OnFull: wsmanager.DropNewest, QueueSize: 1 << 16}, 1, 1, true)
 	m, _ := f.Manager(wsmanager.UserContext{UserID: "user0"})
 	c := m.Connections()[0]
 	msg := []byte(`{"type":"delta","text":"hello"}`)
@@ -73,16 +78,23 @@ func BenchmarkConnectionSend(b *testing.B) {
 
 // BenchmarkFanOut broadcasts one message to 10,000 in-memory connections
 // (1,000 users with 10 connections each) per operation and waits, at the
-// end, until every connection's writer has written every message. It
-// reports deliveries/s: messages written, summed over connections, per
+// end, until every connection's writer has written every message. The
+// connections implement BatchConn, as the recommended transport does, so a
+// writer that finds several messages waiting hands them over in one call.
+// It reports deliveries/s: messages written, summed over connections, per
 // second of wall time, senders and writers sharing the machine's cores,
 // and alloc-B/conn: bytes allocated per connection per fan-out (B/op over
-// the 10,000 connections, writers included). The target is 2,000,000
-// deliveries/s on two cores. For the memory an idle connection holds, see
-// BenchmarkIdleConnectionMemory.
-func BenchmarkFanOut(b *testing.B) {
+// the 10,000 connections, writers included). For the memory an idle
+// connection holds, see BenchmarkIdleConnectionMemory.
+func BenchmarkFanOut(b *testing.B) { benchFanOut(b, true) }
+
+// BenchmarkFanOutWriteEach is BenchmarkFanOut over connections that do not
+// implement BatchConn: one Write, and one write deadline, per message.
+func BenchmarkFanOutWriteEach(b *testing.B) { benchFanOut(b, false) }
+
+func benchFanOut(b *testing.B, batch bool) {
 	const users, perUser = 1000, 10
-	f, peers := benchFactory(b, wsmanager.Options{QueueSize: 1 << 12, OnFull: wsmanager.DropNewest}, users, perUser)
+	f, peers := benchFactory(b, wsmanager.Options{QueueSize: 1 << 12, OnFull: wsmanager.DropNewest}, users, perUser, batch)
 	msg := []byte(`{"type":"delta","text":"hello"}`)
 	ctx := context.Background()
 	before := f.Stats()
@@ -162,7 +174,7 @@ func BenchmarkIdleConnectionMemory(b *testing.B) {
 			return func() { cancel(); wg.Wait() }
 		})
 		served := measure(b, func() func() {
-			f, _ := benchFactory(b, wsmanager.Options{}, n/10, 10)
+			f, _ := benchFactory(b, wsmanager.Options{}, n/10, 10, true)
 			return func() { _ = f.Close(context.Background()) }
 		})
 		b.ReportMetric(float64(baseline)/n, "baseline-B/conn")

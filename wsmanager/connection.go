@@ -53,7 +53,7 @@ func newConnection(ctx context.Context, m *Manager, mach *statemachine.Conn) *Co
 		id:     rand.Text(),
 		m:      m,
 		mach:   mach,
-		write:  writeDeadline{timeout: f.opts.WriteTimeout},
+		write:  newWriteDeadline(f.opts.WriteTimeout),
 		closed: make(chan struct{}),
 		q:      newQueue(f.opts.QueueSize, f.opts.QueueBytes),
 	}

@@ -22,6 +22,16 @@ const lingerYields = 3
 // then closes the transport.
 func (c *Connection) writeLoop() {
 	lingered := 0
+	// Messages written are counted when the writer parks, closes, or has
+	// written flushWritten, not one by one: the shared counter would
+	// otherwise bounce between every writer's core on every message.
+	written := 0
+	flush := func() {
+		if written > 0 {
+			c.m.f.stats.written.Add(uint64(written))
+			written = 0
+		}
+	}
 	c.mu.Lock()
 	batch := c.spare
 	c.spare = nil
@@ -30,10 +40,12 @@ func (c *Connection) writeLoop() {
 		c.mu.Lock()
 		st := c.mach.State()
 		if st == statemachine.Closing && (c.q.len() == 0 || c.end.discard || c.write.Err() != nil) {
+			flush()
 			c.shutdownLocked()
 			return
 		}
 		if st != statemachine.Closing && !st.IsOperational() {
+			flush()
 			c.parkLocked(batch)
 			return
 		}
@@ -45,22 +57,30 @@ func (c *Connection) writeLoop() {
 				continue
 			}
 			c.q.shrink()
+			flush()
 			c.parkLocked(batch)
 			return
 		}
 		lingered = 0
+		if written >= flushWritten {
+			flush()
+		}
 		if c.batch != nil {
 			batch = c.q.popN(batch[:0], c.q.maxLen)
 			c.mu.Unlock()
-			c.writeBatch(batch)
+			written += c.writeBatch(batch)
 			clear(batch)
 			continue
 		}
 		msg := c.q.pop()
 		c.mu.Unlock()
-		c.writeOne(msg)
+		written += c.writeOne(msg)
 	}
 }
+
+// flushWritten is how many messages a busy writer writes between updates of
+// Stats.MessagesWritten.
+const flushWritten = 256
 
 // parkLocked ends a writer that has nothing it may write, keeping a small
 // batch buffer for the next one. c.mu is held on entry and released.
@@ -72,30 +92,37 @@ func (c *Connection) parkLocked(batch [][]byte) {
 	c.mu.Unlock()
 }
 
-func (c *Connection) writeOne(msg []byte) {
+// writeOne writes msg and returns 1 if it succeeded, 0 if it failed.
+func (c *Connection) writeOne(msg []byte) int {
 	c.write.arm()
 	err := c.tr.Write(&c.write, msg)
 	c.write.disarm()
-	c.written(1, err)
+	if err != nil {
+		c.writeFailed(1, err)
+		return 0
+	}
+	return 1
 }
 
-func (c *Connection) writeBatch(msgs [][]byte) {
+// writeBatch writes msgs in one call and returns how many it wrote: all of
+// them, or none if it failed.
+func (c *Connection) writeBatch(msgs [][]byte) int {
 	c.write.arm()
 	err := c.batch.WriteBatch(&c.write, msgs)
 	c.write.disarm()
-	c.written(len(msgs), err)
+	if err != nil {
+		c.writeFailed(len(msgs), err)
+		return 0
+	}
+	return len(msgs)
 }
 
-// written counts n messages handed to the transport in one call and, if the
-// call failed, closes the connection: a write that timed out with 1008,
-// any other failure quietly. What a failed call carried counts as
-// discarded: the transport cannot say how much of it the peer received.
-func (c *Connection) written(n int, err error) {
+// writeFailed closes the connection after a call carrying n messages
+// failed: with 1008 if it timed out, 1011 otherwise. The n messages count
+// as discarded: the transport cannot say how much of them the peer
+// received.
+func (c *Connection) writeFailed(n int, err error) {
 	f := c.m.f
-	if err == nil {
-		f.stats.written.Add(uint64(n))
-		return
-	}
 	f.stats.discarded.Add(uint64(n))
 	timedOut := c.write.timedOut()
 	// No later write can succeed: a close already under way stops

@@ -57,20 +57,14 @@ var (
 // NewBatch returns an open Batch.
 func NewBatch(opts Options) Batch { return Batch{New(opts)} }
 
-// WriteBatch writes msgs in order, as one call.
+// WriteBatch writes msgs in order, as one call, after waiting while the
+// Conn is blocked.
 func (b Batch) WriteBatch(ctx context.Context, msgs [][]byte) error {
-	b.mu.Lock()
-	b.batches = append(b.batches, len(msgs))
-	b.mu.Unlock()
-	for _, m := range msgs {
-		if err := b.Write(ctx, m); err != nil {
-			return err
-		}
-	}
-	return nil
+	return b.write(ctx, msgs, true)
 }
 
-// Batches returns the sizes of the WriteBatch calls so far, in order.
+// Batches returns the sizes of the WriteBatch calls so far, in order; none
+// are recorded with Options.Discard.
 func (b Batch) Batches() []int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -125,6 +119,11 @@ func (c *Conn) Read(ctx context.Context) ([]byte, error) {
 // Write records msg, after waiting while the Conn is blocked. It honours
 // ctx and returns ErrClosed after Close.
 func (c *Conn) Write(ctx context.Context, msg []byte) error {
+	return c.write(ctx, [][]byte{msg}, false)
+}
+
+// write records msgs: one call of Write, or of WriteBatch if batch.
+func (c *Conn) write(ctx context.Context, msgs [][]byte, batch bool) error {
 	c.mu.Lock()
 	if gate := c.blocked; gate != nil {
 		if c.writing != nil {
@@ -150,9 +149,12 @@ func (c *Conn) Write(ctx context.Context, msg []byte) error {
 		return err
 	}
 	if !c.discard {
-		c.written = append(c.written, msg)
+		c.written = append(c.written, msgs...)
+		if batch {
+			c.batches = append(c.batches, len(msgs))
+		}
 	}
-	c.count++
+	c.count += len(msgs)
 	if c.progress != nil && c.count >= c.waitN {
 		close(c.progress)
 		c.progress = nil
