@@ -1,18 +1,19 @@
 // Package wsmanager serves long-lived, per-user message connections
 // (WebSockets, typically) with strict user isolation: a Factory holds one
 // Manager per (UserID, ThreadID), a Manager holds that pair's connections,
-// and each Connection has a bounded queue drained by its own writer
-// goroutine.
+// and each Connection has a state machine, a bounded queue and a writer
+// goroutine that runs only while there is something to write.
 //
-// It prevents the failures that hand-written connection registries keep
-// having: one user's message reaching another (a Manager has no user
-// argument to get wrong), one slow client stalling everyone (Send never
-// blocks; a full queue or a stuck write closes only that connection),
-// messages written before a connection is ready or lost while it gets ready
-// (each connection's statemachine.Conn gates its writer), managers leaking
-// forever (an idle janitor removes them), and deadlocks from calling out
-// under a lock (no lock is held while a Conn, a Handler, a filter or an
-// observer runs).
+// It prevents the failures hand-written connection registries keep having:
+// one user's message reaching another (a Manager has no user argument to get
+// wrong); one slow client stalling everyone (Send never blocks; a full queue
+// or a write past its deadline closes only that connection); messages
+// written before a connection is ready or lost while it gets ready (the
+// connection's machine decides every write, and what is sent during set-up
+// waits in the queue); clean client closes recorded as failures; managers
+// leaking forever (an idle janitor removes them, and no server-side send
+// creates one); and deadlocks from calling out under a lock (no lock is held
+// while a transport, a Handler, a filter or an observer runs).
 //
 // # Golden path
 //
@@ -22,40 +23,65 @@
 //	// handle err
 //	mux.Handle("/ws", h)
 //
-// NewEndpoint authenticates the request with an auth.Unified, registers the
-// connection with the user's Manager, upgrades it through an Upgrader
-// (adapters for real WebSocket libraries live outside this module) and
-// serves it: a client that sees the handshake complete is already reachable,
-// and what is sent to it is queued until it is ready. Services that upgrade
-// on their own get the same guarantee from Factory.Reserve. Serve drives the
-// connection's machine Connecting → Accepted → Authenticated →
-// ServicesReady → ProcessingReady, reads messages into the Handler until the
-// connection closes, and ends in Closed or Failed.
+// NewEndpoint authenticates the request with an auth.Unified, reserves a
+// connection with the user's Manager, upgrades the request through an
+// Upgrader (adapters for real WebSocket libraries live in
+// github.com/ssotkit/ssot/contrib) and serves it: a client that sees the
+// handshake complete is already reachable, and what is sent to it is queued
+// until it is ready. Services that upgrade on their own use Factory.Reserve
+// and Reservation.Serve, the one way in that NewEndpoint, Factory.Serve and
+// Manager.Serve wrap.
 //
 // Elsewhere in the service, Factory.SendToUser reaches every connection of a
 // user, Factory.Broadcast every connection whose UserContext passes a
-// filter, and Manager.Send the connections of one thread.
+// filter, and Factory.Lookup finds a thread's Manager for Manager.Send.
+//
+// # Lifecycle
+//
+// Each connection's statemachine.Conn, over MachineTable, is the one record
+// of its lifecycle. Serve drives it Connecting → Accepted → Authenticated →
+// ServicesReady → ProcessingReady. The writer hands messages to the
+// transport only while the machine is operational (ProcessingReady,
+// Processing, Idle, Degraded); in Reconnecting they wait in the queue. A
+// transition to Closing, by the package or by anyone else (a handler
+// included), closes the connection; the machine reaches Closed or Failed
+// only from Closing, once the transport is closed. A peer's close (a
+// *CloseError or io.EOF from the transport's Read) ends in Closed and Serve
+// returns nil; an abnormal end ends in Failed and Serve returns the error.
+// Options.OnDisconnect runs once per served connection when it has ended.
 //
 // # Delivery
 //
-// Messages to one connection are written in the order they were queued. Send
-// returns as soon as the message is queued; when a connection's queue
-// (Options.QueueSize) is full, Options.OnFull closes it with 1008 (the
-// default) or drops a message, counted in Stats. A write that takes longer
-// than Options.WriteTimeout closes that connection with 1008. Messages are
-// shared, not copied, between the connections they are queued to: do not
-// modify a slice after sending it.
+// Messages to one connection are written in the order they were queued.
+// Send returns as soon as the message is queued. A queue holds at most
+// Options.QueueSize messages and Options.QueueBytes bytes waiting for the
+// transport, one slot freed per message handed over; when it is full,
+// Options.OnFull closes the connection with 1008 (the default), refuses the
+// new message or discards the oldest. A transport that implements BatchConn
+// is handed everything waiting in one call. Each write, or batch, has the
+// deadline Options.WriteTimeout; one that passes it closes that connection
+// with 1008. Messages are shared, not copied, between the connections they
+// are queued to: do not modify a slice after sending it.
+//
+// Closing with Connection.Close, Manager.Close, Factory.Close or a
+// transition to Closing writes what was queued before it to a peer still
+// reading, then the close frame. A slow consumer, an expired identity, a
+// peer's close and every failure discard what is left. Stats counts every
+// message queued once as written, dropped or discarded.
 //
 // With Options.Broker, SendToUser also reaches the user's connections on
 // the other nodes of a cluster, each connection once; Broadcast stays
-// node-local. Delivery across nodes is as reliable as the broker.
+// node-local. Delivery across nodes is as reliable as the broker, and
+// Options.BrokerKey authenticates the nodes' messages to each other.
 //
 // # Close codes
 //
-// Connections are closed with 1000 when the peer closed, 1001 when Serve's
-// context ends or the Factory closes, 1008 for a slow consumer or a write
-// timeout, 1011 when the Handler fails or panics (the reason never names
-// the error), and 1013 when a Manager has MaxConnsPerManager connections.
+// The package closes connections with 1000 when the peer closed or the
+// machine was moved to Closing, 1001 when Serve's context ends or the
+// Factory closes, 1008 for a slow consumer, a write timeout or an expired
+// identity, 1011 when the Handler fails or panics or the transport fails
+// (the reason never names the error), and 1013 for the connection, thread
+// and factory limits.
 //
 // # Goroutines
 //
@@ -63,14 +89,15 @@
 // goroutine; each connection has at most one writer goroutine, which runs
 // only while the connection has messages to write or is closing, so an idle
 // connection costs no goroutine of its own. Serve returns only after its
-// connection's last writer has closed the Conn; Factory.Close closes every
+// connection's writer has closed the transport; Factory.Close closes every
 // connection and waits for all of them.
 //
 // # Cost
 //
 // The package's benchmarks measure the figures that matter at scale:
-// BenchmarkConnectionSend (one enqueue), BenchmarkFanOut (one message to
-// 10,000 in-memory connections, in deliveries/s and bytes allocated per
+// BenchmarkConnectionSend (one enqueue), BenchmarkFanOut and
+// BenchmarkFanOutWriteEach (one message to 10,000 in-memory connections,
+// with and without batched writes, in deliveries/s and bytes allocated per
 // connection), BenchmarkManagerLookup (Factory.Manager under parallel load)
 // and BenchmarkIdleConnectionMemory, which measures the memory this package
 // holds per idle connection as the growth of live heap plus goroutine stacks

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/ssotkit/ssot/statemachine"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 
 // printConn stands in for a WebSocket: it prints what the server writes and
 // reads what the example pushes into in. Real services use an adapter for
-// their WebSocket library (the examples module has two).
+// their WebSocket library (github.com/ssotkit/ssot/contrib/gobwasws,
+// coderws or gorillaws).
 type printConn struct {
 	name  string
 	in    chan []byte
@@ -39,7 +41,10 @@ func (c *printConn) Write(_ context.Context, msg []byte) error {
 	return nil
 }
 
-func (c *printConn) Close(int, string) error { return nil }
+func (c *printConn) Close(code int, _ string) error {
+	fmt.Printf("%s closed with %d\n", c.name, code)
+	return nil
+}
 
 func ExampleFactory() {
 	ctx := context.Background()
@@ -53,14 +58,16 @@ func ExampleFactory() {
 	defer f.Close(ctx) // closes every connection with 1001 and waits
 
 	alice, bob := newPrintConn("alice"), newPrintConn("bob")
+	served := make(map[string]chan error)
 	for user, conn := range map[string]*printConn{"alice": alice, "bob": bob} {
 		// In a service, wsmanager.NewEndpoint does this after
 		// authenticating the request: the user comes from the identity.
-		m, err := f.Manager(wsmanager.UserContext{UserID: user})
-		if err != nil {
-			panic(err)
-		}
-		go m.Serve(ctx, conn, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
+		done := make(chan error, 1)
+		served[user] = done
+		go func() {
+			done <- f.Serve(ctx, wsmanager.UserContext{UserID: user}, conn,
+				wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
+		}()
 	}
 	<-ready
 	<-ready
@@ -70,9 +77,15 @@ func ExampleFactory() {
 	n, err := f.SendToUser(ctx, "alice", []byte("hello, alice"))
 	<-alice.wrote
 	fmt.Println("queued to", n, "connection(s)", err)
+	close(alice.in) // alice leaves
+	<-served["alice"]
+	close(bob.in)
+	<-served["bob"]
 	// Output:
 	// alice <- hello, alice
 	// queued to 1 connection(s) <nil>
+	// alice closed with 1000
+	// bob closed with 1000
 }
 
 func ExampleHandlerFunc() {
@@ -102,6 +115,39 @@ func ExampleHandlerFunc() {
 	fmt.Println("Serve returned", <-done)
 	// Output:
 	// alice <- alice/support said "hi"
+	// alice closed with 1000
+	// Serve returned <nil>
+}
+
+// A handler ends its connection by moving the machine to Closing: what was
+// queued before is still written, then the transport is closed with 1000,
+// and only then does the machine reach Closed and OnDisconnect run.
+func ExampleConnection_Machine() {
+	ctx := context.Background()
+	f, err := wsmanager.NewFactory(wsmanager.Options{
+		OnDisconnect: func(c *wsmanager.Connection, err error) {
+			fmt.Println("disconnected in", c.Machine().State(), "with", err)
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close(ctx)
+	bye := wsmanager.HandlerFunc(func(ctx context.Context, c *wsmanager.Connection, msg []byte) error {
+		if err := c.Send(ctx, []byte("goodbye")); err != nil {
+			return err
+		}
+		return c.Machine().Transition(statemachine.Closing, "client said "+string(msg))
+	})
+	conn := newPrintConn("alice")
+	done := make(chan error)
+	go func() { done <- f.Serve(ctx, wsmanager.UserContext{UserID: "alice"}, conn, bye) }()
+	conn.in <- []byte("bye")
+	fmt.Println("Serve returned", <-done)
+	// Output:
+	// alice <- goodbye
+	// alice closed with 1000
+	// disconnected in closed with <nil>
 	// Serve returned <nil>
 }
 
@@ -137,5 +183,6 @@ func ExampleFactory_Reserve() {
 	// reachable connections: 1
 	// alice <- welcome
 	// alice <- sent during the handshake
+	// alice closed with 1000
 	// Serve returned <nil>
 }
