@@ -9,8 +9,8 @@ require (
 	github.com/coder/websocket v1.8.15
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/go-cmp v0.7.0
-	github.com/gorilla/websocket v1.5.3
 	github.com/ssotkit/ssot v0.0.0-00010101000000-000000000000
+	github.com/ssotkit/ssot/contrib/coderws v0.0.0-00010101000000-000000000000
 	go.uber.org/goleak v1.3.0
 )
 
@@ -18,3 +18,5 @@ require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 )
+
+replace github.com/ssotkit/ssot/contrib/coderws => ../contrib/coderws

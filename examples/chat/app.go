@@ -13,7 +13,7 @@ import (
 	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/env"
 	"github.com/ssotkit/ssot/examples/jwtauth"
-	"github.com/ssotkit/ssot/examples/transport/coderws"
+	"github.com/ssotkit/ssot/contrib/coderws"
 	"github.com/ssotkit/ssot/middleware"
 	"github.com/ssotkit/ssot/wsmanager"
 )

@@ -1,0 +1,12 @@
+module github.com/ssotkit/ssot/contrib/coderws
+
+go 1.25
+
+replace github.com/ssotkit/ssot => ../../
+
+require (
+	github.com/coder/websocket v1.8.15
+	github.com/gorilla/websocket v1.5.3
+	github.com/ssotkit/ssot v0.0.0-00010101000000-000000000000
+	go.uber.org/goleak v1.3.0
+)
