@@ -16,7 +16,9 @@ import (
 // implementation must make Read return once Close has been called, and must
 // honour the context of Write and WriteBatch: its deadline is
 // Options.WriteTimeout, and it is also cancelled when a close stops
-// delivering.
+// delivering. A connection's writes all get the same context, which
+// carries no values and supports context.AfterFunc without a goroutine, so
+// a transport can watch it once per connection rather than once per write.
 type Conn interface {
 	// Read returns the next whole message. When the peer ended the
 	// connection it returns an error matching *CloseError (a close frame,

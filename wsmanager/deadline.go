@@ -2,6 +2,7 @@ package wsmanager
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,9 +31,13 @@ type writeDeadline struct {
 	state    atomic.Uint32
 	done     atomic.Pointer[chan struct{}]
 
-	mu    sync.Mutex // makes the timer and closes done
+	mu    sync.Mutex // makes the timer, closes done, guards hooks
 	timer *time.Timer
+	hooks []*afterHook
 }
+
+// afterHook is a function registered with AfterFunc.
+type afterHook struct{ f func() }
 
 // The states of a writeDeadline.
 const (
@@ -96,11 +101,46 @@ func (w *writeDeadline) abort() { w.end(writeAborted) }
 
 func (w *writeDeadline) end(state uint32) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if !w.state.CompareAndSwap(writeOpen, state) {
+		w.mu.Unlock()
 		return
 	}
 	close(*w.doneChan())
+	hooks := w.hooks
+	w.hooks = nil
+	w.mu.Unlock()
+	for _, h := range hooks {
+		h.f()
+	}
+}
+
+// AfterFunc runs f once Done is closed, or at once if it is already. It is
+// what context.AfterFunc uses for a context that has the method, so a
+// transport that watches its write context with context.AfterFunc (to
+// interrupt a blocked socket write, say) needs no goroutine per connection:
+// since every write of a connection gets the same context, such a
+// transport can register once per connection rather than once per write.
+// The returned stop reports whether it kept f from running.
+func (w *writeDeadline) AfterFunc(f func()) (stop func() bool) {
+	h := &afterHook{f: f}
+	w.mu.Lock()
+	if w.state.Load() != writeOpen {
+		w.mu.Unlock()
+		f()
+		return func() bool { return false }
+	}
+	w.hooks = append(w.hooks, h)
+	w.mu.Unlock()
+	return func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		i := slices.Index(w.hooks, h)
+		if i < 0 {
+			return false
+		}
+		w.hooks = slices.Delete(w.hooks, i, i+1)
+		return true
+	}
 }
 
 // stop releases the timer once the connection's writer is done with it.

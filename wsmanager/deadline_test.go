@@ -73,3 +73,40 @@ func TestWriteDeadlineAbort(t *testing.T) {
 		t.Error("a write after abort is not done")
 	}
 }
+
+// TestWriteDeadlineAfterFunc: context.AfterFunc on a write's context runs
+// its function when the write is cut short, with no goroutine waiting for
+// it meanwhile, and not after stop.
+func TestWriteDeadlineAfterFunc(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		w := new(writeDeadline)
+		*w = newWriteDeadline(time.Second)
+		defer w.stop()
+		ran := make(chan string, 2)
+		context.AfterFunc(w, func() { ran <- "kept" })
+		stop := context.AfterFunc(w, func() { ran <- "stopped" })
+		if !stop() {
+			t.Fatal("stop reported the function as already run")
+		}
+		w.arm()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := <-ran; got != "kept" {
+			t.Errorf("ran %q", got)
+		}
+		select {
+		case got := <-ran:
+			t.Errorf("a stopped function ran: %q", got)
+		default:
+		}
+		late := make(chan struct{})
+		context.AfterFunc(w, func() { close(late) })
+		synctest.Wait()
+		select {
+		case <-late:
+		default:
+			t.Error("a function registered after the end did not run")
+		}
+	})
+}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -51,12 +52,14 @@ type Client struct {
 
 	// Response is the server's handshake response.
 	Response *http.Response
-	// NoPong stops ReadMessage from answering pings, as a peer that has
-	// stopped responding.
-	NoPong bool
 
-	wmu sync.Mutex
+	noPong atomic.Bool
+	wmu    sync.Mutex
 }
+
+// SetNoPong stops ReadMessage from answering pings when on, as a peer that
+// has stopped responding; it may be called while another goroutine reads.
+func (c *Client) SetNoPong(on bool) { c.noPong.Store(on) }
 
 // Dial opens a WebSocket connection to rawURL ("ws://host/path"), sending
 // header with the handshake request. It returns the Client and the
@@ -205,7 +208,7 @@ func (c *Client) ReadFrame() (fin bool, op Opcode, payload []byte, err error) {
 }
 
 // ReadMessage returns the next whole message and its opcode (OpText or
-// OpBinary), answering pings on the way unless NoPong is set. When the
+// OpBinary), answering pings on the way unless SetNoPong turned that off. When the
 // server sends a close frame it returns a *wsmanager.CloseError with its
 // code (1005 for none) and reason, without answering it: call WriteClose
 // to complete the handshake. When the connection ends without one it
@@ -223,7 +226,7 @@ func (c *Client) ReadMessage() (Opcode, []byte, error) {
 		}
 		switch op {
 		case OpPing:
-			if !c.NoPong {
+			if !c.noPong.Load() {
 				if err := c.WriteMessage(OpPong, payload); err != nil {
 					return 0, nil, err
 				}

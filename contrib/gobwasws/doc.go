@@ -1,0 +1,39 @@
+// Package gobwasws is a WebSocket transport for
+// github.com/ssotkit/ssot/wsmanager over github.com/gobwas/ws, built for
+// fan-out: its [Conn] implements wsmanager.BatchConn, so a connection's
+// writer hands it every message waiting at once, and it writes them with
+// one writev system call, frame headers encoded into a buffer the
+// connection keeps and payloads written from the senders' slices. It is a
+// module of its own, so the library depends on no transport:
+//
+//	go get github.com/ssotkit/ssot/contrib/gobwasws
+//
+//	up, err := gobwasws.NewUpgrader(gobwasws.Options{})
+//	if err != nil {
+//		return err
+//	}
+//	ws, err := wsmanager.NewEndpoint(factory, authenticator, up, handler, wsmanager.EndpointOptions{})
+//
+// # Behaviour worth knowing
+//
+//   - A peer's close frame, with any code or none, makes Read answer it and
+//     return a *wsmanager.CloseError, so wsmanager ends the connection in
+//     Closed; a connection that ends without one is an abnormal end, never
+//     io.EOF.
+//   - The server pings every Options.PingInterval; a peer that sends nothing,
+//     not even a pong, for a whole interval after a ping is dropped, and Read
+//     returns ErrNoPong, which wsmanager records as an abnormal end.
+//   - A message larger than the read limit, an unmasked frame, a text
+//     message that is not UTF-8 and other protocol errors close the
+//     connection with 1009, 1002 or 1007.
+//   - A write whose context ends gives up, and the connection cannot be
+//     written again: the peer may have seen part of a frame.
+//   - Close performs the close handshake and waits up to five seconds for
+//     the peer's answer; reasons longer than 123 bytes are shortened.
+//   - The request's Origin must match the request host or one of
+//     Options.OriginPatterns, which blocks cross-site WebSocket hijacking;
+//     only the subprotocol the server asks for is echoed, and only if the
+//     client offered it. Both rules are shared with the other contrib
+//     adapters, and all of them pass wsmanagertest's conformance suite.
+//   - Compression (permessage-deflate) is not offered.
+package gobwasws

@@ -1,0 +1,14 @@
+module github.com/ssotkit/ssot/contrib/gobwasws
+
+go 1.26
+
+replace github.com/ssotkit/ssot => ../../
+
+require (
+	github.com/coder/websocket v1.8.15
+	github.com/gobwas/ws v1.5.0
+	github.com/ssotkit/ssot v0.0.0-00010101000000-000000000000
+	go.uber.org/goleak v1.3.0
+)
+
+require github.com/gobwas/httphead v0.1.0 // indirect

@@ -1,0 +1,196 @@
+package gobwasws
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+	"github.com/ssotkit/ssot/contrib/internal/wsadapt"
+	"github.com/ssotkit/ssot/wsmanager"
+)
+
+// Read returns the next message, text or binary, reassembled from its
+// fragments; pings are answered and pongs noted on the way. When the peer
+// sent a close frame, Read answers it and returns a *wsmanager.CloseError
+// with the peer's code (1005 if it carried none). When the connection ended
+// without one it returns an abnormal error, never io.EOF: wrapping ErrNoPong
+// for a peer that stopped answering pings, ErrProtocol for a peer that
+// broke the protocol or sent a message over the read limit (the connection
+// has then been sent 1002, 1007 or 1009), and the socket's error otherwise.
+// If ctx ends while Read waits, Read returns ctx's error and the connection
+// cannot be read again.
+func (c *Conn) Read(ctx context.Context) ([]byte, error) {
+	select {
+	case c.reading <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() {
+		if c.shut.Load() {
+			c.rctx.stop() // no Read will come back with ctx
+		}
+		<-c.reading
+	}()
+	if c.shut.Load() {
+		return nil, ErrClosed
+	}
+	if err := c.rctx.watch(ctx); err != nil {
+		return nil, err
+	}
+	msg, err := c.readMessage()
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return msg, err
+}
+
+// frame is one frame as read, payload unmasked.
+type frame struct {
+	h       ws.Header
+	payload []byte
+}
+
+// readMessage reads frames until a whole data message or the peer's close.
+func (c *Conn) readMessage() ([]byte, error) {
+	var (
+		msg  []byte
+		op   ws.OpCode
+		open bool
+	)
+	for {
+		f, err := c.readFrame()
+		if err != nil {
+			return nil, err
+		}
+		switch f.h.OpCode {
+		case ws.OpPing:
+			c.wmu.Lock()
+			if !c.closeSent {
+				_ = c.writeControlLocked(ws.OpPong, f.payload, time.Now().Add(closeTimeout))
+			}
+			c.wmu.Unlock()
+			continue
+		case ws.OpPong:
+			continue
+		case ws.OpClose:
+			return nil, c.peerClose(f.payload)
+		case ws.OpText, ws.OpBinary:
+			if open {
+				return nil, c.fail(ws.StatusProtocolError, "a new message inside a fragmented one")
+			}
+			op, open = f.h.OpCode, true
+		case ws.OpContinuation:
+			if !open {
+				return nil, c.fail(ws.StatusProtocolError, "a continuation outside a message")
+			}
+		}
+		if int64(len(msg))+int64(len(f.payload)) > c.readLimit {
+			return nil, c.fail(ws.StatusMessageTooBig, "a message over the read limit")
+		}
+		if msg == nil && f.h.Fin {
+			msg = f.payload // a single-frame message: no copy
+		} else {
+			msg = append(msg, f.payload...)
+		}
+		if !f.h.Fin {
+			continue
+		}
+		if op == ws.OpText && !utf8.Valid(msg) {
+			return nil, c.fail(ws.StatusInvalidFramePayloadData, "a text message that is not UTF-8")
+		}
+		if msg == nil {
+			msg = []byte{}
+		}
+		return msg, nil
+	}
+}
+
+// readFrame reads one frame from the peer and checks what RFC 6455
+// requires of a client's frame.
+func (c *Conn) readFrame() (frame, error) {
+	h, err := ws.ReadHeaderBuffer(&c.in, c.rhdr[:])
+	if err != nil {
+		return frame{}, c.readErr(err)
+	}
+	c.heard.Store(true)
+	switch {
+	case !h.Masked:
+		return frame{}, c.fail(ws.StatusProtocolError, "an unmasked frame from a client")
+	case h.Rsv != 0:
+		return frame{}, c.fail(ws.StatusProtocolError, "reserved bits set")
+	case h.OpCode.IsReserved():
+		return frame{}, c.fail(ws.StatusProtocolError, "a reserved opcode")
+	case h.OpCode.IsControl() && (!h.Fin || h.Length > ws.MaxControlFramePayloadSize):
+		return frame{}, c.fail(ws.StatusProtocolError, "a fragmented or oversized control frame")
+	case h.Length > c.readLimit:
+		return frame{}, c.fail(ws.StatusMessageTooBig, "a message over the read limit")
+	}
+	payload := make([]byte, h.Length)
+	if _, err := io.ReadFull(&c.in, payload); err != nil {
+		return frame{}, c.readErr(err)
+	}
+	ws.Cipher(payload, h.Mask, 0)
+	return frame{h: h, payload: payload}, nil
+}
+
+// peerClose handles the peer's close frame: it answers it, unless a close
+// frame already went out, lets a waiting Close know, and returns the
+// *wsmanager.CloseError Read reports.
+func (c *Conn) peerClose(payload []byte) error {
+	code, reason := wsmanager.CodeNoStatus, ""
+	switch {
+	case len(payload) == 1:
+		return c.fail(ws.StatusProtocolError, "a 1-byte close frame")
+	case len(payload) >= 2:
+		sc, r := ws.ParseCloseFrameData(payload)
+		if !wsadapt.ValidCode(int(sc)) || !utf8.ValidString(r) {
+			return c.fail(ws.StatusProtocolError, "a close frame with an invalid code or reason")
+		}
+		code, reason = int(sc), r
+	}
+	c.wmu.Lock()
+	if !c.closeSent {
+		c.closeSent = true
+		// Echo the peer's code, as RFC 6455 section 5.5.1 suggests.
+		answer := ws.NewCloseFrameBody(ws.StatusCode(code), "")
+		if code == wsmanager.CodeNoStatus {
+			answer = nil
+		}
+		_ = c.writeControlLocked(ws.OpClose, answer, time.Now().Add(closeTimeout))
+	}
+	c.wmu.Unlock()
+	c.closeOnceSignal()
+	return wsadapt.PeerClosed(code, reason)
+}
+
+// closeOnceSignal closes peerClosed once.
+func (c *Conn) closeOnceSignal() {
+	select {
+	case <-c.peerClosed:
+	default:
+		close(c.peerClosed)
+	}
+}
+
+// fail sends the peer a close frame with code, unless one already went out,
+// and returns the protocol error Read reports.
+func (c *Conn) fail(code ws.StatusCode, what string) error {
+	c.wmu.Lock()
+	if !c.closeSent {
+		c.closeSent = true
+		_ = c.writeControlLocked(ws.OpClose, ws.NewCloseFrameBody(code, ""), time.Now().Add(closeTimeout))
+	}
+	c.wmu.Unlock()
+	return fmt.Errorf("%w: %s", ErrProtocol, what)
+}
+
+// readErr maps a socket error while reading onto wsmanager's rule.
+func (c *Conn) readErr(err error) error {
+	if c.dead.Load() {
+		return ErrNoPong
+	}
+	return wsadapt.Abnormal("gobwasws", err)
+}
