@@ -13,7 +13,7 @@ import (
 	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/env"
 	"github.com/ssotkit/ssot/examples/jwtauth"
-	"github.com/ssotkit/ssot/contrib/coderws"
+	"github.com/ssotkit/ssot/contrib/gobwasws"
 	"github.com/ssotkit/ssot/middleware"
 	"github.com/ssotkit/ssot/wsmanager"
 )
@@ -39,7 +39,7 @@ type hooks struct {
 	backend func(auth.Authenticator) auth.Authenticator
 }
 
-// newApp wires the golden path: JWT verifier → auth.Unified → coderws
+// newApp wires the golden path: JWT verifier → auth.Unified → gobwasws
 // upgrader → wsmanager factory and endpoint → middleware chain.
 func newApp(cfg settings, e env.Env, logger *slog.Logger, h hooks) (*app, error) {
 	a := &app{cfg: cfg, env: e, logger: logger}
@@ -112,7 +112,9 @@ func (a *app) verifier() (*jwtauth.Verifier, error) {
 
 // routes builds the HTTP handler: the mux behind the middleware chain.
 func (a *app) routes() (http.Handler, error) {
-	up, err := coderws.NewUpgrader(coderws.Options{
+	// gobwasws batches writes, which is what fan-out needs; coderws and
+	// gorillaws take the same two options and are one import away.
+	up, err := gobwasws.NewUpgrader(gobwasws.Options{
 		ReadLimit:      a.cfg.ReadLimit,
 		OriginPatterns: a.cfg.AllowedOrigins,
 	})
