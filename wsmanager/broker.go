@@ -134,5 +134,9 @@ func (f *Factory) deliverRemote(userID string, env []byte) {
 		return
 	}
 	f.stats.brokerReceived.Add(1)
+	if f.historyOn() {
+		f.appendLocal(userID, "", nil, msg)
+		return
+	}
 	f.sendLocal(userID, msg)
 }

@@ -44,7 +44,11 @@ type Connection struct {
 	q      queue
 	writer bool     // a writer goroutine runs, or has closed the transport
 	spare  [][]byte // a small batch buffer kept between writers
-	end    ending   // the first close request; zero until one is made
+	// resumedTo is the position, in its stream, of the last message the
+	// connection got from a Log's replay; live deliveries up to it are
+	// skipped. Guarded by the stream's lock, not mu.
+	resumedTo uint64
+	end       ending // the first close request; zero until one is made
 }
 
 func newConnection(ctx context.Context, m *Manager, mach *statemachine.Conn) *Connection {

@@ -38,7 +38,17 @@ type EndpointOptions struct {
 	// RequestID returns the RequestID recorded in the UserContext, for
 	// example the request-ID middleware's. Defaults to nil: none.
 	RequestID func(*http.Request) string
+	// Resume returns the position a reconnecting client presents, in
+	// Position.String's form, or "" for none; with Options.History the
+	// connection resumes from it (Factory.ReserveResume). Defaults to the
+	// query parameter "resume", which browsers can set (they cannot set
+	// headers on a WebSocket handshake).
+	Resume func(*http.Request) string
 }
+
+// resumeParam is the query parameter EndpointOptions.Resume reads by
+// default.
+const resumeParam = "resume"
 
 // NewEndpoint returns the golden path as one http.Handler: authenticate the
 // request with a (token from the Authorization header or a subprotocol, as
@@ -58,9 +68,14 @@ type EndpointOptions struct {
 // wrapping auth.ErrExpired; what was still queued is discarded. One timer
 // per such connection does it; connections without an expiry have none.
 //
+// With Options.History, a client that presents the position of the last
+// message it handled (EndpointOptions.Resume) gets every message it missed
+// first, or a reset; see Factory.ReserveResume.
+//
 // Requests refused before the upgrade get a plain HTTP error and are never
 // upgraded: 400 when RequireSubprotocol is set and the client did not offer
-// Subprotocol, or when Thread returns an invalid ThreadID; 401 or 503
+// Subprotocol, when Thread returns an invalid ThreadID, or when the resume
+// position is malformed; 401 or 503
 // (auth.HTTPStatus) when authentication fails; 429 when the user has
 // MaxManagersPerUser threads or the thread has MaxConnsPerManager
 // connections; 503 when the factory has MaxManagers managers or MaxConns
@@ -113,10 +128,15 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e.opts.RequestID != nil {
 		uc.RequestID = e.opts.RequestID(r)
 	}
+	after, err := e.resumeFrom(r)
+	if err != nil {
+		http.Error(w, "invalid resume position", http.StatusBadRequest)
+		return
+	}
 	// Register the connection before upgrading: once the client sees the
 	// handshake complete, messages sent to it are queued, never lost.
 	ctx := context.WithValue(r.Context(), identityKey{}, id)
-	res, err := e.f.Reserve(ctx, uc)
+	res, err := e.f.ReserveResume(ctx, uc, after)
 	if err != nil {
 		e.refuseReserve(w, r, err)
 		return
@@ -143,6 +163,17 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := res.Serve(tr, e.h); err != nil {
 		e.f.log.Debug("wsmanager: connection ended", "user", uc.UserID, "thread", uc.ThreadID, "request", uc.RequestID, "err", err)
 	}
+}
+
+// resumeFrom returns the position the request resumes from.
+func (e *endpoint) resumeFrom(r *http.Request) (Position, error) {
+	var s string
+	if e.opts.Resume != nil {
+		s = e.opts.Resume(r)
+	} else {
+		s = r.URL.Query().Get(resumeParam)
+	}
+	return ParsePosition(s)
 }
 
 // expire closes a connection whose identity expired.

@@ -47,3 +47,7 @@ const (
 	// when unsubscribing fails.
 	ErrBroker = sentinel("wsmanager: broker failed")
 )
+
+// ErrInvalidPosition is returned by ParsePosition for a string that is not
+// a Position.
+const ErrInvalidPosition = sentinel("wsmanager: invalid position")

@@ -52,6 +52,12 @@ type Factory struct {
 	closeOnce   sync.Once
 	unsubErr    error
 	unsubscribe func() error
+
+	// History: the streams of this node, or the Log that holds them.
+	start     time.Time
+	hlog      Log
+	streamsMu sync.Mutex
+	streams   map[string]*stream
 }
 
 // NewFactory returns a Factory configured by opts and starts its janitor.
@@ -69,9 +75,21 @@ func NewFactory(opts Options) (*Factory, error) {
 		users:       make(map[string]map[string]*Manager),
 		stopJanitor: make(chan struct{}),
 		janitorDone: make(chan struct{}),
+		start:       time.Now(),
+		streams:     make(map[string]*stream),
 	}
 	_, _ = rand.Read(f.node[:]) // never fails: crypto/rand crashes the program instead
-	if opts.Broker != nil {
+	if l, ok := opts.Broker.(Log); ok && f.historyOn() {
+		f.hlog = l
+		unsub, err := l.SubscribeLog(f.deliverLog)
+		if err != nil {
+			return nil, fmt.Errorf("%w: subscribe: %w", ErrBroker, err)
+		}
+		if unsub == nil {
+			return nil, fmt.Errorf("%w: SubscribeLog returned a nil unsubscribe function", ErrInvalidOptions)
+		}
+		f.unsubscribe = unsub
+	} else if opts.Broker != nil {
 		unsub, err := opts.Broker.Subscribe(f.deliverRemote)
 		if err != nil {
 			return nil, fmt.Errorf("%w: subscribe: %w", ErrBroker, err)
@@ -238,7 +256,15 @@ func (f *Factory) allManagers() []*Manager {
 // SendToUser queues msg to every connection of userID, across all of the
 // user's threads, and returns how many connections on this node accepted
 // it. It never blocks on a connection and never creates a Manager. msg is
-// shared, not copied: the caller must not modify it afterwards.
+// shared, not copied: the caller must not modify it afterwards. With
+// Options.History, msg gets the next position in the user's stream and is
+// kept, even when the user has no connection, so a client that resumes
+// gets it.
+//
+// With a Broker that is a Log (and history on), msg is appended to the Log
+// and every node, this one included, delivers it when the Log hands it
+// back: n is then the number of this node's connections of userID when
+// the call was made, and an Append failure is returned wrapping ErrBroker.
 //
 // With Options.Broker, msg is also published for the other nodes, which
 // deliver it to their own connections of userID; this node ignores its own
@@ -263,7 +289,15 @@ func (f *Factory) SendToUser(ctx context.Context, userID string, msg []byte) (in
 	if err := (UserContext{UserID: userID}).Validate(); err != nil {
 		return 0, err
 	}
-	n, full := f.sendLocal(userID, msg)
+	if f.hlog != nil {
+		return f.appendLog(ctx, userID, "", msg)
+	}
+	var n, full int
+	if f.historyOn() {
+		n, full = f.appendLocal(userID, "", nil, msg)
+	} else {
+		n, full = f.sendLocal(userID, msg)
+	}
 	var errs []error
 	if full > 0 {
 		errs = append(errs, fmt.Errorf("%w: %d of %d connections", ErrQueueFull, full, n+full))

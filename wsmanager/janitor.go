@@ -13,7 +13,8 @@ const janitorDivisor = 4
 const sweepBatch = 256
 
 // janitor is the factory's one background goroutine, running until Close:
-// it removes managers that have had no connections for IdleTimeout.
+// it removes managers that have had no connections for IdleTimeout, and
+// the history of users who have had no Manager for as long.
 func (f *Factory) janitor() {
 	defer close(f.janitorDone)
 	idle := time.NewTicker(max(f.opts.IdleTimeout/janitorDivisor, time.Millisecond))
@@ -24,6 +25,7 @@ func (f *Factory) janitor() {
 			return
 		case now := <-idle.C:
 			f.sweep(now)
+			f.sweepStreams(now)
 		}
 	}
 }

@@ -47,7 +47,9 @@ func (m *Manager) User() UserContext { return m.uc }
 // accepted it. It never blocks. msg is shared, not copied: the caller must
 // not modify it afterwards. It returns ErrClosed after Close, ctx.Err() if
 // ctx has ended, and an error wrapping ErrQueueFull when some connections
-// were full (the count then covers the others).
+// were full (the count then covers the others). With Options.History, msg
+// gets the next position in its user's stream, for this thread's
+// connections only, and is kept for clients of this thread that resume.
 func (m *Manager) Send(ctx context.Context, msg []byte) (int, error) {
 	if m.isClosed.Load() {
 		return 0, ErrClosed
@@ -55,8 +57,17 @@ func (m *Manager) Send(ctx context.Context, msg []byte) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	n, full := m.send(msg)
-	m.f.stats.queued.Add(uint64(n + full))
+	f := m.f
+	var n, full int
+	switch {
+	case f.hlog != nil:
+		return f.appendLog(ctx, m.uc.UserID, m.uc.ThreadID, msg)
+	case f.historyOn():
+		n, full = f.appendLocal(m.uc.UserID, m.uc.ThreadID, m, msg)
+	default:
+		n, full = m.send(msg)
+		f.stats.queued.Add(uint64(n + full))
+	}
 	if full > 0 {
 		return n, fmt.Errorf("%w: %d of %d connections", ErrQueueFull, full, n+full)
 	}

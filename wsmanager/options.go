@@ -97,6 +97,10 @@ type Options struct {
 	// Broker carries Factory.SendToUser messages to the other nodes of a
 	// cluster. Defaults to nil: this process only.
 	Broker Broker
+	// History keeps each user's last messages, with positions, so a client
+	// that reconnects gets what it missed (see HistoryOptions and
+	// ReserveResume). Defaults to none.
+	History HistoryOptions
 	// BrokerKey, if set, authenticates the envelopes the Factory exchanges
 	// through Broker: each is signed with HMAC-SHA256 under this key, bound
 	// to its user, and an envelope without a valid signature is dropped and
@@ -150,6 +154,12 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: BrokerKey is %d bytes, shorter than %d", ErrInvalidOptions, len(o.BrokerKey), MinBrokerKeyLen)
 	case o.BrokerKey != nil && o.Broker == nil:
 		return o, fmt.Errorf("%w: BrokerKey without a Broker", ErrInvalidOptions)
+	case o.History.Messages < 0:
+		return o, fmt.Errorf("%w: History.Messages %d is negative", ErrInvalidOptions, o.History.Messages)
+	case o.History.Bytes < 0:
+		return o, fmt.Errorf("%w: History.Bytes %d is negative", ErrInvalidOptions, o.History.Bytes)
+	case o.History.MaxAge < 0:
+		return o, fmt.Errorf("%w: History.MaxAge %v is negative", ErrInvalidOptions, o.History.MaxAge)
 	case o.OnFull > DropOldest:
 		return o, fmt.Errorf("%w: unknown OnFull %v", ErrInvalidOptions, o.OnFull)
 	case o.WriteTimeout < 0:
@@ -170,6 +180,15 @@ func (o Options) withDefaults() (Options, error) {
 		o.QueueBytes = DefaultQueueBytes
 	}
 	o.BrokerKey = bytes.Clone(o.BrokerKey)
+	if o.History.Bytes == 0 {
+		o.History.Bytes = DefaultHistoryBytes
+	}
+	if o.History.Frame == nil {
+		o.History.Frame = PrefixFrame
+	}
+	if o.History.ResetFrame == nil {
+		o.History.ResetFrame = ResetFrame
+	}
 	if o.WriteTimeout == 0 {
 		o.WriteTimeout = DefaultWriteTimeout
 	}

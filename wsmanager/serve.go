@@ -31,23 +31,21 @@ type Reservation struct {
 }
 
 // Reserve registers a connection for uc and calls Options.OnConnect with
-// it. ctx is the context Serve will use: its values reach handlers, and when
+// it. With Options.History, it is ReserveResume from no position: the
+// connection is first sent the reset frame that tells its client where its
+// stream stands. ctx is the context Serve will use: its values reach handlers, and when
 // it ends the connection closes with 1001. Reserve returns an error wrapping
 // ErrInvalidUser, or ErrUserLimit, ErrConnLimit, ErrFactoryLimit or
 // ErrClosed (only after Close: a Manager the idle janitor removes is never
 // handed out), and touches no transport.
 func (f *Factory) Reserve(ctx context.Context, uc UserContext) (*Reservation, error) {
-	c, err := f.register(ctx, uc)
-	if err != nil {
-		return nil, err
-	}
-	return c.reserved(ctx, nil), nil
+	return f.ReserveResume(ctx, uc, Position{})
 }
 
 // Reserve registers a connection with this Manager, as Factory.Reserve does
 // for the Manager of a UserContext. It returns ErrClosed after Close.
 func (m *Manager) Reserve(ctx context.Context) (*Reservation, error) {
-	c, err := m.register(ctx)
+	c, err := m.f.join(ctx, m.uc, m, Position{})
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +135,7 @@ func (m *Manager) Serve(ctx context.Context, tr Conn, h Handler) error {
 	if err := checkServe(tr, h); err != nil {
 		return err
 	}
-	c, err := m.register(ctx)
+	c, err := m.f.join(ctx, m.uc, m, Position{})
 	if err != nil {
 		closeRefused(tr, err)
 		return err
@@ -154,7 +152,7 @@ func (f *Factory) Serve(ctx context.Context, uc UserContext, tr Conn, h Handler)
 	if err := checkServe(tr, h); err != nil {
 		return err
 	}
-	c, err := f.register(ctx, uc)
+	c, err := f.join(ctx, uc, nil, Position{})
 	if err != nil {
 		closeRefused(tr, err)
 		return err

@@ -41,6 +41,10 @@ type Stats struct {
 	BrokerEchoes    uint64 // this node's own messages coming back, ignored
 	BrokerMalformed uint64 // broker messages that were not from a Factory, ignored
 	BrokerRejected  uint64 // broker messages without a valid signature under Options.BrokerKey, ignored
+
+	Resumes          uint64 // connections that resumed from a position their history held
+	ResumeResets     uint64 // connections whose position was lost or from another epoch: sent a reset
+	MessagesReplayed uint64 // messages queued from the history to resuming connections
 }
 
 // counters are the Factory's live counters. The two written on every
@@ -57,7 +61,7 @@ type counters struct {
 	managersCreated, managersRemoved, connsCreated, connsRemoved                 atomic.Uint64
 	handlerErrors, handlerPanics                                                 atomic.Uint64
 	brokerPublished, brokerErrors, brokerReceived, brokerEchoes, brokerMalformed atomic.Uint64
-	brokerRejected                                                               atomic.Uint64
+	brokerRejected, resumes, resumeResets, replayed                              atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -76,6 +80,9 @@ func (c *counters) snapshot() Stats {
 		UserLimitHits:     c.userLimitHits.Load(),
 		ConnLimitHits:     c.connLimitHits.Load(),
 		BrokerRejected:    c.brokerRejected.Load(),
+		Resumes:           c.resumes.Load(),
+		ResumeResets:      c.resumeResets.Load(),
+		MessagesReplayed:  c.replayed.Load(),
 		HandlerErrors:     c.handlerErrors.Load(),
 		HandlerPanics:     c.handlerPanics.Load(),
 		BrokerPublished:   c.brokerPublished.Load(),

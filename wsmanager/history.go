@@ -1,0 +1,160 @@
+package wsmanager
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"sync"
+	"time"
+)
+
+// HistoryOptions configures the per-user history that lets a client which
+// reconnects get every message it missed. The zero value keeps no history:
+// messages carry no position and a reconnecting client gets only what is
+// sent after it connects.
+//
+// With history, every message SendToUser or Manager.Send queues gets the
+// next Position in its user's stream; Frame wraps it with that position
+// once, for all the connections it goes to; and the last messages of each
+// user are kept, in memory, bounded by Messages, Bytes and MaxAge. A user's
+// stream lives while the user has a Manager and for Options.IdleTimeout
+// after, then its memory is released. Broadcast messages are not part of
+// any stream: they carry no position and are never replayed.
+//
+// With a Broker that implements Log, the stream lives in the broker instead,
+// shared by every node, and these bounds are the broker's to apply.
+type HistoryOptions struct {
+	// Messages is how many messages are kept per user. 0 keeps no history.
+	Messages int
+	// Bytes bounds the framed bytes kept per user; the oldest messages go
+	// first. Defaults to 1 MiB.
+	Bytes int
+	// MaxAge drops messages older than it. Defaults to 0: no age bound.
+	MaxAge time.Duration
+	// Frame appends msg, framed with its position, to dst: what every
+	// connection is sent. It is called once per message, not once per
+	// connection, and must be safe for concurrent use. Defaults to
+	// PrefixFrame.
+	Frame func(dst []byte, pos Position, msg []byte) []byte
+	// ResetFrame appends to dst the message a resuming client gets when its
+	// position is not in the history any more, or is from another epoch:
+	// head is where its stream is now. Defaults to ResetFrame.
+	ResetFrame func(dst []byte, head Position) []byte
+}
+
+// DefaultHistoryBytes is HistoryOptions.Bytes' default.
+const DefaultHistoryBytes = 1 << 20
+
+// Log is a Broker that keeps each user's stream itself, durably and shared
+// by every node of a cluster, so that a client resumes on any node, also
+// after the node it was on has gone. A Factory whose Options.Broker is a
+// Log sends SendToUser and Manager.Send messages through Append, delivers
+// what Subscribe hands it (its own messages included: the Log, not the
+// node, decides every position) and replays from Replay.
+//
+// Implementations must be safe for concurrent use.
+type Log interface {
+	Broker
+	// Append adds msg to userID's stream, for the connections of threadID
+	// ("" for all of the user's connections), and returns its position.
+	Append(ctx context.Context, userID, threadID string, msg []byte) (Position, error)
+	// SubscribeLog delivers every message appended to any stream, by any
+	// node, with its position, in position order per user. deliver takes
+	// ownership of msg. It is called once, by NewFactory, instead of
+	// Broker.Subscribe; unsubscribe must stop deliveries before it returns.
+	SubscribeLog(deliver func(userID, threadID string, pos Position, msg []byte)) (unsubscribe func() error, err error)
+	// Replay calls fn, in order, for every message of userID's stream after
+	// after, and returns the stream's current head. It returns an error
+	// wrapping ErrPositionLost when after is not held any more or is from
+	// another epoch, with the head all the same.
+	Replay(ctx context.Context, userID string, after Position, fn func(pos Position, threadID string, msg []byte) error) (head Position, err error)
+}
+
+// ErrPositionLost is returned by a Log's Replay for a position its stream
+// no longer holds; the client is sent a reset.
+const ErrPositionLost = sentinel("wsmanager: position no longer in the history")
+
+// historyEntry is one message of an in-memory stream.
+type historyEntry struct {
+	seq    uint64
+	thread string
+	framed []byte
+	at     int64 // nanoseconds since the factory's start; 0 when MaxAge is off
+}
+
+// stream is one user's stream on this node. Its mutex orders appends,
+// deliveries and resumes: a message appended before a resume is replayed,
+// one appended after it is delivered live, and none both.
+type stream struct {
+	mu       sync.Mutex
+	epoch    uint64
+	head     uint64         // seq of the last message
+	entries  []historyEntry // a ring, oldest at first; len is the capacity used so far
+	first    int
+	n        int
+	bytes    int
+	lastUsed time.Time
+	released bool // removed by the janitor: appends go to a new stream
+}
+
+func newEpoch() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])                   // never fails: crypto/rand crashes the program instead
+	return binary.BigEndian.Uint64(b[:]) | 1 // never 0: a zero Position means none
+}
+
+// add keeps an entry, dropping the oldest beyond the bounds.
+func (s *stream) add(e historyEntry, h *HistoryOptions, now int64) {
+	if s.n == len(s.entries) && s.n < h.Messages {
+		grown := make([]historyEntry, min(max(2*s.n, 8), h.Messages))
+		for i := range s.n {
+			grown[i] = s.entries[(s.first+i)%len(s.entries)]
+		}
+		s.entries, s.first = grown, 0
+	}
+	if s.n == h.Messages {
+		s.drop()
+	}
+	s.entries[(s.first+s.n)%len(s.entries)] = e
+	s.n++
+	s.bytes += len(e.framed)
+	for s.n > 1 && s.bytes > h.Bytes {
+		s.drop()
+	}
+	s.expire(h, now)
+}
+
+func (s *stream) drop() {
+	e := &s.entries[s.first]
+	s.bytes -= len(e.framed)
+	*e = historyEntry{}
+	s.first = (s.first + 1) % len(s.entries)
+	s.n--
+}
+
+// expire drops entries older than MaxAge.
+func (s *stream) expire(h *HistoryOptions, now int64) {
+	if h.MaxAge <= 0 {
+		return
+	}
+	for s.n > 0 && now-s.entries[s.first].at > int64(h.MaxAge) {
+		s.drop()
+	}
+}
+
+// replay calls fn for every entry after seq meant for thread, in order. It
+// reports false if after is not held: another epoch, or older than the
+// oldest entry kept, or ahead of the stream.
+func (s *stream) replay(after Position, thread string, fn func(historyEntry)) bool {
+	oldest := s.head - uint64(s.n) // the seq before the oldest kept
+	if after.Epoch != s.epoch || after.Seq < oldest || after.Seq > s.head {
+		return false
+	}
+	for i := int(after.Seq - oldest); i < s.n; i++ {
+		e := s.entries[(s.first+i)%len(s.entries)]
+		if e.thread == "" || e.thread == thread {
+			fn(e)
+		}
+	}
+	return true
+}

@@ -1,0 +1,169 @@
+package wsmanager_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/ssotkit/ssot/wsmanager"
+)
+
+// fakeLog is an in-memory wsmanager.Log shared by several factories, as
+// JetStream is shared by several nodes: it numbers each user's messages,
+// keeps them all, and hands every message to every subscriber in order, on
+// a goroutine of each subscriber's, so deliveries lag behind appends as
+// they do over a network.
+type fakeLog struct {
+	mu      sync.Mutex
+	epoch   uint64
+	streams map[string][]logEntry
+	seq     uint64
+	subs    map[int]chan logEvent
+	next    int
+	wg      sync.WaitGroup
+}
+
+type logEntry struct {
+	pos    wsmanager.Position
+	thread string
+	msg    []byte
+}
+
+type logEvent struct {
+	user string
+	logEntry
+}
+
+func newFakeLog() *fakeLog {
+	return &fakeLog{epoch: 7, streams: map[string][]logEntry{}, subs: map[int]chan logEvent{}}
+}
+
+func (l *fakeLog) Publish(context.Context, string, []byte) error { return nil }
+func (l *fakeLog) Subscribe(func(string, []byte)) (func() error, error) {
+	return func() error { return nil }, nil
+}
+
+func (l *fakeLog) Append(_ context.Context, userID, threadID string, msg []byte) (wsmanager.Position, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seq++ // one sequence across users, as a JetStream stream has
+	e := logEntry{pos: wsmanager.Position{Epoch: l.epoch, Seq: l.seq}, thread: threadID, msg: msg}
+	l.streams[userID] = append(l.streams[userID], e)
+	for _, ch := range l.subs {
+		ch <- logEvent{user: userID, logEntry: e}
+	}
+	return e.pos, nil
+}
+
+func (l *fakeLog) SubscribeLog(deliver func(userID, threadID string, pos wsmanager.Position, msg []byte)) (func() error, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	id := l.next
+	l.next++
+	ch := make(chan logEvent, 1<<16)
+	l.subs[id] = ch
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		for ev := range ch {
+			deliver(ev.user, ev.thread, ev.pos, ev.msg)
+		}
+	}()
+	return func() error {
+		l.mu.Lock()
+		delete(l.subs, id)
+		l.mu.Unlock()
+		close(ch)
+		return nil
+	}, nil
+}
+
+func (l *fakeLog) Replay(_ context.Context, userID string, after wsmanager.Position, fn func(wsmanager.Position, string, []byte) error) (wsmanager.Position, error) {
+	l.mu.Lock()
+	entries := append([]logEntry(nil), l.streams[userID]...)
+	head := wsmanager.Position{Epoch: l.epoch, Seq: l.seq}
+	l.mu.Unlock()
+	if fn == nil {
+		return head, nil
+	}
+	if after.Epoch != l.epoch || after.Seq > head.Seq {
+		return head, wsmanager.ErrPositionLost
+	}
+	for _, e := range entries {
+		if e.pos.Seq > after.Seq {
+			if err := fn(e.pos, e.thread, e.msg); err != nil {
+				return head, err
+			}
+		}
+	}
+	return head, nil
+}
+
+var _ wsmanager.Log = (*fakeLog)(nil)
+
+// TestLogResumeOnAnotherNode: with a Log, a client resumes on any node,
+// also after the node it was on closed mid-traffic, and gets every message
+// exactly once, in order, while a sender keeps sending through a third
+// node.
+func TestLogResumeOnAnotherNode(t *testing.T) {
+	t.Parallel()
+	const total = 2000
+	log := newFakeLog()
+	// Registered first, so it runs last: after the factories closed, each
+	// stopping its subscription.
+	t.Cleanup(log.wg.Wait)
+	opts := wsmanager.Options{Broker: log, History: wsmanager.HistoryOptions{Messages: total}, QueueSize: total}
+	nodes := []*harness{newHarness(t, opts), newHarness(t, opts), newHarness(t, opts)}
+	sender := nodes[2]
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range total {
+			if _, err := sender.f.SendToUser(context.Background(), "u", fmt.Appendf(nil, "%d", i)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	uc := wsmanager.UserContext{UserID: "u"}
+	var cl client
+	for round := 0; ; round++ {
+		node := nodes[round%2]
+		if round == 4 {
+			// The first node goes away mid-traffic; its clients come back
+			// on the second.
+			if err := nodes[0].f.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if round >= 4 {
+			node = nodes[1]
+		}
+		s := node.connect(t, uc, cl.pos)
+		waitWritten(t, s.peer, 1)
+		finished := false
+		select {
+		case <-done:
+			finished = true
+			want := total - len(cl.got)
+			if cl.pos.IsZero() {
+				want++
+			}
+			waitWritten(t, s.peer, want)
+		default:
+		}
+		cl.take(t, s.disconnect(t))
+		if finished {
+			break
+		}
+	}
+	for i, got := range cl.got {
+		if got != fmt.Sprint(i) {
+			t.Fatalf("message %d is %q: a gap or a duplicate (%d messages)", i, got, len(cl.got))
+		}
+	}
+	if len(cl.got) != total {
+		t.Errorf("got %d messages, want %d", len(cl.got), total)
+	}
+}

@@ -1,0 +1,247 @@
+package wsmanager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// historyOn reports whether messages get positions.
+func (f *Factory) historyOn() bool { return f.opts.History.Messages > 0 }
+
+// lockStream returns userID's stream on this node, creating it, locked.
+// A stream the janitor released in between is never returned.
+func (f *Factory) lockStream(userID string) *stream {
+	for {
+		f.streamsMu.Lock()
+		s := f.streams[userID]
+		if s == nil {
+			s = &stream{epoch: newEpoch(), lastUsed: time.Now()}
+			f.streams[userID] = s
+		}
+		f.streamsMu.Unlock()
+		s.mu.Lock()
+		if !s.released {
+			return s
+		}
+		s.mu.Unlock()
+	}
+}
+
+// ReserveResume is Reserve for a client that presents the position of the
+// last message it handled: the connection's queue starts with every
+// message of its user's stream after after that is meant for it (the
+// user's and its thread's), in order, so that nothing sent while the client
+// was away is lost and nothing is delivered twice; live messages follow.
+// When after is no longer in the history, or is from another epoch, the
+// queue starts with HistoryOptions.ResetFrame instead, and the reset is
+// counted in Stats.ResumeResets. A zero after is a client with nothing to
+// resume: it gets the reset frame, which tells it where its stream stands.
+//
+// Without history (HistoryOptions.Messages zero), ReserveResume is Reserve.
+// Replayed messages are queued regardless of QueueSize and QueueBytes: the
+// history's own bounds apply to them.
+func (f *Factory) ReserveResume(ctx context.Context, uc UserContext, after Position) (*Reservation, error) {
+	c, err := f.join(ctx, uc, nil, after)
+	if err != nil {
+		return nil, err
+	}
+	return c.reserved(ctx, nil), nil
+}
+
+// join registers a new connection for uc (with m, if not nil) and, with
+// history, fills its queue from its stream under the stream's lock, so
+// that no message appended meanwhile is lost or doubled.
+func (f *Factory) join(ctx context.Context, uc UserContext, m *Manager, after Position) (*Connection, error) {
+	register := func() (*Connection, error) {
+		if m != nil {
+			return m.register(ctx)
+		}
+		return f.register(ctx, uc)
+	}
+	if !f.historyOn() {
+		return register()
+	}
+	if err := uc.Validate(); err != nil {
+		return nil, err
+	}
+	st := f.lockStream(uc.UserID)
+	defer st.mu.Unlock()
+	c, err := register()
+	if err != nil {
+		return nil, err
+	}
+	st.lastUsed = time.Now()
+	if f.hlog != nil {
+		f.replayLog(ctx, c, after)
+		return c, nil
+	}
+	replayed := 0
+	ok := !after.IsZero() && st.replay(after, uc.ThreadID, func(e historyEntry) {
+		c.pushReplay(e.framed)
+		replayed++
+	})
+	f.resumed(c, after, ok, Position{Epoch: st.epoch, Seq: st.head}, replayed)
+	return c, nil
+}
+
+// replayLog fills a new connection's queue from the Log.
+func (f *Factory) replayLog(ctx context.Context, c *Connection, after Position) {
+	replayed := 0
+	var head Position
+	var err error = ErrPositionLost
+	if !after.IsZero() {
+		head, err = f.hlog.Replay(ctx, c.m.uc.UserID, after, func(pos Position, thread string, msg []byte) error {
+			if thread == "" || thread == c.m.uc.ThreadID {
+				c.pushReplay(f.opts.History.Frame(nil, pos, msg))
+				replayed++
+			}
+			c.resumedTo = pos.Seq
+			return nil
+		})
+	} else {
+		head, _ = f.hlog.Replay(ctx, c.m.uc.UserID, Position{}, nil)
+	}
+	ok := err == nil
+	if !ok && !errors.Is(err, ErrPositionLost) {
+		f.log.Warn("wsmanager: history replay failed; sending a reset", "err", err)
+	}
+	if head.Seq > c.resumedTo {
+		c.resumedTo = head.Seq
+	}
+	f.resumed(c, after, ok, head, replayed)
+}
+
+// resumed counts a join and, unless the resume succeeded, queues the reset
+// frame that tells the client where its stream stands.
+func (f *Factory) resumed(c *Connection, after Position, ok bool, head Position, replayed int) {
+	switch {
+	case ok:
+		f.stats.resumes.Add(1)
+		f.stats.replayed.Add(uint64(replayed))
+		return
+	case !after.IsZero():
+		f.stats.resumeResets.Add(1)
+	}
+	c.pushReplay(f.opts.History.ResetFrame(nil, head))
+}
+
+// pushReplay queues a replayed message, or a reset frame, ahead of anything
+// live, regardless of the queue's bounds.
+func (c *Connection) pushReplay(msg []byte) {
+	c.mu.Lock()
+	c.q.push(msg)
+	c.mu.Unlock()
+	c.m.f.stats.queued.Add(1)
+}
+
+// appendLocal gives msg the next position in userID's stream on this node,
+// keeps it, and queues it, framed, to the user's connections (of thread,
+// or all of them when thread is ""), all under the stream's lock. It
+// returns how many connections accepted it and how many were full.
+func (f *Factory) appendLocal(userID, thread string, m *Manager, msg []byte) (n, full int) {
+	h := &f.opts.History
+	st := f.lockStream(userID)
+	defer st.mu.Unlock()
+	now := time.Now()
+	st.lastUsed = now
+	st.head++
+	pos := Position{Epoch: st.epoch, Seq: st.head}
+	framed := h.Frame(nil, pos, msg)
+	var at int64
+	if h.MaxAge > 0 {
+		at = int64(now.Sub(f.start))
+	}
+	st.add(historyEntry{seq: st.head, thread: thread, framed: framed, at: at}, h, at)
+	if m != nil {
+		n, full = m.send(framed)
+		f.stats.queued.Add(uint64(n + full))
+		return n, full
+	}
+	return f.sendLocal(userID, framed)
+}
+
+// deliverLog is the Factory's Log subscription: it queues a message, framed
+// with the position the Log gave it, to this node's connections of userID
+// (of threadID, or all when it is ""), skipping those that have it from
+// their replay.
+func (f *Factory) deliverLog(userID, threadID string, pos Position, msg []byte) {
+	if f.isClosed.Load() {
+		return
+	}
+	st := f.lockStream(userID)
+	defer st.mu.Unlock()
+	st.lastUsed = time.Now()
+	framed := f.opts.History.Frame(nil, pos, msg)
+	n, full := 0, 0
+	f.mu.RLock()
+	for thread, m := range f.users[userID] {
+		if threadID != "" && thread != threadID {
+			continue
+		}
+		p := m.conns.Load()
+		if p == nil {
+			continue
+		}
+		for _, c := range *p {
+			if pos.Seq <= c.resumedTo {
+				continue
+			}
+			switch c.enqueue(framed) {
+			case sendQueued:
+				n++
+			case sendFull:
+				full++
+			}
+		}
+	}
+	f.mu.RUnlock()
+	f.stats.queued.Add(uint64(n + full))
+	f.stats.brokerReceived.Add(1)
+}
+
+// sweepStreams releases the streams of users with no Manager that have been
+// unused for IdleTimeout.
+func (f *Factory) sweepStreams(now time.Time) {
+	f.streamsMu.Lock()
+	defer f.streamsMu.Unlock()
+	for userID, s := range f.streams {
+		f.mu.RLock()
+		active := len(f.users[userID]) > 0
+		f.mu.RUnlock()
+		if active {
+			continue
+		}
+		s.mu.Lock()
+		if now.Sub(s.lastUsed) >= f.opts.IdleTimeout {
+			s.released = true
+			delete(f.streams, userID)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// appendLog appends msg to the Log. Delivery, to this node's connections
+// too, happens when the Log hands it back; n counts the connections it
+// will reach here now.
+func (f *Factory) appendLog(ctx context.Context, userID, threadID string, msg []byte) (int, error) {
+	if _, err := f.hlog.Append(ctx, userID, threadID, msg); err != nil {
+		f.stats.brokerErrors.Add(1)
+		f.log.Warn("wsmanager: history append failed", "err", err)
+		return 0, fmt.Errorf("%w: append: %w", ErrBroker, err)
+	}
+	f.stats.brokerPublished.Add(1)
+	n := 0
+	f.mu.RLock()
+	for thread, m := range f.users[userID] {
+		if threadID != "" && thread != threadID {
+			continue
+		}
+		if p := m.conns.Load(); p != nil {
+			n += len(*p)
+		}
+	}
+	f.mu.RUnlock()
+	return n, nil
+}
