@@ -77,7 +77,9 @@ func TestHistoryResume(t *testing.T) {
 	ctx := context.Background()
 	uc := wsmanager.UserContext{UserID: "u"}
 	var cl client
-	// A user who was never connected still gets what was sent to them.
+	// A client with no position starts at the stream's head: what was sent
+	// before is the state it loads elsewhere, and the reset frame tells it
+	// where the stream stands.
 	for i := range 2 {
 		if _, err := h.f.SendToUser(ctx, "u", fmt.Appendf(nil, "offline %d", i)); err != nil {
 			t.Fatal(err)
@@ -123,6 +125,7 @@ func TestHistoryResumeUnderLoad(t *testing.T) {
 	const total = 3000
 	h := newHarness(t, wsmanager.Options{History: wsmanager.HistoryOptions{Messages: total}, QueueSize: total})
 	uc := wsmanager.UserContext{UserID: "u"}
+	cl := firstConnection(t, h, uc)
 	var sent atomic.Int64
 	done := make(chan struct{})
 	go func() {
@@ -135,28 +138,7 @@ func TestHistoryResumeUnderLoad(t *testing.T) {
 			sent.Add(1)
 		}
 	}()
-	var cl client
-	for reconnects := 0; ; reconnects++ {
-		s := h.connect(t, uc, cl.pos)
-		// Let some messages through, live or replayed, then drop.
-		waitWritten(t, s.peer, 1)
-		finished := false
-		select {
-		case <-done:
-			finished = true
-			want := total - len(cl.got)
-			if cl.pos.IsZero() {
-				want++ // the first connection's reset frame
-			}
-			waitWritten(t, s.peer, want)
-		default:
-		}
-		cl.take(t, s.disconnect(t))
-		if finished {
-			t.Logf("%d reconnects", reconnects)
-			break
-		}
-	}
+	cl = reconnectUntilDone(t, cl, done, total, func(_ int, after wsmanager.Position) *served { return h.connect(t, uc, after) })
 	for i, got := range cl.got {
 		if got != fmt.Sprint(i) {
 			t.Fatalf("message %d is %q: a gap or a duplicate (%d messages)", i, got, len(cl.got))
@@ -164,6 +146,56 @@ func TestHistoryResumeUnderLoad(t *testing.T) {
 	}
 	if len(cl.got) != total {
 		t.Errorf("got %d messages, want %d", len(cl.got), total)
+	}
+}
+
+// firstConnection connects a client with no position, which gets the reset
+// frame that gives it one, and disconnects it.
+func firstConnection(t *testing.T, h *harness, uc wsmanager.UserContext) client {
+	t.Helper()
+	var cl client
+	s := h.connect(t, uc, cl.pos)
+	waitWritten(t, s.peer, 1)
+	cl.take(t, s.disconnect(t))
+	if cl.resets != 1 || len(cl.got) != 0 {
+		t.Fatalf("a first connection got %q and %d resets, want one reset", cl.got, cl.resets)
+	}
+	return cl
+}
+
+// reconnectUntilDone plays a client that connects (with connect, given the
+// round and its position), takes some messages, drops, and connects again,
+// until done is closed and it has all total messages of the sender.
+func reconnectUntilDone(t *testing.T, cl client, done <-chan struct{}, total int, connect func(round int, after wsmanager.Position) *served) client {
+	t.Helper()
+	for round := 0; ; round++ {
+		s := connect(round, cl.pos)
+		finished := false
+		select {
+		case <-done:
+			finished = true
+		default:
+			// Some messages, replayed or live, unless the sender finishes
+			// first and this connection is already caught up.
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			go func() {
+				select {
+				case <-done:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			s.peer.WaitWritten(ctx, 1)
+			cancel()
+		}
+		if finished {
+			waitWritten(t, s.peer, total-len(cl.got))
+		}
+		cl.take(t, s.disconnect(t))
+		if finished {
+			t.Logf("%d reconnects", round)
+			return cl
+		}
 	}
 }
 

@@ -116,6 +116,8 @@ func TestLogResumeOnAnotherNode(t *testing.T) {
 	opts := wsmanager.Options{Broker: log, History: wsmanager.HistoryOptions{Messages: total}, QueueSize: total}
 	nodes := []*harness{newHarness(t, opts), newHarness(t, opts), newHarness(t, opts)}
 	sender := nodes[2]
+	uc := wsmanager.UserContext{UserID: "u"}
+	cl := firstConnection(t, nodes[0], uc)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -126,10 +128,7 @@ func TestLogResumeOnAnotherNode(t *testing.T) {
 			}
 		}
 	}()
-	uc := wsmanager.UserContext{UserID: "u"}
-	var cl client
-	for round := 0; ; round++ {
-		node := nodes[round%2]
+	cl = reconnectUntilDone(t, cl, done, total, func(round int, after wsmanager.Position) *served {
 		if round == 4 {
 			// The first node goes away mid-traffic; its clients come back
 			// on the second.
@@ -138,26 +137,10 @@ func TestLogResumeOnAnotherNode(t *testing.T) {
 			}
 		}
 		if round >= 4 {
-			node = nodes[1]
+			return nodes[1].connect(t, uc, after)
 		}
-		s := node.connect(t, uc, cl.pos)
-		waitWritten(t, s.peer, 1)
-		finished := false
-		select {
-		case <-done:
-			finished = true
-			want := total - len(cl.got)
-			if cl.pos.IsZero() {
-				want++
-			}
-			waitWritten(t, s.peer, want)
-		default:
-		}
-		cl.take(t, s.disconnect(t))
-		if finished {
-			break
-		}
-	}
+		return nodes[round%2].connect(t, uc, after)
+	})
 	for i, got := range cl.got {
 		if got != fmt.Sprint(i) {
 			t.Fatalf("message %d is %q: a gap or a duplicate (%d messages)", i, got, len(cl.got))

@@ -19,6 +19,12 @@ type queue struct {
 	head  int      // index of the oldest message
 	n     int      // messages waiting
 	bytes int      // their payload bytes
+
+	// extra and extraBytes count the messages at the front of the queue
+	// that pushExtra put there beyond the bounds: they take no room from
+	// the messages offered after them.
+	extra      int
+	extraBytes int
 }
 
 // minQueueBuf is the first ring allocated, and idleQueueBuf the largest one
@@ -38,7 +44,8 @@ func (q *queue) len() int { return q.n }
 
 // full reports whether a message of size bytes would exceed a bound.
 func (q *queue) full(size int) bool {
-	return q.n >= q.maxLen || q.n > 0 && q.bytes+size > q.maxBytes
+	n, bytes := q.n-q.extra, q.bytes-q.extraBytes
+	return n >= q.maxLen || n > 0 && bytes+size > q.maxBytes
 }
 
 // offer appends msg if it fits. With dropOldest it makes room by discarding
@@ -55,6 +62,16 @@ func (q *queue) offer(msg []byte, dropOldest bool) (ok bool, dropped int) {
 	}
 	q.push(msg)
 	return true, dropped
+}
+
+// pushExtra appends msg regardless of the bounds and without taking room
+// from what is offered later: a resuming connection's replay, which the
+// history bounds. It may only follow other pushExtra calls, so that such
+// messages stay at the front of the queue.
+func (q *queue) pushExtra(msg []byte) {
+	q.push(msg)
+	q.extra++
+	q.extraBytes += len(msg)
 }
 
 // push appends msg regardless of the bounds.
@@ -98,6 +115,10 @@ func (q *queue) pop() []byte {
 	q.head = (q.head + 1) & (len(q.buf) - 1)
 	q.n--
 	q.bytes -= len(msg)
+	if q.extra > 0 {
+		q.extra--
+		q.extraBytes -= len(msg)
+	}
 	return msg
 }
 

@@ -92,6 +92,33 @@ func TestQueueFreesPerMessage(t *testing.T) {
 	}
 }
 
+// TestQueueExtra: messages pushed beyond the bounds (a replay) take no
+// room from those offered after them, and leave none behind once taken.
+func TestQueueExtra(t *testing.T) {
+	t.Parallel()
+	q := newQueue(2, 10)
+	for range 5 {
+		q.pushExtra([]byte("replayed"))
+	}
+	for _, m := range []string{"a", "b"} {
+		if ok, _ := q.offer([]byte(m), false); !ok {
+			t.Fatalf("%s refused behind a replay", m)
+		}
+	}
+	if ok, _ := q.offer([]byte("c"), false); ok {
+		t.Fatal("the live bound did not hold behind a replay")
+	}
+	for range 5 {
+		q.pop()
+	}
+	if q.extra != 0 || q.extraBytes != 0 || q.len() != 2 {
+		t.Errorf("after the replay: extra %d, %d bytes, len %d", q.extra, q.extraBytes, q.len())
+	}
+	if ok, _ := q.offer([]byte("c"), false); ok {
+		t.Error("the bound grew once the replay was taken")
+	}
+}
+
 func TestQueueShrinks(t *testing.T) {
 	t.Parallel()
 	q := newQueue(1000, 1<<20)

@@ -128,10 +128,11 @@ func (f *Factory) resumed(c *Connection, after Position, ok bool, head Position,
 }
 
 // pushReplay queues a replayed message, or a reset frame, ahead of anything
-// live, regardless of the queue's bounds.
+// live, regardless of the queue's bounds and without taking room from the
+// live messages that follow.
 func (c *Connection) pushReplay(msg []byte) {
 	c.mu.Lock()
-	c.q.push(msg)
+	c.q.pushExtra(msg)
 	c.mu.Unlock()
 	c.m.f.stats.queued.Add(1)
 }

@@ -2,6 +2,7 @@ package gobwasws
 
 import (
 	"errors"
+	"io"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -25,14 +26,18 @@ func TestKeepalive(t *testing.T) {
 		var pings atomic.Int32
 		go func() {
 			for {
-				f, err := ws.ReadFrame(client)
+				h, err := ws.ReadHeader(client)
 				if err != nil {
 					return
 				}
-				if f.Header.OpCode == ws.OpPing {
+				payload := make([]byte, h.Length)
+				if _, err := io.ReadFull(client, payload); err != nil {
+					return
+				}
+				if h.OpCode == ws.OpPing {
 					pings.Add(1)
 					if answering.Load() {
-						_ = ws.WriteFrame(client, ws.MaskFrame(ws.NewPongFrame(f.Payload)))
+						_ = ws.WriteFrame(client, ws.MaskFrame(ws.NewPongFrame(payload)))
 					}
 				}
 			}
