@@ -147,17 +147,21 @@ func (a *app) routes() (http.Handler, error) {
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET /static/", ui)
 
+	authn, err := middleware.NewAuthenticate(a.auth, middleware.AuthOptions{
+		// Only /api/ needs an identity from the middleware: the
+		// WebSocket endpoint authenticates itself, so it can answer
+		// with a close code browsers can read.
+		Skip: []string{"/", "/ws", "/healthz", "/dev/login", "/static/", "/favicon.ico"},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chat: middleware: %w", err)
+	}
 	chain, err := middleware.New(
 		middleware.Recover(a.logger),
 		middleware.RequestID(),
 		accessLog(a.logger),
 		securityHeaders(),
-		middleware.Authenticate(a.auth, middleware.AuthOptions{
-			// Only /api/ needs an identity from the middleware: the
-			// WebSocket endpoint authenticates itself, so it can answer
-			// with a close code browsers can read.
-			Skip: []string{"/", "/ws", "/healthz", "/dev/login", "/static/", "/favicon.ico"},
-		}),
+		authn,
 	)
 	if err != nil {
 		return nil, fmt.Errorf("chat: middleware: %w", err)
