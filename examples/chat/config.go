@@ -193,18 +193,22 @@ func (c *settings) loadPublicKey() error {
 }
 
 // loadEnv returns the process environment layered over the dotenv file at
-// path; a missing file is no error, a malformed one is.
-func loadEnv(path string) (env.Env, error) {
+// path. A file the user named (mustExist) must exist; the default .env in
+// the working directory may be absent. A malformed file, or a symbolic link
+// to a file that is not there, is an error either way. An empty path reads
+// no file.
+func loadEnv(path string, mustExist bool) (env.Env, error) {
 	osEnv := env.OS()
 	if path == "" {
 		return osEnv, nil
 	}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return osEnv, nil
+	load := env.LoadOptional
+	if mustExist {
+		load = env.Load
 	}
-	dot, err := env.Load(path)
+	dot, err := load(path)
 	if err != nil {
-		return env.Env{}, fmt.Errorf("chat: reading %s: %w", path, err)
+		return env.Env{}, fmt.Errorf("chat: %w", err)
 	}
 	return env.Layer(osEnv, dot), nil
 }

@@ -14,14 +14,16 @@ import (
 )
 
 func main() {
-	envFile := flag.String("env-file", ".env", "dotenv file layered under the process environment; missing is fine")
-	flag.Parse()
+	envFile, mustExist, err := parseFlags(os.Args[1:])
+	if err != nil {
+		os.Exit(2) // the flag package printed the problem and the usage
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
-	e, err := loadEnv(*envFile)
+	e, err := loadEnv(envFile, mustExist)
 	if err == nil {
 		err = run(ctx, e, logger, nil)
 	}
@@ -29,6 +31,24 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// defaultEnvFile is the dotenv file read when -env-file is not given,
+// relative to the working directory; it may be absent.
+const defaultEnvFile = ".env"
+
+// parseFlags returns the dotenv file to read and whether it must exist: a
+// file named with -env-file must, the default one need not.
+func parseFlags(args []string) (envFile string, mustExist bool, err error) {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.StringVar(&envFile, "env-file", defaultEnvFile,
+		"dotenv `file` layered under the process environment; a file named here must exist, while the default, "+
+			defaultEnvFile+" in the working directory, may be absent; \"\" reads none")
+	if err := fs.Parse(args); err != nil {
+		return "", false, err
+	}
+	fs.Visit(func(f *flag.Flag) { mustExist = mustExist || f.Name == "env-file" })
+	return envFile, mustExist, nil
 }
 
 // run loads the configuration from e, listens and serves until ctx ends.
