@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -165,4 +166,94 @@ func modulePath(t *testing.T) string {
 	}
 	t.Fatal("go.mod has no module line")
 	return ""
+}
+
+// TestNoDeprecatedUse checks that no README, example or test of any module
+// of the repository calls a deprecated library function: a deprecated form
+// is kept for compatibility only, and code people copy must show the one
+// way. Every function whose doc says "Deprecated:" is checked, and so is
+// each non-error form below, which must be deprecated in favour of the form
+// that returns an error, since a failure it cannot report is a silent one.
+// A call on a line after "//lint:ignore SA1019" (a test of the deprecated
+// form itself) is allowed.
+func TestNoDeprecatedUse(t *testing.T) {
+	t.Parallel()
+	mustBeDeprecated := map[string]string{"middleware.Authenticate": "middleware.NewAuthenticate"}
+	deprecated := deprecatedFuncs(t)
+	for name, instead := range mustBeDeprecated {
+		if !slices.Contains(deprecated, name) {
+			t.Errorf("%s returns no error for bad arguments, so its doc must say \"Deprecated: use %s\"", name, instead)
+			deprecated = append(deprecated, name)
+		}
+	}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != "." && (name == "testdata" || strings.HasPrefix(name, ".")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, ".md") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		lines := strings.Split(string(data), "\n")
+		for i, line := range lines {
+			for _, name := range deprecated {
+				if !strings.Contains(line, name+"(") {
+					continue
+				}
+				if i > 0 && strings.Contains(lines[i-1], "//lint:ignore SA1019") {
+					continue
+				}
+				t.Errorf("%s:%d calls the deprecated %s", path, i+1, name)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// deprecatedFuncs returns "package.Func" for every top-level function of the
+// library whose doc says "Deprecated:".
+func deprecatedFuncs(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil && path != "." {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		for _, decl := range f.Decls {
+			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Doc != nil && strings.Contains(fd.Doc.Text(), "Deprecated:") {
+				out = append(out, f.Name.Name+"."+fd.Name.Name)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
