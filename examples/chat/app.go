@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ssotkit/ssot"
 	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/env"
 	"github.com/ssotkit/ssot/examples/jwtauth"
@@ -213,20 +214,19 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
-	// Stop accepting first, so no connection arrives after the factory
-	// closed; WebSockets are hijacked, so Shutdown does not wait for them.
-	err := srv.Shutdown(sctx)
+	// The server, then the WebSockets (1001), then the authenticator.
+	err := ssot.Shutdown(sctx, srv, a.factory, a.auth)
 	if serveErr == nil {
 		serveErr = <-errc
 	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}
-	return errors.Join(serveErr, err, a.Close(sctx))
+	return errors.Join(serveErr, err)
 }
 
 // Close closes every WebSocket with 1001 and waits for the factory's and
-// the authenticator's goroutines.
+// the authenticator's goroutines, for a service that never started serving.
 func (a *app) Close(ctx context.Context) error {
-	return errors.Join(a.factory.Close(ctx), a.auth.Close(ctx))
+	return ssot.Shutdown(ctx, nil, a.factory, a.auth)
 }
