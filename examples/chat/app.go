@@ -52,14 +52,14 @@ func newApp(cfg settings, e env.Env, logger *slog.Logger, h hooks) (*app, error)
 	if h.backend != nil {
 		backend = h.backend(backend)
 	}
-	a.auth, err = auth.New(backend, auth.Options{Logger: logger})
+	a.auth, err = auth.New(backend, auth.Options{Logger: logger, OnFailure: logAuthFailure(logger)})
 	if err != nil {
 		return nil, fmt.Errorf("chat: auth: %w", err)
 	}
 	a.factory, err = wsmanager.NewFactory(wsmanager.Options{
 		QueueSize:    cfg.QueueSize,
 		WriteTimeout: cfg.WriteTimeout,
-		OnConnect:    welcome(logger),
+		OnConnect:    onConnect(logger),
 		Logger:       logger,
 	})
 	if err != nil {
@@ -123,7 +123,7 @@ func (a *app) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("chat: CHAT_ALLOWED_ORIGINS or CHAT_READ_LIMIT: %w", err)
 	}
 	ch := &chat{f: a.factory, logger: a.logger, now: time.Now}
-	ws, err := wsmanager.NewEndpoint(a.factory, a.auth, up, ch, wsmanager.EndpointOptions{
+	ws, err := wsmanager.NewEndpoint(a.factory, a.auth, loggingUpgrader{up: up, logger: a.logger}, ch, wsmanager.EndpointOptions{
 		Subprotocol:       subprotocol,
 		CloseAfterUpgrade: a.cfg.CloseAfterUpgrade,
 		Thread:            roomOf,
@@ -141,7 +141,7 @@ func (a *app) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("chat: ui: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /ws", requireValidRoom(ws))
+	mux.Handle("GET /ws", requireValidRoom(withConnLog(ws)))
 	mux.HandleFunc("GET /api/me", a.me)
 	mux.HandleFunc("POST /dev/login", a.devLogin)
 	mux.HandleFunc("GET /healthz", a.health)
@@ -172,6 +172,16 @@ func (a *app) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("chat: middleware: %w", err)
 	}
 	return h, nil
+}
+
+// logAuthFailure returns the authenticator's OnFailure hook: every refused
+// token, from the HTTP API and the WebSocket alike, is one Info line with
+// the request ID and the class of refusal (never the token).
+func logAuthFailure(logger *slog.Logger) func(context.Context, error) {
+	return func(ctx context.Context, err error) {
+		id, _ := middleware.RequestIDFrom(ctx)
+		logger.InfoContext(ctx, "chat: authentication failed", "err", err, "request_id", id)
+	}
 }
 
 // roomOf is the ThreadID of a WebSocket request: its room.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -21,11 +22,10 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	e, err := loadEnv(envFile, mustExist)
 	if err == nil {
-		err = run(ctx, e, logger, nil)
+		err = run(ctx, e, os.Stderr, nil)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -51,18 +51,19 @@ func parseFlags(args []string) (envFile string, mustExist bool, err error) {
 	return envFile, mustExist, nil
 }
 
-// run loads the configuration from e, listens and serves until ctx ends.
-// ready, if not nil, receives the listening address once connections are
-// accepted.
-func run(ctx context.Context, e env.Env, logger *slog.Logger, ready func(net.Addr)) error {
-	return runWith(ctx, e, logger, ready, hooks{})
+// run loads the configuration from e, listens and serves until ctx ends,
+// logging to logs at LOG_LEVEL. ready, if not nil, receives the listening
+// address once connections are accepted.
+func run(ctx context.Context, e env.Env, logs io.Writer, ready func(net.Addr)) error {
+	return runWith(ctx, e, logs, ready, hooks{})
 }
 
-func runWith(ctx context.Context, e env.Env, logger *slog.Logger, ready func(net.Addr), h hooks) error {
+func runWith(ctx context.Context, e env.Env, logs io.Writer, ready func(net.Addr), h hooks) error {
 	cfg, err := loadConfig(e)
 	if err != nil {
 		return err
 	}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	a, err := newApp(cfg, e, logger, h)
 	if err != nil {
 		return err
