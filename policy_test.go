@@ -257,3 +257,20 @@ func deprecatedFuncs(t *testing.T) []string {
 	}
 	return out
 }
+
+// TestDotenvFilesAreIgnored checks that git ignores a .env file in every
+// directory: the chat reads one from its working directory, and it holds
+// secrets.
+func TestDotenvFilesAreIgnored(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(".gitignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if strings.TrimSpace(line) == ".env" {
+			return
+		}
+	}
+	t.Error(`.gitignore has no line ".env", so a dotenv file with secrets could be committed`)
+}

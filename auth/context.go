@@ -3,14 +3,14 @@ package auth
 import "context"
 
 // identityKey is the one context key under which an Identity travels, so
-// that every package of a service (HTTP middleware, WebSocket endpoint,
-// handlers) finds the same identity with IdentityFrom.
+// that every package of a service finds the same identity with
+// IdentityFrom.
 type identityKey struct{}
 
 // WithIdentity returns a copy of ctx that carries id, where IdentityFrom
-// finds it. It is what the authentication middleware and the WebSocket
-// endpoint call once a request is authenticated; call it yourself to hand an
-// identity to code that reads it with IdentityFrom, such as a test.
+// finds it. The "auth" middleware of package middleware calls it once a
+// request is authenticated; call it yourself to hand an identity to code
+// that reads it with IdentityFrom, such as a handler under test.
 func WithIdentity(ctx context.Context, id Identity) context.Context {
 	return context.WithValue(ctx, identityKey{}, id)
 }

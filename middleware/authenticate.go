@@ -100,8 +100,8 @@ func NewAuthenticate(a *auth.Unified, opts AuthOptions) (Middleware, error) {
 }
 
 // IdentityFrom returns the identity that the "auth" middleware stored in
-// ctx. It is auth.IdentityFrom: the identity has one context key, which the
-// WebSocket endpoint uses too.
+// ctx. It is auth.IdentityFrom: the identity has one context key, in
+// package auth.
 func IdentityFrom(ctx context.Context) (auth.Identity, bool) { return auth.IdentityFrom(ctx) }
 
 // skipper matches escaped request paths against AuthOptions.Skip, whose

@@ -32,5 +32,5 @@
 // values sit behind unexported keys with From getters ([RequestIDFrom],
 // [SessionFrom]). The identity is auth's: the "auth" middleware stores it
 // with auth.WithIdentity, and auth.IdentityFrom (or its alias here,
-// [IdentityFrom]) reads it, in HTTP and WebSocket handlers alike.
+// [IdentityFrom]) reads it.
 package middleware
