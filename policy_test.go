@@ -23,7 +23,25 @@ func TestLibraryPolicy(t *testing.T) {
 	t.Parallel()
 	module := modulePath(t)
 	fset := token.NewFileSet()
-	files := 0
+	for _, src := range librarySources(t, fset) {
+		for _, v := range policyViolations(fset, src.file, module) {
+			t.Error(v)
+		}
+	}
+}
+
+// librarySource is one non-test Go file of the library module.
+type librarySource struct {
+	path string // relative to the module's root
+	file *ast.File
+}
+
+// librarySources parses, with their comments, the non-test Go files of the
+// library module: every directory below this one but testdata, hidden ones
+// and other modules (examples/, bench/, contrib/*).
+func librarySources(t *testing.T, fset *token.FileSet) []librarySource {
+	t.Helper()
+	var out []librarySource
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -37,29 +55,27 @@ func TestLibraryPolicy(t *testing.T) {
 				return filepath.SkipDir
 			}
 			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
-				return filepath.SkipDir // another module: examples/, bench/, contrib/*
+				return filepath.SkipDir // another module
 			}
 			return nil
 		}
 		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments|parser.SkipObjectResolution)
 		if err != nil {
 			return err
 		}
-		files++
-		for _, v := range policyViolations(fset, f, module) {
-			t.Error(v)
-		}
+		out = append(out, librarySource{path: path, file: f})
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if files == 0 {
+	if len(out) == 0 {
 		t.Fatal("no library source files found; the walk is broken")
 	}
+	return out
 }
 
 func TestPolicyViolations(t *testing.T) {
@@ -227,33 +243,12 @@ func TestNoDeprecatedUse(t *testing.T) {
 func deprecatedFuncs(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	fset := token.NewFileSet()
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil && path != "." {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments|parser.SkipObjectResolution)
-		if err != nil {
-			return err
-		}
-		for _, decl := range f.Decls {
+	for _, src := range librarySources(t, token.NewFileSet()) {
+		for _, decl := range src.file.Decls {
 			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Doc != nil && strings.Contains(fd.Doc.Text(), "Deprecated:") {
-				out = append(out, f.Name.Name+"."+fd.Name.Name)
+				out = append(out, src.file.Name.Name+"."+fd.Name.Name)
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	return out
 }
