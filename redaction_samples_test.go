@@ -13,9 +13,11 @@ import (
 
 	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/env"
+	"github.com/ssotkit/ssot/internal/memconn"
 	"github.com/ssotkit/ssot/middleware"
 	"github.com/ssotkit/ssot/statemachine"
 	"github.com/ssotkit/ssot/wsmanager"
+	"github.com/ssotkit/ssot/wsmanager/wsmanagertest"
 )
 
 // The planted secrets: each distinctive, so that finding one in a
@@ -31,7 +33,25 @@ const (
 	plantedSessionValue = "planted-session-value-c4"
 	plantedEnvValue     = "planted-env-value-6f"
 	plantedMessage      = "planted-message-8b"
+	plantedBrokerKey    = "planted-broker-key-0123456789abcdef"
+	plantedCloseReason  = "planted-close-reason-1e"
 )
+
+// quietBroker is a Broker that delivers nothing, so that a Factory can hold
+// a BrokerKey.
+type quietBroker struct{}
+
+func (quietBroker) Publish(context.Context, string, []byte) error { return nil }
+func (quietBroker) Subscribe(func(string, []byte)) (func() error, error) {
+	return func() error { return nil }, nil
+}
+
+// memUpgrader hands out in-memory connections, for a wsmanagertest.Server.
+type memUpgrader struct{}
+
+func (memUpgrader) Upgrade(http.ResponseWriter, *http.Request, string) (wsmanager.Conn, error) {
+	return memconn.New(memconn.Options{}), nil
+}
 
 // redactionSamples builds one sample per exported type of the library, each
 // value made through the public API the way a service makes it, with the
@@ -122,7 +142,8 @@ func redactionSamples(t *testing.T) map[string]sample {
 
 	// wsmanager: a connection reserved for alice, with a message queued
 	// before its transport exists, and her identity in its context.
-	wsOpts := wsmanager.Options{WriteTimeout: time.Hour, IdleTimeout: time.Hour, Logger: quiet}
+	wsOpts := wsmanager.Options{WriteTimeout: time.Hour, IdleTimeout: time.Hour, Logger: quiet,
+		Broker: quietBroker{}, BrokerKey: []byte(plantedBrokerKey)}
 	factory, err := wsmanager.NewFactory(wsOpts)
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +163,7 @@ func redactionSamples(t *testing.T) map[string]sample {
 		t.Fatal(err)
 	}
 	handler := wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil })
+	closeErr := wsmanager.CloseError{Code: 4000, Reason: plantedCloseReason}
 
 	noSecret := func(values ...any) sample { return sample{values: values} }
 	return map[string]sample{
@@ -184,19 +206,28 @@ func redactionSamples(t *testing.T) map[string]sample {
 		"statemachine.Transition":      noSecret(machine.History()[0]),
 		"statemachine.TransitionError": noSecret(transitionErr, *transitionErr),
 
+		"wsmanager.BatchConn":       {none: "an interface this module does not implement (transport adapters live in other modules)"},
 		"wsmanager.Broker":          {none: "an interface this module does not implement (contrib/natsbroker does)"},
+		"wsmanager.CloseError":      {values: []any{closeErr, &closeErr}, secrets: []string{plantedCloseReason}},
 		"wsmanager.Conn":            {none: "an interface this module does not implement (transport adapters live in other modules)"},
 		"wsmanager.Connection":      {values: []any{reservation.Connection()}, secrets: []string{plantedMessage, plantedEmail, plantedScope}},
 		"wsmanager.EndpointOptions": noSecret(wsmanager.EndpointOptions{Subprotocol: "chat.v1"}),
-		"wsmanager.Factory":         {values: []any{factory}, secrets: []string{plantedMessage, plantedEmail}},
+		"wsmanager.Factory":         {values: []any{factory}, secrets: []string{plantedMessage, plantedEmail, plantedBrokerKey}},
 		"wsmanager.FullPolicy":      noSecret(wsmanager.DropOldest),
 		"wsmanager.Handler":         noSecret(handler),
 		"wsmanager.HandlerFunc":     noSecret(handler),
 		"wsmanager.Manager":         {values: []any{manager}, secrets: []string{plantedMessage, plantedEmail}},
-		"wsmanager.Options":         noSecret(wsOpts, &wsOpts),
+		"wsmanager.Options":         {values: []any{wsOpts, &wsOpts}, secrets: []string{plantedBrokerKey}},
 		"wsmanager.Reservation":     {values: []any{reservation}, secrets: []string{plantedMessage, plantedEmail, plantedScope}},
 		"wsmanager.Stats":           noSecret(factory.Stats()),
 		"wsmanager.Upgrader":        {none: "an interface this module does not implement (transport adapters live in other modules)"},
 		"wsmanager.UserContext":     noSecret(uc, &uc),
+
+		"wsmanagertest.Client": {none: "the conformance suite's test client: it exists only with a live WebSocket server, which " +
+			"this module has none of; it holds a socket and the handshake, and sends only the suite's own test values"},
+		"wsmanagertest.Opcode":    noSecret(wsmanagertest.OpText),
+		"wsmanagertest.Options":   noSecret(wsmanagertest.Options{ReadLimit: 1 << 10, OriginPatterns: []string{"example.test"}}),
+		"wsmanagertest.Server":    noSecret(wsmanagertest.NewServer(t, memUpgrader{}, "chat.v1")),
+		"wsmanagertest.Transport": noSecret(wsmanagertest.Transport{DefaultReadLimit: 1 << 10, Batch: true}),
 	}
 }

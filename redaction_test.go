@@ -19,8 +19,9 @@ type sample struct {
 	// secrets are planted values that no rendering may show: tokens,
 	// keys, passwords, e-mail addresses, message payloads, session values.
 	secrets []string
-	// none says why the type has no values to render; only for interfaces
-	// the library does not implement and for type constraints.
+	// none says why the type has no values to render: an interface the
+	// library does not implement, a type constraint, or a test helper that
+	// exists only with a live network peer.
 	none string
 }
 

@@ -14,22 +14,28 @@ import (
 // connection something happened to; they are shown. What a connection
 // carries is not: message payloads (queued or written), the caller's
 // identity beyond its UserID (the e-mail address and scopes that a
-// connection's context holds), the transport, and whatever the Options'
-// Broker, Logger and OnConnect hold (a broker's credentials, say). Each
-// description names its fields one by one, so a field added later is never
-// shown until someone decides it may be.
+// connection's context holds), the transport, a peer's close reason, and
+// whatever the Options hold beyond numbers and policies: the BrokerKey, and
+// what the Broker, Logger and hooks hold. Each description names its fields
+// one by one, so a field added later is never shown until someone decides
+// it may be.
 
-// String returns the limits and policies, and whether a Broker and an
-// OnConnect hook are set; never what they hold.
+// String returns the limits and policies, and whether a Broker, a
+// BrokerKey and the hooks are set; never the key or what the others hold.
 func (o Options) String() string {
 	return "wsmanager.Options{MaxManagersPerUser: " + strconv.Itoa(o.MaxManagersPerUser) +
 		", MaxConnsPerManager: " + strconv.Itoa(o.MaxConnsPerManager) +
+		", MaxManagers: " + strconv.Itoa(o.MaxManagers) +
+		", MaxConns: " + strconv.Itoa(o.MaxConns) +
 		", QueueSize: " + strconv.Itoa(o.QueueSize) +
+		", QueueBytes: " + strconv.Itoa(o.QueueBytes) +
 		", OnFull: " + o.OnFull.String() +
 		", WriteTimeout: " + o.WriteTimeout.String() +
 		", IdleTimeout: " + o.IdleTimeout.String() +
 		", Broker: " + strconv.FormatBool(o.Broker != nil) +
-		", OnConnect: " + strconv.FormatBool(o.OnConnect != nil) + "}"
+		", BrokerKey: " + shownKey(o.BrokerKey) +
+		", OnConnect: " + strconv.FormatBool(o.OnConnect != nil) +
+		", OnDisconnect: " + strconv.FormatBool(o.OnDisconnect != nil) + "}"
 }
 
 // GoString returns String.
@@ -43,13 +49,37 @@ func (o Options) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Int("max_managers_per_user", o.MaxManagersPerUser),
 		slog.Int("max_conns_per_manager", o.MaxConnsPerManager),
+		slog.Int("max_managers", o.MaxManagers),
+		slog.Int("max_conns", o.MaxConns),
 		slog.Int("queue_size", o.QueueSize),
+		slog.Int("queue_bytes", o.QueueBytes),
 		slog.String("on_full", o.OnFull.String()),
 		slog.Duration("write_timeout", o.WriteTimeout),
 		slog.Duration("idle_timeout", o.IdleTimeout),
 		slog.Bool("broker", o.Broker != nil),
-		slog.Bool("on_connect", o.OnConnect != nil))
+		slog.String("broker_key", shownKey(o.BrokerKey)),
+		slog.Bool("on_connect", o.OnConnect != nil),
+		slog.Bool("on_disconnect", o.OnDisconnect != nil))
 }
+
+// shownKey is how a key appears in a description: "[REDACTED]" when it is
+// set, "none" when it is not.
+func shownKey(key []byte) string {
+	if key == nil {
+		return "none"
+	}
+	return "[REDACTED]"
+}
+
+// GoString returns Error: the code, never the peer's reason.
+func (e CloseError) GoString() string { return e.Error() }
+
+// Format prints Error for every verb, %#v and %+v included, so the peer's
+// reason is never printed, from a CloseError or a pointer to one.
+func (e CloseError) Format(f fmt.State, verb rune) { safefmt.Format(f, verb, e.Error()) }
+
+// LogValue lets log/slog print Error, never the peer's reason.
+func (e CloseError) LogValue() slog.Value { return slog.StringValue(e.Error()) }
 
 // String returns the connection's ID, user, thread and state; never a
 // message or the caller's identity.
@@ -152,6 +182,8 @@ func (r *Reservation) LogValue() slog.Value {
 var (
 	_ fmt.Formatter  = Options{}
 	_ slog.LogValuer = Options{}
+	_ fmt.Formatter  = CloseError{}
+	_ slog.LogValuer = CloseError{}
 	_ fmt.Formatter  = (*Connection)(nil)
 	_ slog.LogValuer = (*Connection)(nil)
 	_ fmt.Formatter  = (*Manager)(nil)

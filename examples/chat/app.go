@@ -12,9 +12,9 @@ import (
 
 	"github.com/ssotkit/ssot"
 	"github.com/ssotkit/ssot/auth"
+	"github.com/ssotkit/ssot/contrib/gobwasws"
 	"github.com/ssotkit/ssot/env"
 	"github.com/ssotkit/ssot/examples/jwtauth"
-	"github.com/ssotkit/ssot/contrib/gobwasws"
 	"github.com/ssotkit/ssot/middleware"
 	"github.com/ssotkit/ssot/wsmanager"
 )

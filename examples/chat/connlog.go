@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
 
-	"github.com/coder/websocket"
 	"github.com/ssotkit/ssot/middleware"
 	"github.com/ssotkit/ssot/wsmanager"
 )
@@ -75,11 +75,11 @@ func (u loggingUpgrader) Upgrade(w http.ResponseWriter, r *http.Request, subprot
 	return &loggedConn{Conn: c, log: l, logger: u.logger}, nil
 }
 
-// loggedConn logs one line when the server closes the connection: the
-// close code and reason it sent and, when the peer closed first, the
-// peer's code. A connection closed before it was served (an authentication
-// refused after the upgrade, so that the browser can read the code) logs
-// as refused.
+// loggedConn logs one line as the server closes the connection, before the
+// close frame goes out: the close code and reason it sends and, when the
+// peer closed first, the peer's code. A connection closed before it was
+// served (a request refused after the upgrade, so that the browser can read
+// the code) logs as refused.
 type loggedConn struct {
 	wsmanager.Conn
 	log      *connLog
@@ -91,29 +91,26 @@ type loggedConn struct {
 // Read reads from the wrapped Conn and notes the peer's close code.
 func (c *loggedConn) Read(ctx context.Context) ([]byte, error) {
 	msg, err := c.Conn.Read(ctx)
-	if err != nil {
-		if code := websocket.CloseStatus(err); code != -1 {
-			c.peerCode.CompareAndSwap(0, int64(code))
-		}
+	var ce *wsmanager.CloseError
+	if errors.As(err, &ce) {
+		c.peerCode.CompareAndSwap(0, int64(ce.Code))
 	}
 	return msg, err
 }
 
-// Close closes the wrapped Conn and logs, once, how the connection ended.
+// Close logs, once, how the connection ends, and closes the wrapped Conn.
 func (c *loggedConn) Close(code int, reason string) error {
-	err := c.Conn.Close(code, reason)
-	if c.closed.Swap(true) {
-		return err
+	if !c.closed.Swap(true) {
+		attrs := []any{"room", c.log.room, "code", code, "reason", reason}
+		if p := c.peerCode.Load(); p != 0 {
+			attrs = append(attrs, "peer_code", p)
+		}
+		attrs = append(attrs, "request_id", c.log.requestID)
+		if user := c.log.getUser(); user != "" {
+			c.logger.Info("chat: disconnected", append([]any{"user", user}, attrs...)...)
+		} else {
+			c.logger.Info("chat: websocket refused", attrs...)
+		}
 	}
-	attrs := []any{"room", c.log.room, "code", code, "reason", reason}
-	if p := c.peerCode.Load(); p != 0 {
-		attrs = append(attrs, "peer_code", p)
-	}
-	attrs = append(attrs, "request_id", c.log.requestID)
-	if user := c.log.getUser(); user != "" {
-		c.logger.Info("chat: disconnected", append([]any{"user", user}, attrs...)...)
-	} else {
-		c.logger.Info("chat: websocket refused", attrs...)
-	}
-	return err
+	return c.Conn.Close(code, reason)
 }

@@ -28,25 +28,29 @@ type healthResponse struct {
 
 // connectionsStats is wsmanager.Stats with snake_case names.
 type connectionsStats struct {
-	ManagersActive  uint64 `json:"managers_active"`
-	ManagersCreated uint64 `json:"managers_created"`
-	ManagersRemoved uint64 `json:"managers_removed"`
-	ConnsActive     uint64 `json:"conns_active"`
-	ConnsCreated    uint64 `json:"conns_created"`
-	ConnsRemoved    uint64 `json:"conns_removed"`
-	MessagesQueued  uint64 `json:"messages_queued"`
-	MessagesWritten uint64 `json:"messages_written"`
-	MessagesDropped uint64 `json:"messages_dropped"`
-	SlowCloses      uint64 `json:"slow_closes"`
-	UserLimitHits   uint64 `json:"user_limit_hits"`
-	ConnLimitHits   uint64 `json:"conn_limit_hits"`
-	HandlerErrors   uint64 `json:"handler_errors"`
-	HandlerPanics   uint64 `json:"handler_panics"`
-	BrokerPublished uint64 `json:"broker_published"`
-	BrokerErrors    uint64 `json:"broker_errors"`
-	BrokerReceived  uint64 `json:"broker_received"`
-	BrokerEchoes    uint64 `json:"broker_echoes"`
-	BrokerMalformed uint64 `json:"broker_malformed"`
+	ManagersActive    uint64 `json:"managers_active"`
+	ManagersCreated   uint64 `json:"managers_created"`
+	ManagersRemoved   uint64 `json:"managers_removed"`
+	ConnsActive       uint64 `json:"conns_active"`
+	ConnsCreated      uint64 `json:"conns_created"`
+	ConnsRemoved      uint64 `json:"conns_removed"`
+	MessagesQueued    uint64 `json:"messages_queued"`
+	MessagesWritten   uint64 `json:"messages_written"`
+	MessagesDropped   uint64 `json:"messages_dropped"`
+	MessagesDiscarded uint64 `json:"messages_discarded"`
+	SlowCloses        uint64 `json:"slow_closes"`
+	ExpiredCloses     uint64 `json:"expired_closes"`
+	UserLimitHits     uint64 `json:"user_limit_hits"`
+	ConnLimitHits     uint64 `json:"conn_limit_hits"`
+	FactoryLimitHits  uint64 `json:"factory_limit_hits"`
+	HandlerErrors     uint64 `json:"handler_errors"`
+	HandlerPanics     uint64 `json:"handler_panics"`
+	BrokerPublished   uint64 `json:"broker_published"`
+	BrokerErrors      uint64 `json:"broker_errors"`
+	BrokerReceived    uint64 `json:"broker_received"`
+	BrokerEchoes      uint64 `json:"broker_echoes"`
+	BrokerMalformed   uint64 `json:"broker_malformed"`
+	BrokerRejected    uint64 `json:"broker_rejected"`
 }
 
 // newConnectionsStats converts s. The conversion compiles only while the
