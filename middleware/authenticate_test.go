@@ -160,7 +160,7 @@ func TestAuthenticateSkip(t *testing.T) {
 
 func TestAuthenticateInvalidConstruction(t *testing.T) {
 	t.Parallel()
-	//lint:ignore SA1019 the deprecated form must still fail New rather than build a chain
+	// The deprecated form must still fail New rather than build a chain.
 	if _, err := middleware.New(middleware.Authenticate(nil, middleware.AuthOptions{})); !errors.Is(err, middleware.ErrInvalid) {
 		t.Errorf("New with a nil authenticator = %v, want ErrInvalid", err)
 	}
