@@ -82,4 +82,3 @@ func TestCloseSeenByCoder(t *testing.T) {
 		t.Errorf("Close: %v", err)
 	}
 }
-
