@@ -72,7 +72,23 @@ func (u loggingUpgrader) Upgrade(w http.ResponseWriter, r *http.Request, subprot
 	if !ok {
 		l = &connLog{}
 	}
-	return &loggedConn{Conn: c, log: l, logger: u.logger}, nil
+	lc := &loggedConn{Conn: c, log: l, logger: u.logger}
+	if b, ok := c.(wsmanager.BatchConn); ok {
+		return loggedBatchConn{loggedConn: lc, batch: b}, nil
+	}
+	return lc, nil
+}
+
+// loggedBatchConn is a loggedConn over a transport that writes batches, so
+// that logging costs the writer none of its batching.
+type loggedBatchConn struct {
+	*loggedConn
+	batch wsmanager.BatchConn
+}
+
+// WriteBatch writes msgs with the wrapped Conn's WriteBatch.
+func (c loggedBatchConn) WriteBatch(ctx context.Context, msgs [][]byte) error {
+	return c.batch.WriteBatch(ctx, msgs)
 }
 
 // loggedConn logs one line as the server closes the connection, before the

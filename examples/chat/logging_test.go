@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/ssotkit/ssot/env"
+	"github.com/ssotkit/ssot/wsmanager"
 )
 
 // TestLogsAtInfo runs the service at the default LOG_LEVEL and checks that
@@ -143,5 +146,37 @@ func TestConfigErrorForAnUnknownEnvironment(t *testing.T) {
 	}
 	if strings.Contains(msg, "prodution") {
 		t.Errorf("the error repeats the value:\n%s", msg)
+	}
+}
+
+// batchConn is a transport that writes batches.
+type batchConn struct{ wsmanager.Conn }
+
+func (batchConn) WriteBatch(context.Context, [][]byte) error { return nil }
+
+type fixedUpgrader struct{ conn wsmanager.Conn }
+
+func (u fixedUpgrader) Upgrade(http.ResponseWriter, *http.Request, string) (wsmanager.Conn, error) {
+	return u.conn, nil
+}
+
+// TestLoggingKeepsBatching checks that wrapping a transport for logging
+// keeps its WriteBatch, which the connection's writer looks for.
+func TestLoggingKeepsBatching(t *testing.T) {
+	t.Parallel()
+	r := httptest.NewRequest("GET", "/ws", nil)
+	up := loggingUpgrader{up: fixedUpgrader{conn: batchConn{}}, logger: slog.New(slog.DiscardHandler)}
+	c, err := up.Upgrade(httptest.NewRecorder(), r, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.(wsmanager.BatchConn); !ok {
+		t.Errorf("the logged connection %T lost WriteBatch", c)
+	}
+	up = loggingUpgrader{up: fixedUpgrader{conn: struct{ wsmanager.Conn }{}}, logger: slog.New(slog.DiscardHandler)}
+	if c, _ := up.Upgrade(httptest.NewRecorder(), r, ""); c == nil {
+		t.Error("no connection")
+	} else if _, ok := c.(wsmanager.BatchConn); ok {
+		t.Errorf("the logged connection %T claims a WriteBatch its transport lacks", c)
 	}
 }
