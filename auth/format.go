@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"strconv"
 
-	"github.com/ssotkit/ssot/env"
 	"github.com/ssotkit/ssot/internal/safefmt"
 )
 
@@ -24,11 +23,11 @@ func (id Identity) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("user_id", id.UserID))
 }
 
-// String returns the options with ClientSecret shown as env.Redacted when it
-// is set.
+// String returns the options with ClientSecret shown as "[REDACTED]" when
+// it is set.
 func (o IntrospectionOptions) String() string {
 	return "auth.IntrospectionOptions{ClientID: " + strconv.Quote(o.ClientID) +
-		", ClientSecret: " + shownSecret(o.ClientSecret) + ", MaxBody: " + strconv.FormatInt(o.MaxBody, 10) + "}"
+		", ClientSecret: " + safefmt.Secret(o.ClientSecret != "") + ", MaxBody: " + strconv.FormatInt(o.MaxBody, 10) + "}"
 }
 
 // GoString returns String.
@@ -41,7 +40,7 @@ func (o IntrospectionOptions) Format(f fmt.State, verb rune) { safefmt.Format(f,
 func (o IntrospectionOptions) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("client_id", o.ClientID),
-		slog.String("client_secret", shownSecret(o.ClientSecret)),
+		slog.String("client_secret", safefmt.Secret(o.ClientSecret != "")),
 		slog.Int64("max_body", o.MaxBody))
 }
 
@@ -99,15 +98,6 @@ func (s *static) LogValue() slog.Value {
 		return slog.StringValue("<nil>")
 	}
 	return slog.GroupValue(slog.Int("tokens", len(s.ids)))
-}
-
-// shownSecret is how a secret appears in a description: env.Redacted when
-// it is set, "" when it is not (an unset secret is worth seeing).
-func shownSecret(secret string) string {
-	if secret == "" {
-		return `""`
-	}
-	return env.Redacted
 }
 
 var (

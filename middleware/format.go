@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ssotkit/ssot/env"
 	"github.com/ssotkit/ssot/internal/safefmt"
 )
 
@@ -99,9 +98,9 @@ func (s *SessionData) LogValue() slog.Value {
 // shownKeys is how a list of secret keys appears in a description.
 func shownKeys(n int) string {
 	if n == 0 {
-		return "none"
+		return safefmt.Secret(false)
 	}
-	return strconv.Itoa(n) + " " + env.Redacted
+	return safefmt.Secret(true) + " (" + strconv.Itoa(n) + ")"
 }
 
 var (

@@ -33,7 +33,7 @@ func (o Options) String() string {
 		", WriteTimeout: " + o.WriteTimeout.String() +
 		", IdleTimeout: " + o.IdleTimeout.String() +
 		", Broker: " + strconv.FormatBool(o.Broker != nil) +
-		", BrokerKey: " + shownKey(o.BrokerKey) +
+		", BrokerKey: " + safefmt.Secret(o.BrokerKey != nil) +
 		", OnConnect: " + strconv.FormatBool(o.OnConnect != nil) +
 		", OnDisconnect: " + strconv.FormatBool(o.OnDisconnect != nil) + "}"
 }
@@ -57,18 +57,9 @@ func (o Options) LogValue() slog.Value {
 		slog.Duration("write_timeout", o.WriteTimeout),
 		slog.Duration("idle_timeout", o.IdleTimeout),
 		slog.Bool("broker", o.Broker != nil),
-		slog.String("broker_key", shownKey(o.BrokerKey)),
+		slog.String("broker_key", safefmt.Secret(o.BrokerKey != nil)),
 		slog.Bool("on_connect", o.OnConnect != nil),
 		slog.Bool("on_disconnect", o.OnDisconnect != nil))
-}
-
-// shownKey is how a key appears in a description: "[REDACTED]" when it is
-// set, "none" when it is not.
-func shownKey(key []byte) string {
-	if key == nil {
-		return "none"
-	}
-	return "[REDACTED]"
 }
 
 // GoString returns Error: the code, never the peer's reason.

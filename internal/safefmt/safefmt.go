@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/ssotkit/ssot/env"
 )
 
 // Format writes s to f for every verb and flag: %q quotes it, every other
@@ -17,4 +19,13 @@ func Format(f fmt.State, verb rune, s string) {
 		s = strconv.Quote(s)
 	}
 	_, _ = io.WriteString(f, s)
+}
+
+// Secret is how a secret appears in a description: env.Redacted when it is
+// set, "none" when it is not (an unset secret is worth seeing).
+func Secret(set bool) string {
+	if set {
+		return env.Redacted
+	}
+	return "none"
 }

@@ -24,3 +24,13 @@ func TestFormatPrintsTheDescriptionForEveryVerb(t *testing.T) {
 		}
 	}
 }
+
+func TestSecretShowsOnlyWhetherItIsSet(t *testing.T) {
+	t.Parallel()
+	if got := safefmt.Secret(true); got != "[REDACTED]" {
+		t.Errorf("Secret(true) = %q", got)
+	}
+	if got := safefmt.Secret(false); got != "none" {
+		t.Errorf("Secret(false) = %q", got)
+	}
+}
