@@ -23,6 +23,7 @@ staticcheck:
 
 test:
 	@for m in $(MODULES); do echo "go test $$m"; (cd $$m && go test -race -count=1 ./...); done
+	@./.ci/chromium-note
 
 fuzz:
 	@FUZZTIME=$(FUZZTIME) ./.ci/fuzz $(MODULES)

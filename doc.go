@@ -3,7 +3,8 @@
 // live dashboards. Each block is the one correct implementation of something
 // such services otherwise rewrite, subtly differently, in several places.
 //
-// This package holds no code, only this overview.
+// This package holds this overview and one function, [Shutdown], which
+// stops the parts of the golden path in the order that loses nothing.
 //
 // # The golden path
 //

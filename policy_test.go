@@ -22,7 +22,25 @@ func TestLibraryPolicy(t *testing.T) {
 	t.Parallel()
 	module := modulePath(t)
 	fset := token.NewFileSet()
-	files := 0
+	for _, src := range librarySources(t, fset) {
+		for _, v := range policyViolations(fset, src.file, module) {
+			t.Error(v)
+		}
+	}
+}
+
+// librarySource is one non-test Go file of the library module.
+type librarySource struct {
+	path string // relative to the module's root
+	file *ast.File
+}
+
+// librarySources parses, with their comments, the non-test Go files of the
+// library module: every directory below this one but testdata, hidden ones
+// and other modules (examples/, bench/, contrib/*).
+func librarySources(t *testing.T, fset *token.FileSet) []librarySource {
+	t.Helper()
+	var out []librarySource
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -36,29 +54,27 @@ func TestLibraryPolicy(t *testing.T) {
 				return filepath.SkipDir
 			}
 			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
-				return filepath.SkipDir // another module: examples/, bench/, contrib/*
+				return filepath.SkipDir // another module
 			}
 			return nil
 		}
 		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments|parser.SkipObjectResolution)
 		if err != nil {
 			return err
 		}
-		files++
-		for _, v := range policyViolations(fset, f, module) {
-			t.Error(v)
-		}
+		out = append(out, librarySource{path: path, file: f})
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if files == 0 {
+	if len(out) == 0 {
 		t.Fatal("no library source files found; the walk is broken")
 	}
+	return out
 }
 
 func TestPolicyViolations(t *testing.T) {
@@ -165,4 +181,84 @@ func modulePath(t *testing.T) string {
 	}
 	t.Fatal("go.mod has no module line")
 	return ""
+}
+
+// TestNoDeprecatedUse checks that no README, example or test of any module
+// of the repository calls a deprecated library function, except the tests
+// of the function's own package: a deprecated form is kept for
+// compatibility only, and code people copy must show the one way. Every
+// function whose doc says "Deprecated:" is checked, and so is each non-error
+// form below, which must be deprecated in favour of the form that returns
+// an error, since a failure it cannot report is a silent one.
+func TestNoDeprecatedUse(t *testing.T) {
+	t.Parallel()
+	mustBeDeprecated := map[string]string{"middleware.Authenticate": "middleware.NewAuthenticate"}
+	deprecated := deprecatedFuncs(t)
+	for name, instead := range mustBeDeprecated {
+		if _, ok := deprecated[name]; !ok {
+			t.Errorf("%s returns no error for bad arguments, so its doc must say \"Deprecated: use %s\"", name, instead)
+			deprecated[name] = ""
+		}
+	}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != "." && (name == "testdata" || strings.HasPrefix(name, ".")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, ".md") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			for name, dir := range deprecated {
+				if strings.Contains(line, name+"(") && filepath.Dir(path) != dir {
+					t.Errorf("%s:%d calls the deprecated %s", path, i+1, name)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// deprecatedFuncs maps "package.Func", for every top-level function of the
+// library whose doc says "Deprecated:", to the directory of its package.
+func deprecatedFuncs(t *testing.T) map[string]string {
+	t.Helper()
+	out := make(map[string]string)
+	for _, src := range librarySources(t, token.NewFileSet()) {
+		for _, decl := range src.file.Decls {
+			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Doc != nil && strings.Contains(fd.Doc.Text(), "Deprecated:") {
+				out[src.file.Name.Name+"."+fd.Name.Name] = filepath.Dir(src.path)
+			}
+		}
+	}
+	return out
+}
+
+// TestDotenvFilesAreIgnored checks that git ignores a .env file in every
+// directory: the chat reads one from its working directory, and it holds
+// secrets.
+func TestDotenvFilesAreIgnored(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(".gitignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if strings.TrimSpace(line) == ".env" {
+			return
+		}
+	}
+	t.Error(`.gitignore has no line ".env", so a dotenv file with secrets could be committed`)
 }

@@ -16,6 +16,9 @@ const (
 	BreakerHalfOpen                     // one probe call is in flight; others are refused
 )
 
+// MarshalText returns String, so that the state reads as text in JSON.
+func (s BreakerState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
 // String returns "closed", "open" or "half_open".
 func (s BreakerState) String() string {
 	switch s {

@@ -36,5 +36,6 @@
 // them: a bad token is 401 / 1008 (policy violation), an unavailable
 // authentication service is 503 / 1013 (try again later), and 1011 is left
 // for genuine internal errors. No error, log record or Stats value contains a
-// token or the backend's error text.
+// token or the backend's error text. Options.OnFailure sees every refusal,
+// with the caller's context, for a service's logs and counters.
 package auth

@@ -7,26 +7,41 @@ type sentinel string
 func (e sentinel) Error() string { return string(e) }
 
 const (
-	// ErrNoToken is returned when a request carries no token, or an empty one.
+	// ErrNoToken is returned by Extractor.Token, Extractor.TokenProtocol and
+	// Unified.AuthenticateRequest when a request carries no token or an empty
+	// one, and by Unified.Authenticate for an empty token. A backend that
+	// returns it has its answer reported as ErrInvalidToken.
 	ErrNoToken = sentinel("auth: no token")
-	// ErrInvalidToken is returned when a token is malformed (too long, with
-	// control characters, badly encoded) or the backend rejected it.
+	// ErrInvalidToken is returned by Extractor.Token and
+	// Extractor.TokenProtocol for a malformed token (too long, with spaces or
+	// control characters, badly encoded, or sent twice); by
+	// Unified.Authenticate and Unified.AuthenticateRequest for those and for
+	// a token the backend rejected; and by Introspection.Authenticate (and
+	// NewStatic's Authenticator) for a token the endpoint reports inactive
+	// (the table does not hold).
 	ErrInvalidToken = sentinel("auth: invalid token")
-	// ErrExpired is returned when the backend reports the token expired, or
-	// the identity it returned has already expired.
+	// ErrExpired is returned by Introspection.Authenticate for an active
+	// token whose "exp" has passed, and by Unified.Authenticate and
+	// Unified.AuthenticateRequest when the backend reports the token expired
+	// or the identity it returned has already expired.
 	ErrExpired = sentinel("auth: token expired")
-	// ErrUnavailable is returned when the token could not be checked: the
+	// ErrUnavailable is returned by Unified.Authenticate and
+	// Unified.AuthenticateRequest when the token could not be checked: the
 	// backend failed, timed out or panicked, the circuit breaker is open, or
-	// the authenticator is closed. It never comes with an identity.
+	// the Unified is closed; and by Introspection.Authenticate when the
+	// endpoint cannot be reached or answers with an error status or a
+	// malformed or oversized response. It never comes with an identity.
 	ErrUnavailable = sentinel("auth: authentication unavailable")
-	// ErrProduction is returned by NewStatic for env.Production: a fixed
-	// token table is for tests and local development only.
-	ErrProduction = sentinel("auth: test-only authenticator refused in production")
-	// ErrInvalidOptions is returned by constructors for out-of-range or
-	// contradictory options and nil arguments.
+	// ErrProduction is returned by NewStatic for env.Production and for a
+	// Name outside the four environments, which env treats as the most
+	// guarded: a fixed token table is for tests and local development only.
+	ErrProduction = sentinel("auth: test-only authenticator refused in production or an unknown environment")
+	// ErrInvalidOptions is returned by New, NewIntrospection and NewStatic
+	// for out-of-range or contradictory options and nil arguments.
 	ErrInvalidOptions = sentinel("auth: invalid options")
-	// ErrClosed is returned, together with ErrUnavailable, by a Unified after
-	// Close.
+	// ErrClosed is returned, together with ErrUnavailable, by
+	// Unified.Authenticate and Unified.AuthenticateRequest after
+	// Unified.Close.
 	ErrClosed = sentinel("auth: closed")
 )
 

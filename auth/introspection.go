@@ -35,9 +35,10 @@ type IntrospectionOptions struct {
 // NewIntrospection. Put it behind a Unified for caching, deduplication and a
 // circuit breaker.
 type Introspection struct {
-	endpoint string
-	client   *http.Client
-	opts     IntrospectionOptions
+	endpoint      string
+	shownEndpoint string // scheme://host/path, for String
+	client        *http.Client
+	opts          IntrospectionOptions
 }
 
 var _ Authenticator = (*Introspection)(nil)
@@ -62,7 +63,8 @@ func NewIntrospection(endpoint string, client *http.Client, opts IntrospectionOp
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &Introspection{endpoint: endpoint, client: client, opts: opts}, nil
+	shown := u.Scheme + "://" + u.Host + u.EscapedPath()
+	return &Introspection{endpoint: endpoint, shownEndpoint: shown, client: client, opts: opts}, nil
 }
 
 // maxUnixSeconds bounds "exp" (year 36812) so that it converts exactly.

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -44,6 +45,15 @@ type Options struct {
 	// Logger receives breaker transitions and backend panics, never a token.
 	// Defaults to slog.Default() at the time New is called.
 	Logger *slog.Logger
+	// OnFailure, if not nil, is called each time Authenticate or
+	// AuthenticateRequest refuses a token, with the caller's context and the
+	// error it is about to return: one wrapping ErrNoToken, ErrInvalidToken,
+	// ErrExpired or ErrUnavailable, which never holds the token. It is not
+	// called when the caller's own context ends first. It runs on the
+	// caller's goroutine, concurrently with other calls, before the error is
+	// returned, so it must be quick: a service logs or counts refusals
+	// there, with the request ID its context carries. Defaults to nil.
+	OnFailure func(ctx context.Context, err error)
 }
 
 // BreakerOptions configures the circuit breaker. The zero value is valid.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"hash"
 	"net/http"
@@ -15,15 +16,18 @@ import (
 
 // Stats are a Unified's counters, a snapshot taken by Unified.Stats. They
 // count tokens but never hold one. The zero value is an unused Unified's.
+//
+// Their JSON form, for a health endpoint, has snake_case names and the
+// breaker's state as text ("closed", "open", "half_open").
 type Stats struct {
-	Hits         uint64 // answered from the cache
-	Misses       uint64 // not in the cache
-	Shared       uint64 // misses that joined another caller's backend call
-	BackendCalls uint64 // calls made to the backend
-	Opens        uint64 // times the breaker opened
-	Refused      uint64 // misses refused by the open breaker
-	Breaker      BreakerState
-	Entries      int // tokens in the cache
+	Hits         uint64       `json:"hits"`          // answered from the cache
+	Misses       uint64       `json:"misses"`        // not in the cache
+	Shared       uint64       `json:"shared"`        // misses that joined another caller's backend call
+	BackendCalls uint64       `json:"backend_calls"` // calls made to the backend
+	Opens        uint64       `json:"opens"`         // times the breaker opened
+	Refused      uint64       `json:"refused"`       // misses refused by the open breaker
+	Breaker      BreakerState `json:"breaker"`
+	Entries      int          `json:"entries"` // tokens in the cache
 }
 
 // Unified is the one authentication path: extract, cache, deduplicate,
@@ -115,6 +119,22 @@ func New(backend Authenticator, opts Options) (*Unified, error) {
 // the backend's own error text; the backend's error stays reachable with
 // errors.Is and errors.As.
 func (u *Unified) Authenticate(ctx context.Context, token string) (Identity, error) {
+	id, err := u.authenticate(ctx, token)
+	if err != nil && u.opts.OnFailure != nil {
+		u.failed(ctx, err)
+	}
+	return id, err
+}
+
+// failed reports a refusal to Options.OnFailure: every error of an
+// authentication class, not the caller's own context ending.
+func (u *Unified) failed(ctx context.Context, err error) {
+	if isTokenError(err) || errors.Is(err, ErrUnavailable) {
+		u.opts.OnFailure(ctx, err)
+	}
+}
+
+func (u *Unified) authenticate(ctx context.Context, token string) (Identity, error) {
 	if token == "" {
 		return Identity{}, ErrNoToken
 	}
@@ -268,6 +288,9 @@ func (u *Unified) end(k cacheKey, f *flight, id Identity, backendErr error) {
 func (u *Unified) AuthenticateRequest(r *http.Request) (Identity, error) {
 	token, _, err := u.opts.Extract.Token(r)
 	if err != nil {
+		if u.opts.OnFailure != nil {
+			u.failed(r.Context(), err)
+		}
 		return Identity{}, err
 	}
 	return u.Authenticate(r.Context(), token)

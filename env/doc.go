@@ -5,11 +5,11 @@
 //
 // # Reading
 //
-// OS snapshots the process environment, Load and Parse read dotenv files, Map
-// wraps a map. Layer stacks them, earlier layers winning, and Source tells
-// which layer supplied a key:
+// OS snapshots the process environment, Load, LoadOptional and Parse read
+// dotenv files, Map wraps a map. Layer stacks them, earlier layers winning,
+// and Source tells which layer supplied a key:
 //
-//	dot, err := env.Load(".env")
+//	dot, err := env.LoadOptional(".env") // none is fine; a broken one is not
 //	…
 //	e := env.Layer(env.OS(), dot) // the process environment overrides .env
 //	e.Source("DB_HOST")           // "os" or ".env"

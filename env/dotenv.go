@@ -1,8 +1,10 @@
 package env
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -59,6 +61,20 @@ func Load(path string) (Env, error) {
 		return Env{}, fmt.Errorf("env: loading dotenv file: %w", err)
 	}
 	return parseDotenv(path, string(data))
+}
+
+// LoadOptional is Load for a file that may be absent, such as a developer's
+// .env: when nothing at all exists at path it returns an empty Env and no
+// error. Everything else is as Load: a file that exists but cannot be read,
+// a directory, a malformed file, and a symbolic link whose target is missing
+// (someone put it there meaning a file to be read) are errors. A path a user
+// named explicitly, say with a command-line flag, must exist: read it with
+// Load.
+func LoadOptional(path string) (Env, error) {
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return Env{}, nil
+	}
+	return Load(path)
 }
 
 // dotenvParser walks the file once; quoted values may span lines, so it

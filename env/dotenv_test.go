@@ -187,6 +187,45 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+func TestLoadOptional(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, ".env")
+	if err := os.WriteFile(path, []byte("DB_HOST=db\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, err := env.LoadOptional(path)
+	if err != nil || e.Source("DB_HOST") != path {
+		t.Errorf("LoadOptional of a file = %v, %v; want its keys from %s", e, err, path)
+	}
+
+	for _, absent := range []string{filepath.Join(dir, "absent.env"), filepath.Join(dir, "no", "such", ".env")} {
+		e, err := env.LoadOptional(absent)
+		if err != nil || e.Len() != 0 {
+			t.Errorf("LoadOptional(%s) = %v, %v; want an empty Env and no error", absent, e, err)
+		}
+	}
+
+	// Something that exists at the path is read, and its failures reported.
+	dangling := filepath.Join(dir, "dangling.env")
+	if err := os.Symlink(filepath.Join(dir, "secrets", "not-mounted.env"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.LoadOptional(dangling); err == nil {
+		t.Error("LoadOptional of a symbolic link to a missing file succeeded; it must say the target is missing")
+	}
+	if _, err := env.LoadOptional(dir); err == nil {
+		t.Error("LoadOptional of a directory succeeded")
+	}
+	bad := filepath.Join(dir, "bad.env")
+	if err := os.WriteFile(bad, []byte("B='open\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.LoadOptional(bad); !errors.Is(err, env.ErrSyntax) {
+		t.Errorf("LoadOptional of a malformed file = %v, want ErrSyntax", err)
+	}
+}
+
 // TestParseReadsAllOfALargeValue guards against line-length limits: a
 // certificate bundle in one variable is normal.
 func TestParseReadsAllOfALargeValue(t *testing.T) {

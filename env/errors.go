@@ -13,23 +13,31 @@ func (e sentinel) Error() string { return string(e) }
 // file or a struct tag wraps one of them, so callers test with errors.Is. No
 // error of this package contains a value read from an environment.
 const (
-	// ErrMissing is returned when a required key is not set. A key set to
-	// the empty string is set.
+	// ErrMissing is returned by Env.Require, Decode and Report.Err (for the
+	// Report that Check returns) when a required key is not set. A key set
+	// to the empty string is set.
 	ErrMissing = sentinel("env: missing")
-	// ErrInvalidValue is returned when a value cannot be converted to the
-	// target kind, including an empty value for a number, a duration, a URL
-	// or ENVIRONMENT. The value itself is never part of the error.
+	// ErrInvalidValue is returned by Decode and Report.Err (for the Report
+	// that Check returns) when a value cannot be converted to the target
+	// kind, including an empty value for a number, a duration or a URL; by
+	// Env.Name, ParseName and Name.UnmarshalText for an environment name
+	// that is none of the four, the empty one included; and by
+	// Name.MarshalText for a Name outside the four. The value itself is
+	// never part of the error.
 	ErrInvalidValue = sentinel("env: invalid value")
-	// ErrBadTag is returned when a struct tag is malformed or contradictory
+	// ErrBadTag is returned by Decode and Report.Err (for the Report that
+	// Check returns) when a struct tag is malformed or contradictory
 	// (required with default, an unknown option, a default that does not
 	// parse) or names a field Decode cannot set.
 	ErrBadTag = sentinel("env: bad tag")
-	// ErrSyntax is returned when a dotenv file cannot be parsed; the error is
-	// a *SyntaxError naming the file and line.
+	// ErrSyntax is returned by Parse, Load and LoadOptional when a dotenv
+	// file cannot be parsed; the error is a *SyntaxError naming the file and
+	// line, whose SyntaxError.Unwrap returns ErrSyntax.
 	ErrSyntax = sentinel("env: syntax error")
-	// ErrInvalidTarget is returned when Decode or Check is not given a
-	// non-nil pointer to a struct, or Parse is given a nil reader.
-	ErrInvalidTarget = sentinel("env: invalid target")
+	// ErrInvalidTarget is returned for an argument the function cannot use:
+	// by Decode and Check when they are not given a non-nil pointer to a
+	// struct, and by Parse when it is given a nil reader.
+	ErrInvalidTarget = sentinel("env: invalid argument")
 )
 
 // FieldError is one problem with one key or struct field. Decode and Require

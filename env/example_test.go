@@ -3,6 +3,7 @@ package env_test
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -25,7 +26,8 @@ type Config struct {
 // A .env file under the process environment: the process environment wins,
 // and the .env file fills in the rest.
 func Example() {
-	// env.Load(".env") reads a file the same way.
+	// env.LoadOptional(".env") reads a file the same way, or nothing when
+	// there is none.
 	dot, err := env.Parse(".env", strings.NewReader(`
 # local development
 EXAMPLE_API_TOKEN=dev-token
@@ -48,6 +50,18 @@ export EXAMPLE_DB_HOST=db.local
 	// Output:
 	// :8080 5s [http://localhost:3000 http://127.0.0.1:3000] db.local 5432
 	// EXAMPLE_DB_HOST from .env
+}
+
+// A developer's .env may be absent; a file named on the command line must
+// exist.
+func ExampleLoadOptional() {
+	dot, err := env.LoadOptional("testdata/no-such.env")
+	fmt.Println(dot.Len(), err)
+	_, err = env.Load("testdata/no-such.env")
+	fmt.Println(errors.Is(err, fs.ErrNotExist))
+	// Output:
+	// 0 <nil>
+	// true
 }
 
 // newServer stands for code under test: it takes its environment as a value.

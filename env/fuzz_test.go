@@ -141,3 +141,24 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRedact checks that no password survives Redact in a list of two URLs,
+// whatever characters it holds ("@", "/", ":", "://", "%"), so long as it
+// holds no list separator.
+func FuzzRedact(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"pw1", "pw2"}, {"p@ss/w0rd", "a:b"}, {"x://y", "@@"}, {"%40", "::"}, {"", "z"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, pw1, pw2 string) {
+		if strings.ContainsAny(pw1+pw2, ",; \t\r\n") {
+			return // a separator in a password is indistinguishable from a list
+		}
+		in := "nats://a:" + pw1 + "@h1:4222,nats://b:" + pw2 + "@h2:4222"
+		const want = "nats://a:xxxxx@h1:4222,nats://b:xxxxx@h2:4222"
+		if got := env.Redact("NATS_SERVERS", in); got != want {
+			t.Fatalf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	})
+}

@@ -44,7 +44,20 @@ func TestRedact(t *testing.T) {
 		{"UPSTREAM", "https://ghp_abc@example.com/x", "https://xxxxx@example.com/x"},
 		{"UPSTREAM", "https://example.com/x", "https://example.com/x"},
 		{"CONTACT", "ops@example.com", "ops@example.com"},
-		{"BROKEN_URL", "http://user:pw@[::1/x", env.Redacted},
+		{"BROKEN_URL", "http://user:pw@[::1/x", "http://user:xxxxx@[::1/x"},
+		// Every URL of a list, each on its own.
+		{"NATS_URL", "nats://a:pw1@h1:4222,nats://b:pw2@h2:4222", "nats://a:xxxxx@h1:4222,nats://b:xxxxx@h2:4222"},
+		{"NATS_URL", "nats://a:pw1@h1:4222, nats://b:pw2@h2:4222", "nats://a:xxxxx@h1:4222, nats://b:xxxxx@h2:4222"},
+		{"SERVERS", "nats://h0:4222 nats://tok@h1:4222;nats://b:pw2@h2", "nats://h0:4222 nats://xxxxx@h1:4222;nats://b:xxxxx@h2"},
+		// Everything up to the last "@" before the host is credentials.
+		{"DATABASE_URL", "postgres://app:p@ss/w0rd@db/app", "postgres://app:xxxxx@db/app"},
+		{"DATABASE_URL", "postgres://app:a,b@db/app", "postgres://app:xxxxx@db/app"},
+		{"DATABASE_URL", "postgres://app:x://y@db/app", "postgres://app:xxxxx@db/app"},
+		{"DATABASE_URL", "jdbc:postgresql://app:pw@db/app", "jdbc:postgresql://app:xxxxx@db/app"},
+		{"REDIS_URL", "redis://:pw@cache:6379/0", "redis://:xxxxx@cache:6379/0"},
+		{"UPSTREAM", "proxy (http://u:pw@h) then", "proxy (http://u:xxxxx@h) then"},
+		// An "@" in a path is taken for credentials: more is masked, never less.
+		{"PROFILE", "https://example.com/u/bob@example.org", "https://xxxxx@example.org"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {

@@ -5,36 +5,41 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/ssotkit/ssot/auth"
 )
 
-// AuthOptions configures Authenticate, which copies it. The zero value
+// AuthOptions configures NewAuthenticate, which copies it. The zero value
 // authenticates every request.
 type AuthOptions struct {
 	// Skip lists paths served without authentication. "/" matches only the
 	// root; any other entry ending in "/" matches that prefix; other entries
-	// match exactly. Entries never match as substrings, and a request path
-	// with ".", ".." or empty segments is never skipped. Every entry must
-	// start with "/".
+	// match exactly. Entries never match as substrings.
+	//
+	// A request is skipped only when its path as sent, r.URL.EscapedPath()
+	// (the form http.ServeMux and other routers match), is a skipped path
+	// spelled plainly. It is authenticated when that path has ".", ".." or
+	// empty segments, an escaped "/", "\", "." or "%" (%2F, %5C, %2E or
+	// %25, in either case), or spells a skipped path with other escapes
+	// (/%70ublic/ for /public/), because a router may send such a path to a
+	// handler that is not skipped.
+	//
+	// Every entry must start with "/" and have no ".", ".." or empty
+	// segments, which could never match.
 	Skip []string
 	// Realm is sent in the WWW-Authenticate challenge. Defaults to "api".
 	Realm string
 }
 
-type identityKey struct{}
-
-// Authenticate returns the "auth" middleware: it authenticates every request
-// not skipped with a.AuthenticateRequest and stores the identity in the
-// request context, where IdentityFrom finds it. On failure it answers
-// auth.HTTPStatus(err) — 401 with a WWW-Authenticate Bearer challenge for a
-// missing or bad token, 503 with Retry-After when authentication is
-// unavailable — and never calls the next handler.
+// Authenticate is NewAuthenticate without the error: with a nil
+// authenticator or invalid options it returns a Middleware whose Wrap is
+// nil, which New and Append report as ErrInvalid without the reason, and
+// which panics if called directly.
 //
-// With a nil authenticator or invalid options it returns a Middleware whose
-// Wrap is nil, which New and Append report as ErrInvalid; NewAuthenticate
-// returns the reason instead.
+// Deprecated: use NewAuthenticate, which returns the reason, so that a
+// misconfigured service fails at start-up with an error that says why.
 func Authenticate(a *auth.Unified, opts AuthOptions) Middleware {
 	m, err := NewAuthenticate(a, opts)
 	if err != nil {
@@ -43,18 +48,24 @@ func Authenticate(a *auth.Unified, opts AuthOptions) Middleware {
 	return m
 }
 
-// NewAuthenticate is Authenticate returning an error wrapping ErrInvalid for
-// a nil authenticator or a Skip entry that does not start with "/".
+// NewAuthenticate returns the "auth" middleware: it authenticates every
+// request not skipped (see AuthOptions.Skip) with a.AuthenticateRequest and
+// stores the identity in the request context with auth.WithIdentity, where
+// auth.IdentityFrom (and IdentityFrom) finds it. On failure it answers
+// auth.HTTPStatus(err) — 401 with a WWW-Authenticate Bearer challenge for a
+// missing or bad token, 503 with Retry-After when authentication is
+// unavailable — and never calls the next handler.
+//
+// It returns an error wrapping ErrInvalid for a nil authenticator or a Skip
+// entry that does not start with "/" or has ".", ".." or empty segments.
 func NewAuthenticate(a *auth.Unified, opts AuthOptions) (Middleware, error) {
 	if a == nil {
 		return Middleware{}, fmt.Errorf("%w: auth: nil authenticator", ErrInvalid)
 	}
-	for _, s := range opts.Skip {
-		if !strings.HasPrefix(s, "/") {
-			return Middleware{}, fmt.Errorf("%w: auth: Skip entry %q does not start with /", ErrInvalid, s)
-		}
+	skip, err := newSkipper(opts.Skip)
+	if err != nil {
+		return Middleware{}, err
 	}
-	skip := newSkipper(opts.Skip)
 	realm := opts.Realm
 	if realm == "" {
 		realm = "api"
@@ -63,13 +74,13 @@ func NewAuthenticate(a *auth.Unified, opts AuthOptions) (Middleware, error) {
 	invalidChallenge := challenge + `, error="invalid_token"`
 	return Middleware{Name: "auth", Wrap: func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if skip.match(r.URL.Path) {
+			if skip.match(r.URL.EscapedPath()) {
 				next.ServeHTTP(w, r)
 				return
 			}
 			id, err := a.AuthenticateRequest(r)
 			if err == nil {
-				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+				next.ServeHTTP(w, r.WithContext(auth.WithIdentity(r.Context(), id)))
 				return
 			}
 			status := auth.HTTPStatus(err)
@@ -88,35 +99,43 @@ func NewAuthenticate(a *auth.Unified, opts AuthOptions) (Middleware, error) {
 	}}, nil
 }
 
-// IdentityFrom returns the identity that Authenticate stored in ctx.
-func IdentityFrom(ctx context.Context) (auth.Identity, bool) {
-	id, ok := ctx.Value(identityKey{}).(auth.Identity)
-	return id, ok
-}
+// IdentityFrom returns the identity that the "auth" middleware stored in
+// ctx. It is auth.IdentityFrom: the identity has one context key, in
+// package auth.
+func IdentityFrom(ctx context.Context) (auth.Identity, bool) { return auth.IdentityFrom(ctx) }
 
-// skipper matches request paths against AuthOptions.Skip.
+// skipper matches escaped request paths against AuthOptions.Skip, whose
+// entries it holds escaped.
 type skipper struct {
 	exact    map[string]bool
 	prefixes []string
 }
 
-func newSkipper(entries []string) skipper {
+func newSkipper(entries []string) (skipper, error) {
 	s := skipper{exact: make(map[string]bool)}
 	for _, e := range entries {
+		if !strings.HasPrefix(e, "/") {
+			return skipper{}, fmt.Errorf("%w: auth: Skip entry %q does not start with /", ErrInvalid, e)
+		}
+		escaped := (&url.URL{Path: e}).EscapedPath()
+		if !cleanPath(escaped) || hasEncodedSeparator(escaped) {
+			return skipper{}, fmt.Errorf("%w: auth: Skip entry %q has \".\", \"..\" or empty segments and could never match", ErrInvalid, e)
+		}
 		if e != "/" && strings.HasSuffix(e, "/") {
-			s.prefixes = append(s.prefixes, e)
+			s.prefixes = append(s.prefixes, escaped)
 		} else {
-			s.exact[e] = true
+			s.exact[escaped] = true
 		}
 	}
-	return s
+	return s, nil
 }
 
+// match reports whether the escaped path is skipped.
 func (s skipper) match(path string) bool {
 	if len(s.exact) == 0 && len(s.prefixes) == 0 {
 		return false
 	}
-	if !cleanPath(path) {
+	if !cleanPath(path) || hasEncodedSeparator(path) {
 		return false
 	}
 	if s.exact[path] {
@@ -128,6 +147,35 @@ func (s skipper) match(path string) bool {
 		}
 	}
 	return false
+}
+
+// hasEncodedSeparator reports whether an escaped path holds something a
+// router or a handler may turn into a separator or a new escape: a "\", or
+// an escaped "/", "\", "." or "%". A malformed escape counts too.
+func hasEncodedSeparator(path string) bool {
+	for i := 0; i < len(path); i++ {
+		switch path[i] {
+		case '\\':
+			return true
+		case '%':
+			if i+2 >= len(path) {
+				return true
+			}
+			switch strings.ToUpper(path[i+1 : i+3]) {
+			case "2F", "5C", "2E", "25":
+				return true
+			}
+			if !isHex(path[i+1]) || !isHex(path[i+2]) {
+				return true
+			}
+			i += 2
+		}
+	}
+	return false
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // cleanPath reports whether path is absolute and has no ".", ".." or empty

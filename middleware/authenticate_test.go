@@ -37,6 +37,17 @@ func staticUnified(t *testing.T) *auth.Unified {
 	return unified(t, st)
 }
 
+// authenticate is middleware.NewAuthenticate for arguments the test knows
+// to be valid.
+func authenticate(t *testing.T, a *auth.Unified, opts middleware.AuthOptions) middleware.Middleware {
+	t.Helper()
+	m, err := middleware.NewAuthenticate(a, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func whoAmI() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := middleware.IdentityFrom(r.Context())
@@ -50,7 +61,7 @@ func whoAmI() http.Handler {
 
 func TestAuthenticate(t *testing.T) {
 	t.Parallel()
-	h := build(t, whoAmI(), middleware.Authenticate(staticUnified(t), middleware.AuthOptions{Realm: "chat"}))
+	h := build(t, whoAmI(), authenticate(t, staticUnified(t), middleware.AuthOptions{Realm: "chat"}))
 	tests := []struct {
 		name      string
 		header    string
@@ -91,7 +102,7 @@ func TestAuthenticateUnavailableIs503(t *testing.T) {
 	down := auth.Func(func(context.Context, string) (auth.Identity, error) {
 		return auth.Identity{}, errors.New("connection refused to idp.internal")
 	})
-	h := build(t, whoAmI(), middleware.Authenticate(unified(t, down), middleware.AuthOptions{}))
+	h := build(t, whoAmI(), authenticate(t, unified(t, down), middleware.AuthOptions{}))
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Authorization", "Bearer some-token")
 	w := httptest.NewRecorder()
@@ -109,7 +120,7 @@ func TestAuthenticateUnavailableIs503(t *testing.T) {
 
 func TestAuthenticateSkip(t *testing.T) {
 	t.Parallel()
-	h := build(t, whoAmI(), middleware.Authenticate(staticUnified(t), middleware.AuthOptions{
+	h := build(t, whoAmI(), authenticate(t, staticUnified(t), middleware.AuthOptions{
 		Skip: []string{"/", "/healthz", "/static/"},
 	}))
 	tests := []struct {
@@ -149,6 +160,7 @@ func TestAuthenticateSkip(t *testing.T) {
 
 func TestAuthenticateInvalidConstruction(t *testing.T) {
 	t.Parallel()
+	// The deprecated form must still fail New rather than build a chain.
 	if _, err := middleware.New(middleware.Authenticate(nil, middleware.AuthOptions{})); !errors.Is(err, middleware.ErrInvalid) {
 		t.Errorf("New with a nil authenticator = %v, want ErrInvalid", err)
 	}
@@ -208,5 +220,29 @@ func TestStandardChain(t *testing.T) {
 	}
 	if _, err := middleware.Standard(middleware.StandardOptions{Auth: staticUnified(t), Session: &middleware.SessionOptions{}}); !errors.Is(err, middleware.ErrWeakSecret) {
 		t.Errorf("Standard with a keyless session = %v", err)
+	}
+}
+
+// TestIdentityHasOneHome checks that the identity the "auth" middleware
+// stores is the one auth.IdentityFrom finds, and the other way round, so
+// that code reading it with either name (an HTTP handler, a WebSocket
+// handler) sees the same identity.
+func TestIdentityHasOneHome(t *testing.T) {
+	t.Parallel()
+	var fromAuth, fromMiddleware auth.Identity
+	h := build(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fromAuth, _ = auth.IdentityFrom(r.Context())
+		fromMiddleware, _ = middleware.IdentityFrom(r.Context())
+	}), authenticate(t, staticUnified(t), middleware.AuthOptions{}))
+	r := httptest.NewRequest("GET", "/api/me", nil)
+	r.Header.Set("Authorization", "Bearer alice-token")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if fromAuth.UserID != "alice" || fromMiddleware.UserID != "alice" {
+		t.Errorf("auth.IdentityFrom = %q, middleware.IdentityFrom = %q, want alice for both", fromAuth.UserID, fromMiddleware.UserID)
+	}
+
+	ctx := auth.WithIdentity(context.Background(), auth.Identity{UserID: "bob"})
+	if id, ok := middleware.IdentityFrom(ctx); !ok || id.UserID != "bob" {
+		t.Errorf("middleware.IdentityFrom after auth.WithIdentity = %q, %v; want bob", id.UserID, ok)
 	}
 }

@@ -23,11 +23,14 @@
 //   - [RequestID] honours a well-formed X-Request-Id or generates one.
 //   - [Session] keeps string key/value data in an AES-GCM sealed cookie with
 //     key rotation; a bad cookie yields a fresh session, never an error page.
-//   - [Authenticate] authenticates requests through an auth.Unified, with
-//     skip rules that match exact paths or "/"-terminated prefixes only:
-//     "/" skips the root, not everything.
+//   - [NewAuthenticate] authenticates requests through an auth.Unified, with
+//     skip rules that match exact paths or "/"-terminated prefixes only,
+//     decided on the path as the client sent it: "/" skips the root, not
+//     everything, and /public%2Fadmin is not under /public/.
 //
 // Every middleware is a plain func(http.Handler) http.Handler, and context
 // values sit behind unexported keys with From getters ([RequestIDFrom],
-// [SessionFrom], [IdentityFrom]).
+// [SessionFrom]). The identity is auth's: the "auth" middleware stores it
+// with auth.WithIdentity, and auth.IdentityFrom (or its alias here,
+// [IdentityFrom]) reads it.
 package middleware

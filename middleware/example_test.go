@@ -111,7 +111,7 @@ func ExampleStandard() {
 	fmt.Println(chain)
 
 	h, err := chain.Then(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := middleware.IdentityFrom(r.Context())
+		id, ok := auth.IdentityFrom(r.Context())
 		fmt.Fprintln(w, "user:", id.UserID, ok)
 	}))
 	if err != nil {

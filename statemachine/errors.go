@@ -13,13 +13,13 @@ const (
 	// ErrInvalidTransition is wrapped by every *TransitionError: the table
 	// does not allow the requested transition from the current state.
 	ErrInvalidTransition = sentinel("statemachine: invalid transition")
-	// ErrStale is returned (wrapped in a *StaleError) by TransitionFrom when
-	// the machine is no longer in the state the caller expected, typically
-	// because another goroutine moved it first.
+	// ErrStale is returned (wrapped in a *StaleError) by
+	// Machine.TransitionFrom when the machine is no longer in the state the
+	// caller expected, typically because another goroutine moved it first.
 	ErrStale = sentinel("statemachine: stale state")
 	// ErrInvalidOptions is returned by New for a nil table, an initial state
-	// the table does not know, or options out of range; and by Wait for a nil
-	// predicate.
+	// the table does not know, or options out of range; by NewConn for
+	// options out of range; and by Machine.Wait for a nil predicate.
 	ErrInvalidOptions = sentinel("statemachine: invalid options")
 )
 

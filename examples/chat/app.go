@@ -10,10 +10,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ssotkit/ssot"
 	"github.com/ssotkit/ssot/auth"
+	"github.com/ssotkit/ssot/contrib/gobwasws"
 	"github.com/ssotkit/ssot/env"
 	"github.com/ssotkit/ssot/examples/jwtauth"
-	"github.com/ssotkit/ssot/contrib/gobwasws"
 	"github.com/ssotkit/ssot/middleware"
 	"github.com/ssotkit/ssot/wsmanager"
 )
@@ -51,14 +52,14 @@ func newApp(cfg settings, e env.Env, logger *slog.Logger, h hooks) (*app, error)
 	if h.backend != nil {
 		backend = h.backend(backend)
 	}
-	a.auth, err = auth.New(backend, auth.Options{Logger: logger})
+	a.auth, err = auth.New(backend, auth.Options{Logger: logger, OnFailure: logAuthFailure(logger)})
 	if err != nil {
 		return nil, fmt.Errorf("chat: auth: %w", err)
 	}
 	a.factory, err = wsmanager.NewFactory(wsmanager.Options{
 		QueueSize:    cfg.QueueSize,
 		WriteTimeout: cfg.WriteTimeout,
-		OnConnect:    welcome(logger),
+		OnConnect:    onConnect(logger),
 		Logger:       logger,
 	})
 	if err != nil {
@@ -122,7 +123,7 @@ func (a *app) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("chat: CHAT_ALLOWED_ORIGINS or CHAT_READ_LIMIT: %w", err)
 	}
 	ch := &chat{f: a.factory, logger: a.logger, now: time.Now}
-	ws, err := wsmanager.NewEndpoint(a.factory, a.auth, up, ch, wsmanager.EndpointOptions{
+	ws, err := wsmanager.NewEndpoint(a.factory, a.auth, loggingUpgrader{up: up, logger: a.logger}, ch, wsmanager.EndpointOptions{
 		Subprotocol:       subprotocol,
 		CloseAfterUpgrade: a.cfg.CloseAfterUpgrade,
 		Thread:            roomOf,
@@ -140,24 +141,28 @@ func (a *app) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("chat: ui: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /ws", requireValidRoom(ws))
+	mux.Handle("GET /ws", requireValidRoom(withConnLog(ws)))
 	mux.HandleFunc("GET /api/me", a.me)
 	mux.HandleFunc("POST /dev/login", a.devLogin)
 	mux.HandleFunc("GET /healthz", a.health)
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET /static/", ui)
 
+	authn, err := middleware.NewAuthenticate(a.auth, middleware.AuthOptions{
+		// Only /api/ needs an identity from the middleware: the
+		// WebSocket endpoint authenticates itself, so it can answer
+		// with a close code browsers can read.
+		Skip: []string{"/", "/ws", "/healthz", "/dev/login", "/static/", "/favicon.ico"},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chat: middleware: %w", err)
+	}
 	chain, err := middleware.New(
 		middleware.Recover(a.logger),
 		middleware.RequestID(),
 		accessLog(a.logger),
 		securityHeaders(),
-		middleware.Authenticate(a.auth, middleware.AuthOptions{
-			// Only /api/ needs an identity from the middleware: the
-			// WebSocket endpoint authenticates itself, so it can answer
-			// with a close code browsers can read.
-			Skip: []string{"/", "/ws", "/healthz", "/dev/login", "/static/", "/favicon.ico"},
-		}),
+		authn,
 	)
 	if err != nil {
 		return nil, fmt.Errorf("chat: middleware: %w", err)
@@ -167,6 +172,16 @@ func (a *app) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("chat: middleware: %w", err)
 	}
 	return h, nil
+}
+
+// logAuthFailure returns the authenticator's OnFailure hook: every refused
+// token, from the HTTP API and the WebSocket alike, is one Info line with
+// the request ID and the class of refusal (never the token).
+func logAuthFailure(logger *slog.Logger) func(context.Context, error) {
+	return func(ctx context.Context, err error) {
+		id, _ := middleware.RequestIDFrom(ctx)
+		logger.InfoContext(ctx, "chat: authentication failed", "err", err, "request_id", id)
+	}
 }
 
 // roomOf is the ThreadID of a WebSocket request: its room.
@@ -209,20 +224,19 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
-	// Stop accepting first, so no connection arrives after the factory
-	// closed; WebSockets are hijacked, so Shutdown does not wait for them.
-	err := srv.Shutdown(sctx)
+	// The server, then the WebSockets (1001), then the authenticator.
+	err := ssot.Shutdown(sctx, srv, a.factory, a.auth)
 	if serveErr == nil {
 		serveErr = <-errc
 	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}
-	return errors.Join(serveErr, err, a.Close(sctx))
+	return errors.Join(serveErr, err)
 }
 
 // Close closes every WebSocket with 1001 and waits for the factory's and
-// the authenticator's goroutines.
+// the authenticator's goroutines, for a service that never started serving.
 func (a *app) Close(ctx context.Context) error {
-	return errors.Join(a.factory.Close(ctx), a.auth.Close(ctx))
+	return ssot.Shutdown(ctx, nil, a.factory, a.auth)
 }

@@ -13,21 +13,87 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// chromiumPath finds a Chromium to drive. In CI (CI=true) its absence fails
-// the test, so the browser test cannot silently stop running; elsewhere the
-// test is skipped with instructions.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
+// chromiumNames are the names Chromium goes by on the systems we know. The
+// Makefile's test target looks for the same names to say loudly that this
+// test was skipped.
+func chromiumNames() []string {
+	return []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
+}
+
+// ciSet reports whether the CI variable says the tests run in CI: set, and
+// neither "0" nor "false". CI services set CI=true, .ci/run sets CI=1.
+func ciSet(value string) bool {
+	return value != "" && value != "0" && !strings.EqualFold(value, "false")
+}
+
+// findChromium returns the path of a Chromium to drive, or why there is
+// none: fatal when CI is set, so that the browser test cannot silently stop
+// running in CI, and a reason to skip otherwise.
+func findChromium(lookPath func(string) (string, error), ci string) (path, fatal, skip string) {
+	for _, name := range chromiumNames() {
+		if p, err := lookPath(name); err == nil {
+			return p, "", ""
 		}
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("CI=true but Chromium is not installed: the browser test must run in CI (apt-get install chromium)")
+	if ciSet(ci) {
+		return "", "CI is set but Chromium is not installed: the browser test must run in CI (apt-get install chromium)", ""
 	}
-	t.Skip("Chromium is not installed, so the browser test cannot run; install it (apt-get install chromium) to run it")
-	return ""
+	return "", "", "Chromium is not installed, so the browser test cannot run; install it (apt-get install chromium) to run it"
+}
+
+// chromiumPath finds a Chromium to drive, failing or skipping the test as
+// findChromium says.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	path, fatal, skip := findChromium(exec.LookPath, os.Getenv("CI"))
+	switch {
+	case fatal != "":
+		t.Fatal(fatal)
+	case skip != "":
+		t.Skip(skip)
+	}
+	return path
+}
+
+func TestFindChromium(t *testing.T) {
+	t.Parallel()
+	none := func(string) (string, error) { return "", exec.ErrNotFound }
+	some := func(name string) (string, error) {
+		if name == "chromium-browser" {
+			return "/usr/bin/chromium-browser", nil
+		}
+		return "", exec.ErrNotFound
+	}
+	tests := []struct {
+		name     string
+		lookPath func(string) (string, error)
+		ci       string
+		want     string // "path", "fatal" or "skip"
+	}{
+		{"installed", some, "", "path"},
+		{"installed in CI", some, "1", "path"},
+		{"missing locally", none, "", "skip"},
+		{"missing with CI=false", none, "false", "skip"},
+		{"missing with CI=0", none, "0", "skip"},
+		{"missing with CI=true", none, "true", "fatal"},
+		{"missing with CI=1", none, "1", "fatal"},
+		{"missing with CI=yes", none, "yes", "fatal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path, fatal, skip := findChromium(tt.lookPath, tt.ci)
+			var got []string
+			for what, v := range map[string]string{"path": path, "fatal": fatal, "skip": skip} {
+				if v != "" {
+					got = append(got, what)
+				}
+			}
+			if len(got) != 1 || got[0] != tt.want {
+				t.Errorf("findChromium = %q, %q, %q; want only a %s", path, fatal, skip, tt.want)
+			}
+		})
+	}
 }
 
 // TestBrowserChat logs in as three users in three tabs of one headless

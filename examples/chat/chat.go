@@ -108,15 +108,17 @@ func (ch *chat) HandleMessage(ctx context.Context, c *wsmanager.Connection, msg 
 	return ch.reply(ctx, c, `type must be "say" or "dm"`)
 }
 
-// welcome returns the factory's OnConnect hook, which queues every
-// connection's first message, {"type":"welcome"}, as soon as the connection
-// is registered. wsmanager.NewEndpoint registers it before the upgrade, so
-// messages sent to the user once the handshake completes already reach it;
-// the welcome tells the client which user and room the server put it in,
-// and that the connection is serving. The writer delivers it first, once
-// the connection is ready.
-func welcome(logger *slog.Logger) func(*wsmanager.Connection) {
+// onConnect returns the factory's OnConnect hook. It notes the user for
+// the connection's log line and queues every connection's first message,
+// {"type":"welcome"}, as soon as the connection is registered.
+// wsmanager.NewEndpoint registers it before the upgrade, so messages sent
+// to the user once the handshake completes already reach it; the welcome
+// tells the client which user and room the server put it in, and that the
+// connection is serving. The writer delivers it first, once the connection
+// is ready.
+func onConnect(logger *slog.Logger) func(*wsmanager.Connection) {
 	return func(c *wsmanager.Connection) {
+		noteUser(c)
 		uc := c.User()
 		out, err := json.Marshal(outbound{Type: "welcome", Room: uc.ThreadID, To: uc.UserID})
 		if err == nil {

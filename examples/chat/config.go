@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -29,6 +30,7 @@ type Config struct {
 	ShutdownTimeout   time.Duration `env:"CHAT_SHUTDOWN_TIMEOUT" default:"10s"`
 	CloseAfterUpgrade bool          `env:"CHAT_CLOSE_AFTER_UPGRADE" default:"true"`
 	DevTokenTTL       time.Duration `env:"CHAT_DEV_TOKEN_TTL" default:"15m"`
+	LogLevel          slog.Level    `env:"LOG_LEVEL" default:"info"`
 }
 
 // settings is a validated Config with what validation derived from it.
@@ -43,14 +45,23 @@ type settings struct {
 // ConfigError lists every setting that stops the service from starting. Its
 // message names settings, never their values.
 type ConfigError struct {
+	// Environment is the environment the settings were checked for: the
+	// one ENVIRONMENT names, or Production when ENVIRONMENT names none.
 	Environment env.Name
-	Problems    []error
+	// UnknownEnvironment is set when ENVIRONMENT names no environment.
+	UnknownEnvironment bool
+	Problems           []error
 }
 
-// Error returns one line per problem under a heading naming the environment.
+// Error returns one line per problem under a heading naming the environment,
+// or saying that ENVIRONMENT names none.
 func (e *ConfigError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "chat: refusing to start in %s; fix these settings:", e.Environment)
+	if e.UnknownEnvironment {
+		b.WriteString("chat: refusing to start: ENVIRONMENT names no known environment, so every setting was checked as for production; fix these settings:")
+	} else {
+		fmt.Fprintf(&b, "chat: refusing to start in %s; fix these settings:", e.Environment)
+	}
 	for _, p := range e.Problems {
 		b.WriteString("\n  - ")
 		b.WriteString(p.Error())
@@ -74,7 +85,8 @@ func loadConfig(e env.Env) (settings, error) {
 	var cfg settings
 	var problems []error
 	name, err := e.Name()
-	if err != nil {
+	unknown := err != nil
+	if unknown {
 		// Treat an unreadable name as the strictest environment, so the
 		// list below is complete for production.
 		name = env.Production
@@ -102,7 +114,7 @@ func loadConfig(e env.Env) (settings, error) {
 		}
 	}
 	if len(problems) > 0 {
-		return settings{}, &ConfigError{Environment: name, Problems: problems}
+		return settings{}, &ConfigError{Environment: name, UnknownEnvironment: unknown, Problems: problems}
 	}
 	return cfg, nil
 }
@@ -193,18 +205,22 @@ func (c *settings) loadPublicKey() error {
 }
 
 // loadEnv returns the process environment layered over the dotenv file at
-// path; a missing file is no error, a malformed one is.
-func loadEnv(path string) (env.Env, error) {
+// path. A file the user named (mustExist) must exist; the default .env in
+// the working directory may be absent. A malformed file, or a symbolic link
+// to a file that is not there, is an error either way. An empty path reads
+// no file.
+func loadEnv(path string, mustExist bool) (env.Env, error) {
 	osEnv := env.OS()
 	if path == "" {
 		return osEnv, nil
 	}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return osEnv, nil
+	load := env.LoadOptional
+	if mustExist {
+		load = env.Load
 	}
-	dot, err := env.Load(path)
+	dot, err := load(path)
 	if err != nil {
-		return env.Env{}, fmt.Errorf("chat: reading %s: %w", path, err)
+		return env.Env{}, fmt.Errorf("chat: %w", err)
 	}
 	return env.Layer(osEnv, dot), nil
 }

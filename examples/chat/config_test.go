@@ -9,7 +9,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -159,7 +158,7 @@ func TestLoadConfigProblems(t *testing.T) {
 				t.Fatalf("error %v is not a *ConfigError", err)
 			}
 			msg := err.Error()
-			if !strings.HasPrefix(msg, "chat: refusing to start in ") {
+			if !strings.HasPrefix(msg, "chat: refusing to start") {
 				t.Errorf("message does not start with the refusal: %q", msg)
 			}
 			if len(ce.Problems) != len(tt.want) {
@@ -188,7 +187,7 @@ func TestProductionRefusesToStart(t *testing.T) {
 	t.Parallel()
 	listened := false
 	err := run(context.Background(), env.Map(map[string]string{"ENVIRONMENT": "production", "CHAT_ADDR": "127.0.0.1:0"}),
-		slog.New(slog.NewTextHandler(io.Discard, nil)), func(net.Addr) { listened = true })
+		io.Discard, func(net.Addr) { listened = true })
 	var ce *ConfigError
 	if !errors.As(err, &ce) || ce.Environment != env.Production {
 		t.Fatalf("run() = %v, want a *ConfigError for production", err)
@@ -206,7 +205,7 @@ func TestLoadEnvLayersOSOverDotenv(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("CHAT_QUEUE_SIZE", "64")
-	e, err := loadEnv(path)
+	e, err := loadEnv(path, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +216,49 @@ func TestLoadEnvLayersOSOverDotenv(t *testing.T) {
 	if cfg.QueueSize != 64 || cfg.ReadLimit != 1024 {
 		t.Errorf("queue %d (want 64 from the OS), read limit %d (want 1024 from .env)", cfg.QueueSize, cfg.ReadLimit)
 	}
-	if _, err := loadEnv(filepath.Join(dir, "absent.env")); err != nil {
-		t.Errorf("a missing .env is not an error: %v", err)
+	if _, err := loadEnv(filepath.Join(dir, "absent.env"), false); err != nil {
+		t.Errorf("a missing default .env is not an error: %v", err)
+	}
+}
+
+// TestEnvFileFlag checks that a dotenv file named on the command line must
+// exist, so a typo in -env-file cannot start the service with none of its
+// settings (in development, where no setting is required), while the
+// default .env may be absent.
+func TestEnvFileFlag(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dangling := filepath.Join(dir, "dangling.env")
+	if err := os.Symlink(filepath.Join(dir, "not-mounted.env"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr bool
+	}{
+		{"default, absent", nil, false},
+		{"named, absent", []string{"-env-file", filepath.Join(dir, "nonexistent.env")}, true},
+		{"named, dangling symbolic link", []string{"-env-file=" + dangling}, true},
+		{"named as the default, absent", []string{"-env-file", defaultEnvFile}, true},
+		{"none", []string{"-env-file", ""}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path, mustExist, err := parseFlags(tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if path == defaultEnvFile {
+				// The default is relative to the working directory; look
+				// for it in an empty one.
+				path = filepath.Join(dir, path)
+			}
+			_, err = loadEnv(path, mustExist)
+			if (err != nil) != tt.wantErr {
+				t.Errorf("loadEnv after %q = %v, want an error: %v", tt.args, err, tt.wantErr)
+			}
+		})
 	}
 }

@@ -13,8 +13,11 @@
 //
 // # Configuration
 //
-// Settings come from the process environment layered over a .env file in
-// the working directory (the environment wins):
+// Settings come from the process environment layered over a dotenv file
+// (the environment wins): .env in the working directory, the directory the
+// command runs in (examples/ for the command above), read if it exists; or
+// the file named with -env-file, which must exist. A malformed file, or a
+// .env that is a symbolic link to a missing file, stops the service.
 //
 //	ENVIRONMENT              development (default), test, staging or production
 //	CHAT_ADDR                listen address; defaults to 127.0.0.1:8080
@@ -30,10 +33,26 @@
 //	CHAT_SHUTDOWN_TIMEOUT    grace period on SIGINT/SIGTERM; defaults to 10s
 //	CHAT_CLOSE_AFTER_UPGRADE refuse bad tokens with a close code browsers can read; defaults to true
 //	CHAT_DEV_TOKEN_TTL       lifetime of development tokens; defaults to 15m
+//	LOG_LEVEL                debug, info (default), warn or error
 //
 // Outside Development a JWT key is required; in Production JWT_ISSUER is
 // too. A misconfigured service refuses to start with one message that lists
-// every missing or invalid setting by name, never by value.
+// every missing or invalid setting by name, never by value; an ENVIRONMENT
+// that names no environment is reported as such, and the other settings are
+// checked as for production.
+//
+// In Development, without JWT_SECRET, tokens are signed with a random
+// secret that lives as long as the process: after a restart the old tokens
+// are refused and users log in again.
+//
+// # Logs
+//
+// Logs go to standard error, as text. At Info: the listening address, every
+// refused token (with the request ID and the kind of refusal, never the
+// token), every WebSocket that ended (user, room, request ID, the close code
+// and reason the server sent and, when the peer closed first, the peer's
+// code) or was refused after its upgrade, and the shutdown. At Debug, one
+// access line per HTTP request.
 //
 // # Endpoints
 //
@@ -53,5 +72,7 @@
 // {"type":"dm","to":"bob","text":…} to one user; the server sends
 // {"type":"message",…}, {"type":"dm",…} or {"type":"error",…}. The sender is
 // always the authenticated user: a client cannot speak for someone else.
-// On shutdown every client is closed with 1001 (going away).
+// On SIGINT or SIGTERM the service stops with ssot.Shutdown: no new
+// connections, then every client closed with 1001 (going away), then the
+// authenticator, within CHAT_SHUTDOWN_TIMEOUT.
 package main

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/ssotkit/ssot/auth"
-	"github.com/ssotkit/ssot/middleware"
 )
 
 // writeJSON writes v as a JSON response with status.
@@ -79,7 +78,7 @@ type meResponse struct {
 
 // me returns the identity the auth middleware established.
 func (a *app) me(w http.ResponseWriter, r *http.Request) {
-	id, ok := middleware.IdentityFrom(r.Context())
+	id, ok := auth.IdentityFrom(r.Context())
 	if !ok {
 		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized"})
 		return

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/ssotkit/ssot/env"
+	"github.com/ssotkit/ssot/internal/testlog"
 )
 
 // testTimeout bounds every wait on the network, so a regression fails
@@ -29,6 +29,7 @@ type service struct {
 	stop   context.CancelFunc
 	done   chan error
 	client *http.Client
+	logs   *testlog.Buffer // what the service logged, at LOG_LEVEL
 
 	once    sync.Once
 	stopErr error
@@ -43,10 +44,9 @@ func start(t testing.TB, vars map[string]string, h hooks) *service {
 		all[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &service{stop: cancel, done: make(chan error, 1), client: &http.Client{Timeout: testTimeout}}
+	s := &service{stop: cancel, done: make(chan error, 1), client: &http.Client{Timeout: testTimeout}, logs: &testlog.Buffer{}}
 	ready := make(chan net.Addr, 1)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { s.done <- runWith(ctx, env.Map(all), logger, func(a net.Addr) { ready <- a }, h) }()
+	go func() { s.done <- runWith(ctx, env.Map(all), s.logs, func(a net.Addr) { ready <- a }, h) }()
 	select {
 	case a := <-ready:
 		s.base = "http://" + a.String()
@@ -227,14 +227,21 @@ func closeStatus(t testing.TB, c *websocket.Conn) (websocket.StatusCode, string)
 	}
 }
 
-// stats returns the service's /healthz document.
-func (s *service) health(t testing.TB) healthResponse {
+// healthDoc is the /healthz document as a client reads it: the server's
+// response type, with the authenticator's counters left as JSON values.
+type healthDoc struct {
+	healthResponse
+	Auth map[string]any `json:"auth"` // shadows healthResponse.Auth
+}
+
+// health returns the service's /healthz document.
+func (s *service) health(t testing.TB) healthDoc {
 	t.Helper()
 	status, body := s.get(t, "/healthz", "")
 	if status != http.StatusOK {
 		t.Fatalf("/healthz: %d", status)
 	}
-	var h healthResponse
+	var h healthDoc
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&h); err != nil {
 		t.Fatal(err)

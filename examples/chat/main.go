@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -14,16 +15,17 @@ import (
 )
 
 func main() {
-	envFile := flag.String("env-file", ".env", "dotenv file layered under the process environment; missing is fine")
-	flag.Parse()
+	envFile, mustExist, err := parseFlags(os.Args[1:])
+	if err != nil {
+		os.Exit(2) // the flag package printed the problem and the usage
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
-	e, err := loadEnv(*envFile)
+	e, err := loadEnv(envFile, mustExist)
 	if err == nil {
-		err = run(ctx, e, logger, nil)
+		err = run(ctx, e, os.Stderr, nil)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -31,18 +33,37 @@ func main() {
 	}
 }
 
-// run loads the configuration from e, listens and serves until ctx ends.
-// ready, if not nil, receives the listening address once connections are
-// accepted.
-func run(ctx context.Context, e env.Env, logger *slog.Logger, ready func(net.Addr)) error {
-	return runWith(ctx, e, logger, ready, hooks{})
+// defaultEnvFile is the dotenv file read when -env-file is not given,
+// relative to the working directory; it may be absent.
+const defaultEnvFile = ".env"
+
+// parseFlags returns the dotenv file to read and whether it must exist: a
+// file named with -env-file must, the default one need not.
+func parseFlags(args []string) (envFile string, mustExist bool, err error) {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.StringVar(&envFile, "env-file", defaultEnvFile,
+		"dotenv `file` layered under the process environment; a file named here must exist, while the default, "+
+			defaultEnvFile+" in the working directory, may be absent; \"\" reads none")
+	if err := fs.Parse(args); err != nil {
+		return "", false, err
+	}
+	fs.Visit(func(f *flag.Flag) { mustExist = mustExist || f.Name == "env-file" })
+	return envFile, mustExist, nil
 }
 
-func runWith(ctx context.Context, e env.Env, logger *slog.Logger, ready func(net.Addr), h hooks) error {
+// run loads the configuration from e, listens and serves until ctx ends,
+// logging to logs at LOG_LEVEL. ready, if not nil, receives the listening
+// address once connections are accepted.
+func run(ctx context.Context, e env.Env, logs io.Writer, ready func(net.Addr)) error {
+	return runWith(ctx, e, logs, ready, hooks{})
+}
+
+func runWith(ctx context.Context, e env.Env, logs io.Writer, ready func(net.Addr), h hooks) error {
 	cfg, err := loadConfig(e)
 	if err != nil {
 		return err
 	}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	a, err := newApp(cfg, e, logger, h)
 	if err != nil {
 		return err

@@ -1,0 +1,31 @@
+// Package safefmt prints values that hold secrets or personal data through
+// one description that holds neither, whatever the fmt verb: the library's
+// types call it from their Format methods, so that %v, %+v, %#v, %s, %x and
+// every other verb print the same safe text as their String method.
+package safefmt
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/ssotkit/ssot/env"
+)
+
+// Format writes s to f for every verb and flag: %q quotes it, every other
+// verb writes it as it is. It never looks at the value s describes.
+func Format(f fmt.State, verb rune, s string) {
+	if verb == 'q' {
+		s = strconv.Quote(s)
+	}
+	_, _ = io.WriteString(f, s)
+}
+
+// Secret is how a secret appears in a description: env.Redacted when it is
+// set, "none" when it is not (an unset secret is worth seeing).
+func Secret(set bool) string {
+	if set {
+		return env.Redacted
+	}
+	return "none"
+}
