@@ -26,8 +26,9 @@
 //     slow call from before the breaker opened cannot close it.
 //
 // Backends: [NewIntrospection] (RFC 7662), [Func] for your own, and
-// [NewStatic] for tests, which refuses to run in production. A JWT backend
-// lives in the examples module.
+// [NewStatic] for tests, which refuses to run in production. JSON Web Token
+// backends live in their own modules: github.com/ssotkit/ssot/contrib/jwtauth
+// for tokens signed with a key you hold.
 //
 // # Errors
 //

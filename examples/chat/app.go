@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/ssotkit/ssot/auth"
-	"github.com/ssotkit/ssot/env"
-	"github.com/ssotkit/ssot/examples/jwtauth"
 	"github.com/ssotkit/ssot/contrib/gobwasws"
+	"github.com/ssotkit/ssot/contrib/jwtauth"
+	"github.com/ssotkit/ssot/env"
 	"github.com/ssotkit/ssot/middleware"
 	"github.com/ssotkit/ssot/wsmanager"
 )

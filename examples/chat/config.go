@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssotkit/ssot/contrib/jwtauth"
 	"github.com/ssotkit/ssot/env"
-	"github.com/ssotkit/ssot/examples/jwtauth"
 )
 
 // Config is the chat service's configuration, decoded from the environment.

@@ -1,6 +1,9 @@
 // Package jwtauth verifies JSON Web Tokens with github.com/golang-jwt/jwt/v5
 // and implements auth.Authenticator of github.com/ssotkit/ssot/auth, so a
 // service can put auth.Unified (cache, deduplication, breaker) in front of it.
+// It is a module of its own, so that the library keeps no dependencies:
+//
+//	go get github.com/ssotkit/ssot/contrib/jwtauth
 //
 //	v, err := jwtauth.NewHMAC(secret, jwtauth.Options{Issuer: "https://login.example.com", Audience: "chat"})
 //	if err != nil {

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ssotkit/ssot/examples/jwtauth"
+	"github.com/ssotkit/ssot/contrib/jwtauth"
 )
 
 func jwtauthTestKey() (*ecdsa.PrivateKey, error) {
