@@ -70,7 +70,7 @@ func NewHMAC(secret []byte, opts Options) (*Verifier, error) {
 // key type, an algorithm that does not suit the key, a negative leeway or an
 // empty scope claim name.
 func NewPublicKey(key crypto.PublicKey, opts Options) (*Verifier, error) {
-	allowed, err := publicKeyAlgorithms(key)
+	allowed, err := KeyAlgorithms(key)
 	if err != nil {
 		return nil, err
 	}
