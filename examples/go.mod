@@ -1,6 +1,6 @@
 module github.com/ssotkit/ssot/examples
 
-go 1.26
+go 1.26.0
 
 replace github.com/ssotkit/ssot => ../
 
@@ -11,11 +11,13 @@ require (
 	github.com/ssotkit/ssot v0.0.0-00010101000000-000000000000
 	github.com/ssotkit/ssot/contrib/gobwasws v0.0.0-00010101000000-000000000000
 	github.com/ssotkit/ssot/contrib/jwtauth v0.0.0-00010101000000-000000000000
+	github.com/ssotkit/ssot/contrib/oidcauth v0.0.0-00010101000000-000000000000
 	go.uber.org/goleak v1.3.0
 )
 
 require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/gobwas/httphead v0.1.0 // indirect
 	github.com/gobwas/ws v1.5.0 // indirect
@@ -25,3 +27,5 @@ require (
 replace github.com/ssotkit/ssot/contrib/gobwasws => ../contrib/gobwasws
 
 replace github.com/ssotkit/ssot/contrib/jwtauth => ../contrib/jwtauth
+
+replace github.com/ssotkit/ssot/contrib/oidcauth => ../contrib/oidcauth

@@ -43,7 +43,7 @@ func runWith(ctx context.Context, e env.Env, logger *slog.Logger, ready func(net
 	if err != nil {
 		return err
 	}
-	a, err := newApp(cfg, e, logger, h)
+	a, err := newApp(ctx, cfg, e, logger, h)
 	if err != nil {
 		return err
 	}
