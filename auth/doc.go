@@ -29,7 +29,8 @@
 // Backends: [NewIntrospection] (RFC 7662), [Func] for your own, and
 // [NewStatic] for tests, which refuses to run in production. JSON Web Token
 // backends live in their own modules: github.com/ssotkit/ssot/contrib/jwtauth
-// for tokens signed with a key you hold.
+// for tokens signed with a key you hold, github.com/ssotkit/ssot/contrib/oidcauth
+// for those of an OpenID Connect provider.
 //
 // # Cache keys
 //

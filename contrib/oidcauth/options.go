@@ -43,7 +43,8 @@ type Options struct {
 	// Defaults to RS256, the algorithm every OpenID provider supports.
 	Algorithms []string
 	// Leeway is the clock skew tolerated when checking "exp", "nbf" and
-	// "iat". Defaults to DefaultLeeway (1m); at most MaxLeeway (5m).
+	// "iat". Defaults to DefaultLeeway (1m); at most MaxLeeway (5m);
+	// negative is an error.
 	Leeway time.Duration
 	// Claims names the claims that become the identity's user ID, e-mail
 	// address and scopes. The zero value is "sub", "email", and the scopes
