@@ -34,6 +34,25 @@ func BenchmarkHit(b *testing.B) {
 	}
 }
 
+// BenchmarkHitNoScopes is BenchmarkHit for an identity without scopes: the
+// hit allocates nothing.
+func BenchmarkHitNoScopes(b *testing.B) {
+	u := newUnified(b, auth.Func(func(context.Context, string) (auth.Identity, error) {
+		return auth.Identity{UserID: "u", Email: "u@example.com"}, nil
+	}), auth.Options{})
+	tok := strings.Repeat("t", 1024)
+	ctx := context.Background()
+	if _, err := u.Authenticate(ctx, tok); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := u.Authenticate(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkHitParallel is BenchmarkHit from every core, on distinct tokens.
 func BenchmarkHitParallel(b *testing.B) {
 	u := newUnified(b, trivial(), auth.Options{})
