@@ -143,7 +143,7 @@ func redactionSamples(t *testing.T) map[string]sample {
 	// wsmanager: a connection reserved for alice, with a message queued
 	// before its transport exists, and her identity in its context.
 	wsOpts := wsmanager.Options{WriteTimeout: time.Hour, IdleTimeout: time.Hour, Logger: quiet,
-		Broker: quietBroker{}, BrokerKey: []byte(plantedBrokerKey)}
+		Broker: quietBroker{}, BrokerKey: []byte(plantedBrokerKey), History: wsmanager.HistoryOptions{Messages: 10}}
 	factory, err := wsmanager.NewFactory(wsOpts)
 	if err != nil {
 		t.Fatal(err)
@@ -157,6 +157,9 @@ func redactionSamples(t *testing.T) map[string]sample {
 	t.Cleanup(reservation.Release)
 	if err := reservation.Connection().Send(ctx, []byte(plantedMessage)); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := factory.SendToUser(ctx, "alice", []byte(plantedMessage)); err != nil {
+		t.Fatal(err) // queued, and kept in alice's history
 	}
 	manager, err := factory.Manager(uc)
 	if err != nil {
@@ -215,6 +218,9 @@ func redactionSamples(t *testing.T) map[string]sample {
 		"wsmanager.Factory":         {values: []any{factory}, secrets: []string{plantedMessage, plantedEmail, plantedBrokerKey}},
 		"wsmanager.FullPolicy":      noSecret(wsmanager.DropOldest),
 		"wsmanager.Handler":         noSecret(handler),
+		"wsmanager.HistoryOptions":  noSecret(wsmanager.HistoryOptions{Messages: 10}),
+		"wsmanager.Log":             {none: "an interface this module does not implement (contrib/natsbroker does)"},
+		"wsmanager.Position":        noSecret(wsmanager.Position{Epoch: 1, Seq: 2}),
 		"wsmanager.HandlerFunc":     noSecret(handler),
 		"wsmanager.Manager":         {values: []any{manager}, secrets: []string{plantedMessage, plantedEmail}},
 		"wsmanager.Options":         {values: []any{wsOpts, &wsOpts}, secrets: []string{plantedBrokerKey}},

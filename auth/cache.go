@@ -5,15 +5,21 @@ import (
 	"time"
 )
 
-// cacheKey is a keyed SHA-256 of a token: the raw token is never stored.
-type cacheKey [32]byte
-
 // maxShards spreads a large cache over independent locks so that concurrent
-// hits on different tokens do not queue on one mutex. A cache smaller than
-// minShardedSize has one shard, so that its LRU order is exact.
+// hits on different tokens do not queue on one mutex. A cache for fewer
+// than minShardedSize identities has one shard, so that its LRU order is
+// exact.
 const (
 	maxShards      = 16
 	minShardedSize = 1024
+)
+
+// The two budgets of a shard: identities and rejections are bounded and
+// evicted separately, so that rejected tokens, which anyone can make up,
+// never push out an identity.
+const (
+	identities = iota
+	rejections
 )
 
 type cacheEntry struct {
@@ -24,21 +30,34 @@ type cacheEntry struct {
 	prev, next *cacheEntry
 }
 
+func (e *cacheEntry) budget() int {
+	if e.err != nil {
+		return rejections
+	}
+	return identities
+}
+
 // cache is a bounded token cache with least-recently-used eviction per
-// shard. Entries expire by timer, so a hit reads no clock.
+// shard and per budget. Entries expire by timer, so a hit reads no clock.
 type cache struct {
 	shards []shard
 }
 
 type shard struct {
 	mu    sync.Mutex
-	max   int
-	items map[cacheKey]*cacheEntry
-	head  cacheEntry // sentinel: head.next is the most recently used
+	items map[cacheKey]*cacheEntry // both budgets
+	lists [2]lru
 	hits  uint64
 }
 
-func newCache(size int) *cache {
+// lru is one budget's entries, most recently used first.
+type lru struct {
+	head cacheEntry // sentinel: head.next is the most recently used
+	len  int
+	max  int
+}
+
+func newCache(size, negativeSize int) *cache {
 	n := 1
 	if size >= minShardedSize {
 		n = maxShards
@@ -46,12 +65,15 @@ func newCache(size int) *cache {
 	c := &cache{shards: make([]shard, n)}
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.max = size / n
-		if i < size%n {
-			s.max++ // the shards hold exactly size entries in all
-		}
 		s.items = make(map[cacheKey]*cacheEntry)
-		s.head.next, s.head.prev = &s.head, &s.head
+		for b, total := range [2]int{identities: size, rejections: negativeSize} {
+			l := &s.lists[b]
+			l.head.next, l.head.prev = &l.head, &l.head
+			l.max = total / n
+			if i < total%n {
+				l.max++ // the shards hold exactly total entries in all
+			}
+		}
 	}
 	return c
 }
@@ -65,15 +87,17 @@ func (c *cache) get(k cacheKey) (id Identity, err error, ok bool) {
 	e, ok := s.items[k]
 	if ok {
 		s.hits++
-		s.unlink(e)
-		s.pushFront(e)
+		l := &s.lists[e.budget()]
+		l.unlink(e)
+		l.pushFront(e)
 		id, err = e.id, e.err
 	}
 	s.mu.Unlock()
 	return id, err, ok
 }
 
-// put stores an identity or a rejection for ttl.
+// put stores an identity (err == nil) or a rejection for ttl, evicting the
+// least recently used entry of the same budget when it is full.
 func (c *cache) put(k cacheKey, id Identity, err error, ttl time.Duration) {
 	s := c.shard(k)
 	s.mu.Lock()
@@ -81,10 +105,14 @@ func (c *cache) put(k cacheKey, id Identity, err error, ttl time.Duration) {
 	if old, ok := s.items[k]; ok {
 		s.remove(old)
 	}
-	for len(s.items) >= s.max {
-		s.remove(s.head.prev)
-	}
 	e := &cacheEntry{key: k, id: id, err: err}
+	l := &s.lists[e.budget()]
+	if l.max == 0 {
+		return
+	}
+	for l.len >= l.max {
+		s.remove(l.head.prev)
+	}
 	e.timer = time.AfterFunc(ttl, func() {
 		s.mu.Lock()
 		if s.items[k] == e {
@@ -93,7 +121,7 @@ func (c *cache) put(k cacheKey, id Identity, err error, ttl time.Duration) {
 		s.mu.Unlock()
 	})
 	s.items[k] = e
-	s.pushFront(e)
+	l.pushFront(e)
 }
 
 // clear removes every entry and stops its timer.
@@ -108,31 +136,34 @@ func (c *cache) clear() {
 	}
 }
 
-// stats returns the number of hits and of live entries.
-func (c *cache) stats() (hits uint64, entries int) {
+// stats returns the number of hits and of live entries of each budget.
+func (c *cache) stats() (hits uint64, ids, rejected int) {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
 		hits += s.hits
-		entries += len(s.items)
+		ids += s.lists[identities].len
+		rejected += s.lists[rejections].len
 		s.mu.Unlock()
 	}
-	return hits, entries
+	return hits, ids, rejected
 }
 
 func (s *shard) remove(e *cacheEntry) {
 	e.timer.Stop()
-	s.unlink(e)
+	s.lists[e.budget()].unlink(e)
 	delete(s.items, e.key)
 }
 
-func (s *shard) unlink(e *cacheEntry) {
+func (l *lru) unlink(e *cacheEntry) {
 	e.prev.next, e.next.prev = e.next, e.prev
 	e.prev, e.next = nil, nil
+	l.len--
 }
 
-func (s *shard) pushFront(e *cacheEntry) {
-	e.prev, e.next = &s.head, s.head.next
-	s.head.next.prev = e
-	s.head.next = e
+func (l *lru) pushFront(e *cacheEntry) {
+	e.prev, e.next = &l.head, l.head.next
+	l.head.next.prev = e
+	l.head.next = e
+	l.len++
 }

@@ -80,7 +80,7 @@ func TestStatsJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = `{"hits":0,"misses":0,"shared":0,"backend_calls":3,"opens":0,"refused":0,"breaker":"half_open","entries":0}`
+	const want = `{"hits":0,"misses":0,"shared":0,"backend_calls":3,"opens":0,"refused":0,"breaker":"half_open","entries":0,"rejections":0}`
 	if string(b) != want {
 		t.Errorf("JSON = %s\nwant   %s", b, want)
 	}

@@ -9,12 +9,13 @@ import (
 
 // Defaults for Options and BreakerOptions.
 const (
-	DefaultTimeout     = 5 * time.Second
-	DefaultCacheTTL    = time.Minute
-	DefaultNegativeTTL = 5 * time.Second
-	DefaultCacheSize   = 10000
-	DefaultFailures    = 5
-	DefaultCooldown    = 30 * time.Second
+	DefaultTimeout           = 5 * time.Second
+	DefaultCacheTTL          = time.Minute
+	DefaultNegativeTTL       = 5 * time.Second
+	DefaultCacheSize         = 10000
+	DefaultNegativeCacheSize = 1000
+	DefaultFailures          = 5
+	DefaultCooldown          = 30 * time.Second
 )
 
 // Options configures a Unified. The zero value is valid: every field has a
@@ -37,9 +38,16 @@ type Options struct {
 	// token. Defaults to DefaultNegativeTTL (5s); negative disables it.
 	// ErrUnavailable is never cached.
 	NegativeTTL time.Duration
-	// CacheSize bounds the number of cached tokens; the least recently used
-	// go first. Defaults to DefaultCacheSize (10000).
+	// CacheSize bounds the number of cached identities; the least recently
+	// used go first. Defaults to DefaultCacheSize (10000).
 	CacheSize int
+	// NegativeCacheSize bounds the number of remembered rejected tokens,
+	// apart from CacheSize: a rejected token evicts only another rejected
+	// token, the least recently used, never an identity, so unauthenticated
+	// traffic cannot empty the cache of identities (which keep users in
+	// while the breaker is open). Defaults to DefaultNegativeCacheSize
+	// (1000).
+	NegativeCacheSize int
 	// Breaker configures the circuit breaker in front of the backend.
 	Breaker BreakerOptions
 	// Logger receives breaker transitions and backend panics, never a token.
@@ -73,6 +81,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: negative Timeout", ErrInvalidOptions)
 	case o.CacheSize < 0:
 		return o, fmt.Errorf("%w: negative CacheSize", ErrInvalidOptions)
+	case o.NegativeCacheSize < 0:
+		return o, fmt.Errorf("%w: negative NegativeCacheSize", ErrInvalidOptions)
 	case o.Extract.MaxLen < 0:
 		return o, fmt.Errorf("%w: negative Extract.MaxLen", ErrInvalidOptions)
 	case o.Breaker.Failures < 0:
@@ -91,6 +101,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.CacheSize == 0 {
 		o.CacheSize = DefaultCacheSize
+	}
+	if o.NegativeCacheSize == 0 {
+		o.NegativeCacheSize = DefaultNegativeCacheSize
 	}
 	if o.Extract.MaxLen == 0 {
 		o.Extract.MaxLen = DefaultMaxTokenLen

@@ -2,11 +2,8 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"net/http"
 	"runtime/debug"
 	"sync"
@@ -27,15 +24,19 @@ type Stats struct {
 	Opens        uint64       `json:"opens"`         // times the breaker opened
 	Refused      uint64       `json:"refused"`       // misses refused by the open breaker
 	Breaker      BreakerState `json:"breaker"`
-	Entries      int          `json:"entries"` // tokens in the cache
+	Entries      int          `json:"entries"`    // tokens in the cache: identities and rejections
+	Rejections   int          `json:"rejections"` // of Entries, rejected tokens (bounded by NegativeCacheSize)
 }
 
 // Unified is the one authentication path: extract, cache, deduplicate,
 // break. Create it with New.
 //
 // For each token, Authenticate first looks in a bounded LRU cache keyed by a
-// keyed SHA-256 of the token (a random key per Unified; the token itself is
-// never stored). On a miss, concurrent callers with the same token share a
+// keyed hash of the token (random keys per Unified; the token itself is
+// never stored; the package documentation says why tokens cannot be made to
+// collide). Identities and rejected tokens have separate budgets
+// (CacheSize and NegativeCacheSize), so a flood of made-up tokens never
+// evicts an identity. On a miss, concurrent callers with the same token share a
 // single backend call, which runs detached from every caller under
 // Options.Timeout: a caller whose context ends gets ctx.Err() at once, and
 // the others still get the result. In front of the backend, a circuit breaker
@@ -49,8 +50,7 @@ type Stats struct {
 type Unified struct {
 	backend Authenticator
 	opts    Options
-	key     [32]byte
-	hashers sync.Pool // *hasher
+	keys    *keyer
 
 	calls sync.WaitGroup // one per backend call under way
 
@@ -63,12 +63,6 @@ type Unified struct {
 	misses  uint64
 	shared  uint64
 	started uint64
-}
-
-type hasher struct {
-	h   hash.Hash
-	buf [512]byte
-	sum [32]byte
 }
 
 // flight is one backend call shared by every concurrent caller of a token.
@@ -96,7 +90,8 @@ func New(backend Authenticator, opts Options) (*Unified, error) {
 	u := &Unified{
 		backend: backend,
 		opts:    opts,
-		cache:   newCache(opts.CacheSize),
+		keys:    newKeyer(),
+		cache:   newCache(opts.CacheSize, opts.NegativeCacheSize),
 		flights: make(map[cacheKey]*flight),
 		brk: breaker{
 			failures: opts.Breaker.Failures,
@@ -105,8 +100,6 @@ func New(backend Authenticator, opts Options) (*Unified, error) {
 			logger:   opts.Logger,
 		},
 	}
-	u.hashers.New = func() any { return &hasher{h: sha256.New()} }
-	rand.Read(u.key[:]) // never fails; see crypto/rand.Read
 	return u, nil
 }
 
@@ -141,7 +134,7 @@ func (u *Unified) authenticate(ctx context.Context, token string) (Identity, err
 	if len(token) > u.opts.Extract.MaxLen {
 		return Identity{}, &classError{class: ErrInvalidToken, detail: "token too long"}
 	}
-	k := u.hash(token)
+	k := u.keys.key(token)
 
 	if u.closed.Load() {
 		return Identity{}, closedError()
@@ -302,7 +295,7 @@ func (u *Unified) Extractor() Extractor { return u.opts.Extract }
 
 // Stats returns the counters.
 func (u *Unified) Stats() Stats {
-	hits, entries := u.cache.stats()
+	hits, ids, rejected := u.cache.stats()
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return Stats{
@@ -313,7 +306,8 @@ func (u *Unified) Stats() Stats {
 		Opens:        u.brk.opens,
 		Refused:      u.brk.refused,
 		Breaker:      u.brk.state,
-		Entries:      entries,
+		Entries:      ids + rejected,
+		Rejections:   rejected,
 	}
 }
 
@@ -343,22 +337,6 @@ func (u *Unified) Close(ctx context.Context) error {
 
 func closedError() error {
 	return &classError{class: ErrUnavailable, detail: "authenticator closed", cause: ErrClosed}
-}
-
-// hash returns the keyed SHA-256 of token, copying it through a pooled
-// buffer so that neither the token nor the digest escapes to the heap.
-func (u *Unified) hash(token string) cacheKey {
-	hs := u.hashers.Get().(*hasher)
-	hs.h.Reset()
-	hs.h.Write(u.key[:])
-	for len(token) > 0 {
-		n := copy(hs.buf[:], token)
-		hs.h.Write(hs.buf[:n])
-		token = token[n:]
-	}
-	k := cacheKey(hs.h.Sum(hs.sum[:0]))
-	u.hashers.Put(hs)
-	return k
 }
 
 var _ Authenticator = (*Unified)(nil)

@@ -26,6 +26,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	}{
 		{"negative timeout", auth.Options{Timeout: -1}},
 		{"negative cache size", auth.Options{CacheSize: -1}},
+		{"negative negative cache size", auth.Options{NegativeCacheSize: -1}},
 		{"negative max len", auth.Options{Extract: auth.Extractor{MaxLen: -1}}},
 		{"negative failures", auth.Options{Breaker: auth.BreakerOptions{Failures: -1}}},
 		{"negative cooldown", auth.Options{Breaker: auth.BreakerOptions{Cooldown: -1}}},
@@ -193,6 +194,60 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	}
 	if n := big.Stats().Entries; n != 2000 {
 		t.Errorf("a 2000-entry cache holds %d entries", n)
+	}
+}
+
+// TestRejectedTokensNeverEvictIdentities floods the cache with made-up
+// tokens, as unauthenticated traffic can, and then takes the backend down:
+// every user whose identity was cached before the flood is still let in
+// while the breaker is open, and every other token is still refused.
+func TestRejectedTokensNeverEvictIdentities(t *testing.T) {
+	t.Parallel()
+	var isDown atomic.Bool
+	live := users()
+	b := &fakeBackend{fn: func(ctx context.Context, token string) (auth.Identity, error) {
+		if isDown.Load() {
+			return auth.Identity{}, errDown
+		}
+		return live.fn(ctx, token)
+	}}
+	u := newUnified(t, b, auth.Options{CacheSize: 100, Breaker: auth.BreakerOptions{Failures: 1, Cooldown: time.Hour}})
+	ctx := context.Background()
+	for i := range 100 {
+		if _, err := u.Authenticate(ctx, fmt.Sprintf("token-user%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 20000 {
+		if _, err := u.Authenticate(ctx, fmt.Sprintf("garbage-%d", i)); !errors.Is(err, auth.ErrInvalidToken) {
+			t.Fatalf("garbage token: err = %v, want ErrInvalidToken", err)
+		}
+	}
+	st := u.Stats()
+	if st.Entries != 100+auth.DefaultNegativeCacheSize || st.Rejections != auth.DefaultNegativeCacheSize {
+		t.Errorf("after the flood: Entries %d, Rejections %d; want 100 identities and %d rejections",
+			st.Entries, st.Rejections, auth.DefaultNegativeCacheSize)
+	}
+
+	isDown.Store(true)
+	if _, err := u.Authenticate(ctx, "token-newcomer"); !errors.Is(err, auth.ErrUnavailable) {
+		t.Fatalf("backend down: err = %v, want ErrUnavailable", err)
+	}
+	if st := u.Stats(); st.Breaker != auth.BreakerOpen {
+		t.Fatalf("breaker %v, want open", st.Breaker)
+	}
+	calls := b.calls.Load()
+	for i := range 100 {
+		id, err := u.Authenticate(ctx, fmt.Sprintf("token-user%d", i))
+		if err != nil || id.UserID != fmt.Sprintf("user%d", i) {
+			t.Fatalf("user%d while the breaker is open: %v, %v; the flood evicted the identity", i, id, err)
+		}
+	}
+	if _, err := u.Authenticate(ctx, "token-stranger"); !errors.Is(err, auth.ErrUnavailable) {
+		t.Errorf("an uncached token while the breaker is open: err = %v, want ErrUnavailable", err)
+	}
+	if n := b.calls.Load(); n != calls {
+		t.Errorf("%d backend calls while the breaker is open", n-calls)
 	}
 }
 

@@ -12,10 +12,17 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/sony/gobreaker/v2"
 	"golang.org/x/sync/singleflight"
+	"k8s.io/apiserver/pkg/authentication/authenticator"
+	tokencache "k8s.io/apiserver/pkg/authentication/token/cache"
+	k8suser "k8s.io/apiserver/pkg/authentication/user"
 )
 
 // errBackendDown is what a failing backend returns in the open-breaker case.
 var errBackendDown = errors.New("backend down")
+
+// errRejected is how a peer that answers "not authenticated" without an
+// error reports it to the benchmarks.
+var errRejected = errors.New("token rejected")
 
 // user is the identity the hand-composed stack caches.
 type user struct {
@@ -23,10 +30,60 @@ type user struct {
 	Scopes []string
 }
 
-// handAuth is the stack a user would compose without ssot: an expiring LRU
-// in front of singleflight in front of a circuit breaker. It keys the cache
-// by the raw token, which is cheaper than the keyed hash ssot uses, so the
-// comparison is tilted in the peer's favour.
+// countingBackend accepts every token as a user with one scope and counts
+// its calls; each peer sees it through its own backend interface.
+type countingBackend struct{ calls atomic.Int64 }
+
+func (c *countingBackend) hand(_ context.Context, token string) (user, error) {
+	c.calls.Add(1)
+	return user{ID: userOf(token), Scopes: []string{"chat"}}, nil
+}
+
+func (c *countingBackend) kubernetes(_ context.Context, token string) (*authenticator.Response, bool, error) {
+	c.calls.Add(1)
+	return &authenticator.Response{User: &k8suser.DefaultInfo{Name: userOf(token), Groups: []string{"chat"}}}, true, nil
+}
+
+// userOf names the user of a benchmark token: a prefix, so that a backend
+// that keeps it does not keep the whole token.
+func userOf(token string) string { return token[:min(len(token), 16)] }
+
+func failingHand(context.Context, string) (user, error) { return user{}, errBackendDown }
+
+// authCase is one authenticator under test, as the benchmarks see it.
+type authCase struct {
+	name string
+	// build returns an authenticate function over backend, or over a
+	// failing backend when failing is set.
+	build func(tb testing.TB, backend *countingBackend, failing bool) func(context.Context, string) error
+	// noBreaker marks a peer without a circuit breaker: the open-breaker
+	// case does not apply to it.
+	noBreaker bool
+}
+
+// kubernetesCase is the Kubernetes API server's cached token authenticator,
+// the peer that, like ssot, never keeps a token: HMAC-SHA-256 cache keys, a
+// striped expiring cache, deduplicated backend calls that run detached from
+// each caller's context, errors not cached. It has no circuit breaker.
+func kubernetesCase() authCase {
+	return authCase{name: "kubernetes", noBreaker: true, build: func(_ testing.TB, c *countingBackend, _ bool) func(context.Context, string) error {
+		// The same TTLs as auth.Unified's defaults.
+		a := tokencache.New(authenticator.TokenFunc(c.kubernetes), false, time.Minute, 5*time.Second)
+		return func(ctx context.Context, tok string) error {
+			_, ok, err := a.AuthenticateToken(ctx, tok)
+			if err == nil && !ok {
+				err = errRejected
+			}
+			return err
+		}
+	}}
+}
+
+// handAuth is the stack a user would compose from popular parts: an
+// expiring LRU in front of singleflight in front of a circuit breaker. It
+// keys its cache by the raw token, keeping every token in memory, which is
+// what ssot and the Kubernetes cache exist to avoid: a reference line for
+// what a map lookup costs, not a target.
 type handAuth struct {
 	cache   *expirable.LRU[string, user]
 	group   singleflight.Group
@@ -61,26 +118,8 @@ func (h *handAuth) Authenticate(ctx context.Context, token string) (user, error)
 	return u, nil
 }
 
-// countingBackend accepts every token and counts its calls.
-type countingBackend struct{ calls atomic.Int64 }
-
-func (c *countingBackend) hand(_ context.Context, token string) (user, error) {
-	c.calls.Add(1)
-	return user{ID: token, Scopes: []string{"chat"}}, nil
-}
-
-func failingHand(context.Context, string) (user, error) { return user{}, errBackendDown }
-
-// authCase is one authenticator under test, as the benchmarks see it.
-type authCase struct {
-	name string
-	// build returns an authenticate function over backend, or over a
-	// failing backend when failing is set.
-	build func(tb testing.TB, backend *countingBackend, failing bool) func(context.Context, string) error
-}
-
 func handCase() authCase {
-	return authCase{name: "hand", build: func(_ testing.TB, c *countingBackend, failing bool) func(context.Context, string) error {
+	return authCase{name: "raw-token-stack", build: func(_ testing.TB, c *countingBackend, failing bool) func(context.Context, string) error {
 		be := c.hand
 		if failing {
 			be = failingHand
@@ -93,39 +132,67 @@ func handCase() authCase {
 // concurrentMiss is how many callers ask for the same uncached token at once.
 const concurrentMiss = 1000
 
-// BenchmarkAuth measures a cache hit, a miss, a 1,000-way concurrent miss of
-// one token and a call while the breaker is open.
+// benchToken returns token number i of exactly n bytes (n ≥ 8), in the
+// base64url alphabet of JSON Web Tokens; distinct i give distinct tokens.
+func benchToken(n, i int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	b := make([]byte, n)
+	for j := range b {
+		b[j] = alphabet[(j*7+i)%len(alphabet)]
+	}
+	copy(b, strconv.Itoa(i)+".")
+	return string(b)
+}
+
+// tokenSizes are the sizes the hit benchmarks run at: a short opaque
+// token and a typical JSON Web Token (0.5–1.5 KiB).
+var tokenSizes = []struct {
+	name string
+	n    int
+}{{"200B", 200}, {"1KiB", 1024}}
+
+// BenchmarkAuth measures cache hits (serial, and in parallel on one token
+// per goroutine) at two token sizes, a miss, a 1,000-way concurrent miss of
+// one token, and a call while the breaker is open.
 func BenchmarkAuth(b *testing.B) {
-	for _, ac := range append([]authCase{handCase()}, authOursCases()...) {
-		b.Run("hit/"+ac.name, func(b *testing.B) {
-			b.ReportAllocs()
-			auth := ac.build(b, &countingBackend{}, false)
-			ctx := context.Background()
-			if err := auth(ctx, "token-hit"); err != nil {
-				b.Fatal(err)
-			}
-			for b.Loop() {
-				if err := auth(ctx, "token-hit"); err != nil {
+	for _, ac := range append([]authCase{kubernetesCase(), handCase()}, authOursCases()...) {
+		for _, size := range tokenSizes {
+			b.Run("hit-"+size.name+"/"+ac.name, func(b *testing.B) {
+				b.ReportAllocs()
+				auth := ac.build(b, &countingBackend{}, false)
+				ctx := context.Background()
+				tok := benchToken(size.n, 0)
+				if err := auth(ctx, tok); err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
-		b.Run("hit-parallel/"+ac.name, func(b *testing.B) {
-			b.ReportAllocs()
-			auth := ac.build(b, &countingBackend{}, false)
-			ctx := context.Background()
-			if err := auth(ctx, "token-hit"); err != nil {
-				b.Fatal(err)
-			}
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := auth(ctx, "token-hit"); err != nil {
-						b.Error(err)
-						return
+				for b.Loop() {
+					if err := auth(ctx, tok); err != nil {
+						b.Fatal(err)
 					}
 				}
 			})
-		})
+		}
+		for _, size := range tokenSizes {
+			b.Run("hit-parallel-"+size.name+"/"+ac.name, func(b *testing.B) {
+				b.ReportAllocs()
+				auth := ac.build(b, &countingBackend{}, false)
+				ctx := context.Background()
+				var next atomic.Int64
+				b.RunParallel(func(pb *testing.PB) {
+					tok := benchToken(size.n, int(next.Add(1)))
+					if err := auth(ctx, tok); err != nil { // this goroutine's miss
+						b.Error(err)
+						return
+					}
+					for pb.Next() {
+						if err := auth(ctx, tok); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
 		b.Run("miss/"+ac.name, func(b *testing.B) {
 			b.ReportAllocs()
 			auth := ac.build(b, &countingBackend{}, false)
@@ -159,6 +226,9 @@ func BenchmarkAuth(b *testing.B) {
 			}
 			b.ReportMetric(float64(be.calls.Load())/float64(i), "backend-calls/op")
 		})
+		if ac.noBreaker {
+			continue
+		}
 		b.Run("open-breaker/"+ac.name, func(b *testing.B) {
 			b.ReportAllocs()
 			auth := ac.build(b, &countingBackend{}, true)
@@ -197,5 +267,38 @@ func TestAuthHandStack(t *testing.T) {
 	}
 	if _, err := f.Authenticate(ctx, "x"); !errors.Is(err, gobreaker.ErrOpenState) {
 		t.Errorf("after 5 failures err = %v, want an open breaker", err)
+	}
+}
+
+// TestAuthKubernetesHitSkipsBackend checks that the Kubernetes peer's hit
+// benchmark measures a cache hit at each token size, not a backend call.
+func TestAuthKubernetesHitSkipsBackend(t *testing.T) {
+	t.Parallel()
+	for _, size := range tokenSizes {
+		be := &countingBackend{}
+		authenticate := kubernetesCase().build(t, be, false)
+		tok := benchToken(size.n, 0)
+		for range 3 {
+			if err := authenticate(context.Background(), tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := be.calls.Load(); got != 1 {
+			t.Errorf("%s: backend calls = %d, want 1 (the rest are cache hits)", size.name, got)
+		}
+	}
+}
+
+func TestBenchTokens(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for _, size := range tokenSizes {
+		for i := range 100 {
+			tok := benchToken(size.n, i)
+			if len(tok) != size.n || seen[tok] {
+				t.Fatalf("benchToken(%d, %d) has length %d or repeats", size.n, i, len(tok))
+			}
+			seen[tok] = true
+		}
 	}
 }

@@ -3,7 +3,8 @@ package wsmanager
 import "sync/atomic"
 
 // Stats is a snapshot of a Factory's counters, a plain value safe to copy
-// and share; the zero value means nothing happened. Counters only grow; the
+// and share; the zero value means nothing happened. Its JSON form, for a
+// health endpoint, has snake_case names. Counters only grow; the
 // Active fields are current values. Fields are read one by one, so a
 // snapshot taken under load is not atomic across fields.
 //
@@ -13,38 +14,38 @@ import "sync/atomic"
 //
 //	MessagesQueued == MessagesWritten + MessagesDropped + MessagesDiscarded
 type Stats struct {
-	ManagersActive  uint64 // managers currently held
-	ManagersCreated uint64
-	ManagersRemoved uint64 // by Manager.Close, the idle janitor or Factory.Close
+	ManagersActive  uint64 `json:"managers_active"` // managers currently held
+	ManagersCreated uint64 `json:"managers_created"`
+	ManagersRemoved uint64 `json:"managers_removed"` // by Manager.Close, the idle janitor or Factory.Close
 
-	ConnsActive  uint64 // connections currently registered
-	ConnsCreated uint64
-	ConnsRemoved uint64
+	ConnsActive  uint64 `json:"conns_active"` // connections currently registered
+	ConnsCreated uint64 `json:"conns_created"`
+	ConnsRemoved uint64 `json:"conns_removed"`
 
-	MessagesQueued    uint64 // given to a connection's queue by Send, SendToUser, Broadcast or a broker delivery, once per connection; not those refused with ErrClosed
-	MessagesWritten   uint64 // handed to the transport in a Write or WriteBatch that succeeded
-	MessagesDropped   uint64 // refused by DropNewest, or discarded by DropOldest to make room
-	MessagesDiscarded uint64 // queued, never written: the connection closed first, or the write carrying it failed
+	MessagesQueued    uint64 `json:"messages_queued"`    // given to a connection's queue by Send, SendToUser, Broadcast or a broker delivery, once per connection; not those refused with ErrClosed
+	MessagesWritten   uint64 `json:"messages_written"`   // handed to the transport in a Write or WriteBatch that succeeded
+	MessagesDropped   uint64 `json:"messages_dropped"`   // refused by DropNewest, or discarded by DropOldest to make room
+	MessagesDiscarded uint64 `json:"messages_discarded"` // queued, never written: the connection closed first, or the write carrying it failed
 
-	SlowCloses       uint64 // connections closed by CloseSlow or WriteTimeout
-	ExpiredCloses    uint64 // connections closed because their identity expired
-	UserLimitHits    uint64 // managers refused with ErrUserLimit
-	ConnLimitHits    uint64 // connections refused with ErrConnLimit
-	FactoryLimitHits uint64 // managers or connections refused with ErrFactoryLimit
+	SlowCloses       uint64 `json:"slow_closes"`        // connections closed by CloseSlow or WriteTimeout
+	ExpiredCloses    uint64 `json:"expired_closes"`     // connections closed because their identity expired
+	UserLimitHits    uint64 `json:"user_limit_hits"`    // managers refused with ErrUserLimit
+	ConnLimitHits    uint64 `json:"conn_limit_hits"`    // connections refused with ErrConnLimit
+	FactoryLimitHits uint64 `json:"factory_limit_hits"` // managers or connections refused with ErrFactoryLimit
 
-	HandlerErrors uint64 // connections closed by a handler error
-	HandlerPanics uint64 // connections closed by a handler panic
+	HandlerErrors uint64 `json:"handler_errors"` // connections closed by a handler error
+	HandlerPanics uint64 `json:"handler_panics"` // connections closed by a handler panic
 
-	BrokerPublished uint64 // SendToUser messages handed to the Broker
-	BrokerErrors    uint64 // Broker.Publish failures
-	BrokerReceived  uint64 // messages from other nodes delivered locally
-	BrokerEchoes    uint64 // this node's own messages coming back, ignored
-	BrokerMalformed uint64 // broker messages that were not from a Factory, ignored
-	BrokerRejected  uint64 // broker messages without a valid signature under Options.BrokerKey, ignored
+	BrokerPublished uint64 `json:"broker_published"` // SendToUser messages handed to the Broker, or Log appends
+	BrokerErrors    uint64 `json:"broker_errors"`    // Broker.Publish or Log.Append failures
+	BrokerReceived  uint64 `json:"broker_received"`  // messages from other nodes, or from the Log, delivered locally
+	BrokerEchoes    uint64 `json:"broker_echoes"`    // this node's own messages coming back, ignored
+	BrokerMalformed uint64 `json:"broker_malformed"` // broker messages that were not from a Factory, ignored
+	BrokerRejected  uint64 `json:"broker_rejected"`  // broker messages without a valid signature under Options.BrokerKey, ignored
 
-	Resumes          uint64 // connections that resumed from a position their history held
-	ResumeResets     uint64 // connections whose position was lost or from another epoch: sent a reset
-	MessagesReplayed uint64 // messages queued from the history to resuming connections
+	Resumes          uint64 `json:"resumes"`           // connections that resumed from a position their history held
+	ResumeResets     uint64 `json:"resume_resets"`     // connections whose position was lost or from another epoch: sent a reset
+	MessagesReplayed uint64 `json:"messages_replayed"` // messages queued from the history to resuming connections
 }
 
 // counters are the Factory's live counters. The two written on every

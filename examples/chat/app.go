@@ -13,8 +13,9 @@ import (
 	"github.com/ssotkit/ssot"
 	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/contrib/gobwasws"
+	"github.com/ssotkit/ssot/contrib/jwtauth"
+	"github.com/ssotkit/ssot/contrib/oidcauth"
 	"github.com/ssotkit/ssot/env"
-	"github.com/ssotkit/ssot/examples/jwtauth"
 	"github.com/ssotkit/ssot/middleware"
 	"github.com/ssotkit/ssot/wsmanager"
 )
@@ -42,13 +43,13 @@ type hooks struct {
 
 // newApp wires the golden path: JWT verifier → auth.Unified → gobwasws
 // upgrader → wsmanager factory and endpoint → middleware chain.
-func newApp(cfg settings, e env.Env, logger *slog.Logger, h hooks) (*app, error) {
+func newApp(ctx context.Context, cfg settings, e env.Env, logger *slog.Logger, h hooks) (*app, error) {
 	a := &app{cfg: cfg, env: e, logger: logger}
-	verifier, err := a.verifier()
+	verifier, err := a.verifier(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var backend auth.Authenticator = verifier
+	backend := verifier
 	if h.backend != nil {
 		backend = h.backend(backend)
 	}
@@ -75,9 +76,18 @@ func newApp(cfg settings, e env.Env, logger *slog.Logger, h hooks) (*app, error)
 }
 
 // verifier builds the token verifier and, in Development, the signer of
-// the development login.
-func (a *app) verifier() (*jwtauth.Verifier, error) {
+// the development login. With OIDC_ISSUER it discovers the provider, so a
+// provider that cannot be reached stops the service from starting.
+func (a *app) verifier(ctx context.Context) (auth.Authenticator, error) {
 	cfg := a.cfg
+	if cfg.OIDCIssuer != "" {
+		a.keyKind = "openid provider"
+		v, err := oidcauth.New(ctx, cfg.OIDCIssuer, oidcauth.Options{Audience: cfg.OIDCAudience, Leeway: cfg.JWTLeeway, Logger: a.logger})
+		if err != nil {
+			return nil, fmt.Errorf("chat: OIDC_ISSUER: %w", err)
+		}
+		return v, nil
+	}
 	opts := jwtauth.Options{Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Leeway: cfg.JWTLeeway}
 	if cfg.publicKey != nil {
 		a.keyKind = "public key"

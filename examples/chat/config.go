@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssotkit/ssot/contrib/jwtauth"
 	"github.com/ssotkit/ssot/env"
-	"github.com/ssotkit/ssot/examples/jwtauth"
 )
 
 // Config is the chat service's configuration, decoded from the environment.
@@ -23,6 +23,8 @@ type Config struct {
 	JWTIssuer         string        `env:"JWT_ISSUER"`
 	JWTAudience       string        `env:"JWT_AUDIENCE" default:"ssot-chat"`
 	JWTLeeway         time.Duration `env:"JWT_LEEWAY" default:"30s"`
+	OIDCIssuer        string        `env:"OIDC_ISSUER"`
+	OIDCAudience      string        `env:"OIDC_AUDIENCE"`
 	AllowedOrigins    []string      `env:"CHAT_ALLOWED_ORIGINS"`
 	ReadLimit         int64         `env:"CHAT_READ_LIMIT" default:"16384"`
 	QueueSize         int           `env:"CHAT_QUEUE_SIZE" default:"256"`
@@ -141,11 +143,18 @@ func keyOf(err error) string {
 func (c *settings) validate() []error {
 	var p []error
 	dev := c.Environment == env.Development
+	oidc := c.OIDCIssuer != ""
 	switch {
+	case oidc && (c.JWTSecret != "" || c.JWTPublicKeyFile != ""):
+		p = append(p, problem(env.ErrInvalidValue, "OIDC_ISSUER, JWT_SECRET, JWT_PUBLIC_KEY_FILE", "set one token source, not several"))
+	case oidc:
+		if c.OIDCAudience == "" {
+			p = append(p, problem(env.ErrMissing, "OIDC_AUDIENCE", "required with OIDC_ISSUER: this service's identifier at the provider"))
+		}
 	case c.JWTSecret != "" && c.JWTPublicKeyFile != "":
 		p = append(p, problem(env.ErrInvalidValue, "JWT_SECRET, JWT_PUBLIC_KEY_FILE", "set one, not both"))
 	case c.JWTSecret == "" && c.JWTPublicKeyFile == "" && !dev:
-		p = append(p, problem(env.ErrMissing, "JWT_SECRET or JWT_PUBLIC_KEY_FILE", "a token key is required outside development"))
+		p = append(p, problem(env.ErrMissing, "JWT_SECRET, JWT_PUBLIC_KEY_FILE or OIDC_ISSUER", "a token source is required outside development"))
 	case c.JWTSecret != "" && len(c.JWTSecret) < 32:
 		p = append(p, problem(env.ErrInvalidValue, "JWT_SECRET", "must be at least 32 bytes"))
 	case c.JWTPublicKeyFile != "":
@@ -153,7 +162,10 @@ func (c *settings) validate() []error {
 			p = append(p, err)
 		}
 	}
-	if c.JWTIssuer == "" && c.Environment == env.Production {
+	if c.OIDCAudience != "" && !oidc {
+		p = append(p, problem(env.ErrInvalidValue, "OIDC_AUDIENCE", "set without OIDC_ISSUER"))
+	}
+	if c.JWTIssuer == "" && c.Environment == env.Production && !oidc {
 		p = append(p, problem(env.ErrMissing, "JWT_ISSUER", "required in production, so tokens from other issuers are refused"))
 	}
 	if c.JWTAudience == "" {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/env"
 )
 
@@ -82,7 +83,7 @@ func TestLoadConfigProblems(t *testing.T) {
 		{
 			name: "production with nothing set",
 			vars: map[string]string{"ENVIRONMENT": "production"},
-			want: []string{"JWT_SECRET or JWT_PUBLIC_KEY_FILE", "JWT_ISSUER"},
+			want: []string{"JWT_SECRET, JWT_PUBLIC_KEY_FILE or OIDC_ISSUER", "JWT_ISSUER"},
 		},
 		{
 			name: "production with every problem at once",
@@ -107,12 +108,12 @@ func TestLoadConfigProblems(t *testing.T) {
 		{
 			name: "staging needs a key but no issuer",
 			vars: map[string]string{"ENVIRONMENT": "staging"},
-			want: []string{"JWT_SECRET or JWT_PUBLIC_KEY_FILE"},
+			want: []string{"JWT_SECRET, JWT_PUBLIC_KEY_FILE or OIDC_ISSUER"},
 		},
 		{
 			name: "unknown environment is checked as production",
 			vars: map[string]string{"ENVIRONMENT": "prodution"},
-			want: []string{"ENVIRONMENT", "JWT_SECRET or JWT_PUBLIC_KEY_FILE", "JWT_ISSUER"},
+			want: []string{"ENVIRONMENT", "JWT_SECRET, JWT_PUBLIC_KEY_FILE or OIDC_ISSUER", "JWT_ISSUER"},
 		},
 		{
 			name:         "secret and key file together",
@@ -131,6 +132,26 @@ func TestLoadConfigProblems(t *testing.T) {
 			vars:         map[string]string{"JWT_PUBLIC_KEY_FILE": garbage},
 			want:         []string{"JWT_PUBLIC_KEY_FILE"},
 			secretValues: []string{garbage},
+		},
+		{
+			name: "production with an OpenID provider",
+			vars: map[string]string{"ENVIRONMENT": "production", "OIDC_ISSUER": "https://login.example.com", "OIDC_AUDIENCE": "chat-api"},
+		},
+		{
+			name: "staging with a provider but no audience",
+			vars: map[string]string{"ENVIRONMENT": "staging", "OIDC_ISSUER": "https://login.example.com"},
+			want: []string{"OIDC_AUDIENCE"},
+		},
+		{
+			name:         "provider and secret together",
+			vars:         map[string]string{"OIDC_ISSUER": "https://login.example.com", "OIDC_AUDIENCE": "chat-api", "JWT_SECRET": secret32},
+			want:         []string{"OIDC_ISSUER, JWT_SECRET, JWT_PUBLIC_KEY_FILE"},
+			secretValues: []string{secret32},
+		},
+		{
+			name: "audience without a provider",
+			vars: map[string]string{"OIDC_AUDIENCE": "chat-api"},
+			want: []string{"OIDC_AUDIENCE"},
 		},
 		{
 			name: "short secret in development",
@@ -178,6 +199,28 @@ func TestLoadConfigProblems(t *testing.T) {
 				t.Errorf("error wraps neither env.ErrMissing nor env.ErrInvalidValue")
 			}
 		})
+	}
+}
+
+// TestUnreachableProviderRefusesToStart: with OIDC_ISSUER the service
+// discovers its provider before listening, and refuses to start, saying
+// which setting, when the provider cannot be reached.
+func TestUnreachableProviderRefusesToStart(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	listened := false
+	err = run(t.Context(), env.Map(map[string]string{"ENVIRONMENT": "production", "CHAT_ADDR": "127.0.0.1:0", "OIDC_ISSUER": issuer, "OIDC_AUDIENCE": "chat-api"}),
+		io.Discard, func(net.Addr) { listened = true })
+	if !errors.Is(err, auth.ErrUnavailable) || !strings.Contains(err.Error(), "OIDC_ISSUER") {
+		t.Fatalf("run() = %v, want ErrUnavailable naming OIDC_ISSUER", err)
+	}
+	if listened {
+		t.Error("the service listened before refusing")
 	}
 }
 

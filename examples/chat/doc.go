@@ -1,7 +1,8 @@
 // Command chat is a small multi-user chat service on the whole ssot golden
 // path: configuration from env, an ordered middleware chain, one
-// auth.Unified in front of a JWT backend, and wsmanager serving WebSockets
-// over coder/websocket, one isolated manager per user and room.
+// auth.Unified in front of a JWT backend (a key, or an OpenID provider), and
+// wsmanager serving WebSockets over coder/websocket, one isolated manager per
+// user and room.
 //
 // Run it with no configuration at all:
 //
@@ -26,6 +27,8 @@
 //	JWT_ISSUER               required "iss"; required in production
 //	JWT_AUDIENCE             required "aud"; defaults to ssot-chat
 //	JWT_LEEWAY               clock skew tolerated; defaults to 30s
+//	OIDC_ISSUER              an OpenID provider's issuer URL, instead of a JWT key
+//	OIDC_AUDIENCE            this service's identifier at that provider; required with it
 //	CHAT_ALLOWED_ORIGINS     extra origins allowed to open WebSockets (comma-separated hosts)
 //	CHAT_READ_LIMIT          largest client message in bytes; defaults to 16384
 //	CHAT_QUEUE_SIZE          messages queued per connection; defaults to 256
@@ -35,15 +38,17 @@
 //	CHAT_DEV_TOKEN_TTL       lifetime of development tokens; defaults to 15m
 //	LOG_LEVEL                debug, info (default), warn or error
 //
-// Outside Development a JWT key is required; in Production JWT_ISSUER is
-// too. A misconfigured service refuses to start with one message that lists
-// every missing or invalid setting by name, never by value; an ENVIRONMENT
-// that names no environment is reported as such, and the other settings are
+// Outside Development a token source is required: a JWT key, or an OpenID
+// provider (OIDC_ISSUER and OIDC_AUDIENCE), whose keys the service fetches
+// and rotates with it; in Production a JWT key needs JWT_ISSUER too. A
+// misconfigured service refuses to start with one message that lists every
+// missing or invalid setting by name, never by value; an ENVIRONMENT that
+// names no environment is reported as such, and the other settings are
 // checked as for production.
 //
-// In Development, without JWT_SECRET, tokens are signed with a random
-// secret that lives as long as the process: after a restart the old tokens
-// are refused and users log in again.
+// In Development, without JWT_SECRET or a provider, tokens are signed with
+// a random secret that lives as long as the process: after a restart the
+// old tokens are refused and users log in again.
 //
 // # Logs
 //

@@ -11,7 +11,7 @@ import (
 func settingKeys() []string {
 	return []string{
 		"ENVIRONMENT", "CHAT_ADDR", "JWT_SECRET", "JWT_PUBLIC_KEY_FILE", "JWT_ISSUER", "JWT_AUDIENCE",
-		"JWT_LEEWAY", "CHAT_ALLOWED_ORIGINS", "CHAT_READ_LIMIT", "CHAT_QUEUE_SIZE", "CHAT_WRITE_TIMEOUT",
+		"JWT_LEEWAY", "OIDC_ISSUER", "OIDC_AUDIENCE", "CHAT_ALLOWED_ORIGINS", "CHAT_READ_LIMIT", "CHAT_QUEUE_SIZE", "CHAT_WRITE_TIMEOUT",
 		"CHAT_SHUTDOWN_TIMEOUT", "CHAT_CLOSE_AFTER_UPGRADE", "CHAT_DEV_TOKEN_TTL", "LOG_LEVEL",
 	}
 }
@@ -19,44 +19,11 @@ func settingKeys() []string {
 // healthResponse is the /healthz document. Its names are snake_case
 // throughout, as auth.Stats marshals itself.
 type healthResponse struct {
-	Status      string           `json:"status"`
-	Environment string           `json:"environment"`
-	Config      healthConfig     `json:"config"`
-	Connections connectionsStats `json:"connections"`
-	Auth        auth.Stats       `json:"auth"`
-}
-
-// connectionsStats is wsmanager.Stats with snake_case names.
-type connectionsStats struct {
-	ManagersActive    uint64 `json:"managers_active"`
-	ManagersCreated   uint64 `json:"managers_created"`
-	ManagersRemoved   uint64 `json:"managers_removed"`
-	ConnsActive       uint64 `json:"conns_active"`
-	ConnsCreated      uint64 `json:"conns_created"`
-	ConnsRemoved      uint64 `json:"conns_removed"`
-	MessagesQueued    uint64 `json:"messages_queued"`
-	MessagesWritten   uint64 `json:"messages_written"`
-	MessagesDropped   uint64 `json:"messages_dropped"`
-	MessagesDiscarded uint64 `json:"messages_discarded"`
-	SlowCloses        uint64 `json:"slow_closes"`
-	ExpiredCloses     uint64 `json:"expired_closes"`
-	UserLimitHits     uint64 `json:"user_limit_hits"`
-	ConnLimitHits     uint64 `json:"conn_limit_hits"`
-	FactoryLimitHits  uint64 `json:"factory_limit_hits"`
-	HandlerErrors     uint64 `json:"handler_errors"`
-	HandlerPanics     uint64 `json:"handler_panics"`
-	BrokerPublished   uint64 `json:"broker_published"`
-	BrokerErrors      uint64 `json:"broker_errors"`
-	BrokerReceived    uint64 `json:"broker_received"`
-	BrokerEchoes      uint64 `json:"broker_echoes"`
-	BrokerMalformed   uint64 `json:"broker_malformed"`
-	BrokerRejected    uint64 `json:"broker_rejected"`
-}
-
-// newConnectionsStats converts s. The conversion compiles only while the
-// fields are wsmanager.Stats's, one for one, so no counter is left out.
-func newConnectionsStats(s wsmanager.Stats) connectionsStats {
-	return connectionsStats(s)
+	Status      string          `json:"status"`
+	Environment string          `json:"environment"`
+	Config      healthConfig    `json:"config"`
+	Connections wsmanager.Stats `json:"connections"`
+	Auth        auth.Stats      `json:"auth"`
 }
 
 // healthConfig describes the configuration without a single secret: which
@@ -100,7 +67,7 @@ func (a *app) health(w http.ResponseWriter, _ *http.Request) {
 			LogLevel:          a.cfg.LogLevel.String(),
 			Sources:           sources,
 		},
-		Connections: newConnectionsStats(a.factory.Stats()),
+		Connections: a.factory.Stats(),
 		Auth:        a.auth.Stats(),
 	})
 }

@@ -64,7 +64,7 @@ func runWith(ctx context.Context, e env.Env, logs io.Writer, ready func(net.Addr
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	a, err := newApp(cfg, e, logger, h)
+	a, err := newApp(ctx, cfg, e, logger, h)
 	if err != nil {
 		return err
 	}

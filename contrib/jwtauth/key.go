@@ -29,9 +29,11 @@ func hmacKeySize(alg string) int {
 	return 0
 }
 
-// publicKeyAlgorithms returns the algorithms that may verify with key, the
-// first being the default, or an error for an unsupported or weak key.
-func publicKeyAlgorithms(key crypto.PublicKey) ([]string, error) {
+// KeyAlgorithms returns the "alg" values that can verify with key, the first
+// being NewPublicKey's default for it. It returns an error wrapping
+// ErrWeakKey or ErrInvalidOptions for a key NewPublicKey refuses. A caller
+// holding a key set picks a key's Options.Algorithms from these.
+func KeyAlgorithms(key crypto.PublicKey) ([]string, error) {
 	switch k := key.(type) {
 	case *rsa.PublicKey:
 		if k == nil || k.N == nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -32,6 +31,9 @@ type Options struct {
 	// Leeway is the clock skew tolerated when checking "exp", "nbf" and
 	// "iat". Negative is an error. Defaults to 0.
 	Leeway time.Duration
+	// Claims says which claims become the identity's fields. The zero value
+	// is the standard mapping.
+	Claims ClaimNames
 }
 
 // Verifier checks JSON Web Tokens against one key and maps their claims to
@@ -40,13 +42,14 @@ type Options struct {
 type Verifier struct {
 	parser *jwt.Parser
 	key    any
+	claims ClaimNames
 }
 
 // NewHMAC returns a Verifier for tokens signed with a shared secret. The
 // Verifier keeps its own copy of secret. It returns an error wrapping
 // ErrWeakKey if secret is shorter than the hash of an accepted algorithm
-// (32 bytes for HS256), and ErrInvalidOptions for a non-HMAC algorithm or a
-// negative leeway.
+// (32 bytes for HS256), and ErrInvalidOptions for a non-HMAC algorithm, a
+// negative leeway or an empty scope claim name.
 func NewHMAC(secret []byte, opts Options) (*Verifier, error) {
 	algs, err := pickAlgorithms(opts.Algorithms, []string{"HS256", "HS384", "HS512"})
 	if err != nil {
@@ -64,9 +67,10 @@ func NewHMAC(secret []byte, opts Options) (*Verifier, error) {
 // key, which is an *rsa.PublicKey (at least 2048 bits), an *ecdsa.PublicKey
 // on P-256, P-384 or P-521, or an ed25519.PublicKey. It returns an error
 // wrapping ErrWeakKey for a short RSA key, and ErrInvalidOptions for another
-// key type, an algorithm that does not suit the key, or a negative leeway.
+// key type, an algorithm that does not suit the key, a negative leeway or an
+// empty scope claim name.
 func NewPublicKey(key crypto.PublicKey, opts Options) (*Verifier, error) {
-	allowed, err := publicKeyAlgorithms(key)
+	allowed, err := KeyAlgorithms(key)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +85,10 @@ func newVerifier(key any, algs []string, opts Options) (*Verifier, error) {
 	if opts.Leeway < 0 {
 		return nil, fmt.Errorf("%w: Leeway %v is negative", ErrInvalidOptions, opts.Leeway)
 	}
+	names, err := opts.Claims.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	popts := []jwt.ParserOption{
 		jwt.WithValidMethods(algs),
 		jwt.WithExpirationRequired(),
@@ -93,7 +101,7 @@ func newVerifier(key any, algs []string, opts Options) (*Verifier, error) {
 	if opts.Audience != "" {
 		popts = append(popts, jwt.WithAudience(opts.Audience))
 	}
-	return &Verifier{parser: jwt.NewParser(popts...), key: key}, nil
+	return &Verifier{parser: jwt.NewParser(popts...), key: key, claims: names}, nil
 }
 
 // Authenticate verifies token and returns the identity it carries. An
@@ -101,32 +109,18 @@ func newVerifier(key any, algs []string, opts Options) (*Verifier, error) {
 // rejection with one wrapping auth.ErrInvalidToken. Verification is local
 // and does no I/O, so ctx is not consulted.
 func (v *Verifier) Authenticate(_ context.Context, token string) (auth.Identity, error) {
-	var c claims
-	_, err := v.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.key, nil })
-	if err != nil {
+	c := jwt.MapClaims{}
+	if _, err := v.parser.ParseWithClaims(token, c, func(*jwt.Token) (any, error) { return v.key, nil }); err != nil {
 		return auth.Identity{}, classify(err)
 	}
-	if c.Subject == "" || !validSubject(c.Subject) {
-		return auth.Identity{}, fmt.Errorf("%w: missing or malformed sub claim", auth.ErrInvalidToken)
+	id, err := v.claims.identity(c)
+	if err != nil {
+		return auth.Identity{}, err
 	}
-	id := auth.Identity{
-		UserID: c.Subject,
-		Email:  c.Email,
-		Scopes: slices.Concat([]string(c.Scope), []string(c.Scp)),
-	}
-	if c.ExpiresAt != nil {
-		id.ExpiresAt = c.ExpiresAt.Time
-	}
-	if len(id.Scopes) == 0 {
-		id.Scopes = nil
+	if exp, err := c.GetExpirationTime(); err == nil && exp != nil {
+		id.ExpiresAt = exp.Time
 	}
 	return id, nil
-}
-
-// validSubject rejects subjects no user id should have: control characters
-// would let a token forge log lines or confuse user isolation downstream.
-func validSubject(sub string) bool {
-	return len(sub) <= 256 && !strings.ContainsFunc(sub, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
 
 // classify maps a jwt error to the auth sentinel and a fixed description of

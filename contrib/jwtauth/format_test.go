@@ -3,7 +3,7 @@ package jwtauth_test
 import (
 	"testing"
 
-	"github.com/ssotkit/ssot/examples/jwtauth"
+	"github.com/ssotkit/ssot/contrib/jwtauth"
 	"github.com/ssotkit/ssot/internal/leakcheck"
 )
 

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/ssotkit/ssot/examples/jwtauth"
+	"github.com/ssotkit/ssot/contrib/jwtauth"
 )
 
 // BenchmarkAuthenticate shows what auth.Unified's cache saves per request:

@@ -12,7 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
 	"github.com/ssotkit/ssot/auth"
-	"github.com/ssotkit/ssot/examples/jwtauth"
+	"github.com/ssotkit/ssot/contrib/jwtauth"
 )
 
 // claimsAt returns valid claims for a token issued at now.
@@ -263,4 +263,43 @@ func FuzzAuthenticate(f *testing.F) {
 			t.Fatalf("accepted token with identity %+v", id)
 		}
 	})
+}
+
+func TestVerifierClaimNames(t *testing.T) {
+	t.Parallel()
+	names := jwtauth.ClaimNames{UserID: "oid", Email: "upn", Scopes: []string{"roles"}}
+	v, err := jwtauth.NewHMAC(secret32, jwtauth.Options{Claims: names})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Hour).Truncate(time.Second)
+	tests := []struct {
+		name    string
+		claims  jwt.MapClaims
+		want    auth.Identity
+		wantErr error
+	}{
+		{"renamed claims", jwt.MapClaims{"oid": "u-1", "sub": "pairwise", "upn": "a@example.com", "roles": []string{"admin"}, "scope": "ignored"},
+			auth.Identity{UserID: "u-1", Email: "a@example.com", Scopes: []string{"admin"}, ExpiresAt: exp}, nil},
+		{"sub alone is not the user ID", jwt.MapClaims{"sub": "pairwise"}, auth.Identity{}, auth.ErrInvalidToken},
+		{"user ID of the wrong type", jwt.MapClaims{"oid": 7}, auth.Identity{}, auth.ErrInvalidToken},
+		{"e-mail of the wrong type", jwt.MapClaims{"oid": "u-1", "upn": []string{"a"}}, auth.Identity{}, auth.ErrInvalidToken},
+		{"scopes array with a number", jwt.MapClaims{"oid": "u-1", "roles": []any{"a", 1}}, auth.Identity{}, auth.ErrInvalidToken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.claims["exp"] = exp.Unix()
+			got, err := v.Authenticate(t.Context(), sign(t, jwt.SigningMethodHS256, secret32, tt.claims))
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("Authenticate() error = %v, want %v", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("identity (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if _, err := jwtauth.NewHMAC(secret32, jwtauth.Options{Claims: jwtauth.ClaimNames{Scopes: []string{""}}}); !errors.Is(err, jwtauth.ErrInvalidOptions) {
+		t.Errorf("an empty scope claim name: err = %v, want ErrInvalidOptions", err)
+	}
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ssotkit/ssot/auth"
-	"github.com/ssotkit/ssot/examples/jwtauth"
+	"github.com/ssotkit/ssot/contrib/jwtauth"
 )
 
 func ExampleNewHMAC() {

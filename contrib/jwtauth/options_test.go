@@ -12,7 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ssotkit/ssot/examples/jwtauth"
+	"github.com/google/go-cmp/cmp"
+	"github.com/ssotkit/ssot/contrib/jwtauth"
 )
 
 func jwtauthTestKey() (*ecdsa.PrivateKey, error) {
@@ -96,6 +97,26 @@ func TestNewPublicKeyValidation(t *testing.T) {
 				t.Fatalf("NewPublicKey() = %v, want %v", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestKeyAlgorithms(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		key  crypto.PublicKey
+		want []string
+	}{
+		{"RSA", rsaKey().Public(), []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}},
+		{"P-384", p384().Public(), []string{"ES384"}},
+		{"Ed25519", edKey().Public(), []string{"EdDSA"}},
+		{"secret bytes", []byte(strings.Repeat("k", 32)), nil},
+	}
+	for _, tt := range tests {
+		got, err := jwtauth.KeyAlgorithms(tt.key)
+		if diff := cmp.Diff(tt.want, got); diff != "" || (tt.want == nil) != errors.Is(err, jwtauth.ErrInvalidOptions) {
+			t.Errorf("%s: KeyAlgorithms() = %v, %v; diff (-want +got):\n%s", tt.name, got, err, diff)
+		}
 	}
 }
 

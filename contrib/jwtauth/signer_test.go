@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/ssotkit/ssot/auth"
-	"github.com/ssotkit/ssot/examples/jwtauth"
+	"github.com/ssotkit/ssot/contrib/jwtauth"
 )
 
 func TestSignerRoundTrip(t *testing.T) {

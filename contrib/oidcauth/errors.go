@@ -1,0 +1,17 @@
+package oidcauth
+
+type sentinel string
+
+func (e sentinel) Error() string { return string(e) }
+
+const (
+	// ErrInvalidOptions is returned by New for an issuer that is not an
+	// absolute https URL (http is allowed on a loopback host only), a
+	// missing Audience, an algorithm outside the supported set ("none" and
+	// the HMAC algorithms included), or a duration or size out of range.
+	ErrInvalidOptions = sentinel("oidcauth: invalid options")
+	// ErrDiscovery is returned by New when the provider's discovery
+	// document cannot be used: it is malformed, names another issuer, or
+	// has no usable jwks_uri.
+	ErrDiscovery = sentinel("oidcauth: unusable discovery document")
+)
