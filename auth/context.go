@@ -9,7 +9,8 @@ type identityKey struct{}
 
 // WithIdentity returns a copy of ctx that carries id, where IdentityFrom
 // finds it. The "auth" middleware of package middleware calls it once a
-// request is authenticated; call it yourself to hand an identity to code
+// request is authenticated, and wsmanager's endpoint once a WebSocket's
+// request is, so its handlers find the identity too; call it yourself to hand an identity to code
 // that reads it with IdentityFrom, such as a handler under test.
 func WithIdentity(ctx context.Context, id Identity) context.Context {
 	return context.WithValue(ctx, identityKey{}, id)

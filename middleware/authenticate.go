@@ -99,9 +99,9 @@ func NewAuthenticate(a *auth.Unified, opts AuthOptions) (Middleware, error) {
 	}}, nil
 }
 
-// IdentityFrom returns the identity that the "auth" middleware stored in
-// ctx. It is auth.IdentityFrom: the identity has one context key, in
-// package auth.
+// IdentityFrom returns the identity that the "auth" middleware, or
+// wsmanager's endpoint, stored in ctx. It is auth.IdentityFrom: the
+// identity has one context key, in package auth.
 func IdentityFrom(ctx context.Context) (auth.Identity, bool) { return auth.IdentityFrom(ctx) }
 
 // skipper matches escaped request paths against AuthOptions.Skip, whose

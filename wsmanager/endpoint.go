@@ -135,7 +135,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Register the connection before upgrading: once the client sees the
 	// handshake complete, messages sent to it are queued, never lost.
-	ctx := context.WithValue(r.Context(), identityKey{}, id)
+	ctx := auth.WithIdentity(r.Context(), id)
 	res, err := e.f.ReserveResume(ctx, uc, after)
 	if err != nil {
 		e.refuseReserve(w, r, err)
@@ -251,11 +251,8 @@ func authReason(code int) string {
 	return reasonInternal
 }
 
-type identityKey struct{}
-
 // IdentityFrom returns the identity NewEndpoint authenticated, from the
-// context a Handler receives (or Connection.Context).
-func IdentityFrom(ctx context.Context) (auth.Identity, bool) {
-	id, ok := ctx.Value(identityKey{}).(auth.Identity)
-	return id, ok
-}
+// context a Handler receives (or Connection.Context). It is auth.IdentityFrom:
+// the identity has one context key, in package auth, which middleware
+// shares, so any of the three finds it.
+func IdentityFrom(ctx context.Context) (auth.Identity, bool) { return auth.IdentityFrom(ctx) }
