@@ -58,7 +58,11 @@ func newApp(ctx context.Context, cfg settings, e env.Env, logger *slog.Logger, h
 		return nil, fmt.Errorf("chat: auth: %w", err)
 	}
 	a.factory, err = wsmanager.NewFactory(wsmanager.Options{
-		QueueSize:    cfg.QueueSize,
+		QueueSize: cfg.QueueSize,
+		// Direct messages get positions and are kept, so a tab that
+		// reconnects with the position of the last one it showed gets
+		// what it missed; room messages are broadcasts, not kept.
+		History:      wsmanager.HistoryOptions{Messages: cfg.History, Frame: framePosition, ResetFrame: frameReset},
 		WriteTimeout: cfg.WriteTimeout,
 		OnConnect:    onConnect(logger),
 		Logger:       logger,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/go-cmp/cmp"
 )
 
 // chromiumNames are the names Chromium goes by on the systems we know. The
@@ -210,6 +211,36 @@ func TestBrowserChat(t *testing.T) {
 	}
 	if got := count("carol", "#messages li.dm"); got != 0 {
 		t.Errorf("carol's tab shows %d direct messages meant for bob, want 0", got)
+	}
+
+	// bob's tab loses its connection; alice sends him direct messages
+	// meanwhile; when the tab reconnects it presents the position of the
+	// last one it showed and gets each missed one, once, in order.
+	if _, err := chromedp.Run(tabs["bob"], chromedp.Evaluate[bool](`ws.close(1000, "offline"); true`)); err != nil {
+		t.Fatalf("bob: closing the connection: %v", err)
+	}
+	if err := chromedp.Do(tabs["bob"], chromedp.WaitVisible(chromedp.CSS(`body[data-state="closed"]`))); err != nil {
+		t.Fatalf("bob's tab never noticed its connection closing: %v", err)
+	}
+	missed := []string{"missed one", "missed two", "missed three"}
+	for _, m := range missed {
+		say("alice", "bob", m)
+		if err := chromedp.Do(tabs["alice"], chromedp.WaitVisible(`//li[contains(@class,"error")][last()]`)); err != nil {
+			t.Fatalf("alice: %v", err)
+		}
+	}
+	if _, err := chromedp.Run(tabs["bob"], chromedp.Evaluate[bool](`connect(); true`)); err != nil {
+		t.Fatalf("bob: reconnecting: %v", err)
+	}
+	if err := chromedp.Do(tabs["bob"], chromedp.WaitVisible(`//li[contains(@class,"dm")][contains(., "missed three")]`)); err != nil {
+		t.Fatalf("bob's tab never showed the direct messages it missed: %v", err)
+	}
+	incoming, err := chromedp.Run(tabs["bob"], chromedp.Evaluate[[]string](`[...document.querySelectorAll("#messages li.dm.incoming")].map(li => li.lastChild.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(append([]string{"hello bob, just you"}, missed...), incoming); diff != "" {
+		t.Errorf("bob's incoming direct messages after reconnecting (-want +got):\n%s", diff)
 	}
 
 	png, err := chromedp.Run(tabs["bob"], chromedp.FullScreenshot(100)) // quality 100 is PNG

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,7 +41,8 @@ type inbound struct {
 
 // outbound is a message the server sends.
 type outbound struct {
-	Type  string    `json:"type"` // "welcome", "message", "dm" or "error"
+	Type  string    `json:"type"`          // "welcome", "message", "dm", "reset" or "error"
+	Pos   string    `json:"pos,omitempty"` // a direct message's position in its user's stream; see framePosition
 	Room  string    `json:"room,omitempty"`
 	From  string    `json:"from,omitempty"`
 	To    string    `json:"to,omitempty"`
@@ -95,6 +97,8 @@ func (ch *chat) HandleMessage(ctx context.Context, c *wsmanager.Connection, msg 
 			ch.logger.Debug("chat: direct message", "err", err)
 		}
 		if n == 0 {
+			// With history the message waits for a tab of theirs that
+			// reconnects; one that opens afresh starts after it.
 			return ch.reply(ctx, c, "the recipient is not online")
 		}
 		if in.To != from.UserID {
@@ -128,6 +132,30 @@ func onConnect(logger *slog.Logger) func(*wsmanager.Connection) {
 			logger.Debug("chat: welcome", "err", err)
 		}
 	}
+}
+
+// framePosition is the history's Frame: it adds the message's position to
+// the JSON object msg, as "pos", so the page keeps the position of the last
+// direct message it showed and presents it when it reconnects (the resume
+// query parameter); it then gets every direct message it missed, once.
+func framePosition(dst []byte, pos wsmanager.Position, msg []byte) []byte {
+	dst = append(dst, `{"pos":"`...)
+	dst = pos.AppendText(dst)
+	dst = append(dst, '"')
+	if rest := bytes.TrimSpace(msg[1:]); len(rest) > 0 && rest[0] != '}' {
+		dst = append(dst, ',')
+	}
+	return append(dst, msg[1:]...)
+}
+
+// frameReset is the history's ResetFrame: {"type":"reset","pos":…}, the
+// position the page keeps from then on. A page gets it first on every
+// connection that does not resume, and instead of the missed messages when
+// its position is no longer kept (after a restart, say).
+func frameReset(dst []byte, head wsmanager.Position) []byte {
+	dst = append(dst, `{"type":"reset","pos":"`...)
+	dst = head.AppendText(dst)
+	return append(dst, `"}`...)
 }
 
 // reply sends an error message to c alone.

@@ -28,6 +28,7 @@ type Config struct {
 	AllowedOrigins    []string      `env:"CHAT_ALLOWED_ORIGINS"`
 	ReadLimit         int64         `env:"CHAT_READ_LIMIT" default:"16384"`
 	QueueSize         int           `env:"CHAT_QUEUE_SIZE" default:"256"`
+	History           int           `env:"CHAT_HISTORY" default:"1000"`
 	WriteTimeout      time.Duration `env:"CHAT_WRITE_TIMEOUT" default:"10s"`
 	ShutdownTimeout   time.Duration `env:"CHAT_SHUTDOWN_TIMEOUT" default:"10s"`
 	CloseAfterUpgrade bool          `env:"CHAT_CLOSE_AFTER_UPGRADE" default:"true"`
@@ -188,6 +189,9 @@ func (c *settings) validate() []error {
 		if !f.ok {
 			p = append(p, problem(env.ErrInvalidValue, f.key, "must be positive"))
 		}
+	}
+	if c.History < 0 {
+		p = append(p, problem(env.ErrInvalidValue, "CHAT_HISTORY", "must not be negative"))
 	}
 	if c.JWTLeeway < 0 {
 		p = append(p, problem(env.ErrInvalidValue, "JWT_LEEWAY", "must not be negative"))

@@ -33,6 +33,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		JWTLeeway:         30 * time.Second,
 		ReadLimit:         16384,
 		QueueSize:         256,
+		History:           1000,
 		WriteTimeout:      10 * time.Second,
 		ShutdownTimeout:   10 * time.Second,
 		CloseAfterUpgrade: true,

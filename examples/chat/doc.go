@@ -32,6 +32,7 @@
 //	CHAT_ALLOWED_ORIGINS     extra origins allowed to open WebSockets (comma-separated hosts)
 //	CHAT_READ_LIMIT          largest client message in bytes; defaults to 16384
 //	CHAT_QUEUE_SIZE          messages queued per connection; defaults to 256
+//	CHAT_HISTORY             direct messages kept per user for tabs that reconnect; defaults to 1000, 0 keeps none
 //	CHAT_WRITE_TIMEOUT       a stuck write closes that connection; defaults to 10s
 //	CHAT_SHUTDOWN_TIMEOUT    grace period on SIGINT/SIGTERM; defaults to 10s
 //	CHAT_CLOSE_AFTER_UPGRADE refuse bad tokens with a close code browsers can read; defaults to true

@@ -42,6 +42,70 @@ func TestTwoUsersChat(t *testing.T) {
 // TestThirdUserNeverSeesDirectMessages relies on per-connection ordering:
 // carol's queue is first in, first out, so if the direct message had reached
 // her it would arrive before the room message sent after it.
+// TestReconnectGetsMissedDirectMessages: a tab that reconnects with the
+// position of the last direct message it showed gets every direct message
+// sent to its user meanwhile, once and in order, before anything new; a
+// tab whose position the server no longer holds gets a reset instead.
+func TestReconnectGetsMissedDirectMessages(t *testing.T) {
+	t.Parallel()
+	s := start(t, map[string]string{"CHAT_HISTORY": "3"}, hooks{})
+	alice := s.connect(t, "alice", "")
+	bobToken := s.login(t, "bob")
+	bob, _, err := s.dial(t, "", bobToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := nextFrame(t, bob)
+	if first.Type != "reset" || first.Pos == "" {
+		t.Fatalf("bob's first message %+v, want a reset with his position", first)
+	}
+	if got := next(t, bob); got.Type != "welcome" {
+		t.Fatalf("then %+v, want the welcome", got)
+	}
+	send(t, alice, inbound{Type: "dm", To: "bob", Text: "before"})
+	seen := nextFrame(t, bob)
+	if seen.Type != "dm" || seen.Text != "before" || seen.Pos == "" {
+		t.Fatalf("bob got %+v, want the direct message with its position", seen)
+	}
+	next(t, alice) // the echo
+	if err := bob.Close(websocket.StatusGoingAway, "tab closed"); err != nil {
+		t.Fatal(err)
+	}
+	// bob is away: his direct messages are kept, and alice is told he is
+	// not online.
+	for _, text := range []string{"one", "two", "three"} {
+		send(t, alice, inbound{Type: "dm", To: "bob", Text: text})
+		if got := next(t, alice); got.Type != "error" {
+			t.Fatalf("alice got %+v, want the recipient-not-online error", got)
+		}
+	}
+	resumed, _, err := s.dialWith(t, "", &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + bobToken}}}, "resume="+seen.Pos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for len(got) < 3 {
+		m := nextFrame(t, resumed)
+		if m.Type == "reset" {
+			t.Fatalf("a resume from a kept position got a reset: %+v", m)
+		}
+		if m.Type == "dm" {
+			got = append(got, m.Text)
+		}
+	}
+	if diff := cmp.Diff([]string{"one", "two", "three"}, got); diff != "" {
+		t.Errorf("bob got on resume (-want +got):\n%s", diff)
+	}
+	// A position that is no longer kept (CHAT_HISTORY is 3) gets a reset.
+	stale, _, err := s.dialWith(t, "", &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + bobToken}}}, "resume="+first.Pos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := nextFrame(t, stale); m.Type != "reset" {
+		t.Errorf("a stale position got %+v, want a reset", m)
+	}
+}
+
 func TestThirdUserNeverSeesDirectMessages(t *testing.T) {
 	t.Parallel()
 	s := start(t, nil, hooks{})

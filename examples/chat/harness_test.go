@@ -124,11 +124,19 @@ func (s *service) dialBrowserStyle(t testing.TB, room, token string) (*websocket
 	})
 }
 
-func (s *service) dialWith(t testing.TB, room string, opts *websocket.DialOptions) (*websocket.Conn, *http.Response, error) {
+func (s *service) dialWith(t testing.TB, room string, opts *websocket.DialOptions, query ...string) (*websocket.Conn, *http.Response, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	c, resp, err := websocket.Dial(ctx, s.wsURL(room), opts)
+	u := s.wsURL(room)
+	for _, q := range query {
+		if strings.Contains(u, "?") {
+			u += "&" + q
+		} else {
+			u += "?" + q
+		}
+	}
+	c, resp, err := websocket.Dial(ctx, u, opts)
 	if resp != nil && resp.Body != nil {
 		_ = resp.Body.Close()
 	}
@@ -188,8 +196,21 @@ func send(t testing.TB, c *websocket.Conn, v any) {
 	}
 }
 
-// next reads the next server message.
+// next reads the next server message, skipping the reset frames that give
+// a connection its position and hiding direct messages' positions (see
+// nextFrame for both).
 func next(t testing.TB, c *websocket.Conn) outbound {
+	t.Helper()
+	for {
+		if m := nextFrame(t, c); m.Type != "reset" {
+			m.Pos = ""
+			return m
+		}
+	}
+}
+
+// nextFrame reads the next server message, whatever it is.
+func nextFrame(t testing.TB, c *websocket.Conn) outbound {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()

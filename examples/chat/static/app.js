@@ -10,6 +10,11 @@ let token = "";
 let room = "lobby";
 let ws = null;
 let retries = 0;
+// position is where this page stands in its user's stream of direct
+// messages: the server sends it with each one ("pos") and in a reset, and
+// the page presents it when it reconnects, so it gets every direct message
+// it missed, once, in order.
+let position = "";
 
 function setStatus(text, state) {
   $("status").textContent = text;
@@ -38,7 +43,11 @@ function bearer(t) {
 }
 
 function render(msg) {
+  if (msg.pos) position = msg.pos;
   switch (msg.type) {
+    case "reset":
+      // A position the server no longer has, or none yet: from here on.
+      break;
     case "welcome":
       // The server has registered this connection: messages reach it now.
       retries = 0;
@@ -77,6 +86,7 @@ function describe(ev) {
 
 function connect() {
   const url = new URL("/ws?room=" + encodeURIComponent(room), location.href);
+  if (position) url.searchParams.set("resume", position);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   ws = new WebSocket(url, ["chat.v1", bearer(token)]);
   ws.onopen = () => setStatus("Joining #" + room + "…", "joining");
@@ -97,6 +107,7 @@ function connect() {
 $("login-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   room = $("room").value.trim() || "lobby";
+  position = "";
   const res = await fetch("/dev/login", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
