@@ -352,4 +352,3 @@ func TestParsePosition(t *testing.T) {
 		}
 	}
 }
-
