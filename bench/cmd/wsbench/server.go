@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,30 +38,55 @@ type peer interface {
 // client holds the others back, not each peer's overflow policy.
 const queueSize = 512
 
-func peerNames() []string {
-	return []string{"ssot", "ssot-gorilla", "raw", "gorilla", "melody"}
+// peerSpec is one peer as the driver knows it.
+type peerSpec struct {
+	name string
+	// wire is how the clients speak to it (see wireFor).
+	wire string
+	make func() (peer, error)
 }
 
-func newPeer(name string) (peer, error) {
-	switch name {
-	case "raw":
-		return &rawPeer{set: map[*websocket.Conn]struct{}{}}, nil
-	case "gorilla":
-		return newHub(), nil
-	case "melody":
-		return newMelodyPeer(), nil
-	case "ssot":
-		return newSSOTPeer()
-	case "ssot-gorilla":
-		return newSSOTGorillaPeer()
+// peers lists every peer built in, in the order of a run.
+func peers() []peerSpec {
+	plain := func(name string, make func() (peer, error)) peerSpec {
+		return peerSpec{name: name, wire: plainWireName, make: make}
 	}
-	return nil, fmt.Errorf("unknown peer %q", name)
+	return []peerSpec{
+		plain("ssot", newSSOTPeer),
+		plain("ssot-gorilla", newSSOTGorillaPeer),
+		plain("reference", newRefPeer),
+		plain("raw", func() (peer, error) { return &rawPeer{set: map[*websocket.Conn]struct{}{}}, nil }),
+		plain("gorilla", func() (peer, error) { return newHub(), nil }),
+		plain("melody", func() (peer, error) { return newMelodyPeer(), nil }),
+		{name: "centrifuge", wire: centrifugeWireName, make: newCentrifugePeer},
+	}
+}
+
+func peerNames() []string {
+	var names []string
+	for _, p := range peers() {
+		names = append(names, p.name)
+	}
+	return names
+}
+
+func lookupPeer(name string) (peerSpec, bool) {
+	for _, p := range peers() {
+		if p.name == name {
+			return p, true
+		}
+	}
+	return peerSpec{}, false
 }
 
 // runServer serves one peer on 127.0.0.1 and prints its address. It exits
 // when its standard input closes (the driver is done) or after timeout.
 func runServer(name string, timeout time.Duration) error {
-	p, err := newPeer(name)
+	spec, ok := lookupPeer(name)
+	if !ok {
+		return fmt.Errorf("unknown peer %q", name)
+	}
+	p, err := spec.make()
 	if err != nil {
 		return err
 	}
@@ -80,8 +104,8 @@ func runServer(name string, timeout time.Duration) error {
 		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
 		size, _ := strconv.Atoi(r.URL.Query().Get("size"))
 		for range n {
-			msg := make([]byte, max(size, 8))
-			binary.LittleEndian.PutUint64(msg, uint64(time.Now().UnixNano()))
+			msg := make([]byte, max(size, minSize))
+			stamp(msg, time.Now())
 			p.broadcast(msg)
 		}
 	})

@@ -7,21 +7,22 @@ import (
 	"time"
 
 	gorilla "github.com/gorilla/websocket"
+	"github.com/ssotkit/ssot/wsmanager"
 )
 
-// ssotGorillaPeer is ssotPeer over gorilla/websocket, the transport melody
-// and the chat hub use, so that the manager is compared like for like.
-type ssotGorillaPeer struct {
-	*ssotPeer
-	up gorilla.Upgrader
-}
+// newSSOTGorillaPeer is wsmanager over gorilla/websocket, the transport
+// melody and the chat hub use, so that the manager is compared like for
+// like.
+func newSSOTGorillaPeer() (peer, error) { return newSSOTPeerOver(gorillaUpgrader{}, nil) }
 
-func newSSOTGorillaPeer() (peer, error) {
-	p, err := newSSOTPeer()
+type gorillaUpgrader struct{ up gorilla.Upgrader }
+
+func (u gorillaUpgrader) Upgrade(w http.ResponseWriter, r *http.Request, _ string) (wsmanager.Conn, error) {
+	c, err := u.up.Upgrade(w, r, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &ssotGorillaPeer{ssotPeer: p.(*ssotPeer)}, nil
+	return &gorillaConn{c: c}, nil
 }
 
 // gorillaConn adapts a gorilla connection to wsmanager.Conn: gorilla allows
@@ -50,14 +51,4 @@ func (c *gorillaConn) Close(code int, reason string) error {
 	_ = c.c.WriteControl(gorilla.CloseMessage, gorilla.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 	c.mu.Unlock()
 	return c.c.Close()
-}
-
-func (p *ssotGorillaPeer) handle(w http.ResponseWriter, r *http.Request) {
-	c, err := p.up.Upgrade(w, r, nil)
-	if err != nil {
-		return
-	}
-	if p.serve(r.Context(), &gorillaConn{c: c}) != nil {
-		_ = c.Close()
-	}
 }
