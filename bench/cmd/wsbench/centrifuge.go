@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/centrifugal/centrifuge"
-	"github.com/coder/websocket"
 )
 
 // centrifugePeer is a centrifuge Node behind its WebSocket handler, with
@@ -73,23 +72,23 @@ func (p *centrifugePeer) close() {
 // ping, answered with an empty object.
 type centrifugeWire struct{}
 
-func (centrifugeWire) join(ctx context.Context, c *websocket.Conn) error {
-	if err := centrifugeCommand(ctx, c, 1, `{"id":1,"connect":{}}`); err != nil {
+func (centrifugeWire) join(c *client) error {
+	if err := centrifugeCommand(c, 1, `{"id":1,"connect":{}}`); err != nil {
 		return fmt.Errorf("centrifuge connect: %w", err)
 	}
-	if err := centrifugeCommand(ctx, c, 2, `{"id":2,"subscribe":{"channel":"`+centrifugeChannel+`"}}`); err != nil {
+	if err := centrifugeCommand(c, 2, `{"id":2,"subscribe":{"channel":"`+centrifugeChannel+`"}}`); err != nil {
 		return fmt.Errorf("centrifuge subscribe: %w", err)
 	}
 	return nil
 }
 
 // centrifugeCommand sends cmd and reads until the reply with its id.
-func centrifugeCommand(ctx context.Context, c *websocket.Conn, id uint32, cmd string) error {
-	if err := c.Write(ctx, websocket.MessageText, []byte(cmd)); err != nil {
+func centrifugeCommand(c *client, id uint32, cmd string) error {
+	if err := c.send([]byte(cmd)); err != nil {
 		return err
 	}
 	for {
-		_, frame, err := c.Read(ctx)
+		frame, err := c.next()
 		if err != nil {
 			return err
 		}
@@ -112,15 +111,15 @@ func centrifugeCommand(ctx context.Context, c *websocket.Conn, id uint32, cmd st
 	}
 }
 
-func (centrifugeWire) receive(ctx context.Context, c *websocket.Conn, got func([]byte) error) error {
-	_, frame, err := c.Read(ctx)
+func (centrifugeWire) receive(c *client, got func([]byte) error) error {
+	frame, err := c.next()
 	if err != nil {
 		return err
 	}
 	for line := range bytes.Lines(frame) {
 		line = bytes.TrimSuffix(line, []byte("\n"))
 		if string(line) == "{}" {
-			if err := c.Write(ctx, websocket.MessageText, line); err != nil {
+			if err := c.send(line); err != nil {
 				return err
 			}
 			continue

@@ -5,17 +5,11 @@ import (
 	"context"
 	"encoding/gob"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // clientsEnv names the variable that makes a process a client process: its
@@ -27,12 +21,15 @@ const clientsEnv = "WSBENCH_CLIENTS"
 
 // clientJob is the work of one client process.
 type clientJob struct {
-	URL      string        `json:"url"`
-	Wire     string        `json:"wire"`
-	Clients  int           `json:"clients"`
-	Messages int           `json:"messages"`
-	Stuck    bool          `json:"stuck"` // the first client never reads
-	Timeout  time.Duration `json:"timeout"`
+	URL      string `json:"url"`
+	Wire     string `json:"wire"`
+	Clients  int    `json:"clients"`
+	Messages int    `json:"messages"`
+	Stuck    bool   `json:"stuck"` // the first client never reads
+	// Profile, if set, is the file for a CPU profile of this process
+	// while it receives the broadcast.
+	Profile string        `json:"profile,omitempty"`
+	Timeout time.Duration `json:"timeout"`
 }
 
 // clientReport is what a client process hands the driver when it is done.
@@ -75,7 +72,7 @@ func runClients(jobJSON string, in io.Reader, out io.Writer) error {
 	var wg sync.WaitGroup
 	for _, c := range readers {
 		wg.Go(func() {
-			_ = c.read(ctx, w, job.Messages, func(now int64) {
+			_ = c.read(w, job.Messages, func(now int64) {
 				for l := last.Load(); now > l && !last.CompareAndSwap(l, now); l = last.Load() {
 				}
 				if delivered.Add(1) == expected {
@@ -90,7 +87,12 @@ func runClients(jobJSON string, in io.Reader, out io.Writer) error {
 		wg.Wait()
 		return fmt.Errorf("waiting for the broadcast: %w", err)
 	}
+	stop, err := startProfile(job.Profile)
+	if err != nil {
+		return err
+	}
 	waitDelivered(ctx, done, &delivered)
+	stop()
 	closeAll(cs)
 	wg.Wait()
 	rep := clientReport{Delivered: delivered.Load(), Last: last.Load()}
@@ -127,35 +129,9 @@ func waitDelivered(ctx context.Context, done <-chan struct{}, delivered *atomic.
 	}
 }
 
-type client struct {
-	conn *websocket.Conn
-	lat  []int64
-}
-
-// read receives until n messages arrived or the connection fails, and
-// calls delivered with the arrival time of each.
-func (c *client) read(ctx context.Context, w wire, n int, delivered func(now int64)) error {
-	for len(c.lat) < n {
-		err := w.receive(ctx, c.conn, func(payload []byte) error {
-			now := time.Now().UnixNano()
-			sent, err := sentAt(payload)
-			if err != nil {
-				return err
-			}
-			c.lat = append(c.lat, now-sent)
-			delivered(now)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // connect dials every client, 64 at a time, and has each join as its wire
-// requires. With job.Stuck the first client has a 4 KiB receive buffer
-// and is never read, so its server side backs up.
+// requires. With job.Stuck the first client is the stuck one (see dial),
+// never read.
 func connect(ctx context.Context, job clientJob, w wire) ([]*client, error) {
 	cs := make([]*client, job.Clients)
 	sem := make(chan struct{}, 64)
@@ -166,15 +142,10 @@ func connect(ctx context.Context, job clientJob, w wire) ([]*client, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			opts := &websocket.DialOptions{}
-			if job.Stuck && i == 0 {
-				opts.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: smallBufferDialer().DialContext}}
-			}
-			c, _, err := websocket.Dial(ctx, job.URL, opts)
+			c, err := dial(ctx, job.URL, job.Stuck && i == 0, job.Messages)
 			if err == nil {
-				c.SetReadLimit(1 << 20)
-				cs[i] = &client{conn: c, lat: make([]int64, 0, job.Messages)}
-				err = w.join(ctx, c)
+				cs[i] = c
+				err = w.join(c)
 			}
 			if err != nil {
 				mu.Lock()
@@ -193,28 +164,18 @@ func connect(ctx context.Context, job clientJob, w wire) ([]*client, error) {
 func closeAll(cs []*client) {
 	for _, c := range cs {
 		if c != nil {
-			_ = c.conn.CloseNow()
+			_ = c.nc.Close()
 		}
 	}
-}
-
-func smallBufferDialer() *net.Dialer {
-	return &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		})
-		return errors.Join(err, serr)
-	}}
 }
 
 // wire is how a client speaks to a peer once its WebSocket is open.
 type wire interface {
 	// join does what the peer needs before it counts the client among
 	// those a broadcast reaches.
-	join(ctx context.Context, c *websocket.Conn) error
-	// receive reads one frame and calls got with each message in it.
-	receive(ctx context.Context, c *websocket.Conn, got func(payload []byte) error) error
+	join(c *client) error
+	// receive reads one message and calls got with each payload in it.
+	receive(c *client, got func(payload []byte) error) error
 }
 
 // Wire names, as peerSpec.wire and clientJob.Wire carry them.
@@ -236,10 +197,10 @@ func wireFor(name string) (wire, error) {
 // plainWire is a bare WebSocket: one message a frame, nothing to join.
 type plainWire struct{}
 
-func (plainWire) join(context.Context, *websocket.Conn) error { return nil }
+func (plainWire) join(*client) error { return nil }
 
-func (plainWire) receive(ctx context.Context, c *websocket.Conn, got func([]byte) error) error {
-	_, b, err := c.Read(ctx)
+func (plainWire) receive(c *client, got func([]byte) error) error {
+	b, err := c.next()
 	if err != nil {
 		return err
 	}

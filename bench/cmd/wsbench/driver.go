@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -26,6 +27,10 @@ type config struct {
 	// the limit is per process, so a run with more clients spreads them
 	// over several.
 	perProcess int
+	// profileDir, if set, is where each server writes a CPU profile of its
+	// broadcast, from the moment the clients are told it starts until they
+	// all reported.
+	profileDir string
 	timeout    time.Duration
 }
 
@@ -76,7 +81,11 @@ func runPeer(name string, cfg config) (result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
 
-	srv, err := startChild(ctx, serveEnv+"="+name, "-timeout", cfg.timeout.String())
+	env := []string{serveEnv + "=" + name}
+	if cfg.profileDir != "" {
+		env = append(env, profileEnv+"="+filepath.Join(cfg.profileDir, profileName(res)))
+	}
+	srv, err := startChild(ctx, env, "-timeout", cfg.timeout.String())
 	if err != nil {
 		return res, err
 	}
@@ -110,11 +119,12 @@ func runPeer(name string, cfg config) (result, error) {
 			Messages: cfg.messages,
 			Stuck:    cfg.slow && i == 0,
 			Timeout:  cfg.timeout,
+			Profile:  clientProfile(cfg, res, i),
 		})
 		if err != nil {
 			return res, err
 		}
-		w, err := startChild(ctx, clientsEnv+"="+string(job))
+		w, err := startChild(ctx, []string{clientsEnv + "=" + string(job)})
 		if err != nil {
 			return res, err
 		}
@@ -136,6 +146,11 @@ func runPeer(name string, cfg config) (result, error) {
 		readers--
 	}
 	res.Expected = int64(readers) * int64(cfg.messages)
+	if cfg.profileDir != "" {
+		if err := get(ctx, "http://"+base+"/profile/start", nil); err != nil {
+			return res, err
+		}
+	}
 	for _, w := range workers {
 		if _, err := io.WriteString(w.in, "go\n"); err != nil {
 			return res, err
@@ -156,6 +171,11 @@ func runPeer(name string, cfg config) (result, error) {
 		last = max(last, rep.Last)
 		lat = append(lat, rep.Latencies...)
 	}
+	if cfg.profileDir != "" {
+		if err := get(ctx, "http://"+base+"/profile/stop", nil); err != nil {
+			return res, err
+		}
+	}
 	res.Seconds = time.Unix(0, last).Sub(start).Seconds()
 	if res.Seconds > 0 {
 		res.MsgsPerSec = float64(res.Delivered) / res.Seconds
@@ -169,6 +189,25 @@ func runPeer(name string, cfg config) (result, error) {
 		return res, fmt.Errorf("delivered %d of %d", res.Delivered, res.Expected)
 	}
 	return res, nil
+}
+
+// profileName is the file name of the CPU profile of the run r.
+func profileName(r result) string {
+	kind := ""
+	switch {
+	case r.Slow:
+		kind = "-slow"
+	case r.Scale:
+		kind = "-scale"
+	}
+	return fmt.Sprintf("%s-%d%s.pprof", r.Peer, r.Clients, kind)
+}
+
+func clientProfile(cfg config, r result, i int) string {
+	if cfg.profileDir == "" {
+		return ""
+	}
+	return filepath.Join(cfg.profileDir, fmt.Sprintf("clients%d-%s", i, profileName(r)))
 }
 
 // awaitConns polls the server until it counts n clients, which a
@@ -197,13 +236,13 @@ type child struct {
 
 // startChild starts this program again with env added to its environment.
 // It ends when ctx does, or when stop closes its standard input.
-func startChild(ctx context.Context, env string, args ...string) (*child, error) {
+func startChild(ctx context.Context, env []string, args ...string) (*child, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, self, args...)
-	cmd.Env = append(os.Environ(), env)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

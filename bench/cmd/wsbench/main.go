@@ -27,6 +27,7 @@ func main() {
 	slow := flag.Bool("slow", false, "one client never reads and has a tiny receive buffer")
 	scale := flag.Bool("scale", false, "mark the results as the scale run")
 	perProcess := flag.Int("per-process", 10000, "most clients in one client process (0: no bound)")
+	profile := flag.String("profile", "", "directory for a CPU profile of each server's broadcast")
 	timeout := flag.Duration("timeout", 90*time.Second, "bound on one peer's run")
 	peers := flag.String("peers", "", "comma-separated peers (default: all built in)")
 	flag.Parse()
@@ -35,7 +36,7 @@ func main() {
 	if !ran {
 		err = runDriver(config{
 			clients: *clients, messages: *messages, size: max(*size, minSize),
-			slow: *slow, scale: *scale, perProcess: *perProcess, timeout: *timeout,
+			slow: *slow, scale: *scale, perProcess: *perProcess, profileDir: *profile, timeout: *timeout,
 		}, *peers)
 	}
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -109,6 +110,9 @@ func runServer(name string, timeout time.Duration) error {
 			p.broadcast(msg)
 		}
 	})
+	if path := os.Getenv(profileEnv); path != "" {
+		handleProfile(mux, path)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	fmt.Println(ln.Addr().String())
@@ -122,6 +126,44 @@ func runServer(name string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(ctx)
+}
+
+// profileEnv names the variable that holds the file a server writes the
+// CPU profile of its broadcast to.
+const profileEnv = "WSBENCH_PROFILE"
+
+// handleProfile serves /profile/start and /profile/stop, which start and
+// stop a CPU profile written to path.
+func handleProfile(mux *http.ServeMux, path string) {
+	var stop func()
+	mux.HandleFunc("/profile/start", func(w http.ResponseWriter, _ *http.Request) {
+		var err error
+		if stop, err = startProfile(path); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	mux.HandleFunc("/profile/stop", func(http.ResponseWriter, *http.Request) {
+		if stop != nil {
+			stop()
+		}
+	})
+}
+
+// startProfile starts a CPU profile written to path, and returns the
+// function that stops it. With no path it does nothing.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }
 
 type serverStats struct {
