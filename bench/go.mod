@@ -21,6 +21,9 @@ require (
 	github.com/sethvargo/go-envconfig v1.4.3
 	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/ssotkit/ssot v0.0.0-00010101000000-000000000000
+	github.com/ssotkit/ssot/contrib/coderws v0.0.0-00010101000000-000000000000
+	github.com/ssotkit/ssot/contrib/gobwasws v0.0.0-00010101000000-000000000000
+	github.com/ssotkit/ssot/contrib/gorillaws v0.0.0-00010101000000-000000000000
 	github.com/ssotkit/ssot/contrib/natsbroker v0.0.0-00010101000000-000000000000
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sync v0.24.0
@@ -56,3 +59,9 @@ require (
 )
 
 replace github.com/ssotkit/ssot/contrib/natsbroker => ../contrib/natsbroker
+
+replace github.com/ssotkit/ssot/contrib/coderws => ../contrib/coderws
+
+replace github.com/ssotkit/ssot/contrib/gorillaws => ../contrib/gorillaws
+
+replace github.com/ssotkit/ssot/contrib/gobwasws => ../contrib/gobwasws

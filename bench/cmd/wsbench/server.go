@@ -53,6 +53,7 @@ func peers() []peerSpec {
 		return peerSpec{name: name, wire: plainWireName, make: make}
 	}
 	return []peerSpec{
+		plain("ssot-gobwas", newSSOTGobwasPeer),
 		plain("ssot", newSSOTPeer),
 		plain("ssot-gorilla", newSSOTGorillaPeer),
 		plain("reference", newRefPeer),
