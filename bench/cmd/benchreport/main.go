@@ -283,7 +283,7 @@ func writeReport(w *strings.Builder, res map[string]map[string][]float64, cpu, m
 		}
 	}
 	if writeWS(w, ws) {
-		misses = append(misses, unexplained(wsTitle))
+		misses = append(misses, missWS)
 	}
 	if writeInProcess(w, res) {
 		misses = append(misses, unexplained(inProcessTitle))

@@ -42,7 +42,7 @@ func TestReportVerdicts(t *testing.T) {
 	}
 	var sb strings.Builder
 	writeReport(&sb, res, "", "", []WSResult{
-		{Peer: "ssot-gobwas", Clients: 10, MsgsPerSec: 300, RSSPerConn: 10 << 10, Delivered: 5, Expected: 5},
+		{Peer: "ssot-gobwas", Clients: 10, Messages: 2, MsgsPerSec: 300, RSSPerConn: 10 << 10, WritesPerMsg: 0.125, Delivered: 5, Expected: 5},
 		{Peer: "melody", Clients: 10, MsgsPerSec: 100, RSSPerConn: 30 << 10, Delivered: 5, Expected: 5},
 		{Peer: "reference", Clients: 10, MsgsPerSec: 400, RSSPerConn: 8 << 10, Delivered: 5, Expected: 5},
 		{Peer: "centrifuge", Clients: 10, MsgsPerSec: 200, RSSPerConn: 30 << 10, Delivered: 5, Expected: 5},
@@ -64,6 +64,7 @@ func TestReportVerdicts(t *testing.T) {
 		"fan-out, 10 clients, ≥ 1.00× centrifuge's messages/s: target met (1.50×)",
 		"fan-out, 10 clients, ≤ 12 KiB RSS per connection: target met (10.0 KiB; broadcast p99 0.00 ms)",
 		"| fan-out | 10 | ssot-gobwas | 3.00× | 0.75× | 1.50× | — | 10.0 |",
+		"| fan-out | 10 | 2 | ssot-gobwas | 5 / 5 | 300.0 | 0.00 | 0.00 | 10.0 | 0.12 |  |",
 		// Beating melody's rate does not count when messages went missing.
 		"stuck client, 20 clients, every message delivered: target **MISSED** (4 of 5)",
 		"stuck client, 20 clients, ≥ 2.00× melody's messages/s: target met (3.00×)",

@@ -21,7 +21,10 @@ type WSResult struct {
 	P50Micros   float64 `json:"p50_us"`
 	P99Micros   float64 `json:"p99_us"`
 	RSSPerConn  float64 `json:"rss_per_conn_bytes"`
-	Error       string  `json:"error,omitempty"`
+	// WritesPerMsg is the server's write system calls per message
+	// delivered.
+	WritesPerMsg float64 `json:"writes_per_msg"`
+	Error        string  `json:"error,omitempty"`
 }
 
 func parseWS(b []byte) ([]WSResult, error) {
@@ -97,11 +100,11 @@ func writeWS(w *strings.Builder, ws []WSResult) (missed bool) {
 		groups[k][r.Peer] = r
 	}
 
-	fmt.Fprintf(w, "| run | clients | messages | peer | delivered / expected | msgs/s | p50 ms | p99 ms | RSS/conn KiB | note |\n|---|---:|---:|---|---:|---:|---:|---:|---:|---|\n")
+	fmt.Fprintf(w, "| run | clients | messages | peer | delivered / expected | msgs/s | p50 ms | p99 ms | RSS/conn KiB | writes/msg | note |\n|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range ws {
-		fmt.Fprintf(w, "| %s | %d | %d | %s | %d / %d | %s | %s | %s | %.1f | %s |\n",
+		fmt.Fprintf(w, "| %s | %d | %d | %s | %d / %d | %s | %s | %s | %.1f | %.2f | %s |\n",
 			runOf(r).kind, r.Clients, r.Messages, r.Peer, r.Delivered, r.Expected, num(r.MsgsPerSec),
-			num(r.P50Micros/1e3), num(r.P99Micros/1e3), r.RSSPerConn/1024, r.Error)
+			num(r.P50Micros/1e3), num(r.P99Micros/1e3), r.RSSPerConn/1024, r.WritesPerMsg, r.Error)
 	}
 	fmt.Fprintln(w)
 
@@ -207,6 +210,35 @@ const wsMethod = "Peers, each the server of its own process: wsmanager over `con
 	"A client reads frames straight from a buffered socket into a reused buffer, so what the clients cost per message (they share the cores with the server) is as small as it can be, and the same for every peer. " +
 	"Every payload is a JSON string that starts with its send time; latency is from that time, taken just before the peer's broadcast call, to the client reading the message, and messages/s counts deliveries from the first broadcast call to the last delivery. " +
 	"RSS per connection is the server process's resident memory growth, after a GC, from before the clients connect to when all are registered, divided by the clients. " +
+	"writes/msg is the server's write system calls (write, writev) per message delivered, from its /proc/self/io: 1 for a server that writes each frame on its own, less when it writes several at once. " +
 	"The stuck-client run has one client with a 4 KiB receive buffer that never reads; it is left out of what is expected, so the run measures whether it holds the others back. " +
 	"centrifuge's clients speak its JSON protocol (a connect command, a subscribe command, then publications as pushes): each message reaches the client wrapped in about 45 bytes of push envelope, in text frames, and centrifuge joins the pushes queued for a client into one frame, one per line; the client counts each push. " +
 	"To see what a server spends its time on, run the harness with `-profile DIR` (for example `go run ./cmd/wsbench -clients 10000 -peers ssot-gobwas,reference -profile /tmp/prof` in `bench/`): every server, and every client process, writes a CPU profile covering the broadcast, from the moment the clients are told it starts until they have all reported, to read with `go tool pprof -top`.\n\n"
+
+// missWS explains the WebSocket targets the runs made while developing
+// missed, from their profiles; the report prints it only when this run
+// missed one.
+const missWS = "**" + wsTitle + ".** What server CPU profiles and memory figures of the runs made while developing show (`-profile`, see the method above).\n" +
+	"  *Memory.* wsmanager serves a connection on the goroutine that calls Serve, here net/http's serving\n" +
+	"  goroutine, whose stack the request has already grown, for as long as the connection lives. The\n" +
+	"  reference hands reading to a fresh goroutine once the handshake is done and lets the handler return:\n" +
+	"  so measured it held about 6 KiB per connection, and about 17 KiB when it read on the handler's\n" +
+	"  goroutine instead, so that goroutine and what net/http keeps with it cost about 11 KiB of every\n" +
+	"  connection. `ssot-gobwas` held 24–25 KiB per connection from 1,000 to 10,000 clients; 12 KiB needs\n" +
+	"  a way to serve a connection that does not keep the handler's goroutine (reading on a goroutine of\n" +
+	"  its own, started small, after the upgrade), which no transport can give on its own.\n" +
+	"  *Messages/s.* With writev, `ssot-gobwas` and the reference made one write system call per 8 to 11\n" +
+	"  messages at 3,000 clients (the writes/msg column) against melody's one per message, and delivered\n" +
+	"  about 1.8× melody's messages/s. In the server's profile writev was 41% of the CPU time and\n" +
+	"  wsmanager's queueing 13%; each writev cost about 12 µs, because on loopback the kernel carries\n" +
+	"  the data into the receiving socket and wakes its reader within the writer's system call, and the\n" +
+	"  server shares the two cores with the client processes. At 10,000 clients every peer fell to\n" +
+	"  50,000–75,000 messages/s: the harness sends its messages back to back from one goroutine, and each\n" +
+	"  broadcast call waited behind thousands of runnable writer goroutines, so the calls spread over\n" +
+	"  14–19 s while the median latency stayed under 0.4 s; messages that far apart leave a writer little\n" +
+	"  to batch (at 19,000 clients `ssot-gobwas` made 1.05 writes per message), and the run measures the\n" +
+	"  kernel's cost of a write more than the server's.\n" +
+	"  *Stuck client.* The run sends 300 messages of 16 KiB to 100 clients, so that the one that never\n" +
+	"  reads backs its server up. No peer let it hold the others back, and at about 1.5 GB/s through\n" +
+	"  loopback every peer is bound by copying bytes: `ssot-gobwas` made one write per 40 messages against\n" +
+	"  melody's one per message and delivered 0.86× melody's messages/s."

@@ -49,7 +49,10 @@ type result struct {
 	P50Micros   float64 `json:"p50_us"`
 	P99Micros   float64 `json:"p99_us"`
 	RSSPerConn  float64 `json:"rss_per_conn_bytes"`
-	Error       string  `json:"error,omitempty"`
+	// WritesPerMsg is the server's write system calls per message
+	// delivered: below 1 when it writes several frames at a time.
+	WritesPerMsg float64 `json:"writes_per_msg"`
+	Error        string  `json:"error,omitempty"`
 }
 
 func runDriver(cfg config, only string) error {
@@ -175,6 +178,13 @@ func runPeer(name string, cfg config) (result, error) {
 		if err := get(ctx, "http://"+base+"/profile/stop", nil); err != nil {
 			return res, err
 		}
+	}
+	end, err := stats(ctx, base)
+	if err != nil {
+		return res, err
+	}
+	if res.Delivered > 0 {
+		res.WritesPerMsg = float64(end.Writes-after.Writes) / float64(res.Delivered)
 	}
 	res.Seconds = time.Unix(0, last).Sub(start).Seconds()
 	if res.Seconds > 0 {

@@ -15,10 +15,16 @@ import (
 // and everything queued for a connection written with one writev
 // (net.Buffers). A connection has a writer goroutine only while it has
 // something to write; one whose queue reaches queueSize frames is dropped.
+// Its reader is a goroutine of its own, started once the handshake is
+// done, so that net/http's serving goroutine, whose stack the request has
+// grown, ends with the handler instead of living as long as the
+// connection.
 type refPeer struct {
-	mu      sync.Mutex
-	set     map[*refConn]struct{}
-	writers sync.WaitGroup
+	mu     sync.Mutex
+	set    map[*refConn]struct{}
+	closed bool
+	// goroutines are every connection's reader and writer.
+	goroutines sync.WaitGroup
 }
 
 type refConn struct {
@@ -42,14 +48,23 @@ func (p *refPeer) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &refConn{nc: nc}
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		_ = nc.Close()
+		return
+	}
 	p.set[c] = struct{}{}
-	p.mu.Unlock()
-	defer p.drop(c)
-	// Clients send nothing but their close; read frames until then.
 	var rd io.Reader = nc
 	if rw.Reader.Buffered() > 0 {
 		rd = rw.Reader
 	}
+	p.goroutines.Go(func() { p.read(c, rd) })
+}
+
+// read reads frames until the client goes: clients send nothing but their
+// close.
+func (p *refPeer) read(c *refConn, rd io.Reader) {
+	defer p.drop(c)
 	for {
 		h, err := ws.ReadHeader(rd)
 		if err != nil || h.OpCode == ws.OpClose {
@@ -98,7 +113,7 @@ func (p *refPeer) enqueue(c *refConn, frame []byte) {
 	c.writing = true
 	c.mu.Unlock()
 	if start {
-		p.writers.Go(c.flush)
+		p.goroutines.Go(c.flush)
 	}
 }
 
@@ -138,9 +153,10 @@ func (p *refPeer) conns() int { p.mu.Lock(); defer p.mu.Unlock(); return len(p.s
 
 func (p *refPeer) close() {
 	p.mu.Lock()
+	p.closed = true
 	for c := range p.set {
 		_ = c.nc.Close()
 	}
 	p.mu.Unlock()
-	p.writers.Wait()
+	p.goroutines.Wait()
 }

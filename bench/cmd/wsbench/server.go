@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -100,7 +101,7 @@ func runServer(name string, timeout time.Duration) error {
 	mux.HandleFunc("/ws", p.handle)
 	mux.HandleFunc("/stats", func(w http.ResponseWriter, _ *http.Request) {
 		runtime.GC()
-		_ = json.NewEncoder(w).Encode(serverStats{Conns: p.conns(), RSS: rss()})
+		_ = json.NewEncoder(w).Encode(serverStats{Conns: p.conns(), RSS: rss(), Writes: writeCalls()})
 	})
 	mux.HandleFunc("/broadcast", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
@@ -168,8 +169,25 @@ func startProfile(path string) (stop func(), err error) {
 }
 
 type serverStats struct {
-	Conns int   `json:"conns"`
-	RSS   int64 `json:"rss"`
+	Conns  int   `json:"conns"`
+	RSS    int64 `json:"rss"`
+	Writes int64 `json:"writes"`
+}
+
+// writeCalls is how many write system calls (write, writev and the like)
+// this process has made.
+func writeCalls() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // rss is the resident set size of this process in bytes.
