@@ -4,28 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/ssotkit/ssot/bench/internal/wsresult"
 )
 
 // WSResult is one run of the WebSocket harness for one peer.
-type WSResult struct {
-	Peer        string  `json:"peer"`
-	Clients     int     `json:"clients"`
-	Messages    int     `json:"messages"`
-	Slow        bool    `json:"slow"`
-	Scale       bool    `json:"scale"`
-	ClientProcs int     `json:"client_procs"`
-	Expected    int64   `json:"expected"`
-	Delivered   int64   `json:"delivered"`
-	Seconds     float64 `json:"seconds"`
-	MsgsPerSec  float64 `json:"msgs_per_sec"`
-	P50Micros   float64 `json:"p50_us"`
-	P99Micros   float64 `json:"p99_us"`
-	RSSPerConn  float64 `json:"rss_per_conn_bytes"`
-	// WritesPerMsg is the server's write system calls per message
-	// delivered.
-	WritesPerMsg float64 `json:"writes_per_msg"`
-	Error        string  `json:"error,omitempty"`
-}
+type WSResult = wsresult.Result
 
 func parseWS(b []byte) ([]WSResult, error) {
 	var out []WSResult

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ssotkit/ssot/bench/internal/wsresult"
 )
 
 type config struct {
@@ -35,25 +37,7 @@ type config struct {
 }
 
 // result is one peer's line of output; cmd/benchreport reads it.
-type result struct {
-	Peer        string  `json:"peer"`
-	Clients     int     `json:"clients"`
-	Messages    int     `json:"messages"`
-	Slow        bool    `json:"slow"`
-	Scale       bool    `json:"scale,omitempty"`
-	ClientProcs int     `json:"client_procs"`
-	Expected    int64   `json:"expected"`
-	Delivered   int64   `json:"delivered"`
-	Seconds     float64 `json:"seconds"`
-	MsgsPerSec  float64 `json:"msgs_per_sec"`
-	P50Micros   float64 `json:"p50_us"`
-	P99Micros   float64 `json:"p99_us"`
-	RSSPerConn  float64 `json:"rss_per_conn_bytes"`
-	// WritesPerMsg is the server's write system calls per message
-	// delivered: below 1 when it writes several frames at a time.
-	WritesPerMsg float64 `json:"writes_per_msg"`
-	Error        string  `json:"error,omitempty"`
-}
+type result = wsresult.Result
 
 func runDriver(cfg config, only string) error {
 	names := peerNames()
