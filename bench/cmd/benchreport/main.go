@@ -9,7 +9,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -123,39 +122,6 @@ func median(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// WSResult is one run of the WebSocket harness for one peer.
-type WSResult struct {
-	Peer        string  `json:"peer"`
-	Clients     int     `json:"clients"`
-	Messages    int     `json:"messages"`
-	Slow        bool    `json:"slow"`
-	Expected    int64   `json:"expected"`
-	Delivered   int64   `json:"delivered"`
-	Seconds     float64 `json:"seconds"`
-	MsgsPerSec  float64 `json:"msgs_per_sec"`
-	P50Micros   float64 `json:"p50_us"`
-	P99Micros   float64 `json:"p99_us"`
-	RSSPerConn  float64 `json:"rss_per_conn_bytes"`
-	Error       string  `json:"error,omitempty"`
-	SlowClients int     `json:"slow_clients"`
-}
-
-func parseWS(b []byte) ([]WSResult, error) {
-	var out []WSResult
-	for i, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		var r WSResult
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			return nil, fmt.Errorf("ws line %d: %w", i+1, err)
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }
 
 // area describes one table of Go benchmarks and its target.
@@ -337,96 +303,6 @@ func writeReport(w *strings.Builder, res map[string]map[string][]float64, cpu, m
 	}
 }
 
-// writeWS writes the WebSocket table and verdicts and reports whether any
-// verdict missed its target.
-func writeWS(w *strings.Builder, ws []WSResult) (missed bool) {
-	fmt.Fprintf(w, "## wsmanager vs melody, gorilla chat hub and a raw coder/websocket write loop\n\n")
-	fmt.Fprintf(w, "wsmanager runs twice: over gorilla/websocket (`ssot-gorilla`), the transport melody and the hub use, and over coder/websocket (`ssot`), the raw loop's. Each is compared with the peers on its own transport. Every buffering peer has the same 512-message per-connection buffer.\n\n")
-	fmt.Fprintf(w, "Target: delivered messages/s ≥ melody's and ≥ 80%% of the raw write loop; memory per connection ≤ melody's.\n\n")
-	if len(ws) == 0 {
-		fmt.Fprintf(w, "Not measured in this run.\n\n")
-		return false
-	}
-	fmt.Fprintf(w, "Each peer runs in its own process over loopback WebSockets; clients run in the parent process. ")
-	fmt.Fprintf(w, "Latency is from the broadcast call to the client reading the message. RSS per connection is the server process's resident memory growth divided by the clients.\n\n")
-	fmt.Fprintf(w, "| clients | messages | slow client | peer | delivered / expected | msgs/s | p50 µs | p99 µs | RSS/conn KiB | note |\n|---:|---:|---|---|---:|---:|---:|---:|---:|---|\n")
-	for _, r := range ws {
-		slow := "no"
-		if r.Slow {
-			slow = "yes"
-		}
-		fmt.Fprintf(w, "| %d | %d | %s | %s | %d / %d | %s | %.0f | %.0f | %.1f | %s |\n",
-			r.Clients, r.Messages, slow, r.Peer, r.Delivered, r.Expected, num(r.MsgsPerSec), r.P50Micros, r.P99Micros, r.RSSPerConn/1024, r.Error)
-	}
-	fmt.Fprintln(w)
-	type key struct {
-		clients int
-		slow    bool
-	}
-	groups := map[key]map[string]WSResult{}
-	var keys []key
-	for _, r := range ws {
-		k := key{r.Clients, r.Slow}
-		if groups[k] == nil {
-			groups[k] = map[string]WSResult{}
-			keys = append(keys, k)
-		}
-		groups[k][r.Peer] = r
-	}
-	for _, k := range keys {
-		g := groups[k]
-		// Like for like: wsmanager over gorilla/websocket against melody
-		// and the hub (both gorilla), wsmanager over coder/websocket against
-		// the raw coder/websocket loop.
-		var parts []string
-		met, measured := true, false
-		short := func(r WSResult) bool { return r.Delivered < r.Expected }
-		if s, ok := g["ssot-gorilla"]; ok {
-			if m, ok := g["melody"]; ok && m.MsgsPerSec > 0 {
-				measured = true
-				r := s.MsgsPerSec / m.MsgsPerSec
-				parts = append(parts, fmt.Sprintf("over gorilla: %.2f× melody's msgs/s", r))
-				if r < 1 {
-					met = false
-				}
-				if m.RSSPerConn > 0 && s.RSSPerConn > 0 {
-					mr := s.RSSPerConn / m.RSSPerConn
-					parts = append(parts, fmt.Sprintf("%.2f× melody's memory per connection", mr))
-					if mr > 1 {
-						met = false
-					}
-				}
-			}
-			if short(s) {
-				met = false
-				parts = append(parts, fmt.Sprintf("over gorilla delivered %d of %d", s.Delivered, s.Expected))
-			}
-		}
-		if s, ok := g["ssot"]; ok {
-			if raw, ok := g["raw"]; ok && raw.MsgsPerSec > 0 {
-				measured = true
-				r := s.MsgsPerSec / raw.MsgsPerSec
-				parts = append(parts, fmt.Sprintf("over coder/websocket: %.0f%% of the raw loop's msgs/s", 100*r))
-				if r < 0.8 {
-					met = false
-				}
-			}
-			if short(s) {
-				met = false
-				parts = append(parts, fmt.Sprintf("over coder/websocket delivered %d of %d", s.Delivered, s.Expected))
-			}
-		}
-		if !measured {
-			fmt.Fprintf(w, "- %d clients (slow client: %v): target not evaluated, wsmanager not measured.\n", k.clients, k.slow)
-			continue
-		}
-		missed = missed || !met
-		fmt.Fprintf(w, "- %d clients (slow client: %v): target %s (%s)\n", k.clients, k.slow, verdictMark(met), strings.Join(parts, ", "))
-	}
-	fmt.Fprintln(w)
-	return missed
-}
-
 // unexplained is the entry for a target of the section titled title that
 // this run missed and no explanation is recorded for yet.
 func unexplained(title string) string {
@@ -458,26 +334,6 @@ const (
 		"  its middlewares as function values, as alice and chi do; the\n" +
 		"  `hand-wrapped` row nests those same values by hand and costs what the chain\n" +
 		"  costs. The chain itself adds nothing per request (0 allocations)."
-	missWS = "**wsmanager broadcast.** Compare `ssot-gorilla` with melody: both write\n" +
-		"  through gorilla/websocket, one frame and one write(2) per message. CPU\n" +
-		"  profiles of both servers over whole 10,000-client runs put 70–87% of their\n" +
-		"  time in system calls and the library code (queueing, scheduling) under 10%,\n" +
-		"  so what sets messages/s is what a write costs. Per message delivered,\n" +
-		"  wsmanager's server spent 5.1–5.5 µs in system calls in every run; melody's\n" +
-		"  spent anywhere from 2.2 to 5.3 µs, and its messages/s follows that figure\n" +
-		"  (165,000 to 406,000 over the runs made; wsmanager's stays within a few\n" +
-		"  percent). A write that finds its client waiting wakes it and costs more;\n" +
-		"  wsmanager writes each message as soon as it is queued (less than half\n" +
-		"  melody's p50 latency), so it never gets melody's good runs, where writes\n" +
-		"  land on sockets that already hold unread data. Writing several queued\n" +
-		"  frames in one system call would close the gap, but neither\n" +
-		"  gorilla/websocket nor coder/websocket offers it. Tried in the library:\n" +
-		"  idle connections keep no writer goroutine (the memory column), so a\n" +
-		"  writer lingers a few scheduling slots before exiting, which took\n" +
-		"  10,000-client throughput from about 0.55× melody's to the figure above;\n" +
-		"  lingering longer (12 or 50 slots), yielding before a writer's first\n" +
-		"  write to let its queue fill, or parking idle writers on a channel as\n" +
-		"  melody does (lower latency again, lower throughput) measured no better."
 )
 
 // The wsmanager package's own benchmarks, run by bench/run from the library

@@ -49,12 +49,15 @@ func TestReportVerdicts(t *testing.T) {
 	}
 	var sb strings.Builder
 	writeReport(&sb, res, "", "", []WSResult{
-		{Peer: "ssot", Clients: 10, MsgsPerSec: 70, RSSPerConn: 1, Delivered: 5, Expected: 5},
-		{Peer: "ssot-gorilla", Clients: 10, MsgsPerSec: 70, RSSPerConn: 1, Delivered: 5, Expected: 5},
-		{Peer: "melody", Clients: 10, MsgsPerSec: 60, RSSPerConn: 2, Delivered: 5, Expected: 5},
-		{Peer: "raw", Clients: 10, MsgsPerSec: 100, RSSPerConn: 1, Delivered: 5, Expected: 5},
-		{Peer: "ssot-gorilla", Clients: 20, Slow: true, MsgsPerSec: 70, RSSPerConn: 1, Delivered: 4, Expected: 5},
-		{Peer: "melody", Clients: 20, Slow: true, MsgsPerSec: 60, RSSPerConn: 1, Delivered: 5, Expected: 5},
+		{Peer: "ssot-gobwas", Clients: 10, Messages: 2, MsgsPerSec: 300, RSSPerConn: 10 << 10, WritesPerMsg: 0.125, Delivered: 5, Expected: 5},
+		{Peer: "melody", Clients: 10, MsgsPerSec: 100, RSSPerConn: 30 << 10, Delivered: 5, Expected: 5},
+		{Peer: "reference", Clients: 10, MsgsPerSec: 400, RSSPerConn: 8 << 10, Delivered: 5, Expected: 5},
+		{Peer: "centrifuge", Clients: 10, MsgsPerSec: 200, RSSPerConn: 30 << 10, Delivered: 5, Expected: 5},
+		{Peer: "ssot-gobwas", Clients: 20, Slow: true, MsgsPerSec: 300, RSSPerConn: 1, Delivered: 4, Expected: 5},
+		{Peer: "melody", Clients: 20, Slow: true, MsgsPerSec: 100, RSSPerConn: 1, Delivered: 5, Expected: 5},
+		{Peer: "ssot-gobwas", Clients: 30, Scale: true, MsgsPerSec: 300, P99Micros: 12500, RSSPerConn: 13 << 10, Delivered: 5, Expected: 5},
+		{Peer: "ssot-gorilla", Clients: 40, MsgsPerSec: 300, RSSPerConn: 1, Delivered: 5, Expected: 5},
+		{Peer: "melody", Clients: 40, MsgsPerSec: 100, RSSPerConn: 1, Delivered: 5, Expected: 5},
 	}, nil)
 	out := sb.String()
 	for _, want := range []string{
@@ -62,10 +65,21 @@ func TestReportVerdicts(t *testing.T) {
 		"serial: target **MISSED** (12.40× looplab, 8.00× stateless; ssot 0 allocs/op)",
 		// 11/10 is 10% slower than hand-nested.
 		"5noop: target **MISSED** (ssot takes 1.10× the time of hand-nested)",
-		// 70% of the raw loop misses the 80% floor even though melody is beaten.
-		"10 clients (slow client: false): target **MISSED** (over gorilla: 1.17× melody's msgs/s, 0.50× melody's memory per connection, over coder/websocket: 70% of the raw loop's msgs/s)",
+		// 3× melody meets 2.5×; 0.75× the reference misses 0.85×.
+		"fan-out, 10 clients, ≥ 2.50× melody's messages/s: target met (3.00×)",
+		"fan-out, 10 clients, ≥ 0.85× the near-limit reference's messages/s: target **MISSED** (0.75×)",
+		"fan-out, 10 clients, ≥ 1.00× centrifuge's messages/s: target met (1.50×)",
+		"fan-out, 10 clients, ≤ 12 KiB RSS per connection: target met (10.0 KiB; broadcast p99 0.00 ms)",
+		"| fan-out | 10 | ssot-gobwas | 3.00× | 0.75× | 1.50× | — | 10.0 |",
+		"| fan-out | 10 | 2 | ssot-gobwas | 5 / 5 | 300.0 | 0.00 | 0.00 | 10.0 | 0.12 |  |",
 		// Beating melody's rate does not count when messages went missing.
-		"20 clients (slow client: true): target **MISSED** (over gorilla: 1.17× melody's msgs/s, 1.00× melody's memory per connection, over gorilla delivered 4 of 5)",
+		"stuck client, 20 clients, every message delivered: target **MISSED** (4 of 5)",
+		"stuck client, 20 clients, ≥ 2.00× melody's messages/s: target met (3.00×)",
+		// The scale run is judged on memory alone.
+		"scale, 30 clients, ≤ 12 KiB RSS per connection: target **MISSED** (13.0 KiB; broadcast p99 12.5 ms)",
+		// A run without the peer the targets are set for is a miss, not a pass.
+		"fan-out, 40 clients, every target: target **MISSED** (ssot-gobwas not measured)",
+		"| fan-out | 40 | ssot-gorilla | 3.00× | — | — | — | 0.0 |",
 		// 800/250 = 3.2 meets the 2× target; the raw-token stack is a
 		// reference and takes no part in the verdict.
 		"hit-200B: target met (3.20× kubernetes; ssot 1 allocs/op)",
@@ -95,19 +109,19 @@ BenchmarkAuth/hit-1KiB/kubernetes-2  1000  80.0 ns/op  0 B/op  0 allocs/op
 BenchmarkAuth/hit-1KiB/ssot-2        1000  160.0 ns/op 16 B/op 1 allocs/op
 `
 	wsMet := []WSResult{
-		{Peer: "ssot", Clients: 10, MsgsPerSec: 90, RSSPerConn: 1, Delivered: 5, Expected: 5},
-		{Peer: "ssot-gorilla", Clients: 10, MsgsPerSec: 70, RSSPerConn: 1, Delivered: 5, Expected: 5},
-		{Peer: "melody", Clients: 10, MsgsPerSec: 60, RSSPerConn: 2, Delivered: 5, Expected: 5},
-		{Peer: "raw", Clients: 10, MsgsPerSec: 100, RSSPerConn: 1, Delivered: 5, Expected: 5},
+		{Peer: "ssot-gobwas", Clients: 10, MsgsPerSec: 300, RSSPerConn: 10 << 10, Delivered: 5, Expected: 5},
+		{Peer: "melody", Clients: 10, MsgsPerSec: 100, RSSPerConn: 30 << 10, Delivered: 5, Expected: 5},
+		{Peer: "reference", Clients: 10, MsgsPerSec: 320, RSSPerConn: 8 << 10, Delivered: 5, Expected: 5},
+		{Peer: "centrifuge", Clients: 10, MsgsPerSec: 200, RSSPerConn: 30 << 10, Delivered: 5, Expected: 5},
 	}
 	wsMissed := []WSResult{
-		{Peer: "ssot-gorilla", Clients: 10, MsgsPerSec: 50, RSSPerConn: 1, Delivered: 5, Expected: 5},
-		{Peer: "melody", Clients: 10, MsgsPerSec: 60, RSSPerConn: 2, Delivered: 5, Expected: 5},
+		{Peer: "ssot-gobwas", Clients: 10, MsgsPerSec: 200, RSSPerConn: 10 << 10, Delivered: 5, Expected: 5},
+		{Peer: "melody", Clients: 10, MsgsPerSec: 100, RSSPerConn: 30 << 10, Delivered: 5, Expected: 5},
 	}
 	const (
 		authNote = "**" + authTitle + ".**"
 		mwNote   = "**middleware against hand-nested.**"
-		wsNote   = "**wsmanager broadcast.**"
+		wsNote   = "**" + wsTitle
 		allMet   = "Every evaluated target was met in this run."
 	)
 	tests := []struct {

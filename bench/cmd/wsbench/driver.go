@@ -3,45 +3,41 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
+	"encoding/gob"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/ssotkit/ssot/bench/internal/wsresult"
 )
 
 type config struct {
 	clients, messages, size int
 	slow                    bool
-	timeout                 time.Duration
+	// scale marks the run as the scale run in its results.
+	scale bool
+	// perProcess is the most clients one client process holds; zero means
+	// no bound. Each client is a descriptor in that process, which also
+	// needs a few of its own (standard streams, the runtime's poller), and
+	// the limit is per process, so a run with more clients spreads them
+	// over several.
+	perProcess int
+	// profileDir, if set, is where each server writes a CPU profile of its
+	// broadcast, from the moment the clients are told it starts until they
+	// all reported.
+	profileDir string
+	timeout    time.Duration
 }
 
 // result is one peer's line of output; cmd/benchreport reads it.
-type result struct {
-	Peer       string  `json:"peer"`
-	Clients    int     `json:"clients"`
-	Messages   int     `json:"messages"`
-	Slow       bool    `json:"slow"`
-	Expected   int64   `json:"expected"`
-	Delivered  int64   `json:"delivered"`
-	Seconds    float64 `json:"seconds"`
-	MsgsPerSec float64 `json:"msgs_per_sec"`
-	P50Micros  float64 `json:"p50_us"`
-	P99Micros  float64 `json:"p99_us"`
-	RSSPerConn float64 `json:"rss_per_conn_bytes"`
-	Error      string  `json:"error,omitempty"`
-}
+type result = wsresult.Result
 
 func runDriver(cfg config, only string) error {
 	names := peerNames()
@@ -61,111 +57,122 @@ func runDriver(cfg config, only string) error {
 	return nil
 }
 
-// runPeer starts the peer's server process, connects the clients,
+// runPeer starts the peer's server process and the client processes,
 // broadcasts and collects what the clients received.
 func runPeer(name string, cfg config) (result, error) {
-	res := result{Peer: name, Clients: cfg.clients, Messages: cfg.messages, Slow: cfg.slow}
+	res := result{Peer: name, Clients: cfg.clients, Messages: cfg.messages, Slow: cfg.slow, Scale: cfg.scale}
+	spec, ok := lookupPeer(name)
+	if !ok {
+		return res, fmt.Errorf("unknown peer %q", name)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
 
-	self, err := os.Executable()
+	env := []string{serveEnv + "=" + name}
+	if cfg.profileDir != "" {
+		env = append(env, profileEnv+"="+filepath.Join(cfg.profileDir, profileName(res)))
+	}
+	srv, err := startChild(ctx, env, "-timeout", cfg.timeout.String())
 	if err != nil {
 		return res, err
 	}
-	cmd := exec.CommandContext(ctx, self, "-serve", name, "-timeout", cfg.timeout.String())
-	cmd.Env = append(os.Environ(), serveEnv+"="+name)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return res, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return res, err
-	}
-	if err := cmd.Start(); err != nil {
-		return res, err
-	}
-	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
-	addr, err := bufio.NewReader(stdout).ReadString('\n')
+	defer srv.stop()
+	addr, err := srv.out.ReadString('\n')
 	if err != nil {
 		return res, fmt.Errorf("server address: %w", err)
 	}
 	base := "127.0.0.1" + addr[strings.LastIndexByte(addr, ':'):len(addr)-1]
-
 	before, err := stats(ctx, base)
 	if err != nil {
 		return res, err
 	}
-	cs, err := connect(ctx, base, cfg)
+
+	procs := 1
+	if cfg.perProcess > 0 {
+		procs = max(1, (cfg.clients+cfg.perProcess-1)/cfg.perProcess)
+	}
+	res.ClientProcs = procs
+	workers := make([]*child, 0, procs)
 	defer func() {
-		for _, c := range cs {
-			if c != nil {
-				_ = c.conn.CloseNow()
-			}
+		for _, w := range workers {
+			w.stop()
 		}
 	}()
+	for i := range procs {
+		job, err := json.Marshal(clientJob{
+			URL:      "ws://" + base + "/ws",
+			Wire:     spec.wire,
+			Clients:  cfg.clients*(i+1)/procs - cfg.clients*i/procs,
+			Messages: cfg.messages,
+			Stuck:    cfg.slow && i == 0,
+			Timeout:  cfg.timeout,
+			Profile:  clientProfile(cfg, res, i),
+		})
+		if err != nil {
+			return res, err
+		}
+		w, err := startChild(ctx, []string{clientsEnv + "=" + string(job)})
+		if err != nil {
+			return res, err
+		}
+		workers = append(workers, w)
+	}
+	for _, w := range workers {
+		if line, err := w.out.ReadString('\n'); err != nil || line != "ready\n" {
+			return res, fmt.Errorf("client process: %q %v", strings.TrimSpace(line), err)
+		}
+	}
+	after, err := awaitConns(ctx, base, cfg.clients)
 	if err != nil {
 		return res, err
 	}
-	var after serverStats
-	for after.Conns < cfg.clients {
-		if after, err = stats(ctx, base); err != nil {
-			return res, err
-		}
-		if after.Conns < cfg.clients {
-			select {
-			case <-ctx.Done():
-				return res, fmt.Errorf("%d of %d clients registered", after.Conns, cfg.clients)
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
-	}
 	res.RSSPerConn = float64(after.RSS-before.RSS) / float64(cfg.clients)
 
-	readers := cs
+	readers := cfg.clients
 	if cfg.slow {
-		readers = cs[1:]
+		readers--
 	}
-	res.Expected = int64(len(readers)) * int64(cfg.messages)
-	var delivered atomic.Int64
-	var last atomic.Int64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	for _, c := range readers {
-		wg.Go(func() {
-			for range cfg.messages {
-				_, b, err := c.conn.Read(ctx)
-				if err != nil {
-					return
-				}
-				now := time.Now().UnixNano()
-				c.lat = append(c.lat, now-int64(binary.LittleEndian.Uint64(b)))
-				last.Store(max(last.Load(), now))
-				if delivered.Add(1) == res.Expected {
-					close(done)
-				}
-			}
-		})
+	res.Expected = int64(readers) * int64(cfg.messages)
+	if cfg.profileDir != "" {
+		if err := get(ctx, "http://"+base+"/profile/start", nil); err != nil {
+			return res, err
+		}
+	}
+	for _, w := range workers {
+		if _, err := io.WriteString(w.in, "go\n"); err != nil {
+			return res, err
+		}
 	}
 	start := time.Now()
 	if err := get(ctx, fmt.Sprintf("http://%s/broadcast?n=%d&size=%d", base, cfg.messages, cfg.size), nil); err != nil {
 		return res, err
 	}
-	waitDelivered(ctx, done, &delivered)
-	for _, c := range cs {
-		_ = c.conn.CloseNow()
+	var lat []int64
+	var last int64
+	for _, w := range workers {
+		var rep clientReport
+		if err := gob.NewDecoder(w.out).Decode(&rep); err != nil {
+			return res, fmt.Errorf("client report: %w", err)
+		}
+		res.Delivered += rep.Delivered
+		last = max(last, rep.Last)
+		lat = append(lat, rep.Latencies...)
 	}
-	wg.Wait()
-	res.Delivered = delivered.Load()
-	end := time.Unix(0, last.Load())
-	res.Seconds = end.Sub(start).Seconds()
+	if cfg.profileDir != "" {
+		if err := get(ctx, "http://"+base+"/profile/stop", nil); err != nil {
+			return res, err
+		}
+	}
+	end, err := stats(ctx, base)
+	if err != nil {
+		return res, err
+	}
+	if res.Delivered > 0 {
+		res.WritesPerMsg = float64(end.Writes-after.Writes) / float64(res.Delivered)
+	}
+	res.Seconds = time.Unix(0, last).Sub(start).Seconds()
 	if res.Seconds > 0 {
 		res.MsgsPerSec = float64(res.Delivered) / res.Seconds
-	}
-	var lat []int64
-	for _, c := range readers {
-		lat = append(lat, c.lat...)
 	}
 	slices.Sort(lat)
 	if len(lat) > 0 {
@@ -178,80 +185,77 @@ func runPeer(name string, cfg config) (result, error) {
 	return res, nil
 }
 
-// stallLimit is how long the driver waits without a single delivery before
-// it stops: a peer that dropped messages would otherwise hold the run until
-// its timeout.
-const stallLimit = 3 * time.Second
+// profileName is the file name of the CPU profile of the run r.
+func profileName(r result) string {
+	kind := ""
+	switch {
+	case r.Slow:
+		kind = "-slow"
+	case r.Scale:
+		kind = "-scale"
+	}
+	return fmt.Sprintf("%s-%d%s.pprof", r.Peer, r.Clients, kind)
+}
 
-// waitDelivered returns when every message arrived, ctx ends, or no
-// message arrived for stallLimit.
-func waitDelivered(ctx context.Context, done <-chan struct{}, delivered *atomic.Int64) {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	seen, since := delivered.Load(), time.Now()
+func clientProfile(cfg config, r result, i int) string {
+	if cfg.profileDir == "" {
+		return ""
+	}
+	return filepath.Join(cfg.profileDir, fmt.Sprintf("clients%d-%s", i, profileName(r)))
+}
+
+// awaitConns polls the server until it counts n clients, which a
+// broadcast then reaches, and returns its stats at that moment.
+func awaitConns(ctx context.Context, base string, n int) (serverStats, error) {
 	for {
+		s, err := stats(ctx, base)
+		if err != nil || s.Conns >= n {
+			return s, err
+		}
 		select {
-		case <-done:
-			return
 		case <-ctx.Done():
-			return
-		case now := <-tick.C:
-			if n := delivered.Load(); n != seen {
-				seen, since = n, now
-			} else if now.Sub(since) > stallLimit {
-				return
-			}
+			return s, fmt.Errorf("%d of %d clients registered", s.Conns, n)
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
 
-type client struct {
-	conn *websocket.Conn
-	lat  []int64
+// child is a process of this program started by the driver, as a server
+// or a client process, talking over its standard input and output.
+type child struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
 }
 
-// connect dials every client, 64 at a time. With cfg.slow the first client
-// has a 4 KiB receive buffer and is never read, so its server side backs up.
-func connect(ctx context.Context, base string, cfg config) ([]*client, error) {
-	cs := make([]*client, cfg.clients)
-	sem := make(chan struct{}, 64)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
-	for i := range cs {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			opts := &websocket.DialOptions{}
-			if cfg.slow && i == 0 {
-				opts.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: smallBufferDialer().DialContext}}
-			}
-			c, _, err := websocket.Dial(ctx, "ws://"+base+"/ws", opts)
-			if err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-				return
-			}
-			c.SetReadLimit(1 << 20)
-			cs[i] = &client{conn: c, lat: make([]int64, 0, cfg.messages)}
-		})
+// startChild starts this program again with env added to its environment.
+// It ends when ctx does, or when stop closes its standard input.
+func startChild(ctx context.Context, env []string, args ...string) (*child, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return cs, fmt.Errorf("%d clients failed to connect, first: %w", len(errs), errs[0])
+	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
 	}
-	return cs, nil
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return &child{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<16)}, nil
 }
 
-func smallBufferDialer() *net.Dialer {
-	return &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		})
-		return errors.Join(err, serr)
-	}}
+// stop closes the child's standard input and waits for it to exit.
+func (c *child) stop() {
+	_ = c.in.Close()
+	_ = c.cmd.Wait()
 }
 
 func stats(ctx context.Context, base string) (serverStats, error) {

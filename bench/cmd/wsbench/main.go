@@ -1,12 +1,15 @@
 // Command wsbench measures WebSocket broadcast over loopback for one peer
-// per process: ssot's wsmanager, olahol/melody, the gorilla/websocket chat
-// hub pattern and a raw coder/websocket write loop with no manager.
+// per process: ssot's wsmanager over several transports, olahol/melody,
+// the gorilla/websocket chat hub pattern, centrifuge, a raw
+// coder/websocket write loop with no manager, and a near-limit reference
+// (gobwas/ws framing, one writev per connection).
 //
-// Run without -serve it is the driver: for each peer it starts itself again
-// as a server (-serve PEER) so every server's memory is its own, connects
-// the clients from this process, asks the server to broadcast, and prints
-// one JSON line of results per peer. Everything stays on 127.0.0.1, and
-// every run is bounded by -timeout.
+// Run without WSBENCH_SERVE or WSBENCH_CLIENTS in its environment it is the
+// driver: for each peer it starts itself again as the server of that peer,
+// so every server's memory is its own, and as client processes, at most
+// -per-process clients each, which connect and receive; then it asks the
+// server to broadcast and prints one JSON line of results per peer.
+// Everything stays on 127.0.0.1, and every run is bounded by -timeout.
 package main
 
 import (
@@ -18,23 +21,23 @@ import (
 )
 
 func main() {
-	serve := flag.String("serve", "", "run as the server of this peer (internal)")
 	clients := flag.Int("clients", 1000, "WebSocket clients")
 	messages := flag.Int("messages", 100, "broadcast messages")
-	size := flag.Int("size", 64, "bytes per message (at least 8: the send time)")
+	size := flag.Int("size", 64, fmt.Sprintf("bytes per message (at least %d: the send time)", minSize))
 	slow := flag.Bool("slow", false, "one client never reads and has a tiny receive buffer")
+	scale := flag.Bool("scale", false, "mark the results as the scale run")
+	perProcess := flag.Int("per-process", 10000, "most clients in one client process (0: no bound)")
+	profile := flag.String("profile", "", "directory for a CPU profile of each server's broadcast")
 	timeout := flag.Duration("timeout", 90*time.Second, "bound on one peer's run")
 	peers := flag.String("peers", "", "comma-separated peers (default: all built in)")
 	flag.Parse()
 	raiseFileLimit()
-	var err error
-	if v := os.Getenv(serveEnv); v != "" {
-		*serve = v
-	}
-	if *serve != "" {
-		err = runServer(*serve, *timeout)
-	} else {
-		err = runDriver(config{clients: *clients, messages: *messages, size: max(*size, 8), slow: *slow, timeout: *timeout}, *peers)
+	ran, err := runAsChild(*timeout)
+	if !ran {
+		err = runDriver(config{
+			clients: *clients, messages: *messages, size: max(*size, minSize),
+			slow: *slow, scale: *scale, perProcess: *perProcess, profileDir: *profile, timeout: *timeout,
+		}, *peers)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wsbench:", err)
@@ -42,9 +45,22 @@ func main() {
 	}
 }
 
-// serveEnv names the variable that makes a process the server of a peer,
-// so a test binary can serve too without knowing the -serve flag.
+// serveEnv names the variable that makes a process the server of the peer
+// it names.
 const serveEnv = "WSBENCH_SERVE"
+
+// runAsChild runs this process as the server or as a client process when
+// the driver started it as one, and reports whether it did. A test binary
+// calls it from TestMain, so it needs no flag.
+func runAsChild(timeout time.Duration) (bool, error) {
+	if name := os.Getenv(serveEnv); name != "" {
+		return true, runServer(name, timeout)
+	}
+	if job := os.Getenv(clientsEnv); job != "" {
+		return true, runClients(job, os.Stdin, os.Stdout)
+	}
+	return false, nil
+}
 
 // raiseFileLimit lifts the soft file limit to the hard one: every client
 // and every server connection is a descriptor.

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,9 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,30 +40,56 @@ type peer interface {
 // client holds the others back, not each peer's overflow policy.
 const queueSize = 512
 
-func peerNames() []string {
-	return []string{"ssot", "ssot-gorilla", "raw", "gorilla", "melody"}
+// peerSpec is one peer as the driver knows it.
+type peerSpec struct {
+	name string
+	// wire is how the clients speak to it (see wireFor).
+	wire string
+	make func() (peer, error)
 }
 
-func newPeer(name string) (peer, error) {
-	switch name {
-	case "raw":
-		return &rawPeer{set: map[*websocket.Conn]struct{}{}}, nil
-	case "gorilla":
-		return newHub(), nil
-	case "melody":
-		return newMelodyPeer(), nil
-	case "ssot":
-		return newSSOTPeer()
-	case "ssot-gorilla":
-		return newSSOTGorillaPeer()
+// peers lists every peer built in, in the order of a run.
+func peers() []peerSpec {
+	plain := func(name string, make func() (peer, error)) peerSpec {
+		return peerSpec{name: name, wire: plainWireName, make: make}
 	}
-	return nil, fmt.Errorf("unknown peer %q", name)
+	return []peerSpec{
+		plain("ssot-gobwas", newSSOTGobwasPeer),
+		plain("ssot", newSSOTPeer),
+		plain("ssot-gorilla", newSSOTGorillaPeer),
+		plain("reference", newRefPeer),
+		plain("raw", func() (peer, error) { return &rawPeer{set: map[*websocket.Conn]struct{}{}}, nil }),
+		plain("gorilla", func() (peer, error) { return newHub(), nil }),
+		plain("melody", func() (peer, error) { return newMelodyPeer(), nil }),
+		{name: "centrifuge", wire: centrifugeWireName, make: newCentrifugePeer},
+	}
+}
+
+func peerNames() []string {
+	var names []string
+	for _, p := range peers() {
+		names = append(names, p.name)
+	}
+	return names
+}
+
+func lookupPeer(name string) (peerSpec, bool) {
+	for _, p := range peers() {
+		if p.name == name {
+			return p, true
+		}
+	}
+	return peerSpec{}, false
 }
 
 // runServer serves one peer on 127.0.0.1 and prints its address. It exits
 // when its standard input closes (the driver is done) or after timeout.
 func runServer(name string, timeout time.Duration) error {
-	p, err := newPeer(name)
+	spec, ok := lookupPeer(name)
+	if !ok {
+		return fmt.Errorf("unknown peer %q", name)
+	}
+	p, err := spec.make()
 	if err != nil {
 		return err
 	}
@@ -74,17 +101,20 @@ func runServer(name string, timeout time.Duration) error {
 	mux.HandleFunc("/ws", p.handle)
 	mux.HandleFunc("/stats", func(w http.ResponseWriter, _ *http.Request) {
 		runtime.GC()
-		_ = json.NewEncoder(w).Encode(serverStats{Conns: p.conns(), RSS: rss()})
+		_ = json.NewEncoder(w).Encode(serverStats{Conns: p.conns(), RSS: rss(), Writes: writeCalls()})
 	})
 	mux.HandleFunc("/broadcast", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
 		size, _ := strconv.Atoi(r.URL.Query().Get("size"))
 		for range n {
-			msg := make([]byte, max(size, 8))
-			binary.LittleEndian.PutUint64(msg, uint64(time.Now().UnixNano()))
+			msg := make([]byte, max(size, minSize))
+			stamp(msg, time.Now())
 			p.broadcast(msg)
 		}
 	})
+	if path := os.Getenv(profileEnv); path != "" {
+		handleProfile(mux, path)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	fmt.Println(ln.Addr().String())
@@ -100,9 +130,64 @@ func runServer(name string, timeout time.Duration) error {
 	return srv.Shutdown(ctx)
 }
 
+// profileEnv names the variable that holds the file a server writes the
+// CPU profile of its broadcast to.
+const profileEnv = "WSBENCH_PROFILE"
+
+// handleProfile serves /profile/start and /profile/stop, which start and
+// stop a CPU profile written to path.
+func handleProfile(mux *http.ServeMux, path string) {
+	var stop func()
+	mux.HandleFunc("/profile/start", func(w http.ResponseWriter, _ *http.Request) {
+		var err error
+		if stop, err = startProfile(path); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	mux.HandleFunc("/profile/stop", func(http.ResponseWriter, *http.Request) {
+		if stop != nil {
+			stop()
+		}
+	})
+}
+
+// startProfile starts a CPU profile written to path, and returns the
+// function that stops it. With no path it does nothing.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+}
+
 type serverStats struct {
-	Conns int   `json:"conns"`
-	RSS   int64 `json:"rss"`
+	Conns  int   `json:"conns"`
+	RSS    int64 `json:"rss"`
+	Writes int64 `json:"writes"`
+}
+
+// writeCalls is how many write system calls (write, writev and the like)
+// this process has made.
+func writeCalls() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // rss is the resident set size of this process in bytes.
