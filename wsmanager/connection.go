@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"sync"
+	"time"
 
 	"github.com/ssotkit/ssot/statemachine"
 )
@@ -42,8 +43,9 @@ type Connection struct {
 	tr     Conn      // the transport; nil until Serve gives it
 	batch  BatchConn // tr, when it writes batches
 	q      queue
-	writer bool     // a writer goroutine runs, or has closed the transport
-	spare  [][]byte // a small batch buffer kept between writers
+	writer bool        // a writer goroutine runs, or has closed the transport
+	spare  [][]byte    // a small batch buffer kept between writers
+	expiry *time.Timer // closes the connection when its identity expires; nil if it never does
 	// resumedTo is the position, in its stream, of the last message the
 	// connection got from a Log's replay; live deliveries up to it are
 	// skipped. Guarded by the stream's lock, not mu.

@@ -38,6 +38,16 @@ type EndpointOptions struct {
 	// RequestID returns the RequestID recorded in the UserContext, for
 	// example the request-ID middleware's. Defaults to nil: none.
 	RequestID func(*http.Request) string
+	// Detach serves each connection on a goroutine of the Factory's
+	// (Reservation.Go) and returns from ServeHTTP once the connection is
+	// being served: net/http's goroutine, and the stack it grew handling
+	// the request, are released, which is most of the memory an idle
+	// connection costs. The connection's context then keeps the request's
+	// values but not its cancellation. It suits transports that hijack the
+	// HTTP connection, as every contrib adapter does over HTTP/1.1; a
+	// transport that serves the WebSocket inside the handler (over HTTP/2,
+	// say) must not be detached. Defaults to false.
+	Detach bool
 	// Resume returns the position a reconnecting client presents, in
 	// Position.String's form, or "" for none; with Options.History the
 	// connection resumes from it (Factory.ReserveResume). Defaults to the
@@ -136,15 +146,16 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Register the connection before upgrading: once the client sees the
 	// handshake complete, messages sent to it are queued, never lost.
 	ctx := auth.WithIdentity(r.Context(), id)
+	if e.opts.Detach {
+		ctx = context.WithoutCancel(ctx)
+	}
 	res, err := e.f.ReserveResume(ctx, uc, after)
 	if err != nil {
 		e.refuseReserve(w, r, err)
 		return
 	}
 	if !id.ExpiresAt.IsZero() {
-		c := res.Connection()
-		expiry := time.AfterFunc(time.Until(id.ExpiresAt), c.expire)
-		defer expiry.Stop()
+		res.Connection().expireAt(id.ExpiresAt)
 	}
 	served := false
 	defer func() {
@@ -160,6 +171,12 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	served = true
 	// A nil tr (a broken Upgrader) ends the reservation with
 	// ErrInvalidOptions.
+	if e.opts.Detach {
+		if err := res.Go(tr, e.h); err != nil {
+			e.f.log.Debug("wsmanager: connection refused", "user", uc.UserID, "thread", uc.ThreadID, "request", uc.RequestID, "err", err)
+		}
+		return
+	}
 	if err := res.Serve(tr, e.h); err != nil {
 		e.f.log.Debug("wsmanager: connection ended", "user", uc.UserID, "thread", uc.ThreadID, "request", uc.RequestID, "err", err)
 	}
@@ -174,6 +191,25 @@ func (e *endpoint) resumeFrom(r *http.Request) (Position, error) {
 		s = r.URL.Query().Get(resumeParam)
 	}
 	return ParsePosition(s)
+}
+
+// expireAt arranges for the connection to close when its identity expires
+// at t: one timer, stopped when the connection ends.
+func (c *Connection) expireAt(t time.Time) {
+	timer := time.AfterFunc(time.Until(t), c.expire)
+	c.mu.Lock()
+	c.expiry = timer
+	c.mu.Unlock()
+}
+
+// stopExpiry stops the expiry timer, if there is one.
+func (c *Connection) stopExpiry() {
+	c.mu.Lock()
+	timer := c.expiry
+	c.mu.Unlock()
+	if timer != nil {
+		timer.Stop()
+	}
 }
 
 // expire closes a connection whose identity expired.

@@ -92,7 +92,16 @@ func bearer(token string) http.Header {
 
 func TestEndpointServes(t *testing.T) {
 	t.Parallel()
-	e := newEndpointTest(t, wsmanager.Options{}, wsmanager.EndpointOptions{Subprotocol: "chat.v1"})
+	for _, detach := range []bool{false, true} {
+		t.Run(fmt.Sprintf("detach %v", detach), func(t *testing.T) {
+			t.Parallel()
+			testEndpointServes(t, detach)
+		})
+	}
+}
+
+func testEndpointServes(t *testing.T, detach bool) {
+	e := newEndpointTest(t, wsmanager.Options{}, wsmanager.EndpointOptions{Subprotocol: "chat.v1", Detach: detach})
 	hdr := bearer("alice")
 	hdr.Set("Sec-WebSocket-Protocol", "chat.v1, other")
 	c := dialFrames(t, e.addr, "/ws?thread=t1", hdr)
@@ -408,6 +417,15 @@ func TestEndpointUpgraderPanics(t *testing.T) {
 // unreachable; a connection without one stays open.
 func TestEndpointTokenExpiry(t *testing.T) {
 	t.Parallel()
+	for _, detach := range []bool{false, true} {
+		t.Run(fmt.Sprintf("detach %v", detach), func(t *testing.T) {
+			t.Parallel()
+			testEndpointTokenExpiry(t, detach)
+		})
+	}
+}
+
+func testEndpointTokenExpiry(t *testing.T, detach bool) {
 	synctest.Test(t, func(t *testing.T) {
 		const lifetime = time.Hour
 		expires := time.Now().Add(lifetime)
@@ -425,7 +443,7 @@ func TestEndpointTokenExpiry(t *testing.T) {
 		defer a.Close(context.Background())
 		h := newHarness(t, wsmanager.Options{})
 		up := &memUpgrader{peers: make(chan *memconn.Conn, 2)}
-		ep, err := wsmanager.NewEndpoint(h.f, a, up, echo(), wsmanager.EndpointOptions{})
+		ep, err := wsmanager.NewEndpoint(h.f, a, up, echo(), wsmanager.EndpointOptions{Detach: detach})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -441,6 +459,11 @@ func TestEndpointTokenExpiry(t *testing.T) {
 		<-up.peers
 		<-up.peers
 		synctest.Wait()
+		if detach {
+			// ServeHTTP returned, the connections serve on.
+			<-served
+			<-served
+		}
 		short, long := peerOfUser(t, h.f, "short"), peerOfUser(t, h.f, "long")
 		time.Sleep(lifetime - time.Nanosecond)
 		synctest.Wait()
@@ -460,12 +483,21 @@ func TestEndpointTokenExpiry(t *testing.T) {
 		if _, _, closed := long.Closed(); closed {
 			t.Error("the connection without an expiry closed")
 		}
-		<-served
+		if !detach {
+			<-served
+		}
+		synctest.Wait()
 		if st := h.f.Stats(); st.ExpiredCloses != 1 || st.ConnsActive != 1 {
 			t.Errorf("ExpiredCloses %d, ConnsActive %d; want 1, 1", st.ExpiredCloses, st.ConnsActive)
 		}
 		long.PeerCloseCode(1000, "")
-		<-served
+		if !detach {
+			<-served
+		}
+		synctest.Wait()
+		if st := h.f.Stats(); st.ConnsActive != 0 {
+			t.Errorf("ConnsActive %d after both ended", st.ConnsActive)
+		}
 	})
 }
 

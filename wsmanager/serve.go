@@ -117,6 +117,37 @@ func (r *Reservation) Serve(tr Conn, h Handler) error {
 	return r.c.serve(r.ctx, tr, h)
 }
 
+// Go is Serve on a goroutine of the Factory's: it gives the reservation its
+// transport and returns at once, and the connection is served, as Serve
+// serves it, until it ends; what Serve would have returned reaches
+// Options.OnDisconnect. Factory.Close waits for that goroutine.
+//
+// It lets the goroutine that upgraded the connection return: under
+// net/http, the handler's goroutine and the stack it grew handling the
+// request are then released, which is most of what an idle connection
+// costs. The context given to Reserve must then outlive the request: a
+// request's context ends when its handler returns (reserve with
+// context.WithoutCancel(r.Context()), as NewEndpoint does with
+// EndpointOptions.Detach).
+//
+// It returns ErrClosed when the reservation has already ended (tr is then
+// closed with 1001), and an error wrapping ErrInvalidOptions for a nil tr
+// or h (which ends the reservation as Release does); otherwise nil.
+func (r *Reservation) Go(tr Conn, h Handler) error {
+	if !r.end.CompareAndSwap(false, true) {
+		if tr != nil {
+			_ = tr.Close(CodeGoingAway, reasonGoingAway)
+		}
+		return ErrClosed
+	}
+	if err := checkServe(tr, h); err != nil {
+		r.c.abandon()
+		return err
+	}
+	go func() { _ = r.c.serve(r.ctx, tr, h) }()
+	return nil
+}
+
 // Release ends a reservation that will not be served, for example because
 // the upgrade failed: the connection is removed, what was queued for it is
 // discarded and its machine ends in Failed. Release after Serve, or a second
@@ -319,6 +350,7 @@ func (c *Connection) finish() error {
 	// was requested then, unless set-up never reached the read loop.
 	c.requestClose(causeAborted, CodeInternalError, reasonInternal, nil)
 	<-c.closed
+	c.stopExpiry()
 	c.m.unregister(c)
 	end := c.ending()
 	final := statemachine.Closed
@@ -359,6 +391,7 @@ func (c *Connection) abandon() {
 		close(c.closed)
 	}
 	<-c.closed
+	c.stopExpiry()
 	c.m.unregister(c)
 	_ = c.mach.Transition(statemachine.Failed, causeAborted.String())
 }

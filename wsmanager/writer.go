@@ -32,6 +32,10 @@ func (c *Connection) writeLoop() {
 			written = 0
 		}
 	}
+	// Yield once before the first batch: a fan-out queues to thousands
+	// of connections in a row, and by the time this writer runs again its
+	// queue has often grown, so more goes out in one write.
+	runtime.Gosched()
 	c.mu.Lock()
 	batch := c.spare
 	c.spare = nil

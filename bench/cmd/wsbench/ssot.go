@@ -31,15 +31,23 @@ func newSSOTPeerOver(up wsmanager.Upgrader, err error) (peer, error) {
 	return &ssotPeer{f: f, up: up}, nil
 }
 
-// handle serves the client as the one connection of a new user, with a
-// handler that ignores what clients send, until it closes.
+// handle registers the client as the one connection of a new user,
+// upgrades it and serves it, with a handler that ignores what clients send,
+// on a goroutine of the factory's, so the handler returns at once, as
+// NewEndpoint does with EndpointOptions.Detach.
 func (p *ssotPeer) handle(w http.ResponseWriter, r *http.Request) {
-	c, err := p.up.Upgrade(w, r, "")
+	uc := wsmanager.UserContext{UserID: "u" + strconv.FormatInt(p.next.Add(1), 10)}
+	res, err := p.f.Reserve(context.WithoutCancel(r.Context()), uc)
 	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	uc := wsmanager.UserContext{UserID: "u" + strconv.FormatInt(p.next.Add(1), 10)}
-	_ = p.f.Serve(r.Context(), uc, c, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
+	c, err := p.up.Upgrade(w, r, "")
+	if err != nil {
+		res.Release()
+		return
+	}
+	_ = res.Go(c, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
 }
 
 func (p *ssotPeer) broadcast(msg []byte) { p.f.Broadcast(context.Background(), msg, nil) }
