@@ -140,7 +140,10 @@ func (a *app) routes() (http.Handler, error) {
 	ws, err := wsmanager.NewEndpoint(a.factory, a.auth, loggingUpgrader{up: up, logger: a.logger}, ch, wsmanager.EndpointOptions{
 		Subprotocol:       subprotocol,
 		CloseAfterUpgrade: a.cfg.CloseAfterUpgrade,
-		Thread:            roomOf,
+		// gobwasws hijacks the HTTP connection, so each connection can be
+		// served on a goroutine of the factory's and net/http's released.
+		Detach: true,
+		Thread: roomOf,
 		RequestID: func(r *http.Request) string {
 			id, _ := middleware.RequestIDFrom(r.Context())
 			return id
