@@ -54,10 +54,9 @@ type Factory struct {
 	unsubscribe func() error
 
 	// History: the streams of this node, or the Log that holds them.
-	start     time.Time
-	hlog      Log
-	streamsMu sync.Mutex
-	streams   map[string]*stream
+	start   time.Time
+	hlog    Log
+	streams sync.Map // UserID → *stream: read on every positioned send, written when a stream is made or released
 }
 
 // NewFactory returns a Factory configured by opts and starts its janitor.
@@ -76,7 +75,6 @@ func NewFactory(opts Options) (*Factory, error) {
 		stopJanitor: make(chan struct{}),
 		janitorDone: make(chan struct{}),
 		start:       time.Now(),
-		streams:     make(map[string]*stream),
 	}
 	_, _ = rand.Read(f.node[:]) // never fails: crypto/rand crashes the program instead
 	if l, ok := opts.Broker.(Log); ok && f.historyOn() {

@@ -86,14 +86,18 @@ type historyEntry struct {
 // deliveries and resumes: a message appended before a resume is replayed,
 // one appended after it is delivered live, and none both.
 type stream struct {
-	mu       sync.Mutex
-	epoch    uint64
-	head     uint64         // seq of the last message
-	entries  []historyEntry // a ring, oldest at first; len is the capacity used so far
-	first    int
-	n        int
-	bytes    int
-	lastUsed time.Time
+	mu      sync.Mutex
+	epoch   uint64
+	head    uint64         // seq of the last message
+	entries []historyEntry // a ring, oldest at first; len is the capacity used so far
+	first   int
+	n       int
+	bytes   int
+	// used is set by every append and join; the janitor clears it and
+	// notes the time, and releases a stream left unused for IdleTimeout,
+	// so a send reads no clock for it.
+	used     bool
+	idleFrom time.Time
 	released bool // removed by the janitor: appends go to a new stream
 }
 

@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// framePrefixRoom is the room left before a message for its framing: a
+// position in text (16 hexadecimal digits, a dot, 20 decimal digits), a
+// separator, and a little for a Frame that adds field names.
+const framePrefixRoom = 48
+
 // historyOn reports whether messages get positions.
 func (f *Factory) historyOn() bool { return f.opts.History.Messages > 0 }
 
@@ -14,15 +19,14 @@ func (f *Factory) historyOn() bool { return f.opts.History.Messages > 0 }
 // A stream the janitor released in between is never returned.
 func (f *Factory) lockStream(userID string) *stream {
 	for {
-		f.streamsMu.Lock()
-		s := f.streams[userID]
-		if s == nil {
-			s = &stream{epoch: newEpoch(), lastUsed: time.Now()}
-			f.streams[userID] = s
+		v, ok := f.streams.Load(userID)
+		if !ok {
+			v, _ = f.streams.LoadOrStore(userID, &stream{epoch: newEpoch()})
 		}
-		f.streamsMu.Unlock()
+		s := v.(*stream)
 		s.mu.Lock()
 		if !s.released {
+			s.used = true
 			return s
 		}
 		s.mu.Unlock()
@@ -72,7 +76,6 @@ func (f *Factory) join(ctx context.Context, uc UserContext, m *Manager, after Po
 	if err != nil {
 		return nil, err
 	}
-	st.lastUsed = time.Now()
 	if f.hlog != nil {
 		f.replayLog(ctx, c, after)
 		return c, nil
@@ -145,14 +148,13 @@ func (f *Factory) appendLocal(userID, thread string, m *Manager, msg []byte) (n,
 	h := &f.opts.History
 	st := f.lockStream(userID)
 	defer st.mu.Unlock()
-	now := time.Now()
-	st.lastUsed = now
 	st.head++
 	pos := Position{Epoch: st.epoch, Seq: st.head}
-	framed := h.Frame(nil, pos, msg)
+	// Room for PrefixFrame's position, so the framing allocates once.
+	framed := h.Frame(make([]byte, 0, len(msg)+framePrefixRoom), pos, msg)
 	var at int64
 	if h.MaxAge > 0 {
-		at = int64(now.Sub(f.start))
+		at = int64(time.Since(f.start))
 	}
 	st.add(historyEntry{seq: st.head, thread: thread, framed: framed, at: at}, h, at)
 	if m != nil {
@@ -173,8 +175,7 @@ func (f *Factory) deliverLog(userID, threadID string, pos Position, msg []byte) 
 	}
 	st := f.lockStream(userID)
 	defer st.mu.Unlock()
-	st.lastUsed = time.Now()
-	framed := f.opts.History.Frame(nil, pos, msg)
+	framed := f.opts.History.Frame(make([]byte, 0, len(msg)+framePrefixRoom), pos, msg)
 	n, full := 0, 0
 	f.mu.RLock()
 	for thread, m := range f.users[userID] {
@@ -203,24 +204,26 @@ func (f *Factory) deliverLog(userID, threadID string, pos Position, msg []byte) 
 }
 
 // sweepStreams releases the streams of users with no Manager that have been
-// unused for IdleTimeout.
+// unused for IdleTimeout. A stream used since the last sweep starts its idle
+// time now.
 func (f *Factory) sweepStreams(now time.Time) {
-	f.streamsMu.Lock()
-	defer f.streamsMu.Unlock()
-	for userID, s := range f.streams {
+	f.streams.Range(func(key, v any) bool {
+		userID, s := key.(string), v.(*stream)
 		f.mu.RLock()
 		active := len(f.users[userID]) > 0
 		f.mu.RUnlock()
-		if active {
-			continue
-		}
 		s.mu.Lock()
-		if now.Sub(s.lastUsed) >= f.opts.IdleTimeout {
+		switch {
+		case active || s.used || s.idleFrom.IsZero():
+			s.used = false
+			s.idleFrom = now
+		case now.Sub(s.idleFrom) >= f.opts.IdleTimeout:
 			s.released = true
-			delete(f.streams, userID)
+			f.streams.Delete(userID)
 		}
 		s.mu.Unlock()
-	}
+		return true
+	})
 }
 
 // appendLog appends msg to the Log. Delivery, to this node's connections
