@@ -74,6 +74,17 @@
 // node-local. Delivery across nodes is as reliable as the broker, and
 // Options.BrokerKey authenticates the nodes' messages to each other.
 //
+// # Resuming
+//
+// With Options.History, SendToUser and Manager.Send messages get a
+// Position in their user's stream and the last ones are kept; a client that
+// reconnects presents the position of the last message it handled
+// (Factory.ReserveResume, or the endpoint's resume query parameter) and
+// gets every message it missed, in order and once, before anything live,
+// or a reset when that position is no longer held. A Broker that
+// implements Log keeps the streams in the cluster, so a client resumes on
+// any node.
+//
 // # Close codes
 //
 // The package closes connections with 1000 when the peer closed or the
