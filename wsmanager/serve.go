@@ -104,6 +104,15 @@ func (r *Reservation) Connection() *Connection { return r.c }
 //
 // and the machine ends in Failed.
 func (r *Reservation) Serve(tr Conn, h Handler) error {
+	if err := r.begin(tr, h); err != nil {
+		return err
+	}
+	return r.c.serve(r.ctx, tr, h)
+}
+
+// begin ends the reservation, as Serve and Go start, and checks their
+// arguments.
+func (r *Reservation) begin(tr Conn, h Handler) error {
 	if !r.end.CompareAndSwap(false, true) {
 		if tr != nil {
 			_ = tr.Close(CodeGoingAway, reasonGoingAway)
@@ -114,7 +123,7 @@ func (r *Reservation) Serve(tr Conn, h Handler) error {
 		r.c.abandon()
 		return err
 	}
-	return r.c.serve(r.ctx, tr, h)
+	return nil
 }
 
 // Go is Serve on a goroutine of the Factory's: it gives the reservation its
@@ -134,14 +143,7 @@ func (r *Reservation) Serve(tr Conn, h Handler) error {
 // closed with 1001), and an error wrapping ErrInvalidOptions for a nil tr
 // or h (which ends the reservation as Release does); otherwise nil.
 func (r *Reservation) Go(tr Conn, h Handler) error {
-	if !r.end.CompareAndSwap(false, true) {
-		if tr != nil {
-			_ = tr.Close(CodeGoingAway, reasonGoingAway)
-		}
-		return ErrClosed
-	}
-	if err := checkServe(tr, h); err != nil {
-		r.c.abandon()
+	if err := r.begin(tr, h); err != nil {
 		return err
 	}
 	go func() { _ = r.c.serve(r.ctx, tr, h) }()

@@ -85,8 +85,7 @@ func NewUpgrader(opts Options) (*Upgrader, error) {
 // as one carrying a token) is ever echoed. On failure the HTTP error response
 // has been written and the error wraps ErrUpgrade.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, subprotocol string) (wsmanager.Conn, error) {
-	if !wsadapt.Allowed(r, u.origins) {
-		http.Error(w, "origin not allowed", http.StatusForbidden)
+	if !wsadapt.CheckOrigin(w, r, u.origins) {
 		return nil, fmt.Errorf("%w: origin not allowed", ErrUpgrade)
 	}
 	opts := u.accept

@@ -108,8 +108,7 @@ func NewUpgrader(opts Options) (*Upgrader, error) {
 // then read from the socket directly, so the buffers net/http allocated
 // for the request are not held for the connection's lifetime.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, subprotocol string) (wsmanager.Conn, error) {
-	if !wsadapt.Allowed(r, u.origins) {
-		http.Error(w, "origin not allowed", http.StatusForbidden)
+	if !wsadapt.CheckOrigin(w, r, u.origins) {
 		return nil, fmt.Errorf("%w: origin not allowed", ErrUpgrade)
 	}
 	sel := wsadapt.Subprotocol(r, subprotocol)

@@ -49,3 +49,13 @@ func Allowed(r *http.Request, patterns []string) bool {
 	}
 	return false
 }
+
+// CheckOrigin reports whether r may be upgraded, as Allowed does, and
+// answers a refused request with 403 Forbidden.
+func CheckOrigin(w http.ResponseWriter, r *http.Request, patterns []string) bool {
+	if Allowed(r, patterns) {
+		return true
+	}
+	http.Error(w, "origin not allowed", http.StatusForbidden)
+	return false
+}
