@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/ssotkit/ssot/internal/brokerkit"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 
@@ -68,7 +69,7 @@ type Broker struct {
 // MaxUserIDLen is the longest user ID Publish accepts, wsmanager's own
 // bound: no connection can have a longer one, and a subject over the NATS
 // server's control-line limit would make the server drop the connection.
-const MaxUserIDLen = 256
+const MaxUserIDLen = brokerkit.MaxUserIDLen
 
 // Stats are a snapshot of a Broker's counters, a plain value safe to copy;
 // the zero value means nothing happened.
@@ -124,7 +125,7 @@ func Connect(url string, opts Options, natsOpts ...nats.Option) (*Broker, error)
 	nc, err := nats.Connect(url, append(defaults, natsOpts...)...)
 	if err != nil {
 		if _, ok := errors.AsType[*neturl.Error](err); ok {
-			return nil, malformedURLError{err}
+			return nil, brokerkit.MalformedURLError{Pkg: "natsbroker", Err: err}
 		}
 		return nil, fmt.Errorf("natsbroker: connect: %w", err)
 	}
@@ -141,14 +142,6 @@ func Connect(url string, opts Options, natsOpts ...nats.Option) (*Broker, error)
 	})
 	return b, nil
 }
-
-// malformedURLError is Connect's error for a URL that does not parse. The
-// parser's message quotes the URL, and with it any password or token in
-// it, so it is not printed; the cause stays reachable with errors.As.
-type malformedURLError struct{ err error }
-
-func (e malformedURLError) Error() string { return "natsbroker: connect: malformed URL" }
-func (e malformedURLError) Unwrap() error { return e.err }
 
 func prefixOrDefault(p string) string {
 	if p == "" {
@@ -195,7 +188,7 @@ func (b *Broker) Publish(ctx context.Context, userID string, msg []byte) error {
 }
 
 func (b *Broker) publish(ctx context.Context, userID string, msg []byte) error {
-	if userID == "" || len(userID) > MaxUserIDLen {
+	if !brokerkit.ValidUser(userID) {
 		return ErrInvalidUser
 	}
 	if err := ctx.Err(); err != nil {
@@ -231,7 +224,7 @@ func (b *Broker) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe
 		stopped bool
 	)
 	sub, err := b.nc.Subscribe(b.prefix+".*", func(m *nats.Msg) {
-		userID, ok := userFromSubject(b.prefix, m.Subject)
+		userID, ok := brokerkit.UserFromTopic(b.prefix, m.Subject)
 		if !ok {
 			// Counted, not logged: anyone who can publish under the prefix
 			// could otherwise flood the log.
