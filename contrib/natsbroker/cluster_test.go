@@ -3,6 +3,7 @@ package natsbroker_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"strings"
@@ -150,5 +151,59 @@ func TestNewValidates(t *testing.T) {
 	}
 	if !nc.IsConnected() {
 		t.Error("Close closed a connection the broker does not own")
+	}
+}
+
+// TestDocumentedPermissionsSuffice runs the cluster over a NATS user that
+// holds exactly the permissions the package doc tells a deployment to
+// grant, and checks that they are enforced: delivery works, and the same
+// user cannot publish outside the prefix.
+func TestDocumentedPermissionsSuffice(t *testing.T) {
+	t.Parallel()
+	perms := &server.Permissions{
+		Publish:   &server.SubjectPermission{Allow: []string{"test.users.*"}},
+		Subscribe: &server.SubjectPermission{Allow: []string{"test.users.*"}},
+	}
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
+		Users: []*server.User{{Username: "chat", Password: "pw", Permissions: perms}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	t.Cleanup(func() {
+		s.Shutdown()
+		s.WaitForShutdown()
+	})
+	url := fmt.Sprintf("nats://chat:pw@%s", s.Addr())
+	var nodes []*wsmanager.Factory
+	for range 3 {
+		nodes = append(nodes, brokertest.NewFactory(t, newBroker(t, url), wsmanager.Options{}))
+	}
+	brokertest.ExactlyOnceInOrder(t, nodes)
+
+	denied := make(chan error, 1)
+	nc, err := nats.Connect(url, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		select {
+		case denied <- err:
+		default:
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if err := nc.Publish("elsewhere", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-denied:
+		if !errors.Is(err, nats.ErrPermissionViolation) {
+			t.Errorf("publishing outside the prefix: %v, want a permissions violation", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("publishing outside the prefix was not refused")
 	}
 }
