@@ -77,7 +77,7 @@ type Stats struct {
 	Delivered     uint64 // messages passed to the subscriber
 	Dropped       uint64 // messages dropped for this node because its deliveries fell behind
 	Malformed     uint64 // messages under the prefix that no Broker published, dropped
-	Connected     bool // as of the client's last connection event
+	Connected     bool   // as of the client's last connection event
 }
 
 var _ wsmanager.Broker = (*Broker)(nil)

@@ -38,4 +38,3 @@ func TestNegativePendingLimitsAreRefused(t *testing.T) {
 		}
 	}
 }
-

@@ -9,7 +9,6 @@ import (
 	"github.com/ssotkit/ssot/wsmanager"
 )
 
-
 // SlowSubscriberDropsAreCounted subscribes to b with a subscriber that
 // stops keeping up after the first message, publishes 20 messages, and
 // checks that exactly pending of them wait behind the first, that the rest
