@@ -56,7 +56,7 @@ type Broker struct {
 	pendMsgs  int
 	pendBytes int
 
-	inboxes   brokerkit.Inboxes
+	live      brokerkit.Live
 	counters  brokerkit.Counters
 	connected atomic.Bool // follows the client's connection events, so Stats takes no client lock
 	closed    atomic.Bool
@@ -274,7 +274,7 @@ func (b *Broker) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe
 		in.Stop()
 		return nil, fmt.Errorf("natsbroker: subscribe: %w", err)
 	}
-	if !b.inboxes.Add(in) {
+	if !b.live.Add(in) {
 		_ = sub.Unsubscribe()
 		in.Stop()
 		return nil, ErrClosed
@@ -286,7 +286,7 @@ func (b *Broker) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe
 			if e := sub.Unsubscribe(); e != nil && b.nc.Status() != nats.CLOSED {
 				err = fmt.Errorf("natsbroker: unsubscribe: %w", e)
 			}
-			b.inboxes.Remove(in)
+			b.live.Remove(in)
 			in.Stop()
 		})
 		return err
@@ -317,7 +317,7 @@ func (b *Broker) Stats() Stats {
 // broker goes.
 func (b *Broker) Close(ctx context.Context) error {
 	b.closed.Store(true)
-	b.inboxes.StopAll()
+	b.live.StopAll()
 	if !b.owned {
 		return nil
 	}

@@ -117,10 +117,10 @@ func TestInboxStopWaitsAndEndsDeliveries(t *testing.T) {
 	})
 }
 
-func TestInboxesStopAll(t *testing.T) {
+func TestLiveStopAll(t *testing.T) {
 	t.Parallel()
 	var c brokerkit.Counters
-	var set brokerkit.Inboxes
+	var set brokerkit.Live
 	a := brokerkit.NewInbox(1, 1, &c, func(string, []byte) {})
 	b := brokerkit.NewInbox(1, 1, &c, func(string, []byte) {})
 	if !set.Add(a) || !set.Add(b) {
