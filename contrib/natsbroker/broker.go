@@ -56,11 +56,12 @@ type Broker struct {
 	pendMsgs  int
 	pendBytes int
 
-	live      brokerkit.Live
-	counters  brokerkit.Counters
-	connected atomic.Bool // follows the client's connection events, so Stats takes no client lock
-	closed    atomic.Bool
-	closeOnce sync.Once
+	live       brokerkit.Live
+	counters   brokerkit.Counters
+	connected  atomic.Bool // follows the client's connection events, so Stats takes no client lock
+	reconnects atomic.Uint64
+	closed     atomic.Bool
+	closeOnce  sync.Once
 }
 
 // MaxUserIDLen is the longest user ID Publish accepts, wsmanager's own
@@ -77,6 +78,7 @@ type Stats struct {
 	Delivered     uint64 // messages passed to the subscriber
 	Dropped       uint64 // messages dropped for this node because its deliveries fell behind
 	Malformed     uint64 // messages under the prefix that no Broker published, dropped
+	Reconnects    uint64 // times the connection to NATS was restored after it was lost
 	Connected     bool   // as of the client's last connection event
 }
 
@@ -178,6 +180,7 @@ func (b *Broker) watch() {
 	})
 	b.nc.SetReconnectHandler(func(c *nats.Conn) {
 		b.connected.Store(true)
+		b.reconnects.Add(1)
 		if prevReconnected != nil {
 			prevReconnected(c)
 		}
@@ -305,6 +308,7 @@ func (b *Broker) Stats() Stats {
 		Delivered:     b.counters.Delivered.Load(),
 		Dropped:       b.counters.Dropped.Load(),
 		Malformed:     b.counters.Malformed.Load(),
+		Reconnects:    b.reconnects.Load(),
 		Connected:     b.connected.Load(),
 	}
 }

@@ -75,6 +75,11 @@ func TestNATSOutageKeepsLocalDeliveryAndResumes(t *testing.T) {
 		Connected: func() bool { return ba.Connected() && bb.Connected() },
 		ErrDown:   natsbroker.ErrDisconnected,
 	})
+	for i, br := range []*natsbroker.Broker{ba, bb} {
+		if st := br.Stats(); st.Reconnects != 1 {
+			t.Errorf("broker %d: Reconnects = %d after one restart, want 1", i, st.Reconnects)
+		}
+	}
 }
 
 func TestConnectErrorsNeverQuoteTheURL(t *testing.T) {
