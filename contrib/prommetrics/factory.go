@@ -1,0 +1,43 @@
+package prommetrics
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ssotkit/ssot/wsmanager"
+)
+
+// FactorySource is what NewFactoryCollector reads: a *wsmanager.Factory.
+type FactorySource interface{ Stats() wsmanager.Stats }
+
+// NewFactoryCollector returns a collector of a Factory's Stats, as the
+// ssot_ws_* metrics. It returns ErrInvalidSource for a nil source. The
+// collector is safe for concurrent use.
+func NewFactoryCollector(f FactorySource) (prometheus.Collector, error) {
+	if f == nil {
+		return nil, fmt.Errorf("%w: nil factory", ErrInvalidSource)
+	}
+	type S = wsmanager.Stats
+	return &collector[S]{stats: f.Stats, metrics: []metric[S]{
+		gauge("ssot_ws_managers_active", "Managers (one per user and thread) currently held.", nil, func(s S) float64 { return float64(s.ManagersActive) }),
+		counter("ssot_ws_managers_created_total", "Managers created.", nil, func(s S) uint64 { return s.ManagersCreated }),
+		counter("ssot_ws_managers_removed_total", "Managers removed by Manager.Close, the idle janitor or Factory.Close.", nil, func(s S) uint64 { return s.ManagersRemoved }),
+		gauge("ssot_ws_connections_active", "Connections currently registered.", nil, func(s S) float64 { return float64(s.ConnsActive) }),
+		counter("ssot_ws_connections_created_total", "Connections registered.", nil, func(s S) uint64 { return s.ConnsCreated }),
+		counter("ssot_ws_connections_removed_total", "Connections unregistered.", nil, func(s S) uint64 { return s.ConnsRemoved }),
+		counter("ssot_ws_messages_queued_total", "Messages accepted for a connection by Send, SendToUser, Broadcast or a broker delivery, once per connection.", nil, func(s S) uint64 { return s.MessagesQueued }),
+		counter("ssot_ws_messages_written_total", "Messages written to a connection without error.", nil, func(s S) uint64 { return s.MessagesWritten }),
+		counter("ssot_ws_messages_dropped_total", "Messages refused by DropNewest or discarded by DropOldest because a connection's queue was full.", nil, func(s S) uint64 { return s.MessagesDropped }),
+		counter("ssot_ws_slow_closes_total", "Connections closed by CloseSlow or WriteTimeout.", nil, func(s S) uint64 { return s.SlowCloses }),
+		counter("ssot_ws_user_limit_hits_total", "Factory.Manager calls refused because the user limit was reached.", nil, func(s S) uint64 { return s.UserLimitHits }),
+		counter("ssot_ws_connection_limit_hits_total", "Connections refused because the connection limit was reached.", nil, func(s S) uint64 { return s.ConnLimitHits }),
+		counter("ssot_ws_handler_errors_total", "Connections closed by a handler error.", nil, func(s S) uint64 { return s.HandlerErrors }),
+		counter("ssot_ws_handler_panics_total", "Connections closed by a handler panic.", nil, func(s S) uint64 { return s.HandlerPanics }),
+		counter("ssot_ws_broker_published_total", "SendToUser messages handed to the broker.", nil, func(s S) uint64 { return s.BrokerPublished }),
+		counter("ssot_ws_broker_errors_total", "Broker publish failures.", nil, func(s S) uint64 { return s.BrokerErrors }),
+		counter("ssot_ws_broker_received_total", "Messages from other nodes delivered locally.", nil, func(s S) uint64 { return s.BrokerReceived }),
+		counter("ssot_ws_broker_echoes_total", "This node's own messages that came back from the broker, ignored.", nil, func(s S) uint64 { return s.BrokerEchoes }),
+		counter("ssot_ws_broker_malformed_total", "Broker messages that no Factory published, ignored.", nil, func(s S) uint64 { return s.BrokerMalformed }),
+	}}, nil
+}
