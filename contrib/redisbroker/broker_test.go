@@ -13,6 +13,7 @@ import (
 
 	"github.com/ssotkit/ssot/contrib/redisbroker"
 	"github.com/ssotkit/ssot/internal/brokertest"
+	"github.com/ssotkit/ssot/internal/redistest"
 	"github.com/ssotkit/ssot/internal/testlog"
 )
 
@@ -46,7 +47,7 @@ func TestOptionsAreValidated(t *testing.T) {
 
 func TestConnectFailsFastWhenRedisIsDown(t *testing.T) {
 	t.Parallel()
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	srv.Stop()
 	_, err := redisbroker.Connect(srv.URL(""), redisbroker.Options{Logger: brokertest.Quiet()})
 	if !errors.Is(err, redisbroker.ErrDisconnected) {
@@ -56,7 +57,7 @@ func TestConnectFailsFastWhenRedisIsDown(t *testing.T) {
 
 func TestPublishValidatesAndCounts(t *testing.T) {
 	t.Parallel()
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	client := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1})
 	defer client.Close()
 	b, err := redisbroker.New(client, redisbroker.Options{Logger: brokertest.Quiet()})
@@ -116,7 +117,7 @@ func TestPublishValidatesAndCounts(t *testing.T) {
 
 func TestSlowSubscriberDropsAreCounted(t *testing.T) {
 	t.Parallel()
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	b, err := redisbroker.Connect(srv.URL(""), redisbroker.Options{PendingMessages: 2, Logger: brokertest.Quiet()})
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +130,7 @@ func TestSlowSubscriberDropsAreCounted(t *testing.T) {
 // still stops the goroutines of its subscriptions (goleak checks).
 func TestCloseEndsSubscriptionsLeftOpen(t *testing.T) {
 	t.Parallel()
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	b := newBroker(t, srv.URL(""))
 	unsub, err := b.Subscribe(func(string, []byte) {})
 	if err != nil {
@@ -171,7 +172,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		}
 	}
 
-	srv := startRedis(t, "--requirepass", secret)
+	srv := redistest.Start(t, "--requirepass", secret)
 	_, err := redisbroker.Connect(srv.URL("default:wrong-"+secret+"@"), redisbroker.Options{Logger: logger})
 	if err == nil || errors.Is(err, redisbroker.ErrDisconnected) {
 		t.Errorf("Connect with a wrong password = %v, want Redis's refusal", err)
@@ -196,7 +197,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	check("Publish's error during an outage", err.Error())
 	check("Stats", fmt.Sprintf("%+v %#v", b.Stats(), b.Stats()))
-	srv.Start()
+	srv.Restart()
 	brokertest.WaitFor(t, "the subscription to be restored", func() bool { return b.Stats().Reconnects == 1 })
 	if !strings.Contains(brokerLog.String(), "subscription lost") || !strings.Contains(brokerLog.String(), "subscription restored") {
 		t.Errorf("the broker did not log the outage and the recovery: %s", brokerLog)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ssotkit/ssot/contrib/redisbroker"
 	"github.com/ssotkit/ssot/internal/brokertest"
+	"github.com/ssotkit/ssot/internal/redistest"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 
@@ -29,7 +30,7 @@ func newBroker(t *testing.T, url string) *redisbroker.Broker {
 
 func TestSendToUserReachesEveryNodeExactlyOnceInOrder(t *testing.T) {
 	t.Parallel()
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	var nodes []*wsmanager.Factory
 	for range 3 {
 		nodes = append(nodes, brokertest.NewFactory(t, newBroker(t, srv.URL("")), wsmanager.Options{}))
@@ -39,12 +40,12 @@ func TestSendToUserReachesEveryNodeExactlyOnceInOrder(t *testing.T) {
 
 func TestRedisRestartKeepsLocalDeliveryAndResumes(t *testing.T) {
 	t.Parallel()
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	ba, bb := newBroker(t, srv.URL("")), newBroker(t, srv.URL(""))
 	a, b := brokertest.NewFactory(t, ba, wsmanager.Options{}), brokertest.NewFactory(t, bb, wsmanager.Options{})
 	brokertest.OutageKeepsLocalDeliveryAndResumes(t, a, b, brokertest.Outage{
 		Stop:      srv.Stop,
-		Start:     srv.Start,
+		Start:     srv.Restart,
 		Down:      func() bool { return !ba.Connected() && !bb.Connected() },
 		Connected: func() bool { return ba.Connected() && bb.Connected() },
 		ErrDown:   redisbroker.ErrDisconnected,
@@ -62,7 +63,7 @@ func TestRedisRestartKeepsLocalDeliveryAndResumes(t *testing.T) {
 // outside the prefix.
 func TestDocumentedACLSuffices(t *testing.T) {
 	t.Parallel()
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	admin := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer admin.Close()
 	ctx := context.Background()

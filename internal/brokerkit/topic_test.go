@@ -47,7 +47,8 @@ func TestMalformedURLErrorHidesTheURL(t *testing.T) {
 	if got := err.Error(); got != "xbroker: connect: malformed URL" {
 		t.Errorf("Error() = %q", got)
 	}
-	if uerr, ok := errors.AsType[*url.Error](err); !ok || uerr != perr {
+	var uerr *url.Error
+	if !errors.As(err, &uerr) || uerr != perr {
 		t.Errorf("the parse error is not reachable: %v", err)
 	}
 }

@@ -1,4 +1,9 @@
-package redisbroker_test
+// Package redistest runs a real redis-server on 127.0.0.1 for tests: the
+// Redis broker's, the benchmarks' and the examples'. The binary comes from
+// PATH (Debian's redis-server package, which .ci/run installs); without it
+// a test fails when the CI environment variable is set and is skipped,
+// loudly, otherwise.
+package redistest
 
 import (
 	"fmt"
@@ -11,10 +16,10 @@ import (
 	"time"
 )
 
-// redisServer is a real redis-server on 127.0.0.1 that a test starts, stops
-// and restarts on the same port.
-type redisServer struct {
-	t    *testing.T
+// Server is a real redis-server on 127.0.0.1 that a test starts, stops
+// and restarts on the same port. Its methods are safe for concurrent use.
+type Server struct {
+	t    testing.TB
 	bin  string
 	port int
 	args []string
@@ -23,9 +28,10 @@ type redisServer struct {
 	cmd *exec.Cmd
 }
 
-// startRedis starts redis-server with extra configuration args. Without
-// the binary the test fails when CI is set and is skipped otherwise.
-func startRedis(t *testing.T, args ...string) *redisServer {
+// Start starts redis-server with extra configuration args, and stops it
+// when the test ends. Without the binary the test fails when CI is set and
+// is skipped otherwise.
+func Start(t testing.TB, args ...string) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -40,22 +46,24 @@ func startRedis(t *testing.T, args ...string) *redisServer {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	s := &redisServer{t: t, bin: bin, port: port, args: args}
-	s.Start()
+	s := &Server{t: t, bin: bin, port: port, args: args}
+	s.Restart()
 	t.Cleanup(s.Stop)
 	return s
 }
 
 // URL returns the server's redis:// URL with the given user information
 // ("" for none, "user:password@" otherwise).
-func (s *redisServer) URL(userinfo string) string {
+func (s *Server) URL(userinfo string) string {
 	return fmt.Sprintf("redis://%s127.0.0.1:%d", userinfo, s.port)
 }
 
-func (s *redisServer) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+// Addr returns host:port.
+func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
-// Start starts the server and waits until it accepts connections.
-func (s *redisServer) Start() {
+// Restart starts the stopped server again, on the same port, and waits
+// until it accepts connections.
+func (s *Server) Restart() {
 	s.t.Helper()
 	args := append([]string{
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
@@ -84,7 +92,7 @@ func (s *redisServer) Start() {
 
 // Stop stops the server and waits for it to exit; it does nothing if the
 // server is not running.
-func (s *redisServer) Stop() {
+func (s *Server) Stop() {
 	s.mu.Lock()
 	cmd := s.cmd
 	s.cmd = nil
