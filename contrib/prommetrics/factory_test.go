@@ -26,10 +26,13 @@ ssot_ws_broker_malformed_total 0
 # HELP ssot_ws_broker_published_total SendToUser messages handed to the broker.
 # TYPE ssot_ws_broker_published_total counter
 ssot_ws_broker_published_total 0
+# HELP ssot_ws_broker_rejected_total Broker messages without a valid signature under the factory's broker key, ignored.
+# TYPE ssot_ws_broker_rejected_total counter
+ssot_ws_broker_rejected_total 0
 # HELP ssot_ws_broker_received_total Messages from other nodes delivered locally.
 # TYPE ssot_ws_broker_received_total counter
 ssot_ws_broker_received_total 0
-# HELP ssot_ws_connection_limit_hits_total Connections refused because the connection limit was reached.
+# HELP ssot_ws_connection_limit_hits_total Connections refused because the manager's connection limit was reached.
 # TYPE ssot_ws_connection_limit_hits_total counter
 ssot_ws_connection_limit_hits_total 0
 # HELP ssot_ws_handler_errors_total Connections closed by a handler error.
@@ -41,10 +44,19 @@ ssot_ws_handler_panics_total 0
 # HELP ssot_ws_slow_closes_total Connections closed by CloseSlow or WriteTimeout.
 # TYPE ssot_ws_slow_closes_total counter
 ssot_ws_slow_closes_total 0
-# HELP ssot_ws_user_limit_hits_total Factory.Manager calls refused because the user limit was reached.
+# HELP ssot_ws_user_limit_hits_total Managers refused because the user's limit was reached.
 # TYPE ssot_ws_user_limit_hits_total counter
 ssot_ws_user_limit_hits_total 0
-# HELP ssot_ws_messages_dropped_total Messages refused by DropNewest or discarded by DropOldest because a connection's queue was full.
+# HELP ssot_ws_factory_limit_hits_total Managers or connections refused because the factory's limit was reached.
+# TYPE ssot_ws_factory_limit_hits_total counter
+ssot_ws_factory_limit_hits_total 0
+# HELP ssot_ws_expired_closes_total Connections closed because their identity expired.
+# TYPE ssot_ws_expired_closes_total counter
+ssot_ws_expired_closes_total 0
+# HELP ssot_ws_messages_discarded_total Messages queued and never written: the connection closed first, or the write carrying them failed.
+# TYPE ssot_ws_messages_discarded_total counter
+ssot_ws_messages_discarded_total 0
+# HELP ssot_ws_messages_dropped_total Messages refused by DropNewest, or discarded by DropOldest to make room, because a connection's queue was full.
 # TYPE ssot_ws_messages_dropped_total counter
 ssot_ws_messages_dropped_total 0
 `
@@ -68,10 +80,10 @@ ssot_ws_managers_created_total 1
 # HELP ssot_ws_managers_removed_total Managers removed by Manager.Close, the idle janitor or Factory.Close.
 # TYPE ssot_ws_managers_removed_total counter
 ssot_ws_managers_removed_total ` + managersRemoved + `
-# HELP ssot_ws_messages_queued_total Messages accepted for a connection by Send, SendToUser, Broadcast or a broker delivery, once per connection.
+# HELP ssot_ws_messages_queued_total Messages given to a connection's queue by Send, SendToUser, Broadcast or a broker delivery, once per connection.
 # TYPE ssot_ws_messages_queued_total counter
 ssot_ws_messages_queued_total ` + queued + `
-# HELP ssot_ws_messages_written_total Messages written to a connection without error.
+# HELP ssot_ws_messages_written_total Messages handed to the transport in a write that succeeded.
 # TYPE ssot_ws_messages_written_total counter
 ssot_ws_messages_written_total ` + written + `
 `
@@ -103,6 +115,8 @@ func TestFactoryCollector(t *testing.T) {
 	if n := conn.WaitWritten(ctx, 2); n != 2 {
 		t.Fatalf("written %d", n)
 	}
+	// The writer counts a write once the transport's Write has returned.
+	brokertest.WaitFor(t, "the writes to be counted", func() bool { return f.Stats().MessagesWritten == 2 })
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(factoryExposition("1", "1", "0", "1", "0", "2", "2"))); err != nil {
 		t.Error(err)
 	}
