@@ -56,12 +56,10 @@ type Broker struct {
 	pendMsgs  int
 	pendBytes int
 
-	live       brokerkit.Live
-	counters   brokerkit.Counters
-	connected  atomic.Bool // follows the client's connection events, so Stats takes no client lock
-	reconnects atomic.Uint64
-	closed     atomic.Bool
-	closeOnce  sync.Once
+	live      brokerkit.Live
+	counters  brokerkit.Counters
+	closed    atomic.Bool
+	closeOnce sync.Once
 }
 
 // MaxUserIDLen is the longest user ID Publish accepts, wsmanager's own
@@ -173,20 +171,20 @@ func newBroker(nc *nats.Conn, owned bool, opts Options) *Broker {
 func (b *Broker) watch() {
 	prevDisconnected, prevReconnected, prevClosed := b.nc.Opts.DisconnectedErrCB, b.nc.Opts.ReconnectedCB, b.nc.Opts.ClosedCB
 	b.nc.SetDisconnectErrHandler(func(c *nats.Conn, err error) {
-		b.connected.Store(false)
+		b.counters.Connected.Store(false)
 		if prevDisconnected != nil {
 			prevDisconnected(c, err)
 		}
 	})
 	b.nc.SetReconnectHandler(func(c *nats.Conn) {
-		b.connected.Store(true)
-		b.reconnects.Add(1)
+		b.counters.Connected.Store(true)
+		b.counters.Reconnects.Add(1)
 		if prevReconnected != nil {
 			prevReconnected(c)
 		}
 	})
 	b.nc.SetClosedHandler(func(c *nats.Conn) {
-		b.connected.Store(false)
+		b.counters.Connected.Store(false)
 		if b.released != nil {
 			close(b.released)
 		}
@@ -195,7 +193,7 @@ func (b *Broker) watch() {
 		}
 	})
 	// After the handlers, so that an event from now on overwrites this.
-	b.connected.Store(b.nc.IsConnected())
+	b.counters.Connected.Store(b.nc.IsConnected())
 }
 
 // Publish sends msg on userID's subject. It returns ErrInvalidUser for an
@@ -298,20 +296,10 @@ func (b *Broker) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe
 
 // Connected reports whether the connection to NATS is up, as of the
 // client's last connection event, for health checks.
-func (b *Broker) Connected() bool { return b.connected.Load() }
+func (b *Broker) Connected() bool { return b.counters.Connected.Load() }
 
 // Stats returns the counters.
-func (b *Broker) Stats() Stats {
-	return Stats{
-		Published:     b.counters.Published.Load(),
-		PublishErrors: b.counters.PublishErrors.Load(),
-		Delivered:     b.counters.Delivered.Load(),
-		Dropped:       b.counters.Dropped.Load(),
-		Malformed:     b.counters.Malformed.Load(),
-		Reconnects:    b.reconnects.Load(),
-		Connected:     b.connected.Load(),
-	}
-}
+func (b *Broker) Stats() Stats { return Stats(b.counters.Snapshot()) }
 
 // Close makes Publish and Subscribe fail with ErrClosed, ends every
 // subscription's deliveries (waiting for one under way) and, for a Broker

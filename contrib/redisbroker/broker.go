@@ -69,14 +69,12 @@ type Broker struct {
 	pattern string
 	opts    Options // with defaults
 
-	live       brokerkit.Live
-	counters   brokerkit.Counters
-	reconnects atomic.Uint64
-	connected  atomic.Bool // the last exchange with Redis succeeded
-	closed     atomic.Bool
-	closeOnce  sync.Once
-	closeDone  chan struct{} // closed when Close's work is done
-	closeErr   error
+	live      brokerkit.Live
+	counters  brokerkit.Counters
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeDone chan struct{} // closed when Close's work is done
+	closeErr  error
 }
 
 // Stats are a snapshot of a Broker's counters, a plain value safe to copy;
@@ -149,7 +147,7 @@ func Connect(url string, opts Options, configure ...func(*redis.Options)) (*Brok
 		return nil, fmt.Errorf("redisbroker: connect: %w", classify(err))
 	}
 	b := newBroker(client, true, opts)
-	b.connected.Store(true)
+	b.counters.Connected.Store(true)
 	return b, nil
 }
 
@@ -223,30 +221,20 @@ func (b *Broker) publish(ctx context.Context, userID string, msg []byte) error {
 		}
 		err = classify(err)
 		if errors.Is(err, ErrDisconnected) {
-			b.connected.Store(false)
+			b.counters.Connected.Store(false)
 		}
 		return fmt.Errorf("redisbroker: publish: %w", err)
 	}
-	b.connected.Store(true)
+	b.counters.Connected.Store(true)
 	return nil
 }
 
 // Connected reports whether the broker's last exchange with Redis, a
 // publish or its subscription's connection, succeeded, for health checks.
-func (b *Broker) Connected() bool { return b.connected.Load() }
+func (b *Broker) Connected() bool { return b.counters.Connected.Load() }
 
 // Stats returns the counters.
-func (b *Broker) Stats() Stats {
-	return Stats{
-		Published:     b.counters.Published.Load(),
-		PublishErrors: b.counters.PublishErrors.Load(),
-		Delivered:     b.counters.Delivered.Load(),
-		Dropped:       b.counters.Dropped.Load(),
-		Malformed:     b.counters.Malformed.Load(),
-		Reconnects:    b.reconnects.Load(),
-		Connected:     b.connected.Load(),
-	}
-}
+func (b *Broker) Stats() Stats { return Stats(b.counters.Snapshot()) }
 
 // Close makes Publish and Subscribe fail with ErrClosed, ends every
 // subscription (waiting for a delivery under way) and, for a Broker made

@@ -44,17 +44,13 @@ func TestRedisRestartKeepsLocalDeliveryAndResumes(t *testing.T) {
 	ba, bb := newBroker(t, srv.URL("")), newBroker(t, srv.URL(""))
 	a, b := brokertest.NewFactory(t, ba, wsmanager.Options{}), brokertest.NewFactory(t, bb, wsmanager.Options{})
 	brokertest.OutageKeepsLocalDeliveryAndResumes(t, a, b, brokertest.Outage{
-		Stop:      srv.Stop,
-		Start:     srv.Restart,
-		Down:      func() bool { return !ba.Connected() && !bb.Connected() },
-		Connected: func() bool { return ba.Connected() && bb.Connected() },
-		ErrDown:   redisbroker.ErrDisconnected,
+		Stop:       srv.Stop,
+		Start:      srv.Restart,
+		Down:       func() bool { return !ba.Connected() && !bb.Connected() },
+		Connected:  func() bool { return ba.Connected() && bb.Connected() },
+		ErrDown:    redisbroker.ErrDisconnected,
+		Reconnects: func() (uint64, uint64) { return ba.Stats().Reconnects, bb.Stats().Reconnects },
 	})
-	for i, br := range []*redisbroker.Broker{ba, bb} {
-		if st := br.Stats(); st.Reconnects != 1 {
-			t.Errorf("broker %d: Reconnects = %d after one restart, want 1", i, st.Reconnects)
-		}
-	}
 }
 
 // TestDocumentedACLSuffices runs the cluster as a Redis user that holds

@@ -96,14 +96,14 @@ func (s *subscription) run(first chan<- error) {
 		err := ps.PSubscribe(ctx, s.b.pattern)
 		if err == nil {
 			err = s.receive(ctx, ps, func() {
-				s.b.connected.Store(true)
+				s.b.counters.Connected.Store(true)
 				if first != nil {
 					first <- nil
 					first = nil
 				}
 				if lost {
 					lost = false
-					s.b.reconnects.Add(1)
+					s.b.counters.Reconnects.Add(1)
 					log.Info("redisbroker: subscription restored")
 				}
 			})
@@ -117,7 +117,7 @@ func (s *subscription) run(first chan<- error) {
 			first <- classify(err)
 			return
 		}
-		s.b.connected.Store(false)
+		s.b.counters.Connected.Store(false)
 		if !lost {
 			lost = true
 			log.Warn("redisbroker: subscription lost its connection to Redis; retrying", "err", classify(err), "every", s.b.opts.ReconnectWait)

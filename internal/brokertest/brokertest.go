@@ -186,13 +186,16 @@ type Outage struct {
 	Down        func() bool // whether both nodes' brokers noticed the outage
 	// ErrDown is the adapter's sentinel for a publish while disconnected.
 	ErrDown error
+	// Reconnects reads both brokers' count of restored connections.
+	Reconnects func() (a, b uint64)
 }
 
 // OutageKeepsLocalDeliveryAndResumes checks what a broker outage does to
 // two Factories a and b: SendToUser still delivers to the local connection
 // and returns and counts ErrBroker wrapping o.ErrDown; the message never
 // reaches the other node, even after the broker is back (at most once, no
-// buffering); and cross-node delivery resumes once the broker is back.
+// buffering); cross-node delivery resumes once the broker is back; and each
+// broker counts one reconnect.
 func OutageKeepsLocalDeliveryAndResumes(t *testing.T, a, b *wsmanager.Factory, o Outage) {
 	t.Helper()
 	localConn, remoteConn := Connect(t, a, "alice"), Connect(t, b, "alice")
@@ -241,5 +244,8 @@ func OutageKeepsLocalDeliveryAndResumes(t *testing.T, a, b *wsmanager.Factory, o
 		if m == "during outage" {
 			t.Error("a message published during the outage reached another node: delivery is at most once, and the broker must not buffer")
 		}
+	}
+	if ra, rb := o.Reconnects(); ra != 1 || rb != 1 {
+		t.Errorf("Reconnects = %d and %d after one restart, want 1 each", ra, rb)
 	}
 }

@@ -13,6 +13,29 @@ type Counters struct {
 	Delivered     atomic.Uint64 // messages passed to the subscriber
 	Dropped       atomic.Uint64 // messages dropped because the subscriber fell behind
 	Malformed     atomic.Uint64 // messages under the prefix that no broker published
+	Reconnects    atomic.Uint64 // connections to the broker server restored after a loss
+	Connected     atomic.Bool   // the connection to the broker server is up
+}
+
+// Stats is a snapshot of Counters. The adapters' Stats types have its
+// fields, in its order, and convert from it, which keeps them identical
+// (and convertible to prommetrics.BrokerStats).
+type Stats struct {
+	Published, PublishErrors, Delivered, Dropped, Malformed, Reconnects uint64
+	Connected                                                           bool
+}
+
+// Snapshot reads every counter, one by one.
+func (c *Counters) Snapshot() Stats {
+	return Stats{
+		Published:     c.Published.Load(),
+		PublishErrors: c.PublishErrors.Load(),
+		Delivered:     c.Delivered.Load(),
+		Dropped:       c.Dropped.Load(),
+		Malformed:     c.Malformed.Load(),
+		Reconnects:    c.Reconnects.Load(),
+		Connected:     c.Connected.Load(),
+	}
 }
 
 // Inbox is the bounded queue between a broker client's receiving goroutine
