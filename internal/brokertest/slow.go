@@ -69,3 +69,30 @@ func SlowSubscriberDropsAreCounted(t *testing.T, b wsmanager.Broker, pending int
 		t.Errorf("after unsubscribe Dropped = %d, want %d", d, sent-1-pending)
 	}
 }
+
+// MalformedAreCountedNotDelivered subscribes to b, has publish put a
+// message straight on each of the malformed topics under b's prefix (that
+// no broker would publish on) and then on alice's topic, and checks that
+// only alice's message is delivered and every malformed one is counted by
+// malformed.
+func MalformedAreCountedNotDelivered(t *testing.T, b wsmanager.Broker, malformedTopics []string, aliceTopic string, publish func(topic string), malformed func() uint64) {
+	t.Helper()
+	got := make(chan string, len(malformedTopics)+1)
+	unsub, err := b.Subscribe(func(userID string, _ []byte) { got <- userID })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range append(malformedTopics, aliceTopic) {
+		publish(topic)
+	}
+	if u := <-got; u != "alice" {
+		t.Errorf("delivered to %q", u)
+	}
+	WaitFor(t, "the malformed messages to be counted", func() bool { return malformed() == uint64(len(malformedTopics)) })
+	if err := unsub(); err != nil {
+		t.Error(err)
+	}
+	if len(got) != 0 {
+		t.Errorf("a malformed message was delivered, to %q", <-got)
+	}
+}
