@@ -17,19 +17,19 @@ import (
 const factoryHelp = `# HELP ssot_ws_broker_echoes_total This node's own messages that came back from the broker, ignored.
 # TYPE ssot_ws_broker_echoes_total counter
 ssot_ws_broker_echoes_total 0
-# HELP ssot_ws_broker_errors_total Broker publish failures.
+# HELP ssot_ws_broker_errors_total Broker publish or log append failures.
 # TYPE ssot_ws_broker_errors_total counter
 ssot_ws_broker_errors_total 0
 # HELP ssot_ws_broker_malformed_total Broker messages that no Factory published, ignored.
 # TYPE ssot_ws_broker_malformed_total counter
 ssot_ws_broker_malformed_total 0
-# HELP ssot_ws_broker_published_total SendToUser messages handed to the broker.
+# HELP ssot_ws_broker_published_total SendToUser messages handed to the broker, or appended to the log.
 # TYPE ssot_ws_broker_published_total counter
 ssot_ws_broker_published_total 0
 # HELP ssot_ws_broker_rejected_total Broker messages without a valid signature under the factory's broker key, ignored.
 # TYPE ssot_ws_broker_rejected_total counter
 ssot_ws_broker_rejected_total 0
-# HELP ssot_ws_broker_received_total Messages from other nodes delivered locally.
+# HELP ssot_ws_broker_received_total Messages from other nodes, or from the log, delivered locally.
 # TYPE ssot_ws_broker_received_total counter
 ssot_ws_broker_received_total 0
 # HELP ssot_ws_connection_limit_hits_total Connections refused because the manager's connection limit was reached.
@@ -56,6 +56,15 @@ ssot_ws_expired_closes_total 0
 # HELP ssot_ws_messages_discarded_total Messages queued and never written: the connection closed first, or the write carrying them failed.
 # TYPE ssot_ws_messages_discarded_total counter
 ssot_ws_messages_discarded_total 0
+# HELP ssot_ws_resumes_total Connections that resumed from a position their history held.
+# TYPE ssot_ws_resumes_total counter
+ssot_ws_resumes_total 0
+# HELP ssot_ws_resume_resets_total Connections whose resume position was lost or from another epoch, sent a reset.
+# TYPE ssot_ws_resume_resets_total counter
+ssot_ws_resume_resets_total 0
+# HELP ssot_ws_messages_replayed_total Messages queued from the history to resuming connections.
+# TYPE ssot_ws_messages_replayed_total counter
+ssot_ws_messages_replayed_total 0
 # HELP ssot_ws_messages_dropped_total Messages refused by DropNewest, or discarded by DropOldest to make room, because a connection's queue was full.
 # TYPE ssot_ws_messages_dropped_total counter
 ssot_ws_messages_dropped_total 0
