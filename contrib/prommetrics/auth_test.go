@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/ssotkit/ssot/auth"
@@ -57,12 +56,7 @@ func TestAuthCollector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := prommetrics.NewAuthCollector(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
+	reg := registry(t)(prommetrics.NewAuthCollector(u))
 	ctx := context.Background()
 	for range 2 { // a miss, then a hit
 		if _, err := u.Authenticate(ctx, "good"); err != nil {

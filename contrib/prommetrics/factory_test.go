@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/ssotkit/ssot/contrib/prommetrics"
@@ -107,12 +106,7 @@ func TestFactoryCollector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := prommetrics.NewFactoryCollector(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
+	reg := registry(t)(prommetrics.NewFactoryCollector(f))
 
 	conn := brokertest.Connect(t, f, "alice")
 	ctx := context.Background()
