@@ -104,7 +104,7 @@ func (s *subscription) run(first chan<- error) {
 				if lost {
 					lost = false
 					s.b.counters.Reconnects.Add(1)
-					log.Info("redisbroker: subscription restored")
+					log.Info("redisbroker: subscription restored", "prefix", s.b.prefix)
 				}
 			})
 		}
@@ -120,7 +120,7 @@ func (s *subscription) run(first chan<- error) {
 		s.b.counters.Connected.Store(false)
 		if !lost {
 			lost = true
-			log.Warn("redisbroker: subscription lost its connection to Redis; retrying", "err", classify(err), "every", s.b.opts.ReconnectWait)
+			log.Warn("redisbroker: subscription lost its connection to Redis; retrying", "prefix", s.b.prefix, "err", classify(err), "every", s.b.opts.ReconnectWait)
 		}
 		t := time.NewTimer(s.b.opts.ReconnectWait)
 		select {
