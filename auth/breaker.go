@@ -2,6 +2,7 @@ package auth
 
 import (
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,8 +33,9 @@ func (s BreakerState) String() string {
 }
 
 // breaker counts consecutive backend failures. It is not safe for concurrent
-// use; Unified guards it with its mutex. It reads the clock only while it is
-// open.
+// use; Unified guards it with its mutex. state, opens and refused are also
+// read without the mutex, by Unified.Stats. It reads the clock only while
+// it is open.
 //
 // Each state change starts a new generation, and a call's result counts only
 // in the generation the call started in: a slow call started before the
@@ -45,30 +47,34 @@ type breaker struct {
 	now      func() time.Time
 	logger   *slog.Logger
 
-	state    BreakerState
-	count    int       // consecutive failures while closed
-	openedAt time.Time // when it last opened
-	gen      uint64    // incremented on every state change
-	opens    uint64
-	refused  uint64
+	state    atomic.Uint32 // a BreakerState
+	count    int           // consecutive failures while closed
+	openedAt time.Time     // when it last opened
+	gen      uint64        // incremented on every state change
+	opens    atomic.Uint64
+	refused  atomic.Uint64
 }
+
+func (b *breaker) current() BreakerState { return BreakerState(b.state.Load()) }
+
+func (b *breaker) set(s BreakerState) { b.state.Store(uint32(s)) }
 
 // allow reports whether a backend call may start, and the generation whose
 // result it will be. In the open state, after the cooldown, it lets exactly
 // one probe through and turns half-open.
 func (b *breaker) allow() (gen uint64, ok bool) {
-	switch b.state {
+	switch b.current() {
 	case BreakerClosed:
 		return b.gen, true
 	case BreakerOpen:
 		if b.now().Sub(b.openedAt) >= b.cooldown {
-			b.state = BreakerHalfOpen
+			b.set(BreakerHalfOpen)
 			b.gen++
 			b.logger.Info("auth: circuit breaker half-open, probing the backend")
 			return b.gen, true
 		}
 	}
-	b.refused++
+	b.refused.Add(1)
 	return 0, false
 }
 
@@ -78,8 +84,8 @@ func (b *breaker) success(gen uint64) {
 	if gen != b.gen {
 		return
 	}
-	if b.state == BreakerHalfOpen {
-		b.state = BreakerClosed
+	if b.current() == BreakerHalfOpen {
+		b.set(BreakerClosed)
 		b.gen++
 		b.logger.Info("auth: circuit breaker closed, the backend answered")
 	}
@@ -92,7 +98,7 @@ func (b *breaker) failure(gen uint64) {
 	if gen != b.gen {
 		return
 	}
-	switch b.state {
+	switch b.current() {
 	case BreakerHalfOpen:
 		b.open("auth: circuit breaker re-opened, the probe failed")
 	case BreakerClosed:
@@ -104,9 +110,10 @@ func (b *breaker) failure(gen uint64) {
 }
 
 func (b *breaker) open(msg string) {
-	b.state, b.count = BreakerOpen, 0
+	b.set(BreakerOpen)
+	b.count = 0
 	b.gen++
 	b.openedAt = b.now()
-	b.opens++
+	b.opens.Add(1)
 	b.logger.Warn(msg, "failures", b.failures, "cooldown", b.cooldown)
 }

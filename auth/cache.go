@@ -2,6 +2,7 @@ package auth
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -47,13 +48,15 @@ type shard struct {
 	mu    sync.Mutex
 	items map[cacheKey]*cacheEntry // both budgets
 	lists [2]lru
-	hits  uint64
+	// hits, like each lru's len, is written under mu and read without it,
+	// so that Stats never waits for a cache hit nor makes one wait.
+	hits atomic.Uint64
 }
 
 // lru is one budget's entries, most recently used first.
 type lru struct {
-	head cacheEntry // sentinel: head.next is the most recently used
-	len  int
+	head cacheEntry   // sentinel: head.next is the most recently used
+	len  atomic.Int64 // written under the shard's mu
 	max  int
 }
 
@@ -86,7 +89,7 @@ func (c *cache) get(k cacheKey) (id Identity, err error, ok bool) {
 	s.mu.Lock()
 	e, ok := s.items[k]
 	if ok {
-		s.hits++
+		s.hits.Add(1)
 		l := &s.lists[e.budget()]
 		l.unlink(e)
 		l.pushFront(e)
@@ -110,7 +113,7 @@ func (c *cache) put(k cacheKey, id Identity, err error, ttl time.Duration) {
 	if l.max == 0 {
 		return
 	}
-	for l.len >= l.max {
+	for int(l.len.Load()) >= l.max {
 		s.remove(l.head.prev)
 	}
 	e.timer = time.AfterFunc(ttl, func() {
@@ -136,15 +139,14 @@ func (c *cache) clear() {
 	}
 }
 
-// stats returns the number of hits and of live entries of each budget.
+// stats returns the number of hits and of live entries of each budget. It
+// takes no lock.
 func (c *cache) stats() (hits uint64, ids, rejected int) {
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.mu.Lock()
-		hits += s.hits
-		ids += s.lists[identities].len
-		rejected += s.lists[rejections].len
-		s.mu.Unlock()
+		hits += s.hits.Load()
+		ids += int(s.lists[identities].len.Load())
+		rejected += int(s.lists[rejections].len.Load())
 	}
 	return hits, ids, rejected
 }
@@ -158,12 +160,12 @@ func (s *shard) remove(e *cacheEntry) {
 func (l *lru) unlink(e *cacheEntry) {
 	e.prev.next, e.next.prev = e.next, e.prev
 	e.prev, e.next = nil, nil
-	l.len--
+	l.len.Add(-1)
 }
 
 func (l *lru) pushFront(e *cacheEntry) {
 	e.prev, e.next = &l.head, l.head.next
 	l.head.next.prev = e
 	l.head.next = e
-	l.len++
+	l.len.Add(1)
 }

@@ -57,12 +57,14 @@ type Unified struct {
 	closed atomic.Bool
 	cache  *cache // has its own locks
 
-	mu      sync.Mutex // guards flights, the breaker and the counters below
+	mu      sync.Mutex // guards flights and the breaker
 	flights map[cacheKey]*flight
 	brk     breaker
-	misses  uint64
-	shared  uint64
-	started uint64
+	// Counted under mu and read without it, so that Stats never waits for
+	// an authentication nor makes one wait.
+	misses  atomic.Uint64
+	shared  atomic.Uint64
+	started atomic.Uint64
 }
 
 // flight is one backend call shared by every concurrent caller of a token.
@@ -146,10 +148,10 @@ func (u *Unified) authenticate(ctx context.Context, token string) (Identity, err
 		return id.clone(), nil
 	}
 	u.mu.Lock()
-	u.misses++
+	u.misses.Add(1)
 	f, ok := u.flights[k]
 	if ok {
-		u.shared++
+		u.shared.Add(1)
 	}
 	u.mu.Unlock()
 
@@ -190,7 +192,7 @@ func (u *Unified) start(k cacheKey, token string) (*flight, error) {
 		return nil, closedError()
 	}
 	if f, ok := u.flights[k]; ok { // started while this caller validated the token
-		u.shared++
+		u.shared.Add(1)
 		return f, nil
 	}
 	gen, ok := u.brk.allow()
@@ -202,7 +204,7 @@ func (u *Unified) start(k cacheKey, token string) (*flight, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), u.opts.Timeout)
 	f := &flight{ctx: ctx, cancel: cancel, done: make(chan struct{}), gen: gen}
 	u.flights[k] = f
-	u.started++
+	u.started.Add(1)
 	u.calls.Add(1)
 	go u.run(k, token, f)
 	return f, nil
@@ -293,19 +295,19 @@ func (u *Unified) AuthenticateRequest(r *http.Request) (Identity, error) {
 // defaults filled in.
 func (u *Unified) Extractor() Extractor { return u.opts.Extract }
 
-// Stats returns the counters.
+// Stats returns the counters. It reads atomics only, so a metrics scrape
+// never waits for an authentication nor makes one wait; the fields are
+// read one by one, not as one atomic snapshot.
 func (u *Unified) Stats() Stats {
 	hits, ids, rejected := u.cache.stats()
-	u.mu.Lock()
-	defer u.mu.Unlock()
 	return Stats{
 		Hits:         hits,
-		Misses:       u.misses,
-		Shared:       u.shared,
-		BackendCalls: u.started,
-		Opens:        u.brk.opens,
-		Refused:      u.brk.refused,
-		Breaker:      u.brk.state,
+		Misses:       u.misses.Load(),
+		Shared:       u.shared.Load(),
+		BackendCalls: u.started.Load(),
+		Opens:        u.brk.opens.Load(),
+		Refused:      u.brk.refused.Load(),
+		Breaker:      u.brk.current(),
 		Entries:      ids + rejected,
 		Rejections:   rejected,
 	}

@@ -25,6 +25,7 @@ require (
 	github.com/ssotkit/ssot/contrib/gobwasws v0.0.0-00010101000000-000000000000
 	github.com/ssotkit/ssot/contrib/gorillaws v0.0.0-00010101000000-000000000000
 	github.com/ssotkit/ssot/contrib/natsbroker v0.0.0-00010101000000-000000000000
+	github.com/ssotkit/ssot/contrib/redisbroker v0.0.0-00010101000000-000000000000
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sync v0.24.0
 	k8s.io/apiserver v0.37.2
@@ -58,11 +59,13 @@ require (
 	github.com/prometheus/common v0.72.1 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/quagmt/udecimal v1.10.1 // indirect
+	github.com/redis/go-redis/v9 v9.23.0 // indirect
 	github.com/redis/rueidis v1.0.79 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 	go.opentelemetry.io/otel v1.44.0 // indirect
 	go.opentelemetry.io/otel/trace v1.44.0 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/net v0.61.0 // indirect
@@ -90,3 +93,5 @@ replace github.com/ssotkit/ssot/contrib/coderws => ../contrib/coderws
 replace github.com/ssotkit/ssot/contrib/gorillaws => ../contrib/gorillaws
 
 replace github.com/ssotkit/ssot/contrib/gobwasws => ../contrib/gobwasws
+
+replace github.com/ssotkit/ssot/contrib/redisbroker => ../contrib/redisbroker

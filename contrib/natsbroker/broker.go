@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/ssotkit/ssot/contrib/internal/brokerkit"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 
@@ -25,20 +26,22 @@ type Options struct {
 	// Logger receives connection events from Connect. Defaults to
 	// slog.Default().
 	Logger *slog.Logger
-	// PendingMessages and PendingBytes bound what this node's subscription
-	// may hold while its deliveries fall behind; past either, NATS drops
-	// new messages for this node (a slow consumer) and Stats.Dropped counts
-	// them. Default to the NATS client's (nats.DefaultSubPendingMsgsLimit
-	// and nats.DefaultSubPendingBytesLimit); negative values are
+	// PendingMessages and PendingBytes bound the messages (and their bytes)
+	// this node has received and not yet handed to the subscriber while its
+	// deliveries fall behind; past either, new messages for this node are
+	// dropped and Stats.Dropped counts them. Default to the NATS client's
+	// own limits (nats.DefaultSubPendingMsgsLimit and
+	// nats.DefaultSubPendingBytesLimit); negative values are
 	// ErrInvalidOptions.
 	PendingMessages int
 	PendingBytes    int
 }
 
 // Broker is a wsmanager.Broker over NATS core publish/subscribe. It is safe
-// for concurrent use and starts no goroutine of its own: the NATS client
-// runs the subscription's. The zero value is not usable; create a Broker
-// with Connect or New.
+// for concurrent use. Each subscription owns one goroutine, which hands
+// received messages to the subscriber in order; unsubscribe and Close stop
+// it and wait for it. The zero value is not usable; create a Broker with
+// Connect or New.
 //
 // Delivery is NATS core's: at most once. A message published while a node
 // is disconnected, or dropped because a node's subscription fell too far
@@ -53,38 +56,35 @@ type Broker struct {
 	pendMsgs  int
 	pendBytes int
 
-	subMu   sync.Mutex
-	subs    map[*nats.Subscription]struct{} // live subscriptions
-	dropped uint64                          // drops of subscriptions already ended
-
-	closed        atomic.Bool
-	closeOnce     sync.Once
-	published     atomic.Uint64
-	publishErrors atomic.Uint64
-	delivered     atomic.Uint64
-	malformed     atomic.Uint64
+	live      brokerkit.Live
+	counters  brokerkit.Counters
+	closed    atomic.Bool
+	closeOnce sync.Once
 }
 
 // MaxUserIDLen is the longest user ID Publish accepts, wsmanager's own
 // bound: no connection can have a longer one, and a subject over the NATS
 // server's control-line limit would make the server drop the connection.
-const MaxUserIDLen = 256
+const MaxUserIDLen = brokerkit.MaxUserIDLen
 
 // Stats are a snapshot of a Broker's counters, a plain value safe to copy;
-// the zero value means nothing happened.
+// the zero value means nothing happened. Taking one reads atomics only: it
+// never waits for a publish or a delivery, nor makes one wait.
 type Stats struct {
 	Published     uint64 // messages handed to NATS
 	PublishErrors uint64 // Publish calls that failed, ErrDisconnected included
 	Delivered     uint64 // messages passed to the subscriber
-	Dropped       uint64 // messages NATS dropped for this node because its subscription fell behind
+	Dropped       uint64 // messages dropped for this node because its deliveries fell behind
 	Malformed     uint64 // messages under the prefix that no Broker published, dropped
-	Connected     bool
+	Reconnects    uint64 // times the connection to NATS was restored after it was lost
+	Connected     bool   // as of the client's last connection event
 }
 
 var _ wsmanager.Broker = (*Broker)(nil)
 
 // New returns a Broker on an existing connection, which the caller keeps
-// owning: Close does not close it. Give the connection the reconnect options
+// owning: Close does not close it. New sets the connection's disconnect,
+// reconnect and closed handlers to ones that also call those set before. Give the connection the reconnect options
 // Connect uses so the broker survives NATS restarts.
 func New(nc *nats.Conn, opts Options) (*Broker, error) {
 	if nc == nil {
@@ -124,31 +124,12 @@ func Connect(url string, opts Options, natsOpts ...nats.Option) (*Broker, error)
 	nc, err := nats.Connect(url, append(defaults, natsOpts...)...)
 	if err != nil {
 		if _, ok := errors.AsType[*neturl.Error](err); ok {
-			return nil, malformedURLError{err}
+			return nil, brokerkit.MalformedURLError{Pkg: "natsbroker", Err: err}
 		}
 		return nil, fmt.Errorf("natsbroker: connect: %w", err)
 	}
-	b := newBroker(nc, true, opts)
-	// Close waits for the client to finish closing; keep any handler the
-	// caller set.
-	b.released = make(chan struct{})
-	prev := nc.Opts.ClosedCB
-	nc.SetClosedHandler(func(c *nats.Conn) {
-		close(b.released)
-		if prev != nil {
-			prev(c)
-		}
-	})
-	return b, nil
+	return newBroker(nc, true, opts), nil
 }
-
-// malformedURLError is Connect's error for a URL that does not parse. The
-// parser's message quotes the URL, and with it any password or token in
-// it, so it is not printed; the cause stays reachable with errors.As.
-type malformedURLError struct{ err error }
-
-func (e malformedURLError) Error() string { return "natsbroker: connect: malformed URL" }
-func (e malformedURLError) Unwrap() error { return e.err }
 
 func prefixOrDefault(p string) string {
 	if p == "" {
@@ -177,7 +158,42 @@ func newBroker(nc *nats.Conn, owned bool, opts Options) *Broker {
 	if b.pendBytes == 0 {
 		b.pendBytes = nats.DefaultSubPendingBytesLimit
 	}
+	if owned {
+		b.released = make(chan struct{})
+	}
+	b.watch()
 	return b
+}
+
+// watch makes the connection's events keep b.connected current, and
+// b.released closed once an owned connection has closed, keeping any
+// handler set before.
+func (b *Broker) watch() {
+	prevDisconnected, prevReconnected, prevClosed := b.nc.Opts.DisconnectedErrCB, b.nc.Opts.ReconnectedCB, b.nc.Opts.ClosedCB
+	b.nc.SetDisconnectErrHandler(func(c *nats.Conn, err error) {
+		b.counters.Connected.Store(false)
+		if prevDisconnected != nil {
+			prevDisconnected(c, err)
+		}
+	})
+	b.nc.SetReconnectHandler(func(c *nats.Conn) {
+		b.counters.Connected.Store(true)
+		b.counters.Reconnects.Add(1)
+		if prevReconnected != nil {
+			prevReconnected(c)
+		}
+	})
+	b.nc.SetClosedHandler(func(c *nats.Conn) {
+		b.counters.Connected.Store(false)
+		if b.released != nil {
+			close(b.released)
+		}
+		if prevClosed != nil {
+			prevClosed(c)
+		}
+	})
+	// After the handlers, so that an event from now on overwrites this.
+	b.counters.Connected.Store(b.nc.IsConnected())
 }
 
 // Publish sends msg on userID's subject. It returns ErrInvalidUser for an
@@ -187,15 +203,15 @@ func newBroker(nc *nats.Conn, owned bool, opts Options) *Broker {
 func (b *Broker) Publish(ctx context.Context, userID string, msg []byte) error {
 	err := b.publish(ctx, userID, msg)
 	if err != nil {
-		b.publishErrors.Add(1)
+		b.counters.PublishErrors.Add(1)
 		return err
 	}
-	b.published.Add(1)
+	b.counters.Published.Add(1)
 	return nil
 }
 
 func (b *Broker) publish(ctx context.Context, userID string, msg []byte) error {
-	if userID == "" || len(userID) > MaxUserIDLen {
+	if !brokerkit.ValidUser(userID) {
 		return ErrInvalidUser
 	}
 	if err := ctx.Err(); err != nil {
@@ -219,106 +235,81 @@ func (b *Broker) publish(ctx context.Context, userID string, msg []byte) error {
 }
 
 // Subscribe delivers every message published under the prefix, by any
-// node, to deliver, one at a time. The NATS client restores the subscription
-// after a reconnect. unsubscribe stops deliveries and waits for one under
-// way to finish.
+// node, to deliver, one at a time and in the order received, from a
+// goroutine the subscription owns. The NATS client restores the
+// subscription after a reconnect. unsubscribe stops deliveries and waits
+// for one under way to finish.
 func (b *Broker) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe func() error, err error) {
 	if deliver == nil {
 		return nil, fmt.Errorf("%w: nil deliver function", ErrInvalidOptions)
 	}
-	var (
-		mu      sync.Mutex // held while delivering, so unsubscribe can wait
-		stopped bool
-	)
+	if b.closed.Load() {
+		return nil, ErrClosed
+	}
+	in := brokerkit.NewInbox(b.pendMsgs, b.pendBytes, &b.counters, deliver)
 	sub, err := b.nc.Subscribe(b.prefix+".*", func(m *nats.Msg) {
-		userID, ok := userFromSubject(b.prefix, m.Subject)
+		userID, ok := brokerkit.UserFromTopic(b.prefix, m.Subject)
 		if !ok {
 			// Counted, not logged: anyone who can publish under the prefix
 			// could otherwise flood the log.
-			b.malformed.Add(1)
+			b.counters.Malformed.Add(1)
 			return
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if !stopped {
-			b.delivered.Add(1)
-			deliver(userID, m.Data)
-		}
+		in.Put(userID, m.Data)
 	})
 	if err != nil {
+		in.Stop()
 		return nil, fmt.Errorf("natsbroker: subscribe: %w", err)
 	}
-	if err := sub.SetPendingLimits(b.pendMsgs, b.pendBytes); err != nil {
+	// The Inbox bounds what waits; the client hands each message to it at
+	// once, so the client's own limits would only add a second queue.
+	if err := sub.SetPendingLimits(-1, -1); err != nil {
 		_ = sub.Unsubscribe()
+		in.Stop()
 		return nil, fmt.Errorf("natsbroker: subscribe: %w", err)
 	}
 	// Make sure the server has the subscription before returning, so that a
 	// message published right after NewFactory is not missed.
 	if err := b.nc.FlushTimeout(5 * time.Second); err != nil && b.nc.IsConnected() {
 		_ = sub.Unsubscribe()
+		in.Stop()
 		return nil, fmt.Errorf("natsbroker: subscribe: %w", err)
 	}
-	b.subMu.Lock()
-	if b.subs == nil {
-		b.subs = map[*nats.Subscription]struct{}{}
+	if !b.live.Add(in) {
+		_ = sub.Unsubscribe()
+		in.Stop()
+		return nil, ErrClosed
 	}
-	b.subs[sub] = struct{}{}
-	b.subMu.Unlock()
 	var once sync.Once
 	return func() error {
 		var err error
 		once.Do(func() {
-			b.subMu.Lock()
-			if n, e := sub.Dropped(); e == nil {
-				b.dropped += uint64(n)
-			}
-			delete(b.subs, sub)
-			b.subMu.Unlock()
 			if e := sub.Unsubscribe(); e != nil && b.nc.Status() != nats.CLOSED {
 				err = fmt.Errorf("natsbroker: unsubscribe: %w", e)
 			}
-			mu.Lock()
-			stopped = true
-			mu.Unlock()
+			b.live.Remove(in)
+			in.Stop()
 		})
 		return err
 	}, nil
 }
 
-// Connected reports whether the connection to NATS is up, for health checks.
-func (b *Broker) Connected() bool { return b.nc.IsConnected() }
+// Connected reports whether the connection to NATS is up, as of the
+// client's last connection event, for health checks.
+func (b *Broker) Connected() bool { return b.counters.Connected.Load() }
 
 // Stats returns the counters.
-func (b *Broker) Stats() Stats {
-	return Stats{
-		Published:     b.published.Load(),
-		PublishErrors: b.publishErrors.Load(),
-		Delivered:     b.delivered.Load(),
-		Dropped:       b.droppedNow(),
-		Malformed:     b.malformed.Load(),
-		Connected:     b.nc.IsConnected(),
-	}
-}
+func (b *Broker) Stats() Stats { return Stats(b.counters.Snapshot()) }
 
-// droppedNow adds the live subscriptions' drops to those of ended ones.
-func (b *Broker) droppedNow() uint64 {
-	b.subMu.Lock()
-	defer b.subMu.Unlock()
-	d := b.dropped
-	for sub := range b.subs {
-		if n, err := sub.Dropped(); err == nil {
-			d += uint64(n)
-		}
-	}
-	return d
-}
-
-// Close makes Publish fail with ErrClosed and, for a Broker made by
-// Connect, flushes and closes the connection and waits until the client has
+// Close makes Publish and Subscribe fail with ErrClosed, ends every
+// subscription's deliveries (waiting for one under way) and, for a Broker
+// made by Connect, flushes and closes the connection and waits until the client has
 // finished closing, or returns ctx.Err(). It is idempotent. Close the
-// Factory first: its Close unsubscribes.
+// Factory first, so that it unsubscribes and stops sending before the
+// broker goes.
 func (b *Broker) Close(ctx context.Context) error {
 	b.closed.Store(true)
+	b.live.StopAll()
 	if !b.owned {
 		return nil
 	}

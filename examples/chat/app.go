@@ -10,11 +10,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/ssotkit/ssot"
 	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/contrib/gobwasws"
 	"github.com/ssotkit/ssot/contrib/jwtauth"
 	"github.com/ssotkit/ssot/contrib/oidcauth"
+	"github.com/ssotkit/ssot/contrib/prommetrics"
 	"github.com/ssotkit/ssot/env"
 	"github.com/ssotkit/ssot/middleware"
 	"github.com/ssotkit/ssot/wsmanager"
@@ -31,6 +35,9 @@ type app struct {
 	logger  *slog.Logger
 	auth    *auth.Unified
 	factory *wsmanager.Factory
+	rooms   *rooms
+	brokers []*broker // users', rooms'; none on a single node
+	metrics *prometheus.Registry
 	signer  *jwtauth.Signer // nil when the development login is off
 	keyKind string
 	handler http.Handler
@@ -57,19 +64,13 @@ func newApp(ctx context.Context, cfg settings, e env.Env, logger *slog.Logger, h
 	if err != nil {
 		return nil, fmt.Errorf("chat: auth: %w", err)
 	}
-	a.factory, err = wsmanager.NewFactory(wsmanager.Options{
-		QueueSize: cfg.QueueSize,
-		// Direct messages get positions and are kept, so a tab that
-		// reconnects with the position of the last one it showed gets
-		// what it missed; room messages are broadcasts, not kept.
-		History:      wsmanager.HistoryOptions{Messages: cfg.History, Frame: framePosition, ResetFrame: frameReset},
-		WriteTimeout: cfg.WriteTimeout,
-		OnConnect:    onConnect(logger),
-		Logger:       logger,
-	})
-	if err != nil {
-		_ = a.auth.Close(context.Background())
-		return nil, fmt.Errorf("chat: wsmanager: %w", err)
+	if err := a.cluster(); err != nil {
+		_ = a.Close(context.Background())
+		return nil, err
+	}
+	if err := a.registerMetrics(); err != nil {
+		_ = a.Close(context.Background())
+		return nil, err
 	}
 	a.handler, err = a.routes()
 	if err != nil {
@@ -77,6 +78,90 @@ func newApp(ctx context.Context, cfg settings, e env.Env, logger *slog.Logger, h
 		return nil, err
 	}
 	return a, nil
+}
+
+// cluster builds the two factories, joined to the other nodes through
+// CHAT_BROKER when it is set: the chat's, whose SendToUser carries direct
+// messages, and the rooms' relays, which carry room messages.
+func (a *app) cluster() error {
+	var usersBroker, roomsBroker wsmanager.Broker
+	var key []byte
+	if a.cfg.Broker != "" {
+		for _, prefix := range []string{usersPrefix, roomsPrefix} {
+			b, err := connectBroker(a.cfg.Broker, prefix, a.logger)
+			if err != nil {
+				return err
+			}
+			a.brokers = append(a.brokers, b)
+		}
+		usersBroker, roomsBroker = a.brokers[0], a.brokers[1]
+		if a.cfg.BrokerKey != "" {
+			key = []byte(a.cfg.BrokerKey)
+		}
+	}
+	relays, err := wsmanager.NewFactory(wsmanager.Options{Broker: roomsBroker, BrokerKey: key, QueueSize: a.cfg.QueueSize, Logger: a.logger})
+	if err != nil {
+		return fmt.Errorf("chat: wsmanager: %w", err)
+	}
+	a.rooms = &rooms{relays: relays}
+	connected := onConnect(a.logger)
+	a.factory, err = wsmanager.NewFactory(wsmanager.Options{
+		QueueSize: a.cfg.QueueSize,
+		// Direct messages get positions and are kept, so a tab that
+		// reconnects with the position of the last one it showed gets
+		// what it missed; room messages are broadcasts, not kept.
+		History:      wsmanager.HistoryOptions{Messages: a.cfg.History, Frame: framePosition, ResetFrame: frameReset},
+		WriteTimeout: a.cfg.WriteTimeout,
+		Broker:       usersBroker,
+		BrokerKey:    key,
+		OnConnect: func(c *wsmanager.Connection) {
+			if err := a.rooms.join(c.User().ThreadID); err != nil {
+				a.logger.Warn("chat: room messages from other nodes will not reach this connection", "err", err)
+			}
+			connected(c)
+		},
+		Logger: a.logger,
+	})
+	if err != nil {
+		return fmt.Errorf("chat: wsmanager: %w", err)
+	}
+	a.rooms.users = a.factory
+	return nil
+}
+
+// registerMetrics builds the registry /metrics serves: the authenticator,
+// the two factories labelled factory="chat" and factory="rooms", and each
+// broker connection labelled by its prefix.
+func (a *app) registerMetrics() error {
+	a.metrics = prometheus.NewRegistry()
+	chat := prometheus.WrapRegistererWith(prometheus.Labels{"factory": "chat"}, a.metrics)
+	rooms := prometheus.WrapRegistererWith(prometheus.Labels{"factory": "rooms"}, a.metrics)
+	fc, err := prommetrics.NewFactoryCollector(a.factory)
+	if err != nil {
+		return err
+	}
+	rc, err := prommetrics.NewFactoryCollector(a.rooms.relays)
+	if err != nil {
+		return err
+	}
+	ac, err := prommetrics.NewAuthCollector(a.auth)
+	if err != nil {
+		return err
+	}
+	if err := errors.Join(chat.Register(fc), a.metrics.Register(ac), rooms.Register(rc)); err != nil {
+		return fmt.Errorf("chat: metrics: %w", err)
+	}
+	for i, b := range a.brokers {
+		bc, err := prommetrics.NewBrokerCollector(b.kind, b.stats)
+		if err != nil {
+			return err
+		}
+		prefix := []string{usersPrefix, roomsPrefix}[i]
+		if err := prometheus.WrapRegistererWith(prometheus.Labels{"prefix": prefix}, a.metrics).Register(bc); err != nil {
+			return fmt.Errorf("chat: metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // verifier builds the token verifier and, in Development, the signer of
@@ -136,7 +221,7 @@ func (a *app) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chat: CHAT_ALLOWED_ORIGINS or CHAT_READ_LIMIT: %w", err)
 	}
-	ch := &chat{f: a.factory, logger: a.logger, now: time.Now}
+	ch := &chat{f: a.factory, rooms: a.rooms, clustered: len(a.brokers) > 0, logger: a.logger, now: time.Now}
 	ws, err := wsmanager.NewEndpoint(a.factory, a.auth, loggingUpgrader{up: up, logger: a.logger}, ch, wsmanager.EndpointOptions{
 		Subprotocol:       subprotocol,
 		CloseAfterUpgrade: a.cfg.CloseAfterUpgrade,
@@ -162,6 +247,7 @@ func (a *app) routes() (http.Handler, error) {
 	mux.HandleFunc("GET /api/me", a.me)
 	mux.HandleFunc("POST /dev/login", a.devLogin)
 	mux.HandleFunc("GET /healthz", a.health)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn)}))
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET /static/", ui)
 
@@ -169,7 +255,7 @@ func (a *app) routes() (http.Handler, error) {
 		// Only /api/ needs an identity from the middleware: the
 		// WebSocket endpoint authenticates itself, so it can answer
 		// with a close code browsers can read.
-		Skip: []string{"/", "/ws", "/healthz", "/dev/login", "/static/", "/favicon.ico"},
+		Skip: []string{"/", "/ws", "/healthz", "/metrics", "/dev/login", "/static/", "/favicon.ico"},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("chat: middleware: %w", err)
@@ -241,8 +327,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
-	// The server, then the WebSockets (1001), then the authenticator.
-	err := ssot.Shutdown(sctx, srv, a.factory, a.auth)
+	// The server, then the WebSockets (1001), then the authenticator; then
+	// the room relays and the broker connections.
+	err := errors.Join(ssot.Shutdown(sctx, srv, a.factory, a.auth), a.closeCluster(sctx))
 	if serveErr == nil {
 		serveErr = <-errc
 	}
@@ -253,7 +340,21 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 }
 
 // Close closes every WebSocket with 1001 and waits for the factory's and
-// the authenticator's goroutines, for a service that never started serving.
+// the authenticator's goroutines, then closes the room relays and the
+// broker connections, for a service that never started serving (newApp
+// failing half-way included).
 func (a *app) Close(ctx context.Context) error {
-	return ssot.Shutdown(ctx, nil, a.factory, a.auth)
+	return errors.Join(ssot.Shutdown(ctx, nil, a.factory, a.auth), a.closeCluster(ctx))
+}
+
+// closeCluster closes the room relays, then the broker connections.
+func (a *app) closeCluster(ctx context.Context) error {
+	var errs []error
+	if a.rooms != nil {
+		errs = append(errs, a.rooms.Close(ctx))
+	}
+	for _, b := range a.brokers {
+		errs = append(errs, b.close(ctx))
+	}
+	return errors.Join(errs...)
 }

@@ -52,12 +52,14 @@ type outbound struct {
 }
 
 // chat routes messages between users through the factory: a room message
-// goes to every connection in that room, a direct message to the
-// recipient's and the sender's connections and nobody else's.
+// goes to every connection in that room on every node, a direct message to
+// the recipient's and the sender's connections and nobody else's.
 type chat struct {
-	f      *wsmanager.Factory
-	logger *slog.Logger
-	now    func() time.Time
+	f         *wsmanager.Factory
+	rooms     *rooms
+	clustered bool // other nodes may hold connections this one does not see
+	logger    *slog.Logger
+	now       func() time.Time
 }
 
 // HandleMessage implements wsmanager.Handler. A malformed message is
@@ -78,8 +80,11 @@ func (ch *chat) HandleMessage(ctx context.Context, c *wsmanager.Connection, msg 
 		if err != nil {
 			return err
 		}
-		room := from.ThreadID
-		ch.f.Broadcast(ctx, out, func(uc wsmanager.UserContext) bool { return uc.ThreadID == room })
+		// This node's members get it even while the broker is down; the
+		// error says the other nodes' did not.
+		if err := ch.rooms.say(ctx, from.ThreadID, out); err != nil {
+			ch.logger.Debug("chat: room message", "err", err)
+		}
 		return nil
 	case "dm":
 		if in.To == "" {
@@ -96,7 +101,7 @@ func (ch *chat) HandleMessage(ctx context.Context, c *wsmanager.Connection, msg 
 		if err != nil {
 			ch.logger.Debug("chat: direct message", "err", err)
 		}
-		if n == 0 {
+		if n == 0 && !ch.clustered {
 			// With history the message waits for a tab of theirs that
 			// reconnects; one that opens afresh starts after it.
 			return ch.reply(ctx, c, "the recipient is not online")

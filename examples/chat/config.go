@@ -34,6 +34,8 @@ type Config struct {
 	CloseAfterUpgrade bool          `env:"CHAT_CLOSE_AFTER_UPGRADE" default:"true"`
 	DevTokenTTL       time.Duration `env:"CHAT_DEV_TOKEN_TTL" default:"15m"`
 	LogLevel          slog.Level    `env:"LOG_LEVEL" default:"info"`
+	Broker            string        `env:"CHAT_BROKER,secret"`
+	BrokerKey         string        `env:"CHAT_BROKER_KEY,secret"`
 }
 
 // settings is a validated Config with what validation derived from it.
@@ -196,7 +198,7 @@ func (c *settings) validate() []error {
 	if c.JWTLeeway < 0 {
 		p = append(p, problem(env.ErrInvalidValue, "JWT_LEEWAY", "must not be negative"))
 	}
-	return p
+	return append(p, c.validateBroker()...)
 }
 
 // loadPublicKey reads and parses JWTPublicKeyFile. Its errors name the

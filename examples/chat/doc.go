@@ -38,6 +38,9 @@
 //	CHAT_CLOSE_AFTER_UPGRADE refuse bad tokens with a close code browsers can read; defaults to true
 //	CHAT_DEV_TOKEN_TTL       lifetime of development tokens; defaults to 15m
 //	LOG_LEVEL                debug, info (default), warn or error
+//	CHAT_BROKER              nats://, tls://, redis:// or rediss:// URL: join a cluster (secret)
+//	CHAT_BROKER_KEY          key the nodes sign their messages with, at least 32 bytes;
+//	                         required with CHAT_BROKER outside development (secret)
 //
 // Outside Development a token source is required: a JWT key, or an OpenID
 // provider (OIDC_ISSUER and OIDC_AUDIENCE), whose keys the service fetches
@@ -68,6 +71,16 @@
 //	GET  /api/me       the caller's identity (Authorization: Bearer …)
 //	POST /dev/login    {"user":"alice"} → {"token":…}; Development only
 //	GET  /healthz      configuration summary and connection statistics, no secrets
+//	GET  /metrics      the same statistics for Prometheus
+//
+// # Cluster
+//
+// With CHAT_BROKER, nodes that share the broker (and JWT_SECRET, and
+// CHAT_BROKER_KEY) form one chat: direct messages travel through
+// wsmanager's SendToUser, room messages through a second Factory in which
+// each room has one relay connection per node, so both reach every node's
+// users exactly once while the broker is up. Behind a load balancer a
+// user's tabs may land on different nodes and still see every message.
 //
 // # Protocol
 //

@@ -13,6 +13,7 @@ func settingKeys() []string {
 		"ENVIRONMENT", "CHAT_ADDR", "JWT_SECRET", "JWT_PUBLIC_KEY_FILE", "JWT_ISSUER", "JWT_AUDIENCE",
 		"JWT_LEEWAY", "OIDC_ISSUER", "OIDC_AUDIENCE", "CHAT_ALLOWED_ORIGINS", "CHAT_READ_LIMIT", "CHAT_QUEUE_SIZE", "CHAT_HISTORY", "CHAT_WRITE_TIMEOUT",
 		"CHAT_SHUTDOWN_TIMEOUT", "CHAT_CLOSE_AFTER_UPGRADE", "CHAT_DEV_TOKEN_TTL", "LOG_LEVEL",
+		"CHAT_BROKER", "CHAT_BROKER_KEY",
 	}
 }
 
@@ -24,6 +25,15 @@ type healthResponse struct {
 	Config      healthConfig    `json:"config"`
 	Connections wsmanager.Stats `json:"connections"`
 	Auth        auth.Stats      `json:"auth"`
+	Cluster     healthCluster   `json:"cluster"`
+}
+
+// healthCluster says whether the node is part of a cluster, through which
+// kind of broker, and whether its broker connections are up.
+type healthCluster struct {
+	Broker    string `json:"broker"` // "nats", "redis", or "" for a single node
+	Signed    bool   `json:"signed"` // envelopes are authenticated with CHAT_BROKER_KEY
+	Connected bool   `json:"connected"`
 }
 
 // healthConfig describes the configuration without a single secret: which
@@ -69,5 +79,15 @@ func (a *app) health(w http.ResponseWriter, _ *http.Request) {
 		},
 		Connections: a.factory.Stats(),
 		Auth:        a.auth.Stats(),
+		Cluster:     a.clusterHealth(),
 	})
+}
+
+func (a *app) clusterHealth() healthCluster {
+	h := healthCluster{Signed: a.cfg.BrokerKey != "", Connected: len(a.brokers) > 0}
+	for _, b := range a.brokers {
+		h.Broker = b.kind
+		h.Connected = h.Connected && b.connected()
+	}
+	return h
 }

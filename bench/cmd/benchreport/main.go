@@ -296,7 +296,7 @@ func writeReport(w *strings.Builder, res map[string]map[string][]float64, cpu, m
 	if writeInProcess(w, res) {
 		misses = append(misses, unexplained(inProcessTitle))
 	}
-	writeNATS(w, res)
+	writeCrossNode(w, res)
 	writeMisses(w, misses)
 	if len(stat) > 0 {
 		fmt.Fprintf(w, "## benchstat\n\nEvery Go benchmark with its spread over the runs (`benchstat`).\n\n```\n%s```\n", stat)
@@ -386,18 +386,36 @@ func verdictMark(ok bool) string {
 	return "**MISSED**"
 }
 
-// writeNATS reports the cross-node fan-out benchmark, which has no peer:
-// it measures wsmanager with contrib/natsbroker through a real nats-server.
-func writeNATS(w *strings.Builder, res map[string]map[string][]float64) {
-	fmt.Fprintf(w, "## Cross-node fan-out through NATS\n\n")
-	fmt.Fprintf(w, "Three wsmanager nodes joined by contrib/natsbroker over an in-process nats-server on 127.0.0.1; 1,000 users, one connection each, spread over the nodes; SendToUser from the nodes in turn, so two messages in three cross NATS. Delivered messages per second, end to end.\n\n")
-	units := res["BenchmarkNATSFanout"]
-	if units == nil {
+// writeCrossNode reports the cross-node fan-out benchmark: wsmanager with
+// contrib/natsbroker through a real nats-server and with
+// contrib/redisbroker through a real redis-server, the same workload, side
+// by side, with each broker's delivered/s as a ratio of NATS's.
+func writeCrossNode(w *strings.Builder, res map[string]map[string][]float64) {
+	fmt.Fprintf(w, "## Cross-node fan-out through NATS and Redis\n\n")
+	fmt.Fprintf(w, "Three wsmanager nodes joined by a broker adapter: contrib/natsbroker over an in-process nats-server, or contrib/redisbroker over a redis-server process, both on 127.0.0.1; 1,000 users, one connection each, spread over the nodes; SendToUser from the nodes in turn, so two messages in three cross the broker. Delivered messages per second, end to end.\n\n")
+	brokers := []struct{ name, bench string }{{"NATS", "BenchmarkNATSFanout"}, {"Redis", "BenchmarkRedisFanout"}}
+	ref := median(res[brokers[0].bench]["delivered/s"])
+	rows := 0
+	for _, b := range brokers {
+		units := res[b.bench]
+		if units == nil {
+			continue
+		}
+		if rows == 0 {
+			fmt.Fprintf(w, "| broker | delivered/s | vs NATS | ns/op | B/op | allocs/op |\n|---|---:|---:|---:|---:|---:|\n")
+		}
+		rows++
+		ratio := "—"
+		if d := median(units["delivered/s"]); ref > 0 {
+			ratio = strconv.FormatFloat(d/ref, 'f', 2, 64) + "×"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %.0f | %.0f |\n", b.name, num(median(units["delivered/s"])), ratio, num(median(units["ns/op"])), median(units["B/op"]), median(units["allocs/op"]))
+	}
+	if rows == 0 {
 		fmt.Fprintf(w, "Not measured in this run.\n\n")
 		return
 	}
-	fmt.Fprintf(w, "| delivered/s | ns/op | B/op | allocs/op |\n|---:|---:|---:|---:|\n| %s | %s | %.0f | %.0f |\n\n",
-		num(median(units["delivered/s"])), num(median(units["ns/op"])), median(units["B/op"]), median(units["allocs/op"]))
+	fmt.Fprintf(w, "\nA Redis PUBLISH waits for the server's reply, one round trip per SendToUser; a NATS publish is buffered by the client and returns at once.\n\n")
 }
 
 func num(v float64) string {

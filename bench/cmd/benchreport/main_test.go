@@ -211,3 +211,26 @@ BenchmarkIdleConnectionMemory-2  1  97607029 ns/op  %s B/conn  5579 baseline-B/c
 		})
 	}
 }
+
+func TestCrossNodeReportsBothBrokersAndTheRatio(t *testing.T) {
+	t.Parallel()
+	res := map[string]map[string][]float64{
+		"BenchmarkNATSFanout":  {"delivered/s": {800000, 900000, 1000000}, "ns/op": {1100}, "B/op": {900}, "allocs/op": {18}},
+		"BenchmarkRedisFanout": {"delivered/s": {45000}, "ns/op": {22000}, "B/op": {1500}, "allocs/op": {54}},
+	}
+	var sb strings.Builder
+	writeCrossNode(&sb, res)
+	for _, want := range []string{
+		"| NATS | 900000 | 1.00× | 1100 | 900 | 18 |",
+		"| Redis | 45000 | 0.05× | 22000 | 1500 | 54 |",
+	} {
+		if !strings.Contains(sb.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, sb.String())
+		}
+	}
+	sb.Reset()
+	writeCrossNode(&sb, map[string]map[string][]float64{})
+	if !strings.Contains(sb.String(), "Not measured in this run.") {
+		t.Errorf("empty report:\n%s", sb.String())
+	}
+}

@@ -1,0 +1,56 @@
+package redisbroker_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ssotkit/ssot/contrib/internal/brokerkit"
+	"github.com/ssotkit/ssot/internal/brokertest"
+	"github.com/ssotkit/ssot/internal/redistest"
+	"github.com/ssotkit/ssot/wsmanager"
+)
+
+// TestForgedEnvelopesAreDropped: with a BrokerKey, what a client of Redis
+// without the key publishes on a user's channel is dropped and counted.
+func TestForgedEnvelopesAreDropped(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	key := []byte("a cluster key of at least 32 bytes, shared by every node")
+	a := brokertest.NewFactory(t, newBroker(t, srv.URL("")), wsmanager.Options{BrokerKey: key})
+	b := brokertest.NewFactory(t, newBroker(t, srv.URL("")), wsmanager.Options{BrokerKey: key})
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer client.Close()
+	ctx := context.Background()
+	brokertest.ForgedEnvelopesAreDropped(t, a, b, brokertest.Raw{
+		Publish: func(userID string, payload []byte) {
+			if err := client.Publish(ctx, brokerkit.Topic("test.users", userID), payload).Err(); err != nil {
+				t.Error(err)
+			}
+		},
+		Subscribe: func(userID string) <-chan []byte {
+			ps := client.Subscribe(ctx, brokerkit.Topic("test.users", userID))
+			if _, err := ps.Receive(ctx); err != nil { // the confirmation
+				t.Fatal(err)
+			}
+			out := make(chan []byte, 16)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for {
+					m, err := ps.ReceiveMessage(ctx)
+					if err != nil {
+						return
+					}
+					out <- []byte(m.Payload)
+				}
+			}()
+			t.Cleanup(func() {
+				ps.Close()
+				<-done
+			})
+			return out
+		},
+	})
+}
