@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
@@ -176,7 +177,7 @@ BenchmarkIdleConnectionMemory-2  1  97607029 ns/op  %s B/conn  5579 baseline-B/c
 		want                      []string
 	}{
 		{"met", "16486848", "1270", []string{
-			"| fan-out of one message to 10,000 connections | 16486848 deliveries/s | 166811 | 501 |",
+			"| fan-out of one message to 10,000 connections, batched writes | 16486848 deliveries/s | 166811 | 501 |",
 			"| idle connection | 1270 B/conn |",
 			"- fan-out: target met (16486848 deliveries/s)",
 			"- idle connection: target met (1270 bytes)",
@@ -209,6 +210,35 @@ BenchmarkIdleConnectionMemory-2  1  97607029 ns/op  %s B/conn  5579 baseline-B/c
 				t.Errorf("report explains a miss that did not happen")
 			}
 		})
+	}
+}
+
+// TestHistoryTarget: history's cost is judged by history on's share of
+// history off's deliveries/s.
+func TestHistoryTarget(t *testing.T) {
+	t.Parallel()
+	base := map[string]map[string][]float64{
+		"BenchmarkFanOut":                          {"deliveries/s": {15e6}},
+		"BenchmarkIdleConnectionMemory":            {"B/conn": {1500}},
+		"BenchmarkSendToUserHistory/history=false": {"deliveries/s": {1e6}, "allocs/msg": {0.2}},
+	}
+	for _, tt := range []struct {
+		on   float64
+		want string
+	}{
+		{950000, "- history on: target met (0.95× history off's deliveries/s"},
+		{600000, "- history on: target **MISSED** (0.60× history off's deliveries/s"},
+	} {
+		res := maps.Clone(base)
+		res["BenchmarkSendToUserHistory/history=true"] = map[string][]float64{"deliveries/s": {tt.on}, "allocs/msg": {1.2}}
+		var sb strings.Builder
+		missed := writeInProcess(&sb, res)
+		if !strings.Contains(sb.String(), tt.want) || !strings.Contains(sb.String(), "1.00 more allocations per message sent") {
+			t.Errorf("report lacks %q\n%s", tt.want, sb.String())
+		}
+		if missed != strings.Contains(tt.want, "MISSED") {
+			t.Errorf("missed = %v for %q", missed, tt.want)
+		}
 	}
 }
 
