@@ -23,8 +23,9 @@ type Options struct {
 	// sharing a Redis server; it must not hold a glob character
 	// (* ? [ ] \) or a control character. Defaults to DefaultPrefix.
 	Prefix string
-	// Logger receives the subscription's connection events: lost, restored.
-	// Defaults to slog.Default().
+	// Logger receives the subscription's connection events (lost,
+	// restored) and the publisher's (published messages lost, confirmed
+	// again). Defaults to slog.Default().
 	Logger *slog.Logger
 	// PendingMessages and PendingBytes bound the messages (and their bytes)
 	// this node has received and not yet handed to the subscriber while its
@@ -38,6 +39,14 @@ type Options struct {
 	// connection to Redis before it tries again, and between tries.
 	// Defaults to 250ms; negative is ErrInvalidOptions.
 	ReconnectWait time.Duration
+	// PublishQueue and PublishQueueBytes bound the messages (and their
+	// bytes) that Publish has accepted and Redis has not yet confirmed.
+	// While either bound is reached, Publish waits for room. A message
+	// larger than PublishQueueBytes is accepted when nothing else waits.
+	// Default to DefaultPublishQueue and DefaultPublishQueueBytes;
+	// negative values are ErrInvalidOptions.
+	PublishQueue      int
+	PublishQueueBytes int
 }
 
 // Defaults of Options.
@@ -45,6 +54,9 @@ const (
 	DefaultPendingMessages = 65536
 	DefaultPendingBytes    = 64 << 20
 	DefaultReconnectWait   = 250 * time.Millisecond
+
+	DefaultPublishQueue      = 4096
+	DefaultPublishQueueBytes = 4 << 20
 )
 
 // MaxUserIDLen is the longest user ID Publish accepts, wsmanager's own
@@ -54,8 +66,10 @@ const MaxUserIDLen = brokerkit.MaxUserIDLen
 // Broker is a wsmanager.Broker over Redis publish/subscribe. It is safe for
 // concurrent use. Each subscription owns two goroutines, one reading from
 // its Redis connection and one handing messages to the subscriber in
-// order; unsubscribe and Close stop them and wait for them. The zero value
-// is not usable; create a Broker with Connect or New.
+// order; unsubscribe and Close stop them and wait for them. The Broker
+// owns one more goroutine, which runs while published messages wait to be
+// sent and sends them in pipelines; Close waits for it. The zero value is
+// not usable; create a Broker with Connect or New.
 //
 // Delivery is Redis publish/subscribe's: at most once. A message published
 // while a node's subscription is down, or dropped because a node fell too
@@ -70,6 +84,7 @@ type Broker struct {
 	opts    Options // with defaults
 
 	live      brokerkit.Live
+	pub       *publisher
 	counters  brokerkit.Counters
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -80,14 +95,19 @@ type Broker struct {
 // Stats are a snapshot of a Broker's counters, a plain value safe to copy;
 // the zero value means nothing happened. Taking one reads atomics only: it
 // never waits for a publish or a delivery, nor makes one wait.
+//
+// Every Publish call is counted once, in Published or PublishErrors, when
+// its outcome is known: at once when Publish refuses the message, when
+// Redis replies to it, or when it is lost. Until then it is in neither, so
+// right after a Publish returns nil the two may not add up yet.
 type Stats struct {
-	Published     uint64 // messages handed to Redis
-	PublishErrors uint64 // Publish calls that failed, ErrDisconnected included
+	Published     uint64 // messages Redis confirmed, replying to their PUBLISH
+	PublishErrors uint64 // messages Publish refused, and accepted messages Redis did not confirm (see Publish)
 	Delivered     uint64 // messages passed to the subscriber
 	Dropped       uint64 // messages dropped for this node because its deliveries fell behind
 	Malformed     uint64 // messages under the prefix that no Broker published, dropped
 	Reconnects    uint64 // subscriptions restored after their connection to Redis was lost
-	Connected     bool   // the last exchange with Redis (a publish, the subscription's connection) succeeded
+	Connected     bool   // the last exchange with Redis (a pipeline of publishes, the subscription's connection) succeeded
 }
 
 var _ wsmanager.Broker = (*Broker)(nil)
@@ -159,7 +179,7 @@ func withDefaults(opts Options) (Options, error) {
 	if !validPrefix(opts.Prefix) {
 		return opts, fmt.Errorf("%w: the prefix holds a glob or control character", ErrInvalidOptions)
 	}
-	if opts.PendingMessages < 0 || opts.PendingBytes < 0 || opts.ReconnectWait < 0 {
+	if opts.PendingMessages < 0 || opts.PendingBytes < 0 || opts.ReconnectWait < 0 || opts.PublishQueue < 0 || opts.PublishQueueBytes < 0 {
 		return opts, fmt.Errorf("%w: negative limit or wait", ErrInvalidOptions)
 	}
 	if opts.PendingMessages == 0 {
@@ -171,6 +191,12 @@ func withDefaults(opts Options) (Options, error) {
 	if opts.ReconnectWait == 0 {
 		opts.ReconnectWait = DefaultReconnectWait
 	}
+	if opts.PublishQueue == 0 {
+		opts.PublishQueue = DefaultPublishQueue
+	}
+	if opts.PublishQueueBytes == 0 {
+		opts.PublishQueueBytes = DefaultPublishQueueBytes
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -178,7 +204,9 @@ func withDefaults(opts Options) (Options, error) {
 }
 
 func newBroker(client *redis.Client, owned bool, opts Options) *Broker {
-	return &Broker{client: client, owned: owned, prefix: opts.Prefix, pattern: opts.Prefix + ".*", opts: opts, closeDone: make(chan struct{})}
+	b := &Broker{client: client, owned: owned, prefix: opts.Prefix, pattern: opts.Prefix + ".*", opts: opts, closeDone: make(chan struct{})}
+	b.pub = newPublisher(client, &b.counters, opts)
+	return b
 }
 
 // classify returns err wrapped in ErrDisconnected unless Redis itself
@@ -191,63 +219,95 @@ func classify(err error) error {
 	return fmt.Errorf("%w: %w", ErrDisconnected, err)
 }
 
-// Publish sends msg on userID's channel. It returns ErrInvalidUser for an
-// empty user ID or one longer than MaxUserIDLen, ErrDisconnected while Redis
-// cannot be reached, ctx.Err() when ctx ends first, and ErrClosed after
-// Close; it does not wait for other nodes to receive the message.
+// Publish queues msg for userID's channel and returns; one goroutine sends
+// the queued messages to Redis in order, many PUBLISHes to a round trip.
+// Messages from one Broker reach the other nodes in the order Publish
+// accepted them.
+//
+// While the Broker is not connected (Connected reports false: the last
+// exchange with Redis failed, or none has happened yet), Publish also waits
+// for Redis to confirm the message and returns what happened to it, so it
+// returns ErrDisconnected at once while Redis cannot be reached; a
+// confirmation makes the Broker connected again.
+//
+// A nil error means the message was accepted (and, while disconnected,
+// confirmed). An accepted message that Redis then does not confirm is
+// lost: the pipeline it was in failed, and the messages waiting behind it
+// are not sent either, since they would reach the other nodes late. Such
+// a message is counted in Stats.PublishErrors and logged, once until
+// Redis confirms messages again, without its content; it may have reached
+// Redis before the failure, but it is never sent a second time.
+//
+// Publish returns ErrInvalidUser for an empty user ID or one longer than
+// MaxUserIDLen and ErrClosed once Close has begun. While
+// Options.PublishQueue or PublishQueueBytes is reached it waits for room,
+// and returns ErrQueueFull wrapping ctx.Err() if ctx ends first. If ctx
+// ends while Publish waits for a confirmation, it returns ctx.Err() and the
+// message may still be sent. Publish does not wait for other nodes to
+// receive the message.
 func (b *Broker) Publish(ctx context.Context, userID string, msg []byte) error {
-	err := b.publish(ctx, userID, msg)
+	m, err := b.outgoing(ctx, userID, msg)
+	if err == nil {
+		err = b.pub.put(ctx, m)
+	}
 	if err != nil {
 		b.counters.PublishErrors.Add(1)
 		return err
 	}
-	b.counters.Published.Add(1)
-	return nil
+	// From here on the publisher counts the message.
+	if m.result == nil {
+		return nil
+	}
+	select {
+	case err := <-m.result:
+		return err
+	case <-ctx.Done():
+		b.pub.abandon()
+		return ctx.Err()
+	}
 }
 
-func (b *Broker) publish(ctx context.Context, userID string, msg []byte) error {
+// outgoing checks a message and prepares it for the publisher.
+func (b *Broker) outgoing(ctx context.Context, userID string, msg []byte) (outgoing, error) {
 	if !brokerkit.ValidUser(userID) {
-		return ErrInvalidUser
+		return outgoing{}, ErrInvalidUser
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return outgoing{}, err
 	}
-	if b.closed.Load() {
-		return ErrClosed
+	m := outgoing{channel: brokerkit.Topic(b.prefix, userID), msg: msg}
+	if !b.counters.Connected.Load() {
+		m.result = make(chan error, 1)
 	}
-	if err := b.client.Publish(ctx, brokerkit.Topic(b.prefix, userID), msg).Err(); err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
-		}
-		err = classify(err)
-		if errors.Is(err, ErrDisconnected) {
-			b.counters.Connected.Store(false)
-		}
-		return fmt.Errorf("redisbroker: publish: %w", err)
-	}
-	b.counters.Connected.Store(true)
-	return nil
+	return m, nil
 }
 
 // Connected reports whether the broker's last exchange with Redis, a
-// publish or its subscription's connection, succeeded, for health checks.
+// pipeline of publishes or its subscription's connection, succeeded, for
+// health checks.
 func (b *Broker) Connected() bool { return b.counters.Connected.Load() }
 
 // Stats returns the counters.
 func (b *Broker) Stats() Stats { return Stats(b.counters.Snapshot()) }
 
-// Close makes Publish and Subscribe fail with ErrClosed, ends every
-// subscription (waiting for a delivery under way) and, for a Broker made
-// by Connect, closes the client; it waits until that is done or returns
-// ctx.Err() (a subscription that is dialling Redis ends once the dial
-// does). It is idempotent. Close the Factory first, so that it unsubscribes
-// and stops sending before the broker goes.
+// Close makes Publish and Subscribe fail with ErrClosed, sends the
+// messages Publish accepted and has not yet sent, ends every subscription
+// (waiting for a delivery under way) and, for a Broker made by Connect,
+// closes the client. It waits until that is done or returns ctx.Err():
+// then the messages not yet sent never are, and are counted in
+// Stats.PublishErrors, and the work goes on in the background until a
+// pipeline under way ends, within the client's read and write timeouts (a
+// subscription that is dialling Redis ends once the dial does). It is
+// idempotent. Close the Factory first, so that it unsubscribes and stops
+// sending before the broker goes.
 func (b *Broker) Close(ctx context.Context) error {
 	b.closeOnce.Do(func() {
 		b.closed.Store(true)
-		go func() { // ends once every subscription has
+		b.pub.close()
+		go func() { // ends once every subscription and the publisher have
 			defer close(b.closeDone)
 			b.live.StopAll()
+			b.pub.wait()
 			if b.owned {
 				b.closeErr = b.client.Close()
 			}
@@ -257,6 +317,7 @@ func (b *Broker) Close(ctx context.Context) error {
 	case <-b.closeDone:
 		return b.closeErr
 	case <-ctx.Done():
+		b.pub.abandon()
 		return ctx.Err()
 	}
 }

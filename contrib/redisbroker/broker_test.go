@@ -21,7 +21,7 @@ func TestOptionsAreValidated(t *testing.T) {
 	t.Parallel()
 	for _, opts := range []redisbroker.Options{
 		{Prefix: "a.*"}, {Prefix: "a?"}, {Prefix: "a[b]"}, {Prefix: `a\b`}, {Prefix: "a\nb"},
-		{PendingMessages: -1}, {PendingBytes: -1}, {ReconnectWait: -1},
+		{PendingMessages: -1}, {PendingBytes: -1}, {ReconnectWait: -1}, {PublishQueue: -1}, {PublishQueueBytes: -1},
 	} {
 		if _, err := redisbroker.Connect("redis://127.0.0.1:1", opts); !errors.Is(err, redisbroker.ErrInvalidOptions) {
 			t.Errorf("Connect with %+v = %v, want ErrInvalidOptions", opts, err)
