@@ -10,8 +10,8 @@ import (
 // natsbroker.Stats and redisbroker.Stats, in their order, so either
 // converts to it: prommetrics.BrokerStats(b.Stats()).
 type BrokerStats struct {
-	Published     uint64 // messages handed to the broker server
-	PublishErrors uint64 // Publish calls that failed
+	Published     uint64 // messages handed to the broker server (natsbroker) or confirmed by it (redisbroker)
+	PublishErrors uint64 // messages Publish refused, and (redisbroker) accepted messages lost before the server confirmed them
 	Delivered     uint64 // messages passed to the subscriber
 	Dropped       uint64 // messages dropped because the node's deliveries fell behind
 	Malformed     uint64 // messages under the prefix that no broker published
@@ -31,8 +31,8 @@ func NewBrokerCollector(name string, stats func() BrokerStats) (prometheus.Colle
 	type S = BrokerStats
 	l := prometheus.Labels{"broker": name}
 	return &collector[S]{stats: stats, metrics: []metric[S]{
-		counter("ssot_broker_published_total", "Messages handed to the broker server.", l, func(s S) uint64 { return s.Published }),
-		counter("ssot_broker_publish_errors_total", "Publish calls that failed, the broker being unreachable included.", l, func(s S) uint64 { return s.PublishErrors }),
+		counter("ssot_broker_published_total", "Messages handed to the broker server (nats) or confirmed by it (redis).", l, func(s S) uint64 { return s.Published }),
+		counter("ssot_broker_publish_errors_total", "Messages Publish refused, the broker being unreachable included, and (redis) accepted messages lost before the server confirmed them.", l, func(s S) uint64 { return s.PublishErrors }),
 		counter("ssot_broker_delivered_total", "Messages from the broker passed to this node's Factory.", l, func(s S) uint64 { return s.Delivered }),
 		counter("ssot_broker_dropped_total", "Messages dropped for this node because its deliveries fell behind.", l, func(s S) uint64 { return s.Dropped }),
 		counter("ssot_broker_malformed_total", "Messages under the prefix that no broker published, dropped.", l, func(s S) uint64 { return s.Malformed }),

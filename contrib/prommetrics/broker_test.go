@@ -27,11 +27,11 @@ ssot_broker_dropped_total{broker="redis"} 40
 # TYPE ssot_broker_malformed_total counter
 ssot_broker_malformed_total{broker="nats"} 5
 ssot_broker_malformed_total{broker="redis"} 50
-# HELP ssot_broker_publish_errors_total Publish calls that failed, the broker being unreachable included.
+# HELP ssot_broker_publish_errors_total Messages Publish refused, the broker being unreachable included, and (redis) accepted messages lost before the server confirmed them.
 # TYPE ssot_broker_publish_errors_total counter
 ssot_broker_publish_errors_total{broker="nats"} 2
 ssot_broker_publish_errors_total{broker="redis"} 20
-# HELP ssot_broker_published_total Messages handed to the broker server.
+# HELP ssot_broker_published_total Messages handed to the broker server (nats) or confirmed by it (redis).
 # TYPE ssot_broker_published_total counter
 ssot_broker_published_total{broker="nats"} 1
 ssot_broker_published_total{broker="redis"} 10

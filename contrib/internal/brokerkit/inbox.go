@@ -8,8 +8,8 @@ import (
 // Counters are a broker's counters, each read and written atomically so
 // that a Stats call takes no lock that publishing or receiving takes.
 type Counters struct {
-	Published     atomic.Uint64 // messages handed to the broker server
-	PublishErrors atomic.Uint64 // Publish calls that failed
+	Published     atomic.Uint64 // messages handed to, or confirmed by, the broker server (each adapter's Stats says which)
+	PublishErrors atomic.Uint64 // messages Publish refused, and accepted messages lost before the server confirmed them
 	Delivered     atomic.Uint64 // messages passed to the subscriber
 	Dropped       atomic.Uint64 // messages dropped because the subscriber fell behind
 	Malformed     atomic.Uint64 // messages under the prefix that no broker published
