@@ -30,25 +30,9 @@ func TestForgedEnvelopesAreDropped(t *testing.T) {
 			}
 		},
 		Subscribe: func(userID string) <-chan []byte {
-			ps := client.Subscribe(ctx, brokerkit.Topic("test.users", userID))
-			if _, err := ps.Receive(ctx); err != nil { // the confirmation
-				t.Fatal(err)
-			}
 			out := make(chan []byte, 16)
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				for {
-					m, err := ps.ReceiveMessage(ctx)
-					if err != nil {
-						return
-					}
-					out <- []byte(m.Payload)
-				}
-			}()
-			t.Cleanup(func() {
-				ps.Close()
-				<-done
+			receive(t, client.Subscribe(ctx, brokerkit.Topic("test.users", userID)), func(m *redis.Message) {
+				out <- []byte(m.Payload)
 			})
 			return out
 		},

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
 	"github.com/ssotkit/ssot/internal/testlog"
@@ -24,4 +25,30 @@ type printfLogger struct{ buf *testlog.Buffer }
 
 func (l printfLogger) Printf(_ context.Context, format string, v ...any) {
 	fmt.Fprintf(l.buf, format+"\n", v...)
+}
+
+// receive waits for Redis to confirm ps's subscription, then passes each
+// message ps receives to each, from a goroutine that ends, and is waited
+// for, when the test does.
+func receive(t *testing.T, ps *redis.PubSub, each func(*redis.Message)) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := ps.Receive(ctx); err != nil { // the confirmation
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			m, err := ps.ReceiveMessage(ctx)
+			if err != nil {
+				return
+			}
+			each(m)
+		}
+	}()
+	t.Cleanup(func() {
+		ps.Close()
+		<-done
+	})
 }

@@ -23,32 +23,15 @@ import (
 func observe(t *testing.T, addr, password string) func() []string {
 	t.Helper()
 	client := redis.NewClient(&redis.Options{Addr: addr, Password: password})
-	ctx := context.Background()
-	ps := client.PSubscribe(ctx, "test.users.*")
-	if _, err := ps.Receive(ctx); err != nil { // the confirmation
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { client.Close() })
 	var (
 		mu  sync.Mutex
 		got []string
 	)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			m, err := ps.ReceiveMessage(ctx)
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			got = append(got, m.Payload)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ps.Close()
-		<-done
-		client.Close()
+	receive(t, client.PSubscribe(context.Background(), "test.users.*"), func(m *redis.Message) {
+		mu.Lock()
+		got = append(got, m.Payload)
+		mu.Unlock()
 	})
 	return func() []string {
 		mu.Lock()
@@ -57,24 +40,43 @@ func observe(t *testing.T, addr, password string) func() []string {
 	}
 }
 
-// proxiedBroker connects a Broker with the prefix "test.users" through p,
-// with no read or write timeout, so that only the test decides when a
-// held pipeline ends. It returns the broker's log.
-func proxiedBroker(t *testing.T, p *proxy, userinfo string, opts redisbroker.Options) (*redisbroker.Broker, *testlog.Buffer) {
+// rig is a real redis-server (started with args), a proxy in front of it,
+// a broker with the prefix "test.users" connected through the proxy with
+// no read or write timeout, so that only the test decides when a held
+// pipeline ends, and an observer of what Redis passes on, straight from
+// the server.
+type rig struct {
+	srv   *redistest.Server
+	proxy *proxy
+	b     *redisbroker.Broker
+	log   *testlog.Buffer // the broker's
+	got   func() []string // the observer's
+}
+
+func newRig(t *testing.T, password string, opts redisbroker.Options, args ...string) *rig {
 	t.Helper()
+	r := &rig{srv: redistest.Start(t, args...)}
+	r.proxy = startProxy(t, r.srv.Addr())
+	r.got = observe(t, r.srv.Addr(), password)
 	logger, log := testlog.New()
+	r.log = log
 	opts.Prefix, opts.Logger = "test.users", logger
-	b, err := redisbroker.Connect(p.URL(userinfo), opts, func(o *redis.Options) { o.ReadTimeout, o.WriteTimeout = -1, -1 })
+	userinfo := ""
+	if password != "" {
+		userinfo = "default:" + password + "@"
+	}
+	b, err := redisbroker.Connect(r.proxy.URL(userinfo), opts, func(o *redis.Options) { o.ReadTimeout, o.WriteTimeout = -1, -1 })
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.b = b
 	t.Cleanup(func() {
-		p.release()
+		r.proxy.release()
 		if err := b.Close(context.Background()); err != nil {
 			t.Error(err)
 		}
 	})
-	return b, log
+	return r
 }
 
 // endsOnWait is a context that ends the moment Publish waits on it, so a
@@ -120,10 +122,8 @@ func wantStats(t *testing.T, b *redisbroker.Broker, published, errs uint64) {
 // context ends first; the messages it accepted all arrive, in order.
 func TestPublishWaitsForRoomInTheQueue(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	p := startProxy(t, srv.Addr())
-	got := observe(t, srv.Addr(), "")
-	b, _ := proxiedBroker(t, p, "", redisbroker.Options{PublishQueue: 2})
+	r := newRig(t, "", redisbroker.Options{PublishQueue: 2})
+	p, b := r.proxy, r.b
 
 	p.hold(requests)
 	publish(t, b, "1", "2")
@@ -138,31 +138,36 @@ func TestPublishWaitsForRoomInTheQueue(t *testing.T) {
 	if err := <-third; err != nil {
 		t.Errorf("Publish waiting for room = %v", err)
 	}
-	wantReceived(t, got, "1", "2", "3")
+	wantReceived(t, r.got, "1", "2", "3")
 	wantStats(t, b, 3, 1)
+}
+
+// heldABC returns a rig whose broker has accepted the messages a, b and c
+// while the proxy holds them back from Redis.
+func heldABC(t *testing.T) *rig {
+	t.Helper()
+	r := newRig(t, "", redisbroker.Options{})
+	r.proxy.hold(requests)
+	publish(t, r.b, "a", "b", "c")
+	return r
 }
 
 // TestCloseSendsWhatIsQueued: Close waits until the messages Publish
 // accepted are sent.
 func TestCloseSendsWhatIsQueued(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	p := startProxy(t, srv.Addr())
-	got := observe(t, srv.Addr(), "")
-	b, _ := proxiedBroker(t, p, "", redisbroker.Options{})
-
-	p.hold(requests)
-	publish(t, b, "a", "b", "c")
+	r := heldABC(t)
+	b := r.b
 	closed := make(chan error, 1)
 	go func() { closed <- b.Close(context.Background()) }()
-	p.release()
+	r.proxy.release()
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
 	if st := b.Stats(); st.Published != 3 || st.PublishErrors != 0 {
 		t.Errorf("after Close: %+v, want 3 published and no error", st)
 	}
-	wantReceived(t, got, "a", "b", "c")
+	wantReceived(t, r.got, "a", "b", "c")
 	if err := b.Publish(context.Background(), "alice", []byte("late")); !errors.Is(err, redisbroker.ErrClosed) {
 		t.Errorf("Publish after Close = %v", err)
 	}
@@ -172,30 +177,25 @@ func TestCloseSendsWhatIsQueued(t *testing.T) {
 // before its context ended are never sent, and are counted and logged.
 func TestCloseGivesUpWhenItsContextEnds(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	p := startProxy(t, srv.Addr())
-	got := observe(t, srv.Addr(), "")
-	b, log := proxiedBroker(t, p, "", redisbroker.Options{})
-
-	p.hold(requests)
-	publish(t, b, "a", "b", "c")
+	r := heldABC(t)
+	b := r.b
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := b.Close(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Close with an ended context while messages wait = %v", err)
 	}
-	p.cut() // ends the pipeline under way, discarding what it sent
+	r.proxy.cut() // ends the pipeline under way, discarding what it sent
 	if err := b.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if st := b.Stats(); st.Published != 0 || st.PublishErrors != 3 {
 		t.Errorf("after Close: %+v, want 3 publish errors", st)
 	}
-	if !strings.Contains(log.String(), "did not confirm published messages") {
-		t.Errorf("the loss was not logged: %s", log)
+	if !strings.Contains(r.log.String(), "did not confirm published messages") {
+		t.Errorf("the loss was not logged: %s", r.log)
 	}
-	publish(t, directBroker(t, srv.Addr()), "end")
-	wantReceived(t, got, "end")
+	publish(t, directBroker(t, r.srv.Addr()), "end")
+	wantReceived(t, r.got, "end")
 }
 
 // directBroker returns a second broker, straight to Redis, whose message
@@ -219,10 +219,8 @@ func directBroker(t *testing.T, addr string) *redisbroker.Broker {
 func TestFailedPipelineIsCountedAndNeverResent(t *testing.T) {
 	t.Parallel()
 	const secret = "pipe-s3cret"
-	srv := redistest.Start(t, "--requirepass", secret)
-	p := startProxy(t, srv.Addr())
-	got := observe(t, srv.Addr(), secret)
-	b, log := proxiedBroker(t, p, "default:"+secret+"@", redisbroker.Options{})
+	r := newRig(t, secret, redisbroker.Options{}, "--requirepass", secret)
+	p, b, got, log := r.proxy, r.b, r.got, r.log
 
 	publish(t, b, "a")
 	wantStats(t, b, 1, 0)
