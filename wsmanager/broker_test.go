@@ -282,6 +282,25 @@ func FuzzEnvelope(f *testing.F) {
 		if _, _, ok, _ := keyed.Open(user+"x", keyed.Seal(user, msg)); ok {
 			t.Fatal("an envelope sealed for one user opened for another")
 		}
+		for _, n := range []*wsmanager.Factory{keyed, plain} {
+			if got, ok := n.OpenLog(user, "t", n.SealLog(user, "t", msg)); !ok || !bytes.Equal(got, msg) {
+				t.Fatalf("OpenLog(SealLog(%q)) = %q, %v", msg, got, ok)
+			}
+			// A Log's envelope and a Publish envelope are never taken for
+			// each other.
+			if _, _, ok, _ := n.Open(user, n.SealLog(user, "", msg)); ok {
+				t.Fatal("a Log envelope opened as a published one")
+			}
+			if _, ok := n.OpenLog(user, "", n.Seal(user, msg)); ok {
+				t.Fatal("a published envelope opened as a Log's")
+			}
+		}
+		if _, ok := keyed.OpenLog(user, "t", keyed.SealLog(user, "u", msg)); ok {
+			t.Fatal("an envelope sealed for one thread opened for another")
+		}
+		if _, ok := keyed.OpenLog(user, "", raw); ok {
+			t.Fatalf("keyed node opened %x as a Log envelope, which it never sealed", raw)
+		}
 		_, _, _, _ = plain.Open(user, raw)
 	})
 }

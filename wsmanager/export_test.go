@@ -13,3 +13,11 @@ func (f *Factory) Seal(userID string, msg []byte) []byte { return f.seal(userID,
 func (f *Factory) Open(userID string, b []byte) (node [16]byte, msg []byte, ok, rejected bool) {
 	return f.open(userID, b)
 }
+
+// SealLog and OpenLog expose the envelope a Factory appends to a Log.
+func (f *Factory) SealLog(userID, threadID string, msg []byte) []byte {
+	return f.sealLog(userID, threadID, msg)
+}
+func (f *Factory) OpenLog(userID, threadID string, env []byte) ([]byte, bool) {
+	return f.openLog(userID, threadID, env)
+}

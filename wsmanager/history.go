@@ -47,16 +47,25 @@ const DefaultHistoryBytes = 1 << 20
 
 // Log is a Broker that keeps each user's stream itself, durably and shared
 // by every node of a cluster, so that a client resumes on any node, also
-// after the node it was on has gone. A Factory whose Options.Broker is a
-// Log sends SendToUser and Manager.Send messages through Append, delivers
-// what Subscribe hands it (its own messages included: the Log, not the
-// node, decides every position) and replays from Replay.
+// after the node it was on has gone. A Factory with Options.History whose
+// Options.Broker is a Log sends SendToUser and Manager.Send messages
+// through Append, delivers what SubscribeLog hands it (its own messages
+// included: the Log, not the node, decides every position) and replays
+// from Replay.
+//
+// What a Factory appends is an envelope, as for Publish: opaque to the Log,
+// which keeps it and hands it back unchanged. With Options.BrokerKey it is
+// signed and bound to its user and thread, and a Factory delivers and
+// replays no envelope without a valid signature (counted in
+// Stats.BrokerRejected), so that whoever can write to the Log's storage
+// without the key cannot put a message on anyone's connections.
 //
 // Implementations must be safe for concurrent use.
 type Log interface {
 	Broker
-	// Append adds msg to userID's stream, for the connections of threadID
-	// ("" for all of the user's connections), and returns its position.
+	// Append adds msg, an envelope, to userID's stream, for the connections
+	// of threadID ("" for all of the user's connections), and returns its
+	// position. The Factory does not modify msg after the call.
 	Append(ctx context.Context, userID, threadID string, msg []byte) (Position, error)
 	// SubscribeLog delivers every message appended to any stream, by any
 	// node, with its position, in position order per user. deliver takes

@@ -1,10 +1,13 @@
 package wsmanager_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/ssotkit/ssot/wsmanager"
 )
@@ -148,5 +151,71 @@ func TestLogResumeOnAnotherNode(t *testing.T) {
 	}
 	if len(cl.got) != total {
 		t.Errorf("got %d messages, want %d", len(cl.got), total)
+	}
+}
+
+// TestLogBrokerKey: with Options.BrokerKey, what reaches a Log without the
+// key (unsigned, signed with another key, tampered with, moved from another
+// user or thread, or a published envelope) is neither delivered nor
+// replayed, and is counted each time a node meets it; genuine messages are
+// both delivered and replayed.
+func TestLogBrokerKey(t *testing.T) {
+	t.Parallel()
+	key := bytes.Repeat([]byte("k"), wsmanager.MinBrokerKeyLen)
+	log := newFakeLog()
+	t.Cleanup(log.wg.Wait)
+	opts := wsmanager.Options{Broker: log, History: wsmanager.HistoryOptions{Messages: 100}, BrokerKey: key}
+	sender, receiver := newHarness(t, opts), newHarness(t, opts)
+	uc := wsmanager.UserContext{UserID: "u", ThreadID: "t1"}
+	start := firstConnection(t, receiver, uc)
+	live := receiver.connect(t, uc, start.pos)
+
+	keyless := newHarness(t, wsmanager.Options{Broker: newFakeBroker()})
+	wrongKey := newHarness(t, wsmanager.Options{Broker: newFakeBroker(), BrokerKey: bytes.Repeat([]byte("x"), wsmanager.MinBrokerKeyLen)})
+	tampered := sender.f.SealLog("u", "t1", []byte("forged"))
+	tampered[len(tampered)-1] ^= 1
+	forgeries := []struct {
+		thread string
+		env    []byte
+	}{
+		{"t1", keyless.f.SealLog("u", "t1", []byte("forged"))},  // no signature
+		{"t1", wrongKey.f.SealLog("u", "t1", []byte("forged"))}, // another key
+		{"t1", tampered},
+		{"", sender.f.SealLog("someone-else", "", []byte("forged"))}, // another user's
+		{"t1", sender.f.SealLog("u", "t2", []byte("forged"))},        // another thread's
+	}
+	ctx := context.Background()
+	for _, f := range forgeries {
+		if _, err := log.Append(ctx, "u", f.thread, f.env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := log.Append(ctx, "u", "", sender.f.Seal("u", []byte("published"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sender.f.SendToUser(ctx, "u", []byte("genuine")); err != nil {
+		t.Fatal(err)
+	}
+	waitWritten(t, live.peer, 1)
+	cl := start
+	cl.take(t, live.disconnect(t))
+	if diff := cmp.Diff([]string{"genuine"}, cl.got); diff != "" {
+		t.Errorf("live delivery (-want +got):\n%s", diff)
+	}
+	// The genuine message came after the forgeries, from the same
+	// subscription: every one of them has been met once.
+	if st := receiver.f.Stats(); st.BrokerRejected != uint64(len(forgeries)) || st.BrokerMalformed != 1 {
+		t.Errorf("after delivery: rejected %d, malformed %d; want %d, 1", st.BrokerRejected, st.BrokerMalformed, len(forgeries))
+	}
+
+	resumed := receiver.connect(t, uc, start.pos)
+	waitWritten(t, resumed.peer, 1)
+	again := start
+	again.take(t, resumed.disconnect(t))
+	if diff := cmp.Diff([]string{"genuine"}, again.got); diff != "" {
+		t.Errorf("replay (-want +got):\n%s", diff)
+	}
+	if st := receiver.f.Stats(); st.BrokerRejected != 2*uint64(len(forgeries)) || st.BrokerMalformed != 2 || st.MessagesReplayed != 1 {
+		t.Errorf("after replay: rejected %d, malformed %d, replayed %d; want %d, 2, 1", st.BrokerRejected, st.BrokerMalformed, st.MessagesReplayed, 2*len(forgeries))
 	}
 }

@@ -95,10 +95,12 @@ func (f *Factory) replayLog(ctx context.Context, c *Connection, after Position) 
 	var head Position
 	var err error = ErrPositionLost
 	if !after.IsZero() {
-		head, err = f.hlog.Replay(ctx, c.m.uc.UserID, after, func(pos Position, thread string, msg []byte) error {
+		head, err = f.hlog.Replay(ctx, c.m.uc.UserID, after, func(pos Position, thread string, env []byte) error {
 			if thread == "" || thread == c.m.uc.ThreadID {
-				c.pushReplay(f.opts.History.Frame(nil, pos, msg))
-				replayed++
+				if msg, ok := f.openLog(c.m.uc.UserID, thread, env); ok {
+					c.pushReplay(f.opts.History.Frame(nil, pos, msg))
+					replayed++
+				}
 			}
 			c.resumedTo = pos.Seq
 			return nil
@@ -169,8 +171,12 @@ func (f *Factory) appendLocal(userID, thread string, m *Manager, msg []byte) (n,
 // with the position the Log gave it, to this node's connections of userID
 // (of threadID, or all when it is ""), skipping those that have it from
 // their replay.
-func (f *Factory) deliverLog(userID, threadID string, pos Position, msg []byte) {
+func (f *Factory) deliverLog(userID, threadID string, pos Position, env []byte) {
 	if f.isClosed.Load() {
+		return
+	}
+	msg, ok := f.openLog(userID, threadID, env)
+	if !ok {
 		return
 	}
 	st := f.lockStream(userID)
@@ -226,11 +232,33 @@ func (f *Factory) sweepStreams(now time.Time) {
 	})
 }
 
-// appendLog appends msg to the Log. Delivery, to this node's connections
-// too, happens when the Log hands it back; n counts the connections it
-// will reach here now.
+// sealLog builds the envelope a Log keeps for msg, bound to its user and
+// thread: with a BrokerKey, whoever can append to the Log without the key
+// can neither forge a message nor move one to another user or thread.
+func (f *Factory) sealLog(userID, threadID string, msg []byte) []byte {
+	return f.sealAs(logEnvelopePlain, msg, userID, threadID)
+}
+
+// openLog returns the message of an envelope the Log handed back for
+// userID and threadID. It reports false, and counts it, for anything
+// sealLog did not build with this node's BrokerKey (or without one, when
+// the node has none).
+func (f *Factory) openLog(userID, threadID string, env []byte) ([]byte, bool) {
+	_, msg, ok, rejected := f.openAs(logEnvelopePlain, env, userID, threadID)
+	switch {
+	case rejected:
+		f.stats.brokerRejected.Add(1)
+	case !ok:
+		f.stats.brokerMalformed.Add(1)
+	}
+	return msg, ok
+}
+
+// appendLog appends msg, sealed, to the Log. Delivery, to this node's
+// connections too, happens when the Log hands it back; n counts the
+// connections it will reach here now.
 func (f *Factory) appendLog(ctx context.Context, userID, threadID string, msg []byte) (int, error) {
-	if _, err := f.hlog.Append(ctx, userID, threadID, msg); err != nil {
+	if _, err := f.hlog.Append(ctx, userID, threadID, f.sealLog(userID, threadID, msg)); err != nil {
 		f.stats.brokerErrors.Add(1)
 		f.log.Warn("wsmanager: history append failed", "err", err)
 		return 0, fmt.Errorf("%w: append: %w", ErrBroker, err)
