@@ -47,9 +47,9 @@ type Connection struct {
 	spare  [][]byte    // a small batch buffer kept between writers
 	expiry *time.Timer // closes the connection when its identity expires; nil if it never does
 	// resumedTo is the position, in its stream, of the last message the
-	// connection got from a Log's replay; live deliveries up to it are
-	// skipped. Guarded by the stream's lock, not mu.
-	resumedTo uint64
+	// connection got from a Log's replay; live deliveries of that epoch up
+	// to it are skipped. Guarded by the stream's lock, not mu.
+	resumedTo Position
 	end       ending // the first close request; zero until one is made
 }
 

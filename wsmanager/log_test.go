@@ -219,3 +219,38 @@ func TestLogBrokerKey(t *testing.T) {
 		t.Errorf("after replay: rejected %d, malformed %d, replayed %d; want %d, 2, 1", st.BrokerRejected, st.BrokerMalformed, st.MessagesReplayed, 2*len(forgeries))
 	}
 }
+
+// TestLogNewEpochReachesResumedConnections: when the Log's history starts
+// over (a new epoch, its sequence numbers from 1 again), a connection that
+// resumed in the old epoch gets the new messages: it skips only what its
+// replay gave it, in its own epoch.
+func TestLogNewEpochReachesResumedConnections(t *testing.T) {
+	t.Parallel()
+	log := newFakeLog()
+	t.Cleanup(log.wg.Wait)
+	h := newHarness(t, wsmanager.Options{Broker: log, History: wsmanager.HistoryOptions{Messages: 100}})
+	uc := wsmanager.UserContext{UserID: "u"}
+	cl := firstConnection(t, h, uc)
+	ctx := context.Background()
+	for i := range 5 {
+		if _, err := h.f.SendToUser(ctx, "u", fmt.Appendf(nil, "old %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := h.connect(t, uc, cl.pos) // replays the five, up to sequence 5
+	waitWritten(t, s.peer, 5)
+	log.mu.Lock()
+	log.epoch, log.seq, log.streams = 8, 0, map[string][]logEntry{}
+	log.mu.Unlock()
+	if _, err := h.f.SendToUser(ctx, "u", []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	waitWritten(t, s.peer, 6)
+	cl.take(t, s.disconnect(t))
+	if diff := cmp.Diff([]string{"old 0", "old 1", "old 2", "old 3", "old 4", "new"}, cl.got); diff != "" {
+		t.Errorf("client got (-want +got):\n%s", diff)
+	}
+	if want := (wsmanager.Position{Epoch: 8, Seq: 1}); cl.pos != want {
+		t.Errorf("position %v, want %v", cl.pos, want)
+	}
+}

@@ -102,7 +102,7 @@ func (f *Factory) replayLog(ctx context.Context, c *Connection, after Position) 
 					replayed++
 				}
 			}
-			c.resumedTo = pos.Seq
+			c.resumedTo = pos
 			return nil
 		})
 	} else {
@@ -112,8 +112,8 @@ func (f *Factory) replayLog(ctx context.Context, c *Connection, after Position) 
 	if !ok && !errors.Is(err, ErrPositionLost) {
 		f.log.Warn("wsmanager: history replay failed; sending a reset", "err", err)
 	}
-	if head.Seq > c.resumedTo {
-		c.resumedTo = head.Seq
+	if head.Epoch != c.resumedTo.Epoch || head.Seq > c.resumedTo.Seq {
+		c.resumedTo = head
 	}
 	f.resumed(c, after, ok, head, replayed)
 }
@@ -193,7 +193,7 @@ func (f *Factory) deliverLog(userID, threadID string, pos Position, env []byte) 
 			continue
 		}
 		for _, c := range *p {
-			if pos.Seq <= c.resumedTo {
+			if pos.Epoch == c.resumedTo.Epoch && pos.Seq <= c.resumedTo.Seq {
 				continue
 			}
 			switch c.enqueue(framed) {
