@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/ssotkit/ssot => ../../
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
 	github.com/ssotkit/ssot v0.0.0-00010101000000-000000000000

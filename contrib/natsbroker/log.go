@@ -1,0 +1,272 @@
+package natsbroker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ssotkit/ssot/contrib/internal/brokerkit"
+	"github.com/ssotkit/ssot/wsmanager"
+)
+
+// LogOptions configures a Log. The zero value is valid. ConnectLog and
+// NewLog copy it.
+//
+// The stream's limits are the history's bounds: with a Log,
+// wsmanager.HistoryOptions.Messages only needs to be positive to turn
+// history on, and its Messages, Bytes and MaxAge do not apply. MessagesPerUser
+// is the counterpart of HistoryOptions.Messages and MaxAge of
+// HistoryOptions.MaxAge; JetStream has no byte limit per subject, so MaxBytes
+// bounds the whole stream, every user's messages together. Every node of a
+// cluster should have the same limits: each node that starts sets them on
+// the stream.
+type LogOptions struct {
+	// Options are the Broker's: Prefix names the subjects (the stream's are
+	// "<Prefix>.log.<base64url(userID)>"), Logger receives connection and
+	// stream events, and PendingMessages and PendingBytes bound Subscribe,
+	// which a Factory without history uses.
+	Options
+	// Stream is the JetStream stream's name. Defaults to the prefix with
+	// every character other than letters, digits, '-' and '_' replaced by
+	// '_' ("ssot_wsmanager_user" for DefaultPrefix).
+	Stream string
+	// MessagesPerUser is how many messages the stream keeps per user
+	// (JetStream's MaxMsgsPerSubject); past it, the user's oldest go first.
+	// Defaults to DefaultMessagesPerUser.
+	MessagesPerUser int
+	// MaxBytes bounds the whole stream (JetStream's MaxBytes); past it, the
+	// oldest messages of any user go first. Defaults to DefaultLogBytes.
+	MaxBytes int64
+	// MaxAge drops messages older than it (JetStream's MaxAge). Defaults to
+	// 0: no age bound.
+	MaxAge time.Duration
+	// Replicas is how many servers of a JetStream cluster keep the stream.
+	// Defaults to 1.
+	Replicas int
+	// Memory keeps the stream in the servers' memory instead of on disk:
+	// a restart of the servers then loses the history, and every client
+	// that resumes gets a reset. Defaults to false: file storage.
+	Memory bool
+}
+
+// Log is a wsmanager.Log over NATS JetStream: each user's stream of
+// messages lives in one JetStream stream per prefix, shared by every node,
+// so a client resumes on any node of the cluster, also after the node it
+// was on has gone, and gets every message it missed exactly once, in order,
+// or a reset when the stream no longer holds them. It is safe for
+// concurrent use. The zero value is not usable; create a Log with
+// ConnectLog or NewLog.
+//
+// A Factory with wsmanager.Options.History appends through Append, and
+// SubscribeLog hands every node every message of the stream, its own
+// included, in stream order, each with its Position: Epoch names the
+// stream (its creation time) and Seq is the JetStream stream sequence, one
+// sequence for all users, so a connection sees increasing positions with
+// gaps. A node's deliveries go on after NATS restarts or the node
+// reconnects, from the message after the last one it delivered: while the
+// stream holds them, a node misses no message, and one the stream evicted
+// before the node read it is counted in Stats.Dropped.
+//
+// A Factory without history uses Publish and Subscribe, which are the
+// Broker's: NATS core, at most once, on subjects apart from the stream's.
+//
+// What the Log does not do: it does not sign (wsmanager.Options.BrokerKey
+// does, in the envelopes the Factory appends); an Append whose
+// acknowledgement is lost returns an error although the message may have
+// been stored, and is then delivered; and a resume whose position may be
+// older than what the stream still holds gets a reset even if none of the
+// messages it missed were evicted (see Replay).
+type Log struct {
+	b       *Broker // Publish and Subscribe; the connection and the counters
+	js      jetstream.JetStream
+	stream  jetstream.Stream
+	name    string
+	subject string // the prefix of the stream's subjects
+	config  jetstream.StreamConfig
+	log     *slog.Logger
+	epoch   atomic.Uint64 // the stream's epoch as last seen
+	subs    brokerkit.Live
+}
+
+var _ wsmanager.Log = (*Log)(nil)
+
+// ConnectLog dials NATS at url, as Connect does, and returns a Log that owns
+// the connection, after creating its stream or updating the stream's
+// limits to opts'. It returns an error wrapping ErrInvalidOptions for
+// invalid options, and the JetStream error (JetStream not enabled on the
+// server, a stream of that name with other subjects) if the stream cannot
+// be set up; no error quotes url.
+func ConnectLog(url string, opts LogOptions, natsOpts ...nats.Option) (*Log, error) {
+	if err := validateLog(opts); err != nil {
+		return nil, err
+	}
+	b, err := Connect(url, opts.Options, natsOpts...)
+	if err != nil {
+		return nil, err
+	}
+	l, err := newLog(b, opts)
+	if err != nil {
+		_ = b.Close(context.Background())
+		return nil, err
+	}
+	return l, nil
+}
+
+// NewLog returns a Log on an existing connection, which the caller keeps
+// owning, as New does, after creating its stream or updating the stream's
+// limits to opts'.
+func NewLog(nc *nats.Conn, opts LogOptions) (*Log, error) {
+	if err := validateLog(opts); err != nil {
+		return nil, err
+	}
+	b, err := New(nc, opts.Options)
+	if err != nil {
+		return nil, err
+	}
+	return newLog(b, opts)
+}
+
+// validateLog checks opts before any connection is made.
+func validateLog(opts LogOptions) error {
+	if err := validate(opts.Options); err != nil {
+		return err
+	}
+	switch {
+	case !validStreamName(streamName(opts)):
+		return fmt.Errorf("%w: stream name is not a valid JetStream stream name", ErrInvalidOptions)
+	case opts.MessagesPerUser < 0, opts.MaxBytes < 0, opts.MaxAge < 0:
+		return fmt.Errorf("%w: negative stream limit", ErrInvalidOptions)
+	case opts.Replicas < 0 || opts.Replicas > 5:
+		return fmt.Errorf("%w: Replicas is negative or over 5", ErrInvalidOptions)
+	}
+	return nil
+}
+
+// newLog sets up the stream for a Broker made from opts.
+func newLog(b *Broker, opts LogOptions) (*Log, error) {
+	js, err := jetstream.New(b.nc)
+	if err != nil {
+		return nil, fmt.Errorf("natsbroker: jetstream: %w", err)
+	}
+	l := &Log{b: b, js: js, name: streamName(opts), subject: b.prefix + "." + logToken, log: opts.Logger}
+	if l.log == nil {
+		l.log = slog.Default()
+	}
+	l.config = streamConfig(opts, l.name, l.subject)
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	if l.stream, err = l.ensureStream(ctx); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// ensureStream creates the stream, or updates an existing one's limits,
+// and notes its epoch. The handle it returns names the stream and stays
+// valid if the stream is created again.
+func (l *Log) ensureStream(ctx context.Context) (jetstream.Stream, error) {
+	s, err := l.js.CreateOrUpdateStream(ctx, l.config)
+	if err != nil {
+		return nil, fmt.Errorf("natsbroker: stream %q: %w", l.name, err)
+	}
+	if _, err := l.noteEpoch(s.CachedInfo()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// noteEpoch returns the epoch of the stream info describes and remembers it
+// as the stream's.
+func (l *Log) noteEpoch(info *jetstream.StreamInfo) (uint64, error) {
+	e, err := epochOf(info)
+	if err != nil {
+		return 0, err
+	}
+	l.epoch.Store(e)
+	return e, nil
+}
+
+// subjectOf returns userID's subject in the stream.
+func (l *Log) subjectOf(userID string) string { return brokerkit.Topic(l.subject, userID) }
+
+// Append stores msg on userID's subject, with threadID, and returns its
+// position once JetStream has acknowledged it. It returns ErrInvalidUser
+// for an empty user ID or a user or thread ID longer than MaxUserIDLen,
+// ErrDisconnected while the connection is down, ErrClosed after Close, and
+// the JetStream error if the stream refuses the message or does not
+// answer (an unanswered Append may still have been stored).
+func (l *Log) Append(ctx context.Context, userID, threadID string, msg []byte) (wsmanager.Position, error) {
+	pos, err := l.append(ctx, userID, threadID, msg)
+	if err != nil {
+		l.b.counters.PublishErrors.Add(1)
+		return wsmanager.Position{}, err
+	}
+	l.b.counters.Published.Add(1)
+	return pos, nil
+}
+
+func (l *Log) append(ctx context.Context, userID, threadID string, msg []byte) (wsmanager.Position, error) {
+	if !brokerkit.ValidUser(userID) || len(threadID) > MaxUserIDLen {
+		return wsmanager.Position{}, ErrInvalidUser
+	}
+	if err := ctx.Err(); err != nil {
+		return wsmanager.Position{}, err
+	}
+	if l.b.closed.Load() {
+		return wsmanager.Position{}, ErrClosed
+	}
+	if !l.b.nc.IsConnected() {
+		return wsmanager.Position{}, ErrDisconnected
+	}
+	m := &nats.Msg{Subject: l.subjectOf(userID), Data: msg}
+	setThread(m, threadID)
+	ack, err := l.js.PublishMsg(ctx, m)
+	switch {
+	case errors.Is(err, nats.ErrReconnectBufExceeded) || errors.Is(err, nats.ErrConnectionReconnecting):
+		return wsmanager.Position{}, fmt.Errorf("%w: %w", ErrDisconnected, err)
+	case err != nil:
+		return wsmanager.Position{}, fmt.Errorf("natsbroker: append: %w", err)
+	case ack.Stream != l.name:
+		return wsmanager.Position{}, fmt.Errorf("natsbroker: append: stored by stream %q, not %q", ack.Stream, l.name)
+	}
+	return wsmanager.Position{Epoch: l.epoch.Load(), Seq: ack.Sequence}, nil
+}
+
+// Publish is Broker.Publish: NATS core, for a Factory without history.
+func (l *Log) Publish(ctx context.Context, userID string, msg []byte) error {
+	return l.b.Publish(ctx, userID, msg)
+}
+
+// Subscribe is Broker.Subscribe: NATS core, for a Factory without history.
+func (l *Log) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe func() error, err error) {
+	return l.b.Subscribe(deliver)
+}
+
+// Connected reports whether the connection to NATS is up, as of the
+// client's last connection event, for health checks.
+func (l *Log) Connected() bool { return l.b.Connected() }
+
+// Stats returns the counters, shared by both paths: Published and
+// PublishErrors count Publish and Append calls, Delivered what Subscribe
+// and SubscribeLog handed on, Dropped also the stream's messages evicted
+// before this node read them, and Malformed also the stream's messages that
+// Append did not write (a subject or thread header it does not make).
+func (l *Log) Stats() Stats { return l.b.Stats() }
+
+// Stream returns the name of the JetStream stream.
+func (l *Log) Stream() string { return l.name }
+
+// Close makes every method fail with ErrClosed, ends every subscription's
+// deliveries (waiting for one under way) and deletes their consumers, then
+// closes as Broker.Close does. It is idempotent. Close the Factory first.
+func (l *Log) Close(ctx context.Context) error {
+	l.b.closed.Store(true)
+	l.subs.StopAll()
+	return l.b.Close(ctx)
+}
