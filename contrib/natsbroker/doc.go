@@ -1,27 +1,31 @@
-// Package natsbroker carries wsmanager's SendToUser messages between the
-// nodes of a cluster over NATS core publish/subscribe.
+// Package natsbroker carries wsmanager's messages between the nodes of a
+// cluster over NATS: Broker over NATS core publish/subscribe, and Log over
+// JetStream, which also keeps every user's history in the cluster so that a
+// client resumes on any node.
 //
 //	b, err := natsbroker.Connect("nats://127.0.0.1:4222", natsbroker.Options{Prefix: "chat.users"})
 //	// handle err; defer b.Close(ctx)
 //	f, err := wsmanager.NewFactory(wsmanager.Options{Broker: b})
 //
-// With it, Factory.SendToUser on any node reaches the user's connections on
-// every node, each connection exactly once while NATS is healthy: the
-// publishing node queues to its own connections directly and ignores its
-// echo, the others receive the message through their subscription.
+// With a Broker, Factory.SendToUser on any node reaches the user's
+// connections on every node, each connection exactly once while NATS is
+// healthy: the publishing node queues to its own connections directly and
+// ignores its echo, the others receive the message through their
+// subscription.
 //
 // # Subjects
 //
-// A user's messages travel on "<prefix>.<base64url(userID)>". NATS subject
-// tokens cannot hold '.', '*', '>' or white space, and a user ID can hold
-// anything, so user IDs are encoded, never pasted into subjects: no user ID
-// can widen a subscription or reach another user's subject.
+// A user's messages travel on "<prefix>.<base64url(userID)>", and a Log's
+// on "<prefix>.log.<base64url(userID)>". NATS subject tokens cannot hold
+// '.', '*', '>' or white space, and a user ID can hold anything, so user IDs
+// are encoded, never pasted into subjects: no user ID can widen a
+// subscription or reach another user's subject.
 //
 // # Permissions
 //
-// A node publishes and subscribes on "<prefix>.*" and on nothing else: no
-// request/reply inbox, no JetStream API. Grant its NATS user exactly that,
-// for example in the server configuration:
+// A node with a Broker publishes and subscribes on "<prefix>.*" and on
+// nothing else: no request/reply inbox, no JetStream API. Grant its NATS
+// user exactly that, for example in the server configuration:
 //
 //	authorization {
 //	  users = [{
@@ -34,9 +38,10 @@
 //	}
 //
 // Anyone allowed to publish under the prefix can put a message on any
-// user's connections, so give that permission to the service's nodes only,
-// and no other user of the NATS cluster a subscribe permission that covers
-// the prefix: every message to every user travels on it.
+// user's connections (unless wsmanager.Options.BrokerKey is set), so give
+// that permission to the service's nodes only, and no other user of the
+// NATS cluster a subscribe permission that covers the prefix: every
+// message to every user travels on it.
 //
 // # Guarantees
 //
@@ -47,6 +52,55 @@
 // resumes. A node whose deliveries fall behind by more than
 // Options.PendingMessages or Options.PendingBytes misses the messages
 // dropped for it; Stats.Dropped counts them. Messages from one publisher keep
-// their order. For stronger
-// guarantees, implement wsmanager.Broker over JetStream.
+// their order. For more, use a Log.
+//
+// # History on JetStream
+//
+// A Log is a wsmanager.Log: give it to a Factory with history, and every
+// SendToUser and Manager.Send message is stored in one JetStream stream
+// before any node delivers it, every node reads the whole stream in order,
+// and a client that reconnects, to any node, presents its position and
+// gets what it missed from the stream, exactly once and in order, or a
+// reset when the stream no longer holds it:
+//
+//	l, err := natsbroker.ConnectLog("nats://127.0.0.1:4222", natsbroker.LogOptions{
+//		Options:         natsbroker.Options{Prefix: "chat.users"},
+//		MessagesPerUser: 1000,
+//		MaxAge:          24 * time.Hour,
+//	})
+//	// handle err; defer l.Close(ctx)
+//	f, err := wsmanager.NewFactory(wsmanager.Options{
+//		Broker:    l,
+//		History:   wsmanager.HistoryOptions{Messages: 1}, // on; the stream's limits apply
+//		BrokerKey: key,                                   // recommended: see below
+//	})
+//
+// The stream, named after the prefix unless LogOptions.Stream names it,
+// holds "<prefix>.log.*"; ConnectLog creates it, or sets its limits. Each
+// message's position is the stream's: its epoch is the stream's creation
+// time (kept across server restarts, new if the stream is deleted and made
+// again), its sequence the stream sequence. A SendToUser returns once
+// JetStream has stored the message: one round trip per message, where a
+// Broker's Publish returns at once.
+//
+// A Log needs JetStream on the server, and its NATS user needs, for the
+// prefix "chat.users" and the stream "chat_users":
+//
+//	permissions: {
+//	  publish: {allow: [
+//	    "chat.users.*", "chat.users.log.*",
+//	    "$JS.API.STREAM.INFO.chat_users", "$JS.API.STREAM.CREATE.chat_users",
+//	    "$JS.API.STREAM.UPDATE.chat_users", "$JS.API.STREAM.MSG.GET.chat_users",
+//	    "$JS.API.CONSUMER.CREATE.chat_users.>", "$JS.API.CONSUMER.DELETE.chat_users.>",
+//	    "$JS.API.CONSUMER.MSG.NEXT.chat_users.>"
+//	  ]}
+//	  subscribe: {allow: ["chat.users.*", "_INBOX.>"]}
+//	}
+//
+// Whoever can publish on "<prefix>.log.*" can store a message for any
+// user; with wsmanager.Options.BrokerKey every node delivers and replays
+// only what a node with the key appended for that user and thread, and
+// counts the rest in wsmanager.Stats.BrokerRejected. Whoever can also
+// read the stream can store a genuine message again, which is then
+// delivered again: grant both to the service's nodes only.
 package natsbroker

@@ -3,6 +3,7 @@ package natsbroker_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -41,4 +42,47 @@ func Example() {
 	fmt.Println(n, err, b.Connected())
 	// Output:
 	// 0 <nil> true
+}
+
+func ExampleConnectLog() {
+	// A NATS server with JetStream for the example; in production, your
+	// cluster.
+	dir, err := os.MkdirTemp("", "natsbroker-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, JetStream: true, StoreDir: dir})
+	if err != nil {
+		panic(err)
+	}
+	go ns.Start()
+	defer ns.WaitForShutdown()
+	defer ns.Shutdown()
+	if !ns.ReadyForConnections(5 * time.Second) {
+		panic("nats-server did not start")
+	}
+
+	ctx := context.Background()
+	l, err := natsbroker.ConnectLog(ns.ClientURL(), natsbroker.LogOptions{
+		Options:         natsbroker.Options{Prefix: "chat.users"},
+		MessagesPerUser: 1000,
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close(ctx)
+	f, err := wsmanager.NewFactory(wsmanager.Options{Broker: l, History: wsmanager.HistoryOptions{Messages: 1}})
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close(ctx)
+
+	// alice has no connection anywhere: the message waits in the stream,
+	// for the client that resumes on any node.
+	n, err := f.SendToUser(ctx, "alice", []byte("hello"))
+	head, _ := l.Replay(ctx, "alice", wsmanager.Position{}, nil)
+	fmt.Println(n, err, l.Stream(), head.Seq)
+	// Output:
+	// 0 <nil> chat_users 1
 }
