@@ -46,9 +46,9 @@ type cluster struct {
 	stop      func()
 }
 
-// newCluster builds the nodes over brokers (three, one per node); stop
-// closes the nodes, then calls closeBrokers.
-func newCluster(tb testing.TB, users int, brokers []wsmanager.Broker, closeBrokers func()) *cluster {
+// newCluster builds the nodes over brokers (three, one per node), with
+// history; stop closes the nodes, then calls closeBrokers.
+func newCluster(tb testing.TB, users int, brokers []wsmanager.Broker, history wsmanager.HistoryOptions, closeBrokers func()) *cluster {
 	tb.Helper()
 	c := &cluster{}
 	var (
@@ -56,7 +56,7 @@ func newCluster(tb testing.TB, users int, brokers []wsmanager.Broker, closeBroke
 		serving sync.WaitGroup
 	)
 	for _, b := range brokers {
-		f, err := wsmanager.NewFactory(wsmanager.Options{Broker: b, Logger: quietLogger(), QueueSize: 4096})
+		f, err := wsmanager.NewFactory(wsmanager.Options{Broker: b, Logger: quietLogger(), QueueSize: 4096, History: history})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -74,6 +74,19 @@ func newCluster(tb testing.TB, users int, brokers []wsmanager.Broker, closeBroke
 		serving.Go(func() {
 			_ = r.Serve(conn, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
 		})
+	}
+	if history.Messages > 0 {
+		// With history, a connection with no position to resume from starts
+		// with a reset frame, which tells it where its stream stands: not a
+		// message of the workload.
+		deadline := time.Now().Add(10 * time.Second)
+		for c.delivered.Load() < int64(users) {
+			if time.Now().After(deadline) {
+				tb.Fatalf("%d of %d reset frames written", c.delivered.Load(), users)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		c.delivered.Store(0)
 	}
 	c.stop = func() {
 		for _, conn := range conns {

@@ -31,7 +31,7 @@ func newNATSCluster(tb testing.TB, users int) *cluster {
 		}
 		brokers = append(brokers, b)
 	}
-	return newCluster(tb, users, brokers, func() {
+	return newCluster(tb, users, brokers, wsmanager.HistoryOptions{}, func() {
 		for _, b := range brokers {
 			_ = b.(*natsbroker.Broker).Close(context.Background())
 		}

@@ -22,7 +22,7 @@ func newRedisCluster(tb testing.TB, users int) *cluster {
 		}
 		brokers = append(brokers, b)
 	}
-	return newCluster(tb, users, brokers, func() {
+	return newCluster(tb, users, brokers, wsmanager.HistoryOptions{}, func() {
 		for _, b := range brokers {
 			_ = b.(*redisbroker.Broker).Close(context.Background())
 		}

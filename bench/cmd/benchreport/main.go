@@ -401,13 +401,14 @@ func verdictMark(ok bool) string {
 }
 
 // writeCrossNode reports the cross-node fan-out benchmark: wsmanager with
-// contrib/natsbroker through a real nats-server and with
-// contrib/redisbroker through a real redis-server, the same workload, side
-// by side, with each broker's delivered/s as a ratio of NATS's.
+// contrib/natsbroker through a real nats-server, over NATS core (Broker)
+// and over JetStream with history (Log), and with contrib/redisbroker
+// through a real redis-server, the same workload, side by side, with each
+// one's delivered/s as a ratio of NATS core's.
 func writeCrossNode(w *strings.Builder, res map[string]map[string][]float64) {
-	fmt.Fprintf(w, "## Cross-node fan-out through NATS and Redis\n\n")
-	fmt.Fprintf(w, "Three wsmanager nodes joined by a broker adapter: contrib/natsbroker over an in-process nats-server, or contrib/redisbroker over a redis-server process, both on 127.0.0.1; 1,000 users, one connection each, spread over the nodes; SendToUser from the nodes in turn, so two messages in three cross the broker. Delivered messages per second, end to end.\n\n")
-	brokers := []struct{ name, bench string }{{"NATS", "BenchmarkNATSFanout"}, {"Redis", "BenchmarkRedisFanout"}}
+	fmt.Fprintf(w, "## Cross-node fan-out through NATS, JetStream and Redis\n\n")
+	fmt.Fprintf(w, "Three wsmanager nodes joined by a broker adapter: contrib/natsbroker over an in-process nats-server (NATS core publish/subscribe, or a JetStream Log with history on, storing on disk), or contrib/redisbroker over a redis-server process, all on 127.0.0.1; 1,000 users, one connection each, spread over the nodes; SendToUser from the nodes in turn, so two messages in three cross the broker (through JetStream, every message goes through the stream). Delivered messages per second, end to end.\n\n")
+	brokers := []struct{ name, bench string }{{"NATS", "BenchmarkNATSFanout"}, {"JetStream", "BenchmarkJetStreamFanout"}, {"Redis", "BenchmarkRedisFanout"}}
 	ref := median(res[brokers[0].bench]["delivered/s"])
 	rows := 0
 	for _, b := range brokers {
@@ -429,7 +430,7 @@ func writeCrossNode(w *strings.Builder, res map[string]map[string][]float64) {
 		fmt.Fprintf(w, "Not measured in this run.\n\n")
 		return
 	}
-	fmt.Fprintf(w, "\nBoth adapters publish asynchronously: the NATS client buffers each publish, and contrib/redisbroker queues it for one goroutine that sends the queue to Redis in pipelines, many PUBLISHes to a round trip. When the buffer or the queue is full, SendToUser waits, so ns/op is the pace each broker sustains; delivered/s counts until the last message has reached its connection. Every node receives and decodes every message under the prefix, whichever node holds the user.\n\n")
+	fmt.Fprintf(w, "\nBoth Broker adapters publish asynchronously: the NATS client buffers each publish, and contrib/redisbroker queues it for one goroutine that sends the queue to Redis in pipelines, many PUBLISHes to a round trip. When the buffer or the queue is full, SendToUser waits, so ns/op is the pace each broker sustains; delivered/s counts until the last message has reached its connection. Every node receives and decodes every message under the prefix, whichever node holds the user. A JetStream Log's append instead waits for the stream to store the message and acknowledge it, one round trip per SendToUser, which a single sender, as here, pays in full; what that buys is a history every node replays from, so that a client resumes on any node without losing a message.\n\n")
 }
 
 func num(v float64) string {
