@@ -14,16 +14,9 @@ import (
 
 func Example() {
 	// A NATS server for the example; in production, your cluster.
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		panic(err)
-	}
-	go ns.Start()
+	ns := exampleServer(server.Options{})
 	defer ns.WaitForShutdown()
 	defer ns.Shutdown()
-	if !ns.ReadyForConnections(5 * time.Second) {
-		panic("nats-server did not start")
-	}
 
 	b, err := natsbroker.Connect(ns.ClientURL(), natsbroker.Options{Prefix: "chat.users"})
 	if err != nil {
@@ -52,16 +45,9 @@ func ExampleConnectLog() {
 		panic(err)
 	}
 	defer os.RemoveAll(dir)
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, JetStream: true, StoreDir: dir})
-	if err != nil {
-		panic(err)
-	}
-	go ns.Start()
+	ns := exampleServer(server.Options{JetStream: true, StoreDir: dir})
 	defer ns.WaitForShutdown()
 	defer ns.Shutdown()
-	if !ns.ReadyForConnections(5 * time.Second) {
-		panic("nats-server did not start")
-	}
 
 	ctx := context.Background()
 	l, err := natsbroker.ConnectLog(ns.ClientURL(), natsbroker.LogOptions{
@@ -85,4 +71,18 @@ func ExampleConnectLog() {
 	fmt.Println(n, err, l.Stream(), head.Seq)
 	// Output:
 	// 0 <nil> chat_users 1
+}
+
+// exampleServer starts an in-process nats-server on 127.0.0.1 with opts.
+func exampleServer(opts server.Options) *server.Server {
+	opts.Host, opts.Port, opts.NoLog, opts.NoSigs = "127.0.0.1", -1, true, true
+	ns, err := server.NewServer(&opts)
+	if err != nil {
+		panic(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(5 * time.Second) {
+		panic("nats-server did not start")
+	}
+	return ns
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -74,14 +73,7 @@ func (l *Log) SubscribeLog(deliver func(userID, threadID string, pos wsmanager.P
 		return nil, ErrClosed
 	}
 	go s.run(it)
-	var once sync.Once
-	return func() error {
-		once.Do(func() {
-			l.subs.Remove(s)
-			s.Stop()
-		})
-		return nil
-	}, nil
+	return l.subs.Unsubscribe(s), nil
 }
 
 // logSub is one SubscribeLog subscription. Its goroutine alone reads and
@@ -98,7 +90,7 @@ type logSub struct {
 	consumer string // the current consumer's name
 }
 
-// Stop ends deliveries and waits for run to return.
+// Stop ends deliveries and waits for run to return. It is idempotent.
 func (s *logSub) Stop() {
 	s.cancel()
 	<-s.done

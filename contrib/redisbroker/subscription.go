@@ -58,11 +58,7 @@ func (b *Broker) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe
 		s.Stop()
 		return nil, ErrClosed
 	}
-	return func() error {
-		b.live.Remove(s)
-		s.Stop()
-		return nil
-	}, nil
+	return b.live.Unsubscribe(s), nil
 }
 
 // subscription is one Subscribe: a goroutine reading the pattern

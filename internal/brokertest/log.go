@@ -86,7 +86,7 @@ func (s *Session) Leave() ([][]byte, error) {
 	case <-s.ended:
 		return s.Peer.Written(), nil
 	case <-time.After(waitLimit):
-		return nil, errors.New("Serve did not return after the peer left")
+		return nil, errors.New("the connection was still served after the peer left")
 	}
 }
 

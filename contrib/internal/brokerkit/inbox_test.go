@@ -126,9 +126,10 @@ func TestLiveStopAll(t *testing.T) {
 	if !set.Add(a) || !set.Add(b) {
 		t.Fatal("Add refused on an open set")
 	}
-	set.Remove(b)
-	b.Stop()
-	set.StopAll() // stops a; goleak checks its goroutine ended
+	if err := set.Unsubscribe(b)(); err != nil {
+		t.Fatal(err)
+	}
+	set.StopAll() // stops a; goleak checks both goroutines ended
 	late := brokerkit.NewInbox(1, 1, &c, func(string, []byte) {})
 	defer late.Stop()
 	if set.Add(late) {

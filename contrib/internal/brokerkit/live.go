@@ -46,3 +46,14 @@ func (s *Live) StopAll() {
 		in.Stop()
 	}
 }
+
+// Unsubscribe returns the unsubscribe function of a subscription recorded
+// with Add: it forgets in and stops it. It may be called more than once if
+// in's Stop may.
+func (s *Live) Unsubscribe(in Stopper) func() error {
+	return func() error {
+		s.Remove(in)
+		in.Stop()
+		return nil
+	}
+}
