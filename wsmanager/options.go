@@ -102,11 +102,13 @@ type Options struct {
 	// ReserveResume). Defaults to none.
 	History HistoryOptions
 	// BrokerKey, if set, authenticates the envelopes the Factory exchanges
-	// through Broker: each is signed with HMAC-SHA256 under this key, bound
-	// to its user, and an envelope without a valid signature is dropped and
-	// counted in Stats.BrokerRejected, so that a client of the broker
-	// without the key cannot put a message on anyone's connections. Every
-	// node of a cluster needs the same key. At least MinBrokerKeyLen bytes.
+	// through Broker, or keeps in a Log: each is signed with HMAC-SHA256
+	// under this key, bound to its user (and in a Log to its thread), and
+	// an envelope without a valid signature is dropped, never delivered or
+	// replayed, and counted in Stats.BrokerRejected, so that a client of
+	// the broker without the key cannot put a message on anyone's
+	// connections. Every node of a cluster needs the same key. At least
+	// MinBrokerKeyLen bytes.
 	// Defaults to nil: envelopes are not signed, and anyone who can publish
 	// on the broker can deliver to any user.
 	BrokerKey []byte
