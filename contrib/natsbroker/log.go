@@ -252,11 +252,12 @@ func (l *Log) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe fu
 // client's last connection event, for health checks.
 func (l *Log) Connected() bool { return l.b.Connected() }
 
-// Stats returns the counters, shared by both paths: Published and
-// PublishErrors count Publish and Append calls, Delivered what Subscribe
-// and SubscribeLog handed on, Dropped also the stream's messages evicted
-// before this node read them, and Malformed also the stream's messages that
-// Append did not write (a subject or thread header it does not make).
+// Stats returns the counters, shared by both paths: Published also counts
+// the messages JetStream acknowledged to Append, PublishErrors the Append
+// calls that failed, Delivered what SubscribeLog handed on, Dropped the
+// stream's messages evicted before this node read them, and Malformed the
+// stream's messages that Append did not write (a subject or thread header
+// it does not make).
 func (l *Log) Stats() Stats { return l.b.Stats() }
 
 // Stream returns the name of the JetStream stream.
