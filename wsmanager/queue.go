@@ -123,11 +123,36 @@ func (q *queue) pop() []byte {
 }
 
 // popN appends up to max of the oldest messages to dst, removing them from
-// the queue, and returns dst.
+// the queue, and returns dst. It moves them in at most two copies, so a
+// writer taking a long backlog holds the connection's lock briefly.
 func (q *queue) popN(dst [][]byte, max int) [][]byte {
-	for range min(max, q.n) {
-		dst = append(dst, q.pop())
+	k := min(max, q.n)
+	if k == 0 {
+		return dst
 	}
+	start := len(dst)
+	first := q.buf[q.head:min(q.head+k, len(q.buf))]
+	second := q.buf[:k-len(first)]
+	dst = append(dst, first...)
+	dst = append(dst, second...)
+	clear(first)
+	clear(second)
+	taken := dst[start:]
+	bytes := 0
+	for _, m := range taken {
+		bytes += len(m)
+	}
+	if x := min(q.extra, k); x > 0 {
+		extraBytes := 0
+		for _, m := range taken[:x] {
+			extraBytes += len(m)
+		}
+		q.extra -= x
+		q.extraBytes -= extraBytes
+	}
+	q.head = (q.head + k) & (len(q.buf) - 1)
+	q.n -= k
+	q.bytes -= bytes
 	return dst
 }
 
