@@ -1,0 +1,94 @@
+package gobwasws_test
+
+import (
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ssotkit/ssot/contrib/gobwasws"
+	"github.com/ssotkit/ssot/wsmanager"
+	"github.com/ssotkit/ssot/wsmanager/wsmanagertest"
+)
+
+// TestCloseWhileAnsweringPings: Close sends its code and reason also while
+// the Read under way is answering a ping. Only a data write under way may
+// be interrupted by Close; a pong is short and has its own deadline, and
+// interrupting it breaks the stream, so the peer sees the connection end
+// without the close frame (1006 in a browser) instead of the server's code.
+func TestCloseWhileAnsweringPings(t *testing.T) {
+	t.Parallel()
+	up, err := gobwasws.NewUpgrader(gobwasws.Options{PingInterval: gobwasws.NoPing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := wsmanagertest.NewServer(t, up, "")
+	const rounds, workers = 2000, 8
+	var lost atomic.Int32
+	var wg sync.WaitGroup
+	var dialing sync.Mutex // pairs each Dial with its Accept
+	for range workers {
+		wg.Go(func() {
+			for range rounds / workers {
+				dialing.Lock()
+				client, _, err := wsmanagertest.Dial(wsmanagertest.Context(t), srv.URL, nil)
+				if err != nil {
+					dialing.Unlock()
+					t.Error(err)
+					return
+				}
+				conn := srv.Accept(t)
+				dialing.Unlock()
+				if !closeWhilePinged(t, conn, client) {
+					lost.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := lost.Load(); n > 0 {
+		t.Errorf("%d of %d closes reached the peer without their close frame", n, rounds)
+	}
+}
+
+// closeWhilePinged closes a connection whose peer keeps a few pings in
+// flight at all times, and reports whether the peer got the close frame.
+func closeWhilePinged(t *testing.T, conn wsmanager.Conn, client *wsmanagertest.Client) bool {
+	defer client.Close()
+	ctx := wsmanagertest.Context(t)
+	go func() {
+		for {
+			if _, err := conn.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	const inFlight = 128
+	for range inFlight {
+		if err := client.WriteMessage(wsmanagertest.OpPing, nil); err != nil {
+			t.Error(err)
+			return true
+		}
+	}
+	closed := make(chan error, 1)
+	pongs := 0
+	for {
+		_, op, payload, err := client.ReadFrame()
+		switch {
+		case err != nil:
+			<-closed
+			return false // the connection ended without a close frame
+		case op == wsmanagertest.OpPong:
+			// Every pong is answered by another ping, so the server's
+			// Read is nearly always writing a pong.
+			_ = client.WriteMessage(wsmanagertest.OpPing, nil)
+			if pongs++; pongs == 50 {
+				go func() { closed <- conn.Close(4000, "bye") }()
+			}
+		case op == wsmanagertest.OpClose:
+			_ = client.WriteClose(4000, "")
+			<-closed
+			return len(payload) >= 2 && binary.BigEndian.Uint16(payload) == 4000 && string(payload[2:]) == "bye"
+		}
+	}
+}
