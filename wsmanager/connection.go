@@ -84,9 +84,10 @@ func (c *Connection) User() UserContext { return c.m.uc }
 // lifecycle. Serve drives it through set-up; a handler may move it between
 // the operational states (Processing, Idle, Degraded), to Reconnecting to
 // pause writing, and to Closing to close the connection with 1000 after
-// what was queued before. Closed and Failed are entered by the package
-// alone, once the transport is closed: MachineTable routes every other
-// state's end through Closing.
+// what was queued before. Closed and Failed are for the package to enter,
+// once the transport is closed: MachineTable routes every other state's end
+// through Closing. A machine moved on from Closing by someone else has its
+// transport closed at once, what was still queued discarded.
 func (c *Connection) Machine() *statemachine.Conn { return c.mach }
 
 // Context returns a context that carries the values of the context given to
@@ -203,7 +204,11 @@ func (c *Connection) startWriterLocked() bool {
 // Closing, by anyone, closes the connection.
 func (c *Connection) observe(t statemachine.Transition[statemachine.ConnState]) {
 	switch {
-	case t.To == statemachine.Closing:
+	case t.To >= statemachine.Closing:
+		// Closed and Failed are the package's to enter once the transport
+		// is closed, but MachineTable cannot tell who moves the machine:
+		// if someone else moved it on from Closing, the writer still
+		// closes the transport.
 		c.mu.Lock()
 		if c.end.why == causeNone {
 			// Nobody asked the package to close: the machine was moved
@@ -224,7 +229,7 @@ func (c *Connection) observe(t statemachine.Transition[statemachine.ConnState]) 
 func (c *Connection) kick() {
 	c.mu.Lock()
 	st := c.mach.State()
-	start := (st == statemachine.Closing || st.IsOperational() && c.q.len() > 0) && c.startWriterLocked()
+	start := (st >= statemachine.Closing || st.IsOperational() && c.q.len() > 0) && c.startWriterLocked()
 	c.mu.Unlock()
 	if start {
 		go c.writeLoop()

@@ -12,10 +12,11 @@ import "github.com/ssotkit/ssot/statemachine"
 //   - Closed and Failed are final.
 //
 // So a connection's machine reaches Closed or Failed only from Closing, and
-// the package enters them only once the transport is closed: a machine in
-// a terminal state never has an open transport behind it. To end a
-// connection, move its machine to Closing, call Close, or return an error
-// from the Handler.
+// the package enters them only once the transport is closed: a machine it
+// moved to a terminal state never has an open transport behind it. The
+// table cannot tell who moves a machine; one moved on from Closing by
+// anyone else has its transport closed at once. To end a connection, move
+// its machine to Closing, call Close, or return an error from the Handler.
 func MachineTable() *statemachine.Table[statemachine.ConnState] {
 	conn := statemachine.ConnTable()
 	edges := make(map[statemachine.ConnState][]statemachine.ConnState)

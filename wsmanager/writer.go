@@ -19,7 +19,8 @@ const lingerYields = 3
 // WriteBatch when the transport batches, one Write each otherwise; in any
 // other live state it exits, leaving the queue as it is; in Closing it
 // writes what is still queued if the close delivers it, or discards it,
-// then closes the transport.
+// then closes the transport; in Closed or Failed (a machine moved on from
+// Closing by someone else) it discards and closes the transport at once.
 func (c *Connection) writeLoop() {
 	lingered := 0
 	// Messages written are counted when the writer parks, closes, or has
@@ -43,12 +44,14 @@ func (c *Connection) writeLoop() {
 	for {
 		c.mu.Lock()
 		st := c.mach.State()
-		if st == statemachine.Closing && (c.q.len() == 0 || c.end.discard || c.write.Err() != nil) {
+		// Closed or Failed here means someone moved the machine on from
+		// Closing before the transport was closed: close it at once.
+		if st >= statemachine.Closing && (st != statemachine.Closing || c.q.len() == 0 || c.end.discard || c.write.Err() != nil) {
 			flush()
 			c.shutdownLocked()
 			return
 		}
-		if st != statemachine.Closing && !st.IsOperational() {
+		if st < statemachine.Closing && !st.IsOperational() {
 			flush()
 			c.parkLocked(batch)
 			return
