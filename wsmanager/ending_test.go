@@ -51,18 +51,24 @@ func TestMachineMovedToClosedClosesTransport(t *testing.T) {
 // queue that nobody will ever write or discard.
 func TestReleaseRacingClose(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, wsmanager.Options{})
+	h := newHarness(t, wsmanager.Options{QueueSize: 1})
 	uc := wsmanager.UserContext{UserID: "u"}
 	ctx := context.Background()
-	for i := range 200000 {
+	for i := range 50000 {
 		res, err := h.f.Reserve(ctx, uc)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c := res.Connection()
 		var wg sync.WaitGroup
-		wg.Go(func() { _ = c.Close(4000, "bye") })
-		wg.Go(func() { _ = c.Send(ctx, []byte("x")) })
+		if i%2 == 0 {
+			wg.Go(func() { _ = c.Close(4000, "bye") })
+		} else {
+			// The second Send finds the queue full: a slow consumer's
+			// close, which also cuts the write short on its way.
+			wg.Go(func() { _, _ = c.Send(ctx, []byte("x")), c.Send(ctx, []byte("y")) })
+		}
+		wg.Go(func() { _ = c.Send(ctx, []byte("z")) })
 		res.Release()
 		wg.Wait()
 		if st := c.Machine().State(); st != statemachine.Failed {
