@@ -240,12 +240,21 @@ func (c *Connection) kick() {
 // Closing, whose observer makes sure a writer runs to close the transport.
 // It never blocks and never calls the transport, so any goroutine may call
 // it: a sender that found the queue full, a timer, the factory. It reports
-// whether this call was the first.
+// whether this call was the first. Either way, the machine is in Closing or
+// later when it returns.
 func (c *Connection) requestClose(why cause, code int, reason string, err error) bool {
 	c.mu.Lock()
 	st := c.mach.State()
 	if c.end.why != causeNone || st >= statemachine.Closing {
+		first := c.end.why
 		c.mu.Unlock()
+		if st < statemachine.Closing {
+			// The first request is recorded but its caller has not
+			// moved the machine yet: the callers of this one (abandon,
+			// finish) rely on it being in Closing, so move it here;
+			// whichever transition comes second fails harmlessly.
+			_ = c.mach.Transition(statemachine.Closing, first.String())
+		}
 		return false
 	}
 	c.end = ending{why: why, code: code, reason: reason, err: err, discard: !why.delivers() || !st.IsOperational()}
