@@ -156,5 +156,6 @@ func (f *Factory) deliverRemote(userID string, env []byte) {
 		f.appendLocal(userID, "", nil, msg)
 		return
 	}
-	f.sendLocal(userID, msg)
+	_, _, slow := f.sendLocal(userID, msg, nil)
+	closeSlow(slow)
 }

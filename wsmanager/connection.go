@@ -121,6 +121,10 @@ func (c *Connection) Send(ctx context.Context, msg []byte) error {
 	switch c.enqueue(msg) {
 	case sendClosed:
 		return ErrClosed
+	case sendSlow:
+		c.m.f.stats.queued.Add(1)
+		c.closeSlow()
+		return ErrQueueFull
 	case sendFull:
 		c.m.f.stats.queued.Add(1)
 		return ErrQueueFull
@@ -146,7 +150,8 @@ type sendResult uint8
 
 const (
 	sendQueued sendResult = iota
-	sendFull              // refused by a full queue (DropNewest, CloseSlow)
+	sendFull              // refused by a full queue (DropNewest)
+	sendSlow              // refused by a full queue under CloseSlow: the caller must call closeSlow
 	sendClosed            // the machine is in Closing or later
 )
 
@@ -157,6 +162,11 @@ const (
 // Stats.MessagesQueued (once per call, not per connection, to keep the
 // shared counter off the per-connection path); each is later counted in
 // exactly one of MessagesWritten, MessagesDropped and MessagesDiscarded.
+//
+// A message refused under CloseSlow returns sendSlow, and the caller then
+// calls closeSlow once it holds no lock: the close runs the machine's
+// observers, which may call the Factory, on the caller's goroutine, and
+// fan-outs enqueue under the Factory's and the stream's locks.
 func (c *Connection) enqueue(msg []byte) sendResult {
 	f := c.m.f
 	c.mu.Lock()
@@ -179,13 +189,25 @@ func (c *Connection) enqueue(msg []byte) sendResult {
 	}
 	if f.opts.OnFull == CloseSlow {
 		f.stats.discarded.Add(1)
-		if c.requestClose(causeSlow, CodePolicyViolation, reasonSlow, nil) {
-			f.stats.slowCloses.Add(1)
-		}
-	} else {
-		f.stats.dropped.Add(1)
+		return sendSlow
 	}
+	f.stats.dropped.Add(1)
 	return sendFull
+}
+
+// closeSlow closes a connection whose full queue refused a message under
+// CloseSlow, with 1008. The caller holds no lock.
+func (c *Connection) closeSlow() {
+	if c.requestClose(causeSlow, CodePolicyViolation, reasonSlow, nil) {
+		c.m.f.stats.slowCloses.Add(1)
+	}
+}
+
+// closeSlow closes each of conns as Connection.closeSlow does.
+func closeSlow(conns []*Connection) {
+	for _, c := range conns {
+		c.closeSlow()
+	}
 }
 
 // startWriterLocked reports whether the caller must start a writer

@@ -294,7 +294,9 @@ func (f *Factory) SendToUser(ctx context.Context, userID string, msg []byte) (in
 	if f.historyOn() {
 		n, full = f.appendLocal(userID, "", nil, msg)
 	} else {
-		n, full = f.sendLocal(userID, msg)
+		var slow []*Connection
+		n, full, slow = f.sendLocal(userID, msg, nil)
+		closeSlow(slow)
 	}
 	var errs []error
 	if full > 0 {
@@ -312,19 +314,22 @@ func (f *Factory) SendToUser(ctx context.Context, userID string, msg []byte) (in
 	return n, errors.Join(errs...)
 }
 
-// sendLocal queues msg to this node's connections of userID.
-func (f *Factory) sendLocal(userID string, msg []byte) (n, full int) {
-	// Enqueueing never blocks and calls no user code, so it may run under
-	// the read lock; that keeps the user's managers from being copied.
+// sendLocal queues msg to this node's connections of userID, appending to
+// slow those the caller must close with closeSlow once it holds no lock.
+func (f *Factory) sendLocal(userID string, msg []byte, slow []*Connection) (n, full int, _ []*Connection) {
+	// Enqueueing never blocks and calls no user code (slow consumers are
+	// closed by the caller), so it may run under the read lock; that keeps
+	// the user's managers from being copied.
 	f.mu.RLock()
 	for _, m := range f.users[userID] {
-		mn, mf := m.send(msg)
+		var mn, mf int
+		mn, mf, slow = m.send(msg, slow)
 		n += mn
 		full += mf
 	}
 	f.mu.RUnlock()
 	f.stats.queued.Add(uint64(n + full))
-	return n, full
+	return n, full, slow
 }
 
 // Broadcast queues msg to every connection on this node whose Manager's
@@ -342,15 +347,18 @@ func (f *Factory) Broadcast(ctx context.Context, msg []byte, filter func(UserCon
 		return 0
 	}
 	n, full := 0, 0
+	var slow []*Connection
 	for _, m := range f.allManagers() {
 		if filter != nil && !filter(m.uc) {
 			continue
 		}
-		mn, mf := m.send(msg)
+		var mn, mf int
+		mn, mf, slow = m.send(msg, slow)
 		n += mn
 		full += mf
 	}
 	f.stats.queued.Add(uint64(n + full))
+	closeSlow(slow)
 	return n
 }
 

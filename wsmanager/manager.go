@@ -65,8 +65,10 @@ func (m *Manager) Send(ctx context.Context, msg []byte) (int, error) {
 	case f.historyOn():
 		n, full = f.appendLocal(m.uc.UserID, m.uc.ThreadID, m, msg)
 	default:
-		n, full = m.send(msg)
+		var slow []*Connection
+		n, full, slow = m.send(msg, nil)
 		f.stats.queued.Add(uint64(n + full))
+		closeSlow(slow)
 	}
 	if full > 0 {
 		return n, fmt.Errorf("%w: %d of %d connections", ErrQueueFull, full, n+full)
@@ -75,12 +77,14 @@ func (m *Manager) Send(ctx context.Context, msg []byte) (int, error) {
 }
 
 // send queues msg to every current connection; it returns how many accepted
-// it and how many were full. Closing connections count as neither. The
-// caller counts n+full in Stats.MessagesQueued.
-func (m *Manager) send(msg []byte) (n, full int) {
+// it and how many were full, and appends to slow those that CloseSlow must
+// close: the caller closes them with closeSlow once it holds no lock.
+// Closing connections count as neither. The caller counts n+full in
+// Stats.MessagesQueued.
+func (m *Manager) send(msg []byte, slow []*Connection) (n, full int, _ []*Connection) {
 	p := m.conns.Load()
 	if p == nil {
-		return 0, 0
+		return 0, 0, slow
 	}
 	for _, c := range *p {
 		switch c.enqueue(msg) {
@@ -88,9 +92,12 @@ func (m *Manager) send(msg []byte) (n, full int) {
 			n++
 		case sendFull:
 			full++
+		case sendSlow:
+			full++
+			slow = append(slow, c)
 		}
 	}
-	return n, full
+	return n, full, slow
 }
 
 // Connections returns the Manager's current connections, in the order they

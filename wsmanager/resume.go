@@ -149,7 +149,11 @@ func (c *Connection) pushReplay(msg []byte) {
 func (f *Factory) appendLocal(userID, thread string, m *Manager, msg []byte) (n, full int) {
 	h := &f.opts.History
 	st := f.lockStream(userID)
-	defer st.mu.Unlock()
+	var slow []*Connection
+	defer func() {
+		st.mu.Unlock()
+		closeSlow(slow) // their observers may send to this user
+	}()
 	st.head++
 	pos := Position{Epoch: st.epoch, Seq: st.head}
 	// Room for PrefixFrame's position, so the framing allocates once.
@@ -160,11 +164,12 @@ func (f *Factory) appendLocal(userID, thread string, m *Manager, msg []byte) (n,
 	}
 	st.add(historyEntry{seq: st.head, thread: thread, framed: framed, at: at}, h, at)
 	if m != nil {
-		n, full = m.send(framed)
+		n, full, slow = m.send(framed, nil)
 		f.stats.queued.Add(uint64(n + full))
 		return n, full
 	}
-	return f.sendLocal(userID, framed)
+	n, full, slow = f.sendLocal(userID, framed, nil)
+	return n, full
 }
 
 // deliverLog is the Factory's Log subscription: it queues a message, framed
@@ -180,7 +185,11 @@ func (f *Factory) deliverLog(userID, threadID string, pos Position, env []byte) 
 		return
 	}
 	st := f.lockStream(userID)
-	defer st.mu.Unlock()
+	var slow []*Connection
+	defer func() {
+		st.mu.Unlock()
+		closeSlow(slow)
+	}()
 	framed := f.opts.History.Frame(make([]byte, 0, len(msg)+framePrefixRoom), pos, msg)
 	n, full := 0, 0
 	f.mu.RLock()
@@ -201,6 +210,9 @@ func (f *Factory) deliverLog(userID, threadID string, pos Position, env []byte) 
 				n++
 			case sendFull:
 				full++
+			case sendSlow:
+				full++
+				slow = append(slow, c)
 			}
 		}
 	}
