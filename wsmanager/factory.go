@@ -399,7 +399,7 @@ func (f *Factory) connRemoved() {
 // closed with 1001 (going away), after what was queued to it is written to
 // peers still reading, each write bounded by Options.WriteTimeout. It then
 // waits until every connection's Serve has finished with it (reservations
-// included) and the janitor has stopped. If ctx ends first, the deliveries
+// included, and Options.OnDisconnect returned) and the janitor has stopped. If ctx ends first, the deliveries
 // still under way are cut short, what they had left is discarded, and Close
 // returns ctx.Err() without waiting further; calling Close again waits
 // again. It returns the broker's unsubscribe error, wrapping ErrBroker, if

@@ -214,7 +214,8 @@ func (m *Manager) register(ctx context.Context) (*Connection, error) {
 	return c, nil
 }
 
-// unregister removes c and, if it was the last, starts the idle clock.
+// unregister removes c and, if it was the last, starts the idle clock. The
+// caller then calls the Factory's connRemoved, once it is done with c.
 func (m *Manager) unregister(c *Connection) {
 	m.mu.Lock()
 	if p := m.conns.Load(); p != nil {
@@ -227,5 +228,4 @@ func (m *Manager) unregister(c *Connection) {
 		}
 	}
 	m.mu.Unlock()
-	m.f.connRemoved()
 }

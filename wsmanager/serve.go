@@ -354,6 +354,9 @@ func (c *Connection) finish() error {
 	<-c.closed
 	c.stopExpiry()
 	c.m.unregister(c)
+	// Counted as gone, which is what Factory.Close waits for, only once
+	// OnDisconnect has returned.
+	defer c.m.f.connRemoved()
 	end := c.ending()
 	final := statemachine.Closed
 	if end.why.failed() {
@@ -395,5 +398,6 @@ func (c *Connection) abandon() {
 	<-c.closed
 	c.stopExpiry()
 	c.m.unregister(c)
+	c.m.f.connRemoved()
 	_ = c.mach.Transition(statemachine.Failed, causeAborted.String())
 }

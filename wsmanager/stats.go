@@ -18,7 +18,7 @@ type Stats struct {
 	ManagersCreated uint64 `json:"managers_created"`
 	ManagersRemoved uint64 `json:"managers_removed"` // by Manager.Close, the idle janitor or Factory.Close
 
-	ConnsActive  uint64 `json:"conns_active"` // connections currently registered
+	ConnsActive  uint64 `json:"conns_active"` // connections currently registered, or ended and still in Options.OnDisconnect
 	ConnsCreated uint64 `json:"conns_created"`
 	ConnsRemoved uint64 `json:"conns_removed"`
 
