@@ -114,8 +114,10 @@ func (w *writeDeadline) end(state uint32) {
 	}
 }
 
-// AfterFunc runs f once Done is closed, or at once if it is already. It is
-// what context.AfterFunc uses for a context that has the method, so a
+// AfterFunc runs f once Done is closed, or at once on a goroutine of its
+// own if it is already: never on the caller's, because the context package
+// calls it holding the lock of the context it derives, which f cancels. It
+// is what context.AfterFunc uses for a context that has the method, so a
 // transport that watches its write context with context.AfterFunc (to
 // interrupt a blocked socket write, say) needs no goroutine per connection:
 // since every write of a connection gets the same context, such a
@@ -126,7 +128,7 @@ func (w *writeDeadline) AfterFunc(f func()) (stop func() bool) {
 	w.mu.Lock()
 	if w.state.Load() != writeOpen {
 		w.mu.Unlock()
-		f()
+		go f()
 		return func() bool { return false }
 	}
 	w.hooks = append(w.hooks, h)
