@@ -80,6 +80,11 @@ func (f *Factory) join(ctx context.Context, uc UserContext, m *Manager, after Po
 		f.replayLog(ctx, c, after)
 		return c, nil
 	}
+	if h := &f.opts.History; h.MaxAge > 0 {
+		// Nothing may have been appended since the oldest entries aged
+		// out: drop them now, so they are never replayed.
+		st.expire(h, int64(time.Since(f.start)))
+	}
 	replayed := 0
 	ok := !after.IsZero() && st.replay(after, uc.ThreadID, func(e historyEntry) {
 		c.pushReplay(e.framed)
