@@ -86,7 +86,8 @@ const ErrPositionLost = sentinel("wsmanager: position no longer in the history")
 // historyEntry is one message of an in-memory stream.
 type historyEntry struct {
 	seq    uint64
-	thread string
+	thread string // the thread it was sent to, unless all
+	all    bool   // sent to every thread of the user (SendToUser), not to the thread "" alone
 	framed []byte
 	at     int64 // nanoseconds since the factory's start; 0 when MaxAge is off
 }
@@ -165,7 +166,7 @@ func (s *stream) replay(after Position, thread string, fn func(historyEntry)) bo
 	}
 	for i := int(after.Seq - oldest); i < s.n; i++ {
 		e := s.entries[(s.first+i)%len(s.entries)]
-		if e.thread == "" || e.thread == thread {
+		if e.all || e.thread == thread {
 			fn(e)
 		}
 	}

@@ -148,8 +148,8 @@ func (c *Connection) pushReplay(msg []byte) {
 }
 
 // appendLocal gives msg the next position in userID's stream on this node,
-// keeps it, and queues it, framed, to the user's connections (of thread,
-// or all of them when thread is ""), all under the stream's lock. It
+// keeps it, and queues it, framed, to the user's connections (of m's
+// thread, or all of them when m is nil), all under the stream's lock. It
 // returns how many connections accepted it and how many were full.
 func (f *Factory) appendLocal(userID, thread string, m *Manager, msg []byte) (n, full int) {
 	h := &f.opts.History
@@ -167,7 +167,7 @@ func (f *Factory) appendLocal(userID, thread string, m *Manager, msg []byte) (n,
 	if h.MaxAge > 0 {
 		at = int64(time.Since(f.start))
 	}
-	st.add(historyEntry{seq: st.head, thread: thread, framed: framed, at: at}, h, at)
+	st.add(historyEntry{seq: st.head, thread: thread, all: m == nil, framed: framed, at: at}, h, at)
 	if m != nil {
 		n, full, slow = m.send(framed, nil)
 		f.stats.queued.Add(uint64(n + full))
