@@ -199,3 +199,62 @@ func FuzzQueue(f *testing.F) {
 		}
 	})
 }
+
+// peek returns the waiting messages, oldest first, leaving the queue as it is.
+func peek(q *queue) []string {
+	out := make([]string, 0, q.n)
+	for i := range q.n {
+		out = append(out, string(q.buf[(q.head+i)&(len(q.buf)-1)]))
+	}
+	return out
+}
+
+// TestQueueDropOldestBehindExtra: under DropOldest, making room for a new
+// message behind a replay discards the oldest message that takes room, one
+// live message, and keeps the replay, whose messages take none.
+func TestQueueDropOldestBehindExtra(t *testing.T) {
+	t.Parallel()
+	q := newQueue(2, 100)
+	for _, m := range []string{"r1", "r2", "r3"} {
+		q.pushExtra([]byte(m))
+	}
+	for _, m := range []string{"a", "b", "c"} {
+		if ok, _ := q.offer([]byte(m), true); !ok {
+			t.Fatalf("%s refused under DropOldest", m)
+		}
+	}
+	if diff := cmp.Diff([]string{"r1", "r2", "r3", "b", "c"}, peek(&q)); diff != "" {
+		t.Errorf("queue (-want +got):\n%s", diff)
+	}
+	if q.extra != 3 || q.extraBytes != 6 || q.bytes != 8 {
+		t.Errorf("extra %d (%d bytes), %d bytes in all; want 3 (6), 8", q.extra, q.extraBytes, q.bytes)
+	}
+}
+
+// TestQueuePushExtraAfterLive: a replay pushed after a live message was
+// offered (a Broadcast reached the connection first) still goes in front of
+// it, and the bounds of what is offered later stay as they were.
+func TestQueuePushExtraAfterLive(t *testing.T) {
+	t.Parallel()
+	q := newQueue(2, 10)
+	if ok, _ := q.offer([]byte("live-long"), false); !ok {
+		t.Fatal("first offer refused")
+	}
+	q.pushExtra([]byte("r1"))
+	q.pushExtra([]byte("r2"))
+	if diff := cmp.Diff([]string{"r1", "r2", "live-long"}, peek(&q)); diff != "" {
+		t.Errorf("queue (-want +got):\n%s", diff)
+	}
+	for range 3 {
+		q.pop()
+	}
+	if q.extra != 0 || q.extraBytes != 0 {
+		t.Fatalf("empty queue with extra %d, %d bytes", q.extra, q.extraBytes)
+	}
+	for _, m := range []string{"0123456789", "x"} {
+		ok, _ := q.offer([]byte(m), false)
+		if want := m != "x"; ok != want {
+			t.Errorf("offer %q = %v, want %v: the byte bound moved", m, ok, want)
+		}
+	}
+}
