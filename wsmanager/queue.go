@@ -49,27 +49,55 @@ func (q *queue) full(size int) bool {
 }
 
 // offer appends msg if it fits. With dropOldest it makes room by discarding
-// the oldest messages and always appends msg; it returns how many it
-// discarded. Otherwise a message that does not fit is refused: ok is false
-// and the queue is unchanged.
+// the oldest messages that take room (those behind the pushExtra ones, which
+// take none) and always appends msg; it returns how many it discarded.
+// Otherwise a message that does not fit is refused: ok is false and the
+// queue is unchanged.
 func (q *queue) offer(msg []byte, dropOldest bool) (ok bool, dropped int) {
 	for q.full(len(msg)) {
 		if !dropOldest {
 			return false, dropped
 		}
-		q.pop()
+		q.dropOldestBounded()
 		dropped++
 	}
 	q.push(msg)
 	return true, dropped
 }
 
-// pushExtra appends msg regardless of the bounds and without taking room
-// from what is offered later: a resuming connection's replay, which the
-// history bounds. It may only follow other pushExtra calls, so that such
-// messages stay at the front of the queue.
+// at returns the index in buf of the i-th waiting message.
+func (q *queue) at(i int) int { return (q.head + i) & (len(q.buf) - 1) }
+
+// dropOldestBounded discards the oldest message behind the pushExtra ones.
+// The caller made sure there is one: the queue is full by its bounds.
+func (q *queue) dropOldestBounded() {
+	if q.extra == 0 {
+		q.pop()
+		return
+	}
+	// Shift the pushExtra messages one slot towards the tail, over the
+	// dropped one: a replay is short-lived, and this keeps it whole.
+	dropped := q.buf[q.at(q.extra)]
+	for i := q.extra; i > 0; i-- {
+		q.buf[q.at(i)] = q.buf[q.at(i-1)]
+	}
+	q.buf[q.head] = nil
+	q.head = q.at(1)
+	q.n--
+	q.bytes -= len(dropped)
+}
+
+// pushExtra queues msg regardless of the bounds and without taking room
+// from the other messages: a resuming connection's replay, which the
+// history bounds. It goes behind the earlier pushExtra messages and in front
+// of every other message, so that a replay is written before anything
+// offered while it was being queued (a Broadcast, say).
 func (q *queue) pushExtra(msg []byte) {
 	q.push(msg)
+	for i := q.n - 1; i > q.extra; i-- {
+		q.buf[q.at(i)] = q.buf[q.at(i-1)]
+	}
+	q.buf[q.at(q.extra)] = msg
 	q.extra++
 	q.extraBytes += len(msg)
 }
