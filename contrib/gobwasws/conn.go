@@ -46,12 +46,16 @@ type Conn struct {
 
 	// heard is set by every frame the peer sends; the keepalive clears it
 	// when it pings, and drops the peer if it is still clear one interval
-	// later.
-	heard  atomic.Bool
-	dead   atomic.Bool
-	ping   *time.Timer
-	pinged bool        // owned by keepalive: the last round sent a ping
-	shut   atomic.Bool // Close was called; read without the write lock
+	// later while one Read has been waiting for it all along.
+	heard atomic.Bool
+	dead  atomic.Bool
+	ping  *time.Timer
+	// reads is incremented when a Read starts reading frames and when it
+	// stops: odd while one is reading, and different for each.
+	reads     atomic.Uint64
+	pinged    bool        // owned by keepalive: the last round sent a ping
+	pingReads uint64      // owned by keepalive: reads when it pinged
+	shut      atomic.Bool // Close was called; read without the write lock
 
 	wmu       sync.Mutex // one frame sequence on the wire at a time
 	closed    bool       // Close was called
@@ -265,9 +269,14 @@ func (c *Conn) awaitPeerClose(deadline time.Time) {
 
 // keepalive runs every interval on the timer's goroutine, one round at a
 // time: it drops a peer that has sent nothing since the last round's ping,
-// and pings the others.
+// and pings the others. Only a Read tells what the peer sent, so the peer
+// is judged only when one Read has been reading since the ping: while the
+// server is busy elsewhere (a handler that takes a few intervals), the
+// pong waits unread in the socket and the peer is not dead.
 func (c *Conn) keepalive(interval time.Duration) {
-	if c.pinged && !c.heard.Load() && c.dead.CompareAndSwap(false, true) {
+	reads := c.reads.Load()
+	watched := reads%2 == 1 && reads == c.pingReads
+	if c.pinged && watched && !c.heard.Load() && c.dead.CompareAndSwap(false, true) {
 		// Nothing since the last ping, not even a pong: the socket is
 		// dropped, and Read reports ErrNoPong.
 		_ = c.nc.Close()
@@ -275,6 +284,7 @@ func (c *Conn) keepalive(interval time.Duration) {
 	}
 	c.heard.Store(false)
 	c.pinged = false
+	c.pingReads = reads
 	// A busy writer holds the lock; its own deadline watches that peer, so
 	// this round goes without a ping.
 	if c.wmu.TryLock() {

@@ -21,8 +21,9 @@
 //     Closed; a connection that ends without one is an abnormal end, never
 //     io.EOF.
 //   - The server pings every Options.PingInterval; a peer that sends nothing,
-//     not even a pong, for a whole interval after a ping is dropped, and Read
-//     returns ErrNoPong, which wsmanager records as an abnormal end.
+//     not even a pong, for a whole interval after a ping while a Read waits
+//     for it is dropped, and Read returns ErrNoPong, which wsmanager records
+//     as an abnormal end.
 //   - A message larger than the read limit, an unmasked frame, a text
 //     message that is not UTF-8 and other protocol errors close the
 //     connection with 1009, 1002 or 1007.

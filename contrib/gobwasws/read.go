@@ -40,7 +40,9 @@ func (c *Conn) Read(ctx context.Context) ([]byte, error) {
 	if err := c.rctx.watch(ctx); err != nil {
 		return nil, err
 	}
+	c.reads.Add(1)
 	msg, err := c.readMessage()
+	c.reads.Add(1)
 	if err != nil && ctx.Err() != nil {
 		return nil, ctx.Err()
 	}

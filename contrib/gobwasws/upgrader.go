@@ -43,10 +43,12 @@ type Options struct {
 	// Defaults to false: text, which browsers hand to onmessage as a string.
 	Binary bool
 	// PingInterval is how often a connection pings its peer. A peer that
-	// has not answered (or sent anything) one interval after a ping is
-	// dropped: Read returns an error wrapping ErrNoPong, which wsmanager
-	// records as an abnormal end. NoPing sends none; other negative values
-	// are an error. Defaults to DefaultPingInterval.
+	// has not answered (or sent anything) one interval after a ping, while
+	// a Read waited for it all along, is dropped: Read returns an error
+	// wrapping ErrNoPong, which wsmanager records as an abnormal end. A
+	// connection nobody reads meanwhile (its handler is busy) is not judged.
+	// NoPing sends none; other negative values are an error. Defaults to
+	// DefaultPingInterval.
 	PingInterval time.Duration
 }
 
