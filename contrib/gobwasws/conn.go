@@ -97,8 +97,8 @@ func newConn(nc net.Conn, early []byte, op ws.OpCode, readLimit int64, ping time
 		reading:     make(chan struct{}, 1),
 		peerClosed:  make(chan struct{}),
 	}
-	c.rctx.onDone = c.interruptRead
-	c.wctx.onDone = c.interruptWrite
+	c.rctx.onDone, c.rctx.clear = c.interruptRead, c.clearReadDeadline
+	c.wctx.onDone, c.wctx.clear = c.interruptWrite, c.clearWriteDeadline
 	if ping > 0 {
 		c.ping = time.AfterFunc(ping, func() { c.keepalive(ping) })
 	}
@@ -114,6 +114,16 @@ func aLongTimeAgo() time.Time { return time.Unix(1, 0) }
 
 func (c *Conn) interruptRead()  { _ = c.nc.SetReadDeadline(aLongTimeAgo()) }
 func (c *Conn) interruptWrite() { _ = c.nc.SetWriteDeadline(aLongTimeAgo()) }
+
+// clearReadDeadline undoes interruptRead, unless Close set the deadline
+// its handshake waits with.
+func (c *Conn) clearReadDeadline() {
+	if !c.shut.Load() {
+		_ = c.nc.SetReadDeadline(time.Time{})
+	}
+}
+
+func (c *Conn) clearWriteDeadline() { _ = c.nc.SetWriteDeadline(time.Time{}) }
 
 // Write sends msg as one message, as WriteBatch does for one message.
 func (c *Conn) Write(ctx context.Context, msg []byte) error {
@@ -143,7 +153,7 @@ func (c *Conn) WriteBatch(ctx context.Context, msgs [][]byte) error {
 	case c.broken:
 		return fmt.Errorf("gobwasws: an earlier write failed: %w", net.ErrClosed)
 	}
-	if err := c.wctx.watch(ctx); err != nil {
+	if err := c.wctx.begin(ctx); err != nil {
 		return err
 	}
 	need := maxHeader * len(msgs)
@@ -159,6 +169,7 @@ func (c *Conn) WriteBatch(ctx context.Context, msgs [][]byte) error {
 	c.hdrs, c.vec = hdrs, vec
 	bufs := net.Buffers(vec)
 	_, err := bufs.WriteTo(c.nc)
+	c.wctx.end(err == nil)
 	clear(vec) // keep no caller's slice
 	if err != nil {
 		c.broken = true
@@ -301,35 +312,84 @@ func (c *Conn) keepalive(interval time.Duration) {
 	}
 }
 
-// watch registers a function to run when a context ends, once for as long
-// as the same context comes back.
+// watch interrupts the operation under way (a Read, a WriteBatch) when its
+// context ends. It registers with context.AfterFunc once for as long as the
+// same context comes back, and the interrupt acts only during an operation
+// of that context: a context that ends after its call returned (the usual
+// context per call, cancelled once the call is done) never touches a later
+// call's socket deadline.
 type watch struct {
-	onDone func()
+	onDone func() // interrupts the operation under way
+	clear  func() // undoes onDone, for an operation that completed all the same
 	ctx    context.Context
 	cancel func() bool
+
+	mu          sync.Mutex
+	gen         uint64 // the registration that may still act
+	active      bool   // an operation is under way
+	interrupted bool   // onDone ran during it
 }
 
-// watch makes w watch ctx, and returns ctx's error if it has already ended.
-func (w *watch) watch(ctx context.Context) error {
+// begin makes w watch ctx for an operation about to start, and returns
+// ctx's error if it has already ended. The operation calls end when done.
+func (w *watch) begin(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if sameContext(ctx, w.ctx) {
-		return nil
+	if !sameContext(ctx, w.ctx) {
+		w.stop()
+		w.ctx = ctx
+		if ctx.Done() != nil {
+			w.mu.Lock()
+			gen := w.gen
+			w.mu.Unlock()
+			w.cancel = context.AfterFunc(ctx, func() { w.fire(gen) })
+		}
 	}
-	w.stop()
-	w.ctx = ctx
-	if ctx.Done() != nil {
-		w.cancel = context.AfterFunc(ctx, w.onDone)
+	w.mu.Lock()
+	w.active = true
+	w.mu.Unlock()
+	// ctx may have ended just before the operation was under way, when
+	// the interrupt did nothing.
+	if err := ctx.Err(); err != nil {
+		w.end(true)
+		return err
 	}
 	return nil
 }
 
+// fire is the interrupt of registration gen.
+func (w *watch) fire(gen uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.gen == gen && w.active {
+		w.interrupted = true
+		w.onDone()
+	}
+}
+
+// end marks the operation done. intact reports that it completed, or did
+// no I/O, so an interrupt that came too late to stop it is undone; after a
+// failed operation the interrupt stays, and the connection is not used
+// again.
+func (w *watch) end(intact bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.interrupted && intact {
+		w.clear()
+	}
+	w.active, w.interrupted = false, false
+}
+
+// stop ends the registration, if any.
 func (w *watch) stop() {
 	if w.cancel != nil {
 		w.cancel()
 		w.cancel = nil
 	}
+	w.mu.Lock()
+	w.gen++
+	w.mu.Unlock()
 	w.ctx = nil
 }
 

@@ -37,12 +37,13 @@ func (c *Conn) Read(ctx context.Context) ([]byte, error) {
 	if c.shut.Load() {
 		return nil, ErrClosed
 	}
-	if err := c.rctx.watch(ctx); err != nil {
+	if err := c.rctx.begin(ctx); err != nil {
 		return nil, err
 	}
 	c.reads.Add(1)
 	msg, err := c.readMessage()
 	c.reads.Add(1)
+	c.rctx.end(err == nil)
 	if err != nil && ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
