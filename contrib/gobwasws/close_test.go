@@ -63,7 +63,7 @@ func closeWhilePinged(t *testing.T, conn wsmanager.Conn, client *wsmanagertest.C
 			}
 		}
 	}()
-	const inFlight = 128
+	const inFlight = 32
 	for range inFlight {
 		if err := client.WriteMessage(wsmanagertest.OpPing, nil); err != nil {
 			t.Error(err)
@@ -82,7 +82,7 @@ func closeWhilePinged(t *testing.T, conn wsmanager.Conn, client *wsmanagertest.C
 			// Every pong is answered by another ping, so the server's
 			// Read is nearly always writing a pong.
 			_ = client.WriteMessage(wsmanagertest.OpPing, nil)
-			if pongs++; pongs == 50 {
+			if pongs++; pongs == 8 {
 				go func() { closed <- conn.Close(4000, "bye") }()
 			}
 		case op == wsmanagertest.OpClose:
