@@ -203,8 +203,11 @@ func (c *Conn) writeControlLocked(op ws.OpCode, payload []byte, deadline time.Ti
 	_ = c.nc.SetWriteDeadline(deadline)
 	defer c.nc.SetWriteDeadline(time.Time{})
 	frame := appendHeader(make([]byte, 0, 2+len(payload)), op, len(payload))
-	if _, err := c.nc.Write(append(frame, payload...)); err != nil {
-		c.broken = true
+	if n, err := c.nc.Write(append(frame, payload...)); err != nil {
+		// A write that put nothing on the wire leaves the stream whole:
+		// Close interrupting a pong or a ping must not keep its own close
+		// frame from going out.
+		c.broken = c.broken || n > 0
 		return err
 	}
 	return nil
