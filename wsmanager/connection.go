@@ -84,7 +84,8 @@ func (c *Connection) User() UserContext { return c.m.uc }
 // lifecycle. Serve drives it through set-up; a handler may move it between
 // the operational states (Processing, Idle, Degraded), to Reconnecting to
 // pause writing, and to Closing to close the connection with 1000 after
-// what was queued before. Closed and Failed are for the package to enter,
+// what was queued before (from Reconnecting, which paused writing, what was
+// queued is discarded instead). Closed and Failed are for the package to enter,
 // once the transport is closed: MachineTable routes every other state's end
 // through Closing. A machine moved on from Closing by someone else has its
 // transport closed at once, what was still queued discarded.
@@ -136,8 +137,11 @@ func (c *Connection) Send(ctx context.Context, msg []byte) error {
 // Close closes the connection with code and reason: what was queued before
 // the call is still written, each write bounded by Options.WriteTimeout,
 // then the transport is closed, and the machine goes through Closing to
-// Closed. It does not wait. It returns ErrClosed if the connection is
-// already closing; Serve then returns ErrClosed.
+// Closed. A connection that is not operational when Close is called (a
+// reservation, one still being set up, one in Reconnecting) writes nothing
+// more: what was queued is discarded. It does not wait. It returns
+// ErrClosed if the connection is already closing; Serve then returns
+// ErrClosed.
 func (c *Connection) Close(code int, reason string) error {
 	if !c.requestClose(causeClosed, code, reason, nil) {
 		return ErrClosed

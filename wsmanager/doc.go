@@ -65,7 +65,8 @@
 //
 // Closing with Connection.Close, Manager.Close, Factory.Close or a
 // transition to Closing writes what was queued before it to a peer still
-// reading, then the close frame. A slow consumer, an expired identity, a
+// reading, then the close frame, if the machine was operational then;
+// otherwise (set-up, Reconnecting) nothing more is written. A slow consumer, an expired identity, a
 // peer's close and every failure discard what is left. Stats counts every
 // message queued once as written, dropped or discarded.
 //

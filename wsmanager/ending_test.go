@@ -199,3 +199,38 @@ func TestFactoryCloseWaitsForOnDisconnect(t *testing.T) {
 		}
 	})
 }
+
+// TestCloseWhileReconnectingDiscards: Reconnecting pauses writing, and a
+// close asked for then writes nothing more: what was queued is discarded
+// and counted, the close frame still goes out.
+func TestCloseWhileReconnectingDiscards(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, wsmanager.Options{})
+	s := h.serve(t, context.Background(), wsmanager.UserContext{UserID: "u"}, echo())
+	s.ready(t)
+	m := s.c.Machine()
+	for _, st := range []statemachine.ConnState{statemachine.Degraded, statemachine.Reconnecting} {
+		if err := m.Transition(st, "dependency down"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.c.Send(context.Background(), []byte("queued while paused")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.c.Close(4000, "bye"); err != nil {
+		t.Fatal(err)
+	}
+	<-s.peer.Done()
+	if code, _, _ := s.peer.Closed(); code != 4000 {
+		t.Errorf("closed with %d, want 4000", code)
+	}
+	if n := s.peer.Count(); n != 0 {
+		t.Errorf("%d messages written after writing was paused", n)
+	}
+	if st := h.f.Stats(); st.MessagesDiscarded != 1 {
+		t.Errorf("MessagesDiscarded = %d, want 1", st.MessagesDiscarded)
+	}
+	if err := s.wait(t); !errors.Is(err, wsmanager.ErrClosed) {
+		t.Errorf("Serve = %v, want ErrClosed", err)
+	}
+}

@@ -397,13 +397,14 @@ func (f *Factory) connRemoved() {
 // Close stops the factory: new calls fail with ErrClosed, the broker
 // subscription ends, every Manager is removed and every connection is
 // closed with 1001 (going away), after what was queued to it is written to
-// peers still reading, each write bounded by Options.WriteTimeout. It then
-// waits until every connection's Serve has finished with it (reservations
-// included, and Options.OnDisconnect returned) and the janitor has stopped. If ctx ends first, the deliveries
-// still under way are cut short, what they had left is discarded, and Close
-// returns ctx.Err() without waiting further; calling Close again waits
-// again. It returns the broker's unsubscribe error, wrapping ErrBroker, if
-// there was one.
+// peers still reading (if its machine is operational, as Connection.Close
+// says), each write bounded by Options.WriteTimeout. It then waits until
+// every connection's Serve has finished with it (reservations included, and
+// Options.OnDisconnect returned) and the janitor has stopped. If ctx ends
+// first, the deliveries still under way are cut short, what they had left
+// is discarded, and Close returns ctx.Err() without waiting further;
+// calling Close again waits again. It returns the broker's unsubscribe
+// error, wrapping ErrBroker, if there was one.
 //
 // Connections whose handler is still running are waited for: handlers
 // receive a context that is cancelled once their connection is closed.
