@@ -126,7 +126,8 @@ type Options struct {
 	// removed from its Manager and its machine is in Closed or Failed. err
 	// is what Serve returns (nil for a peer's close). It runs on the
 	// goroutine running Serve, with no lock held, before Serve returns:
-	// the place to record presence. A reservation that is released is not
+	// the place to record presence. Factory.Close waits for it to return,
+	// as for a running Handler. A reservation that is released is not
 	// served and does not call it. Defaults to nil.
 	OnDisconnect func(c *Connection, err error)
 	// Machine configures each connection's state machine. Defaults to the
