@@ -169,7 +169,6 @@ func (c *Conn) WriteBatch(ctx context.Context, msgs [][]byte) error {
 	c.hdrs, c.vec = hdrs, vec
 	bufs := net.Buffers(vec)
 	_, err := bufs.WriteTo(c.nc)
-	c.wctx.end(err == nil)
 	clear(vec) // keep no caller's slice
 	if err != nil {
 		c.broken = true
@@ -315,48 +314,42 @@ func (c *Conn) keepalive(interval time.Duration) {
 	}
 }
 
-// watch interrupts the operation under way (a Read, a WriteBatch) when its
-// context ends. It registers with context.AfterFunc once for as long as the
-// same context comes back, and the interrupt acts only during an operation
-// of that context: a context that ends after its call returned (the usual
-// context per call, cancelled once the call is done) never touches a later
-// call's socket deadline.
+// watch interrupts the operation under way (a Read, a WriteBatch, or
+// whatever holds the socket then) when the context it watches ends. It
+// registers with context.AfterFunc once for as long as the same context
+// comes back, as wsmanager's does. A call with another context, the usual
+// context per call, drops the registration and undoes any interrupt it
+// made: a context that ended after its call returned never fails a later
+// call made with another one.
 type watch struct {
 	onDone func() // interrupts the operation under way
-	clear  func() // undoes onDone, for an operation that completed all the same
+	clear  func() // undoes onDone
 	ctx    context.Context
 	cancel func() bool
 
-	mu          sync.Mutex
-	gen         uint64 // the registration that may still act
-	active      bool   // an operation is under way
-	interrupted bool   // onDone ran during it
+	mu  sync.Mutex
+	gen uint64 // the registration that may still act
 }
 
 // begin makes w watch ctx for an operation about to start, and returns
-// ctx's error if it has already ended. The operation calls end when done.
+// ctx's error if it has already ended.
 func (w *watch) begin(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !sameContext(ctx, w.ctx) {
-		w.stop()
-		w.ctx = ctx
-		if ctx.Done() != nil {
-			w.mu.Lock()
-			gen := w.gen
-			w.mu.Unlock()
-			w.cancel = context.AfterFunc(ctx, func() { w.fire(gen) })
-		}
+	if sameContext(ctx, w.ctx) {
+		return nil
 	}
+	w.stop()
 	w.mu.Lock()
-	w.active = true
+	// The registration just dropped may have interrupted before it was
+	// dropped; it can no longer.
+	w.clear()
+	gen := w.gen
 	w.mu.Unlock()
-	// ctx may have ended just before the operation was under way, when
-	// the interrupt did nothing.
-	if err := ctx.Err(); err != nil {
-		w.end(true)
-		return err
+	w.ctx = ctx
+	if ctx.Done() != nil {
+		w.cancel = context.AfterFunc(ctx, func() { w.fire(gen) })
 	}
 	return nil
 }
@@ -365,23 +358,9 @@ func (w *watch) begin(ctx context.Context) error {
 func (w *watch) fire(gen uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.gen == gen && w.active {
-		w.interrupted = true
+	if w.gen == gen {
 		w.onDone()
 	}
-}
-
-// end marks the operation done. intact reports that it completed, or did
-// no I/O, so an interrupt that came too late to stop it is undone; after a
-// failed operation the interrupt stays, and the connection is not used
-// again.
-func (w *watch) end(intact bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.interrupted && intact {
-		w.clear()
-	}
-	w.active, w.interrupted = false, false
 }
 
 // stop ends the registration, if any.

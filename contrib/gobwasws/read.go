@@ -43,7 +43,6 @@ func (c *Conn) Read(ctx context.Context) ([]byte, error) {
 	c.reads.Add(1)
 	msg, err := c.readMessage()
 	c.reads.Add(1)
-	c.rctx.end(err == nil)
 	if err != nil && ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
