@@ -1,6 +1,7 @@
 package wsmanager_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -206,5 +207,36 @@ func TestResumeReplayBeforeBroadcast(t *testing.T) {
 	want := []string{string(wsmanager.PrefixFrame(nil, wsmanager.Position{Epoch: log.epoch, Seq: 1}, []byte("missed"))), "broadcast"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("resumed connection got (-want +got):\n%s", diff)
+	}
+}
+
+// TestPrefixFrameClientSurvivesBroadcast follows the client PrefixFrame's
+// godoc gives (split each message at its first space: the position, then
+// the payload; a message without a space is a reset whose text is the
+// position) on a connection that also gets a Broadcast, which Factory
+// sends to every connection, history or not. Whatever it is sent, the
+// client must keep a position it can resume from (the endpoint answers 400
+// to a malformed one, so the client could never reconnect).
+func TestPrefixFrameClientSurvivesBroadcast(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, history(10))
+	ctx := context.Background()
+	s := h.connect(t, wsmanager.UserContext{UserID: "u"}, wsmanager.Position{})
+	if _, err := h.f.SendToUser(ctx, "u", []byte("to you")); err != nil {
+		t.Fatal(err)
+	}
+	h.f.Broadcast(ctx, []byte("maintenance at noon"), nil)
+	waitWritten(t, s.peer, 3)
+	var position string
+	for _, m := range s.disconnect(t) {
+		// ws.onmessage from PrefixFrame's godoc.
+		if i := bytes.IndexByte(m, ' '); i < 0 {
+			position = string(m)
+		} else {
+			position = string(m[:i])
+		}
+	}
+	if _, err := wsmanager.ParsePosition(position); err != nil {
+		t.Errorf("the documented client keeps position %q after a Broadcast: %v", position, err)
 	}
 }
