@@ -176,7 +176,7 @@ func TestResumeReplayBeforeBroadcast(t *testing.T) {
 	h := newHarness(t, wsmanager.Options{Broker: log, History: wsmanager.HistoryOptions{Messages: 100}})
 	ctx := context.Background()
 	uc := wsmanager.UserContext{UserID: "u"}
-	if _, err := log.Append(ctx, "u", "", []byte("missed")); err != nil {
+	if _, err := h.f.SendToUser(ctx, "u", []byte("missed")); err != nil {
 		t.Fatal(err)
 	}
 	after := wsmanager.Position{Epoch: log.epoch, Seq: 0}
