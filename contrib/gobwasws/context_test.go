@@ -2,6 +2,7 @@ package gobwasws
 
 import (
 	"context"
+	"io"
 	"net"
 	"testing"
 	"testing/synctest"
@@ -27,7 +28,7 @@ func TestContextPerCall(t *testing.T) {
 		}()
 		go func() {
 			for {
-				f, err := ws.ReadFrame(client)
+				f, err := readServerFrame(client)
 				if err != nil {
 					close(got)
 					return
@@ -58,4 +59,17 @@ func TestContextPerCall(t *testing.T) {
 			}
 		}
 	})
+}
+
+// readServerFrame reads one frame the server sent, as a client does.
+func readServerFrame(r io.Reader) (ws.Frame, error) {
+	h, err := ws.ReadHeader(r)
+	if err != nil {
+		return ws.Frame{}, err
+	}
+	payload := make([]byte, h.Length)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return ws.Frame{}, err
+	}
+	return ws.Frame{Header: h, Payload: payload}, nil
 }

@@ -44,7 +44,7 @@ func TestKeepaliveSlowReader(t *testing.T) {
 		go func() {
 			defer close(readerDone)
 			for {
-				f, err := ws.ReadFrame(client)
+				f, err := readServerFrame(client)
 				if err != nil {
 					return
 				}
