@@ -44,11 +44,13 @@ type Broker interface {
 // while the broker is healthy. The tag covers the version, the node ID, the
 // user ID the envelope is delivered for (and, in a Log, the thread ID) and
 // the message, so a signed envelope cannot be replayed to another user or
-// thread; a Log's envelopes have versions of their own, so that one cannot
-// be passed for the other.
+// thread; a Log's envelopes have versions of their own, one for a thread
+// and one for all of a user's threads, so that none can be passed for
+// another.
 const (
 	envelopePlain    = 1 // Publish's: version, node ID, message
-	logEnvelopePlain = 3 // Append's, the same
+	logEnvelopePlain = 3 // Append's for one thread, the same
+	logEnvelopeUser  = 5 // Append's for all of a user's threads, the same
 	signed           = 1 // added to a plain version: version, node ID, tag, message
 	nodeIDLen        = 16
 	tagLen           = sha256.Size

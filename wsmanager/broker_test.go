@@ -298,6 +298,21 @@ func FuzzEnvelope(f *testing.F) {
 		if _, ok := keyed.OpenLog(user, "t", keyed.SealLog(user, "u", msg)); ok {
 			t.Fatal("an envelope sealed for one thread opened for another")
 		}
+		// The thread "" alone and the whole user are told apart, and a
+		// signed envelope of one cannot pass for the other.
+		for _, n := range []*wsmanager.Factory{keyed, plain} {
+			if got, whole, ok := n.OpenLogScope(user, "", n.SealLogUser(user, msg)); !ok || !whole || !bytes.Equal(got, msg) {
+				t.Fatalf("OpenLogScope(SealLogUser(%q)) = %q, whole %v, %v", msg, got, whole, ok)
+			}
+			if _, whole, ok := n.OpenLogScope(user, "", n.SealLog(user, "", msg)); !ok || whole {
+				t.Fatalf("the thread \"\" opened as the whole user (%v, %v)", whole, ok)
+			}
+		}
+		forged := keyed.SealLog(user, "", msg)
+		forged[0] += 2 // the same bytes under the whole user's version
+		if _, _, ok := keyed.OpenLogScope(user, "", forged); ok {
+			t.Fatal("a thread's signed envelope passed for the whole user's")
+		}
 		if _, ok := keyed.OpenLog(user, "", raw); ok {
 			t.Fatalf("keyed node opened %x as a Log envelope, which it never sealed", raw)
 		}

@@ -106,7 +106,9 @@ func (c *Connection) Pending() int {
 }
 
 // Send queues msg for this connection and returns at once: it never waits
-// for the peer. msg is written as it is, later, by the connection's writer;
+// for the peer. With Options.History, msg is framed with the zero Position
+// (see HistoryOptions.Frame): it is this connection's alone, has no
+// position in its user's stream, and is never replayed. msg is written as it is, later, by the connection's writer;
 // the caller must not modify it after Send, and may share one slice between
 // many Sends. Messages sent before the connection is operational are written
 // once it is, in order.
@@ -119,7 +121,7 @@ func (c *Connection) Send(ctx context.Context, msg []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	switch c.enqueue(msg) {
+	switch c.enqueue(c.m.f.unpositioned(msg)) {
 	case sendClosed:
 		return ErrClosed
 	case sendSlow:

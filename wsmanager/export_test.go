@@ -14,10 +14,18 @@ func (f *Factory) Open(userID string, b []byte) (node [16]byte, msg []byte, ok, 
 	return f.open(userID, b)
 }
 
-// SealLog and OpenLog expose the envelope a Factory appends to a Log.
+// SealLog and OpenLog expose the envelope a Factory appends to a Log for
+// one thread; SealLogUser the one for all of a user's threads.
 func (f *Factory) SealLog(userID, threadID string, msg []byte) []byte {
-	return f.sealLog(userID, threadID, msg)
+	return f.sealLog(userID, threadID, false, msg)
+}
+func (f *Factory) SealLogUser(userID string, msg []byte) []byte {
+	return f.sealLog(userID, "", true, msg)
 }
 func (f *Factory) OpenLog(userID, threadID string, env []byte) ([]byte, bool) {
+	msg, _, ok := f.openLog(userID, threadID, env)
+	return msg, ok
+}
+func (f *Factory) OpenLogScope(userID, threadID string, env []byte) (msg []byte, whole, ok bool) {
 	return f.openLog(userID, threadID, env)
 }

@@ -288,7 +288,7 @@ func (f *Factory) SendToUser(ctx context.Context, userID string, msg []byte) (in
 		return 0, err
 	}
 	if f.hlog != nil {
-		return f.appendLog(ctx, userID, "", msg)
+		return f.appendLog(ctx, userID, "", true, msg)
 	}
 	var n, full int
 	if f.historyOn() {
@@ -337,6 +337,9 @@ func (f *Factory) sendLocal(userID string, msg []byte, slow []*Connection) (n, f
 // it. It never blocks on a connection; full connections are handled by
 // Options.OnFull and not counted. msg is shared, not copied.
 //
+// With Options.History, msg is framed once with the zero Position (see
+// HistoryOptions.Frame): it has no position, and is never replayed.
+//
 // Broadcast is node-local, even with a Broker: filter is a Go function and
 // cannot travel to other nodes. Send to each node's factory, or use
 // SendToUser, to reach other nodes. filter is called once per Manager, with
@@ -346,6 +349,7 @@ func (f *Factory) Broadcast(ctx context.Context, msg []byte, filter func(UserCon
 	if f.isClosed.Load() || ctx.Err() != nil {
 		return 0
 	}
+	msg = f.unpositioned(msg)
 	n, full := 0, 0
 	var slow []*Connection
 	for _, m := range f.allManagers() {

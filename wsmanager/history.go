@@ -33,7 +33,9 @@ type HistoryOptions struct {
 	MaxAge time.Duration
 	// Frame appends msg, framed with its position, to dst: what every
 	// connection is sent. It is called once per message, not once per
-	// connection, and must be safe for concurrent use. Defaults to
+	// connection, and must be safe for concurrent use. Messages that have
+	// no position (Broadcast, Connection.Send) are framed too, with the
+	// zero Position, so a client can tell every message apart. Defaults to
 	// PrefixFrame.
 	Frame func(dst []byte, pos Position, msg []byte) []byte
 	// ResetFrame appends to dst the message a resuming client gets when its
@@ -63,17 +65,19 @@ const DefaultHistoryBytes = 1 << 20
 // Implementations must be safe for concurrent use.
 type Log interface {
 	Broker
-	// Append adds msg, an envelope, to userID's stream, for the connections
-	// of threadID ("" for all of the user's connections), and returns its
-	// position. The Factory does not modify msg after the call.
+	// Append adds msg, an envelope, to userID's stream, with threadID, and
+	// returns its position. threadID is the message's thread, or "" for a
+	// message to all of the user's threads; the envelope itself says which
+	// of the two an "" is, so a Log keeps threadID and hands it back as it
+	// is. The Factory does not modify msg after the call.
 	Append(ctx context.Context, userID, threadID string, msg []byte) (Position, error)
 	// SubscribeLog delivers every message appended to any stream, by any
-	// node, with its position, in position order per user. deliver takes
+	// node, with its thread and position, in position order per user. deliver takes
 	// ownership of msg. It is called once, by NewFactory, instead of
 	// Broker.Subscribe; unsubscribe must stop deliveries before it returns.
 	SubscribeLog(deliver func(userID, threadID string, pos Position, msg []byte)) (unsubscribe func() error, err error)
 	// Replay calls fn, in order, for every message of userID's stream after
-	// after, and returns the stream's current head. It returns an error
+	// after, with its thread, and returns the stream's current head. It returns an error
 	// wrapping ErrPositionLost when after is not held any more or is from
 	// another epoch, with the head all the same.
 	Replay(ctx context.Context, userID string, after Position, fn func(pos Position, threadID string, msg []byte) error) (head Position, err error)

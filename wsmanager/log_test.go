@@ -181,7 +181,7 @@ func TestLogBrokerKey(t *testing.T) {
 		{"t1", keyless.f.SealLog("u", "t1", []byte("forged"))},  // no signature
 		{"t1", wrongKey.f.SealLog("u", "t1", []byte("forged"))}, // another key
 		{"t1", tampered},
-		{"", sender.f.SealLog("someone-else", "", []byte("forged"))}, // another user's
+		{"", sender.f.SealLogUser("someone-else", []byte("forged"))}, // another user's
 		{"t1", sender.f.SealLog("u", "t2", []byte("forged"))},        // another thread's
 	}
 	ctx := context.Background()

@@ -61,7 +61,7 @@ func (m *Manager) Send(ctx context.Context, msg []byte) (int, error) {
 	var n, full int
 	switch {
 	case f.hlog != nil:
-		return f.appendLog(ctx, m.uc.UserID, m.uc.ThreadID, msg)
+		return f.appendLog(ctx, m.uc.UserID, m.uc.ThreadID, false, msg)
 	case f.historyOn():
 		n, full = f.appendLocal(m.uc.UserID, m.uc.ThreadID, m, msg)
 	default:

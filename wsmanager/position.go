@@ -58,17 +58,24 @@ func ParsePosition(s string) (Position, error) {
 }
 
 // PrefixFrame is the default HistoryOptions.Frame: the position, a space,
-// then the message, so a client splits each message at its first space:
+// then the message, so a client splits each message at its first space. A
+// message with no position (the zero Position: a Broadcast, a
+// Connection.Send) has "-" in its place:
 //
 //	ws.onmessage = (e) => {
 //	  const i = e.data.indexOf(" ");
 //	  if (i < 0) { reload(); position = e.data; return; } // a reset (see ResetFrame)
-//	  position = e.data.slice(0, i);
+//	  const p = e.data.slice(0, i);
+//	  if (p !== "-") position = p;
 //	  handle(e.data.slice(i + 1));
 //	};
 //	// on reconnect: new WebSocket(url + "?resume=" + encodeURIComponent(position))
 func PrefixFrame(dst []byte, pos Position, msg []byte) []byte {
-	dst = pos.AppendText(dst)
+	if pos.IsZero() {
+		dst = append(dst, '-')
+	} else {
+		dst = pos.AppendText(dst)
+	}
 	dst = append(dst, ' ')
 	return append(dst, msg...)
 }

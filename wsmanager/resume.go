@@ -12,6 +12,16 @@ import (
 // separator, and a little for a Frame that adds field names.
 const framePrefixRoom = 48
 
+// unpositioned frames a message that has no position (Connection.Send,
+// Broadcast) with the zero Position, when history is on, so that every
+// message a client gets is framed the same way.
+func (f *Factory) unpositioned(msg []byte) []byte {
+	if !f.historyOn() {
+		return msg
+	}
+	return f.opts.History.Frame(make([]byte, 0, len(msg)+framePrefixRoom), Position{}, msg)
+}
+
 // historyOn reports whether messages get positions.
 func (f *Factory) historyOn() bool { return f.opts.History.Messages > 0 }
 
@@ -101,11 +111,9 @@ func (f *Factory) replayLog(ctx context.Context, c *Connection, after Position) 
 	var err error = ErrPositionLost
 	if !after.IsZero() {
 		head, err = f.hlog.Replay(ctx, c.m.uc.UserID, after, func(pos Position, thread string, env []byte) error {
-			if thread == "" || thread == c.m.uc.ThreadID {
-				if msg, ok := f.openLog(c.m.uc.UserID, thread, env); ok {
-					c.pushReplay(f.opts.History.Frame(nil, pos, msg))
-					replayed++
-				}
+			if msg, whole, ok := f.openLog(c.m.uc.UserID, thread, env); ok && (whole || thread == c.m.uc.ThreadID) {
+				c.pushReplay(f.opts.History.Frame(nil, pos, msg))
+				replayed++
 			}
 			c.resumedTo = pos
 			return nil
@@ -179,13 +187,13 @@ func (f *Factory) appendLocal(userID, thread string, m *Manager, msg []byte) (n,
 
 // deliverLog is the Factory's Log subscription: it queues a message, framed
 // with the position the Log gave it, to this node's connections of userID
-// (of threadID, or all when it is ""), skipping those that have it from
-// their replay.
+// (of threadID, or all of them when the envelope is for the whole user),
+// skipping those that have it from their replay.
 func (f *Factory) deliverLog(userID, threadID string, pos Position, env []byte) {
 	if f.isClosed.Load() {
 		return
 	}
-	msg, ok := f.openLog(userID, threadID, env)
+	msg, whole, ok := f.openLog(userID, threadID, env)
 	if !ok {
 		return
 	}
@@ -199,7 +207,7 @@ func (f *Factory) deliverLog(userID, threadID string, pos Position, env []byte) 
 	n, full := 0, 0
 	f.mu.RLock()
 	for thread, m := range f.users[userID] {
-		if threadID != "" && thread != threadID {
+		if !whole && thread != threadID {
 			continue
 		}
 		p := m.conns.Load()
@@ -250,32 +258,43 @@ func (f *Factory) sweepStreams(now time.Time) {
 }
 
 // sealLog builds the envelope a Log keeps for msg, bound to its user and
-// thread: with a BrokerKey, whoever can append to the Log without the key
-// can neither forge a message nor move one to another user or thread.
-func (f *Factory) sealLog(userID, threadID string, msg []byte) []byte {
-	return f.sealAs(logEnvelopePlain, msg, userID, threadID)
+// thread, and saying whether it is for all of the user's threads (whole) or
+// for threadID alone, the thread "" included: with a BrokerKey, whoever can
+// append to the Log without the key can neither forge a message nor move
+// one to another user, thread or scope.
+func (f *Factory) sealLog(userID, threadID string, whole bool, msg []byte) []byte {
+	version := byte(logEnvelopePlain)
+	if whole {
+		version = logEnvelopeUser
+	}
+	return f.sealAs(version, msg, userID, threadID)
 }
 
 // openLog returns the message of an envelope the Log handed back for
-// userID and threadID. It reports false, and counts it, for anything
-// sealLog did not build with this node's BrokerKey (or without one, when
-// the node has none).
-func (f *Factory) openLog(userID, threadID string, env []byte) ([]byte, bool) {
-	_, msg, ok, rejected := f.openAs(logEnvelopePlain, env, userID, threadID)
+// userID and threadID, and whether it is for all of the user's threads. It
+// reports false, and counts it, for anything sealLog did not build with
+// this node's BrokerKey (or without one, when the node has none).
+func (f *Factory) openLog(userID, threadID string, env []byte) (msg []byte, whole, ok bool) {
+	version := byte(logEnvelopePlain)
+	if len(env) > 0 && (env[0] == logEnvelopeUser || env[0] == logEnvelopeUser+signed) {
+		version, whole = logEnvelopeUser, true
+	}
+	_, msg, ok, rejected := f.openAs(version, env, userID, threadID)
 	switch {
 	case rejected:
 		f.stats.brokerRejected.Add(1)
 	case !ok:
 		f.stats.brokerMalformed.Add(1)
 	}
-	return msg, ok
+	return msg, whole, ok
 }
 
-// appendLog appends msg, sealed, to the Log. Delivery, to this node's
-// connections too, happens when the Log hands it back; n counts the
+// appendLog appends msg, sealed, to the Log, for all of userID's threads
+// (whole, and threadID is "") or for threadID alone. Delivery, to this
+// node's connections too, happens when the Log hands it back; n counts the
 // connections it will reach here now.
-func (f *Factory) appendLog(ctx context.Context, userID, threadID string, msg []byte) (int, error) {
-	if _, err := f.hlog.Append(ctx, userID, threadID, f.sealLog(userID, threadID, msg)); err != nil {
+func (f *Factory) appendLog(ctx context.Context, userID, threadID string, whole bool, msg []byte) (int, error) {
+	if _, err := f.hlog.Append(ctx, userID, threadID, f.sealLog(userID, threadID, whole, msg)); err != nil {
 		f.stats.brokerErrors.Add(1)
 		f.log.Warn("wsmanager: history append failed", "err", err)
 		return 0, fmt.Errorf("%w: append: %w", ErrBroker, err)
@@ -284,7 +303,7 @@ func (f *Factory) appendLog(ctx context.Context, userID, threadID string, msg []
 	n := 0
 	f.mu.RLock()
 	for thread, m := range f.users[userID] {
-		if threadID != "" && thread != threadID {
+		if !whole && thread != threadID {
 			continue
 		}
 		if p := m.conns.Load(); p != nil {

@@ -204,7 +204,7 @@ func TestResumeReplayBeforeBroadcast(t *testing.T) {
 	for _, m := range written {
 		got = append(got, string(m))
 	}
-	want := []string{string(wsmanager.PrefixFrame(nil, wsmanager.Position{Epoch: log.epoch, Seq: 1}, []byte("missed"))), "broadcast"}
+	want := []string{string(wsmanager.PrefixFrame(nil, wsmanager.Position{Epoch: log.epoch, Seq: 1}, []byte("missed"))), "- broadcast"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("resumed connection got (-want +got):\n%s", diff)
 	}
@@ -228,13 +228,21 @@ func TestPrefixFrameClientSurvivesBroadcast(t *testing.T) {
 	h.f.Broadcast(ctx, []byte("maintenance at noon"), nil)
 	waitWritten(t, s.peer, 3)
 	var position string
+	var got []string
 	for _, m := range s.disconnect(t) {
 		// ws.onmessage from PrefixFrame's godoc.
-		if i := bytes.IndexByte(m, ' '); i < 0 {
+		i := bytes.IndexByte(m, ' ')
+		if i < 0 {
 			position = string(m)
-		} else {
-			position = string(m[:i])
+			continue
 		}
+		if p := string(m[:i]); p != "-" {
+			position = p
+		}
+		got = append(got, string(m[i+1:]))
+	}
+	if diff := cmp.Diff([]string{"to you", "maintenance at noon"}, got); diff != "" {
+		t.Errorf("the documented client handled (-want +got):\n%s", diff)
 	}
 	if _, err := wsmanager.ParsePosition(position); err != nil {
 		t.Errorf("the documented client keeps position %q after a Broadcast: %v", position, err)

@@ -143,7 +143,13 @@ func onConnect(logger *slog.Logger) func(*wsmanager.Connection) {
 // the JSON object msg, as "pos", so the page keeps the position of the last
 // direct message it showed and presents it when it reconnects (the resume
 // query parameter); it then gets every direct message it missed, once.
+//
+// A message without a position (a room broadcast, a reply to one
+// connection) stays as it is.
 func framePosition(dst []byte, pos wsmanager.Position, msg []byte) []byte {
+	if pos.IsZero() {
+		return append(dst, msg...)
+	}
 	dst = append(dst, `{"pos":"`...)
 	dst = pos.AppendText(dst)
 	dst = append(dst, '"')
