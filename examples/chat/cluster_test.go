@@ -72,9 +72,12 @@ func TestClusterDeliversAcrossNodesExactlyOnce(t *testing.T) {
 			}
 			// Every node has a member in the lobby now; each says
 			// something, bob writes to carol directly, and each ends with
-			// a marker. Messages of one sender keep their order, so once a
-			// client has every marker, everything sent before them has
-			// arrived, duplicates included.
+			// a marker. Room messages of one sender keep their order, so
+			// once a client has every marker, every room message sent
+			// before them has arrived, duplicates included. The direct
+			// message crosses the cluster by another path (SendToUser
+			// through the broker, not the room's relay), so the recipient
+			// waits for it as well.
 			for _, u := range users {
 				send(t, conns[u], inbound{Type: "say", Text: "hello from " + u})
 			}
@@ -84,7 +87,8 @@ func TestClusterDeliversAcrossNodesExactlyOnce(t *testing.T) {
 			}
 			for i, u := range users {
 				got := map[string]int{}
-				for ends := 0; ends < len(users); {
+				dm := u == "bob" || u == "carol" // the recipient and the sender's echo
+				for ends := 0; ends < len(users) || dm && got["dm bob>carol psst"] == 0; {
 					m := next(t, conns[u])
 					got[fmt.Sprintf("%s %s>%s %s", m.Type, m.From, m.To, m.Text)]++
 					if strings.HasPrefix(m.Text, "end ") {
@@ -96,7 +100,7 @@ func TestClusterDeliversAcrossNodesExactlyOnce(t *testing.T) {
 					want[fmt.Sprintf("message %s> hello from %s", from, from)] = 1
 					want[fmt.Sprintf("message %s> end %s", from, from)] = 1
 				}
-				if u == "bob" || u == "carol" { // the recipient and the sender's echo
+				if dm {
 					want["dm bob>carol psst"] = 1
 				}
 				if diff := cmp.Diff(want, got); diff != "" {
