@@ -48,8 +48,12 @@ type Connection struct {
 	expiry *time.Timer // closes the connection when its identity expires; nil if it never does
 	// resumedTo is the position, in its stream, of the last message the
 	// connection got from a Log's replay; live deliveries of that epoch up
-	// to it are skipped. Guarded by the stream's lock, not mu.
+	// to it are skipped. While replaying is set, the Log's replay is under
+	// way with no lock held, and live deliveries are kept in held until it
+	// ends. All three are guarded by the user's stream lock, not mu.
 	resumedTo Position
+	replaying bool
+	held      []heldMessage
 	end       ending // the first close request; zero until one is made
 }
 

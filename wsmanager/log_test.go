@@ -254,3 +254,85 @@ func TestLogNewEpochReachesResumedConnections(t *testing.T) {
 		t.Errorf("position %v, want %v", cl.pos, want)
 	}
 }
+
+// gatedLog is a fakeLog whose Replay of a position reads the stream, then
+// waits for release before handing over what it read: a replay that takes
+// its time, as one over a network does.
+type gatedLog struct {
+	*fakeLog
+	started chan struct{}
+	release chan struct{}
+}
+
+func (l *gatedLog) Replay(ctx context.Context, userID string, after wsmanager.Position, fn func(wsmanager.Position, string, []byte) error) (wsmanager.Position, error) {
+	if fn == nil {
+		return l.fakeLog.Replay(ctx, userID, after, nil)
+	}
+	var read []logEntry
+	head, err := l.fakeLog.Replay(ctx, userID, after, func(pos wsmanager.Position, thread string, msg []byte) error {
+		read = append(read, logEntry{pos, thread, msg})
+		return nil
+	})
+	close(l.started)
+	<-l.release
+	for _, e := range read {
+		if err := fn(e.pos, e.thread, e.msg); err != nil {
+			return head, err
+		}
+	}
+	return head, err
+}
+
+// TestLogReplayHoldsNoLock: while one client's replay from a Log is under
+// way, the node keeps delivering, to that user's other connections and to
+// every other user, and the messages sent to the resuming user meanwhile
+// reach it after its replay, each once, in order.
+func TestLogReplayHoldsNoLock(t *testing.T) {
+	t.Parallel()
+	log := &gatedLog{fakeLog: newFakeLog(), started: make(chan struct{}), release: make(chan struct{})}
+	t.Cleanup(log.wg.Wait)
+	h := newHarness(t, wsmanager.Options{Broker: log, History: wsmanager.HistoryOptions{Messages: 100}})
+	ctx := context.Background()
+	ua, ub := wsmanager.UserContext{UserID: "a"}, wsmanager.UserContext{UserID: "b"}
+	cl := firstConnection(t, h, ua)
+	for i := range 3 {
+		if _, err := h.f.SendToUser(ctx, "a", fmt.Appendf(nil, "%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := h.connect(t, ub, wsmanager.Position{}) // its reset frame
+	sibling := h.connect(t, ua, wsmanager.Position{})
+	waitWritten(t, sibling.peer, 1)
+	resumed := make(chan *served)
+	go func() { resumed <- h.connect(t, ua, cl.pos) }()
+	<-log.started
+	// The replay has read "0" to "2" and waits: deliveries go on.
+	for i := 3; i < 6; i++ {
+		if _, err := h.f.SendToUser(ctx, "a", fmt.Appendf(nil, "%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.f.SendToUser(ctx, "b", []byte("for b")); err != nil {
+		t.Fatal(err)
+	}
+	waitWritten(t, other.peer, 2)
+	waitWritten(t, sibling.peer, 4)
+	close(log.release)
+	s := <-resumed
+	if _, err := h.f.SendToUser(ctx, "a", []byte("6")); err != nil {
+		t.Fatal(err)
+	}
+	waitWritten(t, s.peer, 7)
+	cl.take(t, s.disconnect(t))
+	if diff := cmp.Diff([]string{"0", "1", "2", "3", "4", "5", "6"}, cl.got); diff != "" {
+		t.Errorf("resumed client got (-want +got):\n%s", diff)
+	}
+	var sib client
+	sib.take(t, sibling.disconnect(t))
+	if diff := cmp.Diff([]string{"3", "4", "5", "6"}, sib.got); diff != "" {
+		t.Errorf("sibling got (-want +got):\n%s", diff)
+	}
+	if st := h.f.Stats(); st.MessagesQueued != st.MessagesWritten+st.MessagesDropped+st.MessagesDiscarded {
+		t.Errorf("accounting: %+v", st)
+	}
+}

@@ -81,15 +81,22 @@ func (f *Factory) join(ctx context.Context, uc UserContext, m *Manager, after Po
 		return nil, err
 	}
 	st := f.lockStream(uc.UserID)
-	defer st.mu.Unlock()
 	c, err := register()
 	if err != nil {
+		st.mu.Unlock()
 		return nil, err
 	}
 	if f.hlog != nil {
+		// The Log's replay is a round trip, or many: it runs with no lock
+		// held, so that deliveries to this user's other connections, and
+		// the Log subscription that serves every user of this node, never
+		// wait for it. Live messages for c are held on it meanwhile.
+		c.replaying = true
+		st.mu.Unlock()
 		f.replayLog(ctx, c, after)
 		return c, nil
 	}
+	defer st.mu.Unlock()
 	if h := &f.opts.History; h.MaxAge > 0 {
 		// Nothing may have been appended since the oldest entries aged
 		// out: drop them now, so they are never replayed.
@@ -104,31 +111,73 @@ func (f *Factory) join(ctx context.Context, uc UserContext, m *Manager, after Po
 	return c, nil
 }
 
-// replayLog fills a new connection's queue from the Log.
+// heldMessage is a live message delivered to a connection while its
+// replay from a Log was under way.
+type heldMessage struct {
+	pos    Position
+	framed []byte
+}
+
+// replayLog fills a new connection's queue from the Log, with no lock held
+// and c.replaying set, then, under the stream's lock, queues the live
+// messages held meanwhile that the replay did not cover, and ends the
+// replay: nothing is lost or doubled, whichever of the replay and a live
+// delivery handed a message first.
 func (f *Factory) replayLog(ctx context.Context, c *Connection, after Position) {
+	userID := c.m.uc.UserID
 	replayed := 0
-	var head Position
+	var head, last Position
 	var err error = ErrPositionLost
 	if !after.IsZero() {
-		head, err = f.hlog.Replay(ctx, c.m.uc.UserID, after, func(pos Position, thread string, env []byte) error {
-			if msg, whole, ok := f.openLog(c.m.uc.UserID, thread, env); ok && (whole || thread == c.m.uc.ThreadID) {
+		head, err = f.hlog.Replay(ctx, userID, after, func(pos Position, thread string, env []byte) error {
+			if msg, whole, ok := f.openLog(userID, thread, env); ok && (whole || thread == c.m.uc.ThreadID) {
 				c.pushReplay(f.opts.History.Frame(nil, pos, msg))
 				replayed++
 			}
-			c.resumedTo = pos
+			last = pos
 			return nil
 		})
 	} else {
-		head, _ = f.hlog.Replay(ctx, c.m.uc.UserID, Position{}, nil)
+		head, _ = f.hlog.Replay(ctx, userID, Position{}, nil)
 	}
 	ok := err == nil
 	if !ok && !errors.Is(err, ErrPositionLost) {
 		f.log.Warn("wsmanager: history replay failed; sending a reset", "err", err)
 	}
-	if head.Epoch != c.resumedTo.Epoch || head.Seq > c.resumedTo.Seq {
-		c.resumedTo = head
+	if head.Epoch != last.Epoch || head.Seq > last.Seq {
+		last = head
 	}
 	f.resumed(c, after, ok, head, replayed)
+
+	st := f.lockStream(userID)
+	c.resumedTo = last
+	held := c.held
+	c.replaying, c.held = false, nil
+	n, full := 0, 0
+	var slow []*Connection
+	for _, h := range held {
+		if c.covered(h.pos) {
+			continue
+		}
+		switch c.enqueue(h.framed) {
+		case sendQueued:
+			n++
+		case sendFull:
+			full++
+		case sendSlow:
+			full++
+			slow = append(slow[:0], c)
+		}
+	}
+	st.mu.Unlock()
+	f.stats.queued.Add(uint64(n + full))
+	closeSlow(slow)
+}
+
+// covered reports whether a live message at pos reached c through its
+// replay already. The caller holds the stream's lock.
+func (c *Connection) covered(pos Position) bool {
+	return pos.Epoch == c.resumedTo.Epoch && pos.Seq <= c.resumedTo.Seq
 }
 
 // resumed counts a join and, unless the resume succeeded, queues the reset
@@ -197,6 +246,16 @@ func (f *Factory) deliverLog(userID, threadID string, pos Position, env []byte) 
 	if !ok {
 		return
 	}
+	f.mu.RLock()
+	local := len(f.users[userID]) > 0
+	f.mu.RUnlock()
+	if !local {
+		// No stream state for a user with no Manager here: a connection
+		// of theirs that joins later finds this message in its replay,
+		// since the Log stored it before handing it out.
+		f.stats.brokerReceived.Add(1)
+		return
+	}
 	st := f.lockStream(userID)
 	var slow []*Connection
 	defer func() {
@@ -215,7 +274,11 @@ func (f *Factory) deliverLog(userID, threadID string, pos Position, env []byte) 
 			continue
 		}
 		for _, c := range *p {
-			if pos.Epoch == c.resumedTo.Epoch && pos.Seq <= c.resumedTo.Seq {
+			if c.replaying {
+				c.held = append(c.held, heldMessage{pos, framed})
+				continue
+			}
+			if c.covered(pos) {
 				continue
 			}
 			switch c.enqueue(framed) {
