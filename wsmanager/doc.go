@@ -104,6 +104,12 @@
 // connection's writer has closed the transport; Factory.Close closes every
 // connection and waits for all of them.
 //
+// A connection keeps the queue ring and batch buffer a burst grew until
+// the janitor's next sweep finds it with nothing to write (every
+// IdleTimeout/4), then keeps small ones: a connection sent burst after
+// burst allocates nothing for each, and one that goes quiet gives the
+// memory back.
+//
 // # Cost
 //
 // The package's benchmarks measure the figures that matter at scale:
@@ -111,7 +117,9 @@
 // BenchmarkFanOutWriteEach (one message to 10,000 in-memory connections,
 // with and without batched writes, in deliveries/s and bytes allocated per
 // connection), BenchmarkManagerLookup (Factory.Manager under parallel load)
-// and BenchmarkIdleConnectionMemory, which measures the memory this package
+// BenchmarkSendToUserHistory (SendToUser with history off and on, with
+// the messages each write carried), BenchmarkReplay10k (a resume after
+// 10,000 missed messages) and BenchmarkIdleConnectionMemory, which measures the memory this package
 // holds per idle connection as the growth of live heap plus goroutine stacks
 // (runtime.MemStats HeapAlloc+StackInuse after a GC) while 10,000
 // connections are served, minus the same growth for 10,000 bare in-memory

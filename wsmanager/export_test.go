@@ -29,3 +29,11 @@ func (f *Factory) OpenLog(userID, threadID string, env []byte) ([]byte, bool) {
 func (f *Factory) OpenLogScope(userID, threadID string, env []byte) (msg []byte, whole, ok bool) {
 	return f.openLog(userID, threadID, env)
 }
+
+// QueueCap returns the capacity of c's queue ring and of its spare batch
+// buffer.
+func (c *Connection) QueueCap() (ring, spare int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.q.buf), cap(c.spare)
+}

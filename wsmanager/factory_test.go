@@ -365,3 +365,37 @@ func TestFactoryStats(t *testing.T) {
 		t.Errorf("Stats (-want +got):\n%s", diff)
 	}
 }
+
+// TestFactoryTrimsIdleConnections: a connection keeps the buffers a burst
+// grew while it is busy, so the next burst allocates nothing, and the
+// janitor gives them back once it has been idle for a sweep.
+func TestFactoryTrimsIdleConnections(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const idle = time.Minute
+		h := newHarness(t, wsmanager.Options{IdleTimeout: idle, QueueSize: 1000})
+		s := h.serve(t, context.Background(), wsmanager.UserContext{UserID: "u"}, echo())
+		s.ready(t)
+		s.peer.Block()
+		for i := range 500 {
+			if err := s.c.Send(context.Background(), fmt.Appendf(nil, "%d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.peer.Unblock()
+		waitWritten(t, s.peer, 500)
+		synctest.Wait() // the writer has parked
+		if ring, _ := s.c.QueueCap(); ring < 500 {
+			t.Fatalf("ring of %d slots after a burst of 500, want it kept", ring)
+		}
+		time.Sleep(idle / 2)
+		synctest.Wait()
+		if ring, spare := s.c.QueueCap(); ring > 8 || spare > 8 {
+			t.Errorf("after a sweep, ring %d and batch buffer %d slots; want at most 8 each", ring, spare)
+		}
+		if err := s.c.Send(context.Background(), []byte("after")); err != nil {
+			t.Fatal(err)
+		}
+		waitWritten(t, s.peer, 501)
+	})
+}

@@ -33,8 +33,16 @@ func (f *Factory) janitor() {
 // sweep closes and removes the managers idle since before now-IdleTimeout.
 // Each is closed and removed under one hold of the write lock, so no caller
 // of Manager, Lookup or Reserve is ever handed a Manager the sweep closed.
+// It also trims the buffers of connections that have nothing to write.
 func (f *Factory) sweep(now time.Time) {
 	all := f.allManagers()
+	for _, m := range all {
+		if p := m.conns.Load(); p != nil {
+			for _, c := range *p {
+				c.trimIdle()
+			}
+		}
+	}
 	for len(all) > 0 {
 		chunk := all[:min(sweepBatch, len(all))]
 		all = all[len(chunk):]

@@ -63,7 +63,6 @@ func (c *Connection) writeLoop() {
 				runtime.Gosched()
 				continue
 			}
-			c.q.shrink()
 			flush()
 			c.parkLocked(batch)
 			return
@@ -89,12 +88,29 @@ func (c *Connection) writeLoop() {
 // Stats.MessagesWritten.
 const flushWritten = 256
 
-// parkLocked ends a writer that has nothing it may write, keeping a small
-// batch buffer for the next one. c.mu is held on entry and released.
+// parkLocked ends a writer that has nothing it may write, keeping its
+// batch buffer, and the queue's ring, for the next one: a connection that
+// is sent bursts parks and restarts its writer between them, and growing
+// both again each time would allocate for every burst. The janitor trims
+// them once the connection is idle (trimIdle). c.mu is held on entry and
+// released.
 func (c *Connection) parkLocked(batch [][]byte) {
 	c.writer = false
-	if cap(batch) <= idleQueueBuf {
-		c.spare = batch[:0]
+	c.spare = batch[:0]
+	c.mu.Unlock()
+}
+
+// trimIdle releases the large queue ring and batch buffer of a connection
+// with no writer and nothing queued, keeping small ones, so that a
+// connection that was sent a burst costs little once it is idle again. The
+// janitor calls it on every sweep.
+func (c *Connection) trimIdle() {
+	c.mu.Lock()
+	if !c.writer && c.q.len() == 0 {
+		c.q.shrink()
+		if cap(c.spare) > idleQueueBuf {
+			c.spare = nil
+		}
 	}
 	c.mu.Unlock()
 }

@@ -37,6 +37,7 @@ type Conn struct {
 	done     chan struct{} // closed by Close
 	written  [][]byte
 	count    int
+	calls    int // Write and WriteBatch calls that wrote
 	blocked  chan struct{} // non-nil: Write waits until it is closed
 	waitN    int
 	progress chan struct{} // closed when count reaches waitN
@@ -155,6 +156,7 @@ func (c *Conn) write(ctx context.Context, msgs [][]byte, batch bool) error {
 		}
 	}
 	c.count += len(msgs)
+	c.calls++
 	if c.progress != nil && c.count >= c.waitN {
 		close(c.progress)
 		c.progress = nil
@@ -252,6 +254,14 @@ func (c *Conn) Count() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.count
+}
+
+// Calls returns how many Write and WriteBatch calls have written, with
+// Options.Discard too: Count()/Calls() is the messages per call.
+func (c *Conn) Calls() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls
 }
 
 // WaitWritten waits until at least n messages were written, the Conn is
