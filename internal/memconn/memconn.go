@@ -37,7 +37,7 @@ type Conn struct {
 	done     chan struct{} // closed by Close
 	written  [][]byte
 	count    int
-	calls    int // Write and WriteBatch calls that wrote
+	calls    int           // Write and WriteBatch calls that wrote
 	blocked  chan struct{} // non-nil: Write waits until it is closed
 	waitN    int
 	progress chan struct{} // closed when count reaches waitN
