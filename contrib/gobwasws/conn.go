@@ -145,7 +145,7 @@ func (c *Conn) WriteBatch(ctx context.Context, msgs [][]byte) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	c.wmu.Lock()
+	c.lockForWrite(ctx)
 	defer c.wmu.Unlock()
 	switch {
 	case c.closed:
@@ -178,6 +178,24 @@ func (c *Conn) WriteBatch(ctx context.Context, msgs [][]byte) error {
 		return fmt.Errorf("gobwasws: write: %w", err)
 	}
 	return nil
+}
+
+// lockForWrite takes wmu for a write with ctx. While another holds it (a
+// ping or pong stuck on a peer that does not read, whose own deadline is
+// a ping interval away), the end of ctx interrupts that write, so that
+// this one gives up when its context ends (begin then returns ctx's
+// error), not when the other's deadline passes.
+func (c *Conn) lockForWrite(ctx context.Context) {
+	if c.wmu.TryLock() {
+		return
+	}
+	if ctx.Done() == nil {
+		c.wmu.Lock()
+		return
+	}
+	stop := context.AfterFunc(ctx, c.interruptWrite)
+	c.wmu.Lock()
+	stop()
 }
 
 // appendHeader appends the header of an unmasked, final frame of op with an
