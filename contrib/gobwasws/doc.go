@@ -37,4 +37,15 @@
 //     client offered it. Both rules are shared with the other contrib
 //     adapters, and all of them pass wsmanagertest's conformance suite.
 //   - Compression (permessage-deflate) is not offered.
+//
+// # Two ways to upgrade
+//
+// Behind an http.Server (and the middleware chain of the golden path),
+// [Upgrader.Upgrade] hijacks the connection and writes the 101 response
+// straight to the socket. A service that serves WebSockets on a listener of
+// its own uses [Upgrader.UpgradeConn] instead: gobwas/ws's zero-copy
+// upgrade, which parses the request straight from the socket, copies only
+// the headers authentication needs into a [Request], and calls the
+// service's accept function to authenticate and reserve the connection
+// before it answers (see the example of UpgradeConn).
 package gobwasws

@@ -1,6 +1,7 @@
 package gobwasws
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"time"
@@ -24,8 +25,8 @@ const (
 	NoPing = -1
 )
 
-// handshakeTimeout bounds writing the 101 response.
-const handshakeTimeout = 10 * time.Second
+// DefaultHandshakeTimeout is Options.HandshakeTimeout's default.
+const DefaultHandshakeTimeout = 10 * time.Second
 
 // Options configures an Upgrader. The zero value is ready to use.
 type Options struct {
@@ -50,6 +51,10 @@ type Options struct {
 	// NoPing sends none; other negative values are an error. Defaults to
 	// DefaultPingInterval.
 	PingInterval time.Duration
+	// HandshakeTimeout bounds the handshake: with Upgrade, writing the 101
+	// response; with UpgradeConn, reading the request, accept and the
+	// response. Negative is an error. Defaults to DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
 }
 
 // Upgrader performs the WebSocket handshake with gobwas/ws. It is immutable
@@ -60,18 +65,21 @@ type Upgrader struct {
 	readLimit int64
 	op        ws.OpCode
 	ping      time.Duration // 0: none
+	handshake time.Duration
 }
 
 // NewUpgrader returns an Upgrader configured by opts. It returns an error
 // wrapping ErrInvalidOptions for a negative ReadLimit, a negative
-// PingInterval other than NoPing, or an origin pattern that path.Match
-// cannot parse.
+// PingInterval other than NoPing, a negative HandshakeTimeout, or an origin
+// pattern that path.Match cannot parse.
 func NewUpgrader(opts Options) (*Upgrader, error) {
 	switch {
 	case opts.ReadLimit < 0:
 		return nil, fmt.Errorf("%w: ReadLimit %d is negative", ErrInvalidOptions, opts.ReadLimit)
 	case opts.PingInterval < 0 && opts.PingInterval != NoPing:
 		return nil, fmt.Errorf("%w: PingInterval %v is negative (NoPing turns pings off)", ErrInvalidOptions, opts.PingInterval)
+	case opts.HandshakeTimeout < 0:
+		return nil, fmt.Errorf("%w: HandshakeTimeout %v is negative", ErrInvalidOptions, opts.HandshakeTimeout)
 	}
 	if err := wsadapt.Validate(opts.OriginPatterns); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
@@ -81,6 +89,7 @@ func NewUpgrader(opts Options) (*Upgrader, error) {
 		readLimit: opts.ReadLimit,
 		op:        ws.OpText,
 		ping:      opts.PingInterval,
+		handshake: cmp.Or(opts.HandshakeTimeout, DefaultHandshakeTimeout),
 	}
 	if u.readLimit == 0 {
 		u.readLimit = DefaultReadLimit
@@ -114,7 +123,7 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, subprotocol s
 		return nil, fmt.Errorf("%w: origin not allowed", ErrUpgrade)
 	}
 	sel := wsadapt.Subprotocol(r, subprotocol)
-	hu := ws.HTTPUpgrader{Timeout: handshakeTimeout}
+	hu := ws.HTTPUpgrader{Timeout: u.handshake}
 	if sel != "" {
 		hu.Protocol = func(p string) bool { return p == sel }
 	}
