@@ -205,7 +205,7 @@ const wsMethod = "Peers, each the server of its own process: wsmanager over `con
 const missWS = "**" + wsTitle + ".** What the runs on this machine and the servers' CPU profiles (`-profile`, see the method above) show.\n" +
 	"  *Run to run.* A fan-out run of 100 messages to 1,000 clients is over in 0.2 to 0.4 s, and its\n" +
 	"  ratios move from run to run by more than the targets' margins: `ssot-gobwas` has measured\n" +
-	"  1.3–3.3× melody's messages/s and 0.43–0.92× the reference's at 1,000 clients across the runs made\n" +
+	"  1.3–3.3× melody's messages/s and 0.43–0.93× the reference's at 1,000 clients across the runs made\n" +
 	"  while developing. With ten times the messages (`-clients 1000 -messages 1000`, a broadcast of 1 to\n" +
 	"  1.5 s) it delivered 3.0× melody's messages/s and 0.66× the reference's.\n" +
 	"  *What it costs over the reference.* In that longer run both servers wrote about 40 messages per\n" +
@@ -217,17 +217,17 @@ const missWS = "**" + wsTitle + ".** What the runs on this machine and the serve
 	"  *10,000 clients.* Every peer is bound by the harness's one sending goroutine, scheduled among\n" +
 	"  thousands of runnable writers: the broadcast calls spread out, a writer finds few messages waiting,\n" +
 	"  and the writes/msg column rises for the batching servers (the reference's too); `ssot-gobwas` has\n" +
-	"  measured 1.05–2.12× melody's messages/s there, and 1.5–2.1× the reference's.\n" +
+	"  measured 1.05–2.56× melody's messages/s there, and 1.5–2.1× the reference's.\n" +
 	"  *Stuck client.* The run sends 300 messages of 16 KiB to 100 clients, so that the one that never\n" +
 	"  reads backs its server up. No peer let it hold the others back, and at about 1.5 GB/s through\n" +
 	"  loopback every peer is bound by copying bytes: the reference itself has measured 1.06–1.12×\n" +
 	"  melody's messages/s, `ssot-gobwas` 0.86–1.05×, with one write per 30 to 50 messages against\n" +
 	"  melody's one per message, and centrifuge, which also batches, 0.90–1.08×. A 2× target is beyond\n" +
 	"  what batching can give where bytes, not system calls, are the cost.\n" +
-	"  *Memory.* `ssot-gobwas` has held 12.8–13.3 KiB per connection at 1,000 clients, 11.8–12.0 at\n" +
-	"  10,000 and 11.4–11.7 at 19,000, the reference 7.4–8.0, 5.1 and 5.0: the process's fixed memory\n" +
+	"  *Memory.* `ssot-gobwas` has held 12.8–13.4 KiB per connection at 1,000 clients, 11.8–12.0 at\n" +
+	"  10,000 and 11.4–11.7 at 19,000, the reference 7.4–8.0, 5.1–5.3 and 5.0–5.2: the process's fixed memory\n" +
 	"  shared by fewer connections costs 0.8–1.5 KiB more per connection at 1,000 clients than at 10,000\n" +
-	"  (the reference 2.3–2.9 KiB more). The gap to the reference, 5.3–6.9 KiB per connection, is\n" +
+	"  (the reference 2.2–2.9 KiB more). The gap to the reference, 5.3–6.9 KiB per connection, is\n" +
 	"  what wsmanager and gobwasws keep per connection beyond a socket and a reading goroutine:\n" +
 	"  wsmanager's own share, measured in process with no transport, is about 1.5 KiB (the next\n" +
 	"  section); the rest lies in gobwasws's connection and the stack of the goroutine that reads, and\n" +
