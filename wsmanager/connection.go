@@ -205,6 +205,23 @@ func (c *Connection) enqueue(msg []byte) sendResult {
 	return sendFull
 }
 
+// offer queues msg to c for a send to many connections: it counts msg in n
+// if queued, in full if a full queue refused it, and appends c to slow
+// when the refusal was under CloseSlow, for the caller to close once it
+// holds no lock. A closed connection counts in neither.
+func (c *Connection) offer(msg []byte, n, full *int, slow []*Connection) []*Connection {
+	switch c.enqueue(msg) {
+	case sendQueued:
+		*n++
+	case sendFull:
+		*full++
+	case sendSlow:
+		*full++
+		slow = append(slow, c)
+	}
+	return slow
+}
+
 // closeSlow closes a connection whose full queue refused a message under
 // CloseSlow, with 1008. The caller holds no lock.
 func (c *Connection) closeSlow() {

@@ -87,15 +87,7 @@ func (m *Manager) send(msg []byte, slow []*Connection) (n, full int, _ []*Connec
 		return 0, 0, slow
 	}
 	for _, c := range *p {
-		switch c.enqueue(msg) {
-		case sendQueued:
-			n++
-		case sendFull:
-			full++
-		case sendSlow:
-			full++
-			slow = append(slow, c)
-		}
+		slow = c.offer(msg, &n, &full, slow)
 	}
 	return n, full, slow
 }

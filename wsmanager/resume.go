@@ -156,17 +156,8 @@ func (f *Factory) replayLog(ctx context.Context, c *Connection, after Position) 
 	n, full := 0, 0
 	var slow []*Connection
 	for _, h := range held {
-		if c.covered(h.pos) {
-			continue
-		}
-		switch c.enqueue(h.framed) {
-		case sendQueued:
-			n++
-		case sendFull:
-			full++
-		case sendSlow:
-			full++
-			slow = append(slow[:0], c)
+		if !c.covered(h.pos) {
+			slow = c.offer(h.framed, &n, &full, slow)
 		}
 	}
 	st.mu.Unlock()
@@ -278,17 +269,8 @@ func (f *Factory) deliverLog(userID, threadID string, pos Position, env []byte) 
 				c.held = append(c.held, heldMessage{pos, framed})
 				continue
 			}
-			if c.covered(pos) {
-				continue
-			}
-			switch c.enqueue(framed) {
-			case sendQueued:
-				n++
-			case sendFull:
-				full++
-			case sendSlow:
-				full++
-				slow = append(slow, c)
+			if !c.covered(pos) {
+				slow = c.offer(framed, &n, &full, slow)
 			}
 		}
 	}

@@ -101,9 +101,22 @@ func TestHistoryMaxAgeAtResume(t *testing.T) {
 func TestHistoryDefaultThreadStaysInThread(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, history(100))
-	ctx := context.Background()
 	other := wsmanager.UserContext{UserID: "u", ThreadID: "side"}
 	cl := firstConnection(t, h, other)
+	sendToDefaultThreadAndUser(t, h)
+	s := h.connect(t, other, cl.pos)
+	waitWritten(t, s.peer, 1)
+	cl.take(t, s.disconnect(t))
+	if diff := cmp.Diff([]string{"to the user"}, cl.got); diff != "" {
+		t.Errorf("thread %q resumed with (-want +got):\n%s", other.ThreadID, diff)
+	}
+}
+
+// sendToDefaultThreadAndUser sends "to the default thread" with the user
+// u's Manager of the thread "", and "to the user" with SendToUser.
+func sendToDefaultThreadAndUser(t *testing.T, h *harness) {
+	t.Helper()
+	ctx := context.Background()
 	m, err := h.f.Manager(wsmanager.UserContext{UserID: "u"})
 	if err != nil {
 		t.Fatal(err)
@@ -113,12 +126,6 @@ func TestHistoryDefaultThreadStaysInThread(t *testing.T) {
 	}
 	if _, err := h.f.SendToUser(ctx, "u", []byte("to the user")); err != nil {
 		t.Fatal(err)
-	}
-	s := h.connect(t, other, cl.pos)
-	waitWritten(t, s.peer, 1)
-	cl.take(t, s.disconnect(t))
-	if diff := cmp.Diff([]string{"to the user"}, cl.got); diff != "" {
-		t.Errorf("thread %q resumed with (-want +got):\n%s", other.ThreadID, diff)
 	}
 }
 
@@ -130,19 +137,9 @@ func TestLogDefaultThreadStaysInThread(t *testing.T) {
 	log := newFakeLog()
 	t.Cleanup(log.wg.Wait)
 	h := newHarness(t, wsmanager.Options{Broker: log, History: wsmanager.HistoryOptions{Messages: 100}})
-	ctx := context.Background()
 	side := h.connect(t, wsmanager.UserContext{UserID: "u", ThreadID: "side"}, wsmanager.Position{})
 	waitWritten(t, side.peer, 1) // the reset frame
-	m, err := h.f.Manager(wsmanager.UserContext{UserID: "u"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Send(ctx, []byte("to the default thread")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.f.SendToUser(ctx, "u", []byte("to the user")); err != nil {
-		t.Fatal(err)
-	}
+	sendToDefaultThreadAndUser(t, h)
 	waitWritten(t, side.peer, 2)
 	var cl client
 	cl.take(t, side.disconnect(t))
