@@ -6,11 +6,14 @@ func (e sentinel) Error() string { return string(e) }
 
 const (
 	// ErrInvalidOptions is returned by NewUpgrader for a negative read
-	// limit, a ping interval that is negative and not NoPing, or a
-	// malformed origin pattern.
+	// limit, a ping interval that is negative and not NoPing, a negative
+	// handshake timeout, or a malformed origin pattern.
 	ErrInvalidOptions = sentinel("gobwasws: invalid options")
-	// ErrUpgrade is returned by Upgrader.Upgrade when the handshake fails.
-	// The HTTP error response has already been written.
+	// ErrUpgrade is returned by Upgrader.Upgrade and Upgrader.UpgradeConn
+	// when the handshake fails or is refused (UpgradeConn's error also wraps
+	// what accept returned), after whatever HTTP error response the
+	// connection could still take was written; and by Request.HTTP for a
+	// malformed request target.
 	ErrUpgrade = sentinel("gobwasws: upgrade failed")
 	// ErrCloseCode is returned by Conn.Close for a code that may not be sent
 	// in a close frame (1005, 1006, 1015 and codes outside 1000–1014 and

@@ -38,9 +38,10 @@ func TestConformance(t *testing.T) {
 func TestNewUpgraderRejectsInvalidOptions(t *testing.T) {
 	t.Parallel()
 	for name, opts := range map[string]gobwasws.Options{
-		"negative read limit":      {ReadLimit: -1},
-		"negative ping interval":   {PingInterval: -time.Second},
-		"malformed origin pattern": {OriginPatterns: []string{"[app.test"}},
+		"negative read limit":        {ReadLimit: -1},
+		"negative ping interval":     {PingInterval: -time.Second},
+		"negative handshake timeout": {HandshakeTimeout: -time.Second},
+		"malformed origin pattern":   {OriginPatterns: []string{"[app.test"}},
 	} {
 		if _, err := gobwasws.NewUpgrader(opts); !errors.Is(err, gobwasws.ErrInvalidOptions) {
 			t.Errorf("%s: NewUpgrader = %v, want ErrInvalidOptions", name, err)
