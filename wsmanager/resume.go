@@ -65,8 +65,9 @@ func (f *Factory) ReserveResume(ctx context.Context, uc UserContext, after Posit
 }
 
 // join registers a new connection for uc (with m, if not nil) and, with
-// history, fills its queue from its stream under the stream's lock, so
-// that no message appended meanwhile is lost or doubled.
+// history, fills its queue from its stream: the node's own stream under
+// the stream's lock, a Log's with none held (see replayLog), so that no
+// message appended meanwhile is lost or doubled.
 func (f *Factory) join(ctx context.Context, uc UserContext, m *Manager, after Position) (*Connection, error) {
 	register := func() (*Connection, error) {
 		if m != nil {
