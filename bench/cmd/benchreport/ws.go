@@ -197,7 +197,7 @@ const wsMethod = "Peers, each the server of its own process: wsmanager over `con
 	"writes/msg is the server's write system calls (write, writev) per message delivered, from its /proc/self/io: 1 for a server that writes each frame on its own, less when it writes several at once. " +
 	"The stuck-client run has one client with a 4 KiB receive buffer that never reads; it is left out of what is expected, so the run measures whether it holds the others back. " +
 	"centrifuge's clients speak its JSON protocol (a connect command, a subscribe command, then publications as pushes): each message reaches the client wrapped in about 45 bytes of push envelope, in text frames, and centrifuge joins the pushes queued for a client into one frame, one per line; the client counts each push. " +
-	"To see what a server spends its time on, run the harness with `-profile DIR` (for example `go run ./cmd/wsbench -clients 10000 -peers ssot-gobwas,reference -profile /tmp/prof` in `bench/`): every server, and every client process, writes a CPU profile covering the broadcast, from the moment the clients are told it starts until they have all reported, to read with `go tool pprof -top`.\n\n"
+	"To see what a server spends its time on, run the harness with `-profile DIR` (for example `go run ./cmd/wsbench -clients 10000 -peers ssot-gobwas,reference -profile /tmp/prof` in `bench/`): every server, and every client process, writes a CPU profile covering the broadcast, from the moment the clients are told it starts until they have all reported, to read with `go tool pprof -top`, and every server a heap profile taken with all its clients connected (named as its CPU profile, ending in `-heap.pprof`). The harness's JSON results also split a server's memory per connection into Go heap and goroutine stacks (`heap_per_conn_bytes`, `stack_per_conn_bytes`).\n\n"
 
 // missWS explains the WebSocket targets the runs made while developing
 // missed, from their profiles; the report prints it only when this run
@@ -227,8 +227,10 @@ const missWS = "**" + wsTitle + ".** What the runs on this machine and the serve
 	"  *Memory.* `ssot-gobwas` has held 12.8–13.4 KiB per connection at 1,000 clients, 11.8–12.0 at\n" +
 	"  10,000 and 11.4–11.7 at 19,000, the reference 7.4–8.0, 5.1–5.3 and 5.0–5.2: the process's fixed memory\n" +
 	"  shared by fewer connections costs 0.8–1.5 KiB more per connection at 1,000 clients than at 10,000\n" +
-	"  (the reference 2.2–2.9 KiB more). The gap to the reference, 5.3–6.9 KiB per connection, is\n" +
-	"  what wsmanager and gobwasws keep per connection beyond a socket and a reading goroutine:\n" +
-	"  wsmanager's own share, measured in process with no transport, is about 1.5 KiB (the next\n" +
-	"  section); the rest lies in gobwasws's connection and the stack of the goroutine that reads, and\n" +
-	"  is not yet attributed between the two."
+	"  (the reference 2.2–2.9 KiB more). At 10,000 clients the runtime's own figures split `ssot-gobwas`'s\n" +
+	"  11.7 KiB per connection into 4.7 KiB of Go heap and 4.0 KiB of goroutine stacks, against the\n" +
+	"  reference's 1.0 and 2.0 (of 5.2): the goroutine that reads a connection has a 4 KiB stack where\n" +
+	"  the reference's has 2 KiB, Serve's read path being deeper, and of the heap, the profile puts about\n" +
+	"  1.5 KiB per connection in wsmanager (the user's Manager, the Connection, its state machine with its\n" +
+	"  transition history, its context) and about 1 KiB in gobwasws (the Conn, and the registration that\n" +
+	"  interrupts its Read when the handler's context ends)."

@@ -127,6 +127,8 @@ func runPeer(name string, cfg config) (result, error) {
 		return res, err
 	}
 	res.RSSPerConn = float64(after.RSS-before.RSS) / float64(cfg.clients)
+	res.HeapPerConn = float64(after.Heap-before.Heap) / float64(cfg.clients)
+	res.StackPerConn = float64(after.Stack-before.Stack) / float64(cfg.clients)
 
 	readers := cfg.clients
 	if cfg.slow {
@@ -134,6 +136,11 @@ func runPeer(name string, cfg config) (result, error) {
 	}
 	res.Expected = int64(readers) * int64(cfg.messages)
 	if cfg.profileDir != "" {
+		// What the server holds with every client connected, then what
+		// it spends its CPU on during the broadcast.
+		if err := get(ctx, "http://"+base+"/profile/heap", nil); err != nil {
+			return res, err
+		}
 		if err := get(ctx, "http://"+base+"/profile/start", nil); err != nil {
 			return res, err
 		}

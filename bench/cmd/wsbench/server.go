@@ -101,7 +101,9 @@ func runServer(name string, timeout time.Duration) error {
 	mux.HandleFunc("/ws", p.handle)
 	mux.HandleFunc("/stats", func(w http.ResponseWriter, _ *http.Request) {
 		runtime.GC()
-		_ = json.NewEncoder(w).Encode(serverStats{Conns: p.conns(), RSS: rss(), Writes: writeCalls()})
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		_ = json.NewEncoder(w).Encode(serverStats{Conns: p.conns(), RSS: rss(), Heap: int64(ms.HeapInuse), Stack: int64(ms.StackInuse), Writes: writeCalls()})
 	})
 	mux.HandleFunc("/broadcast", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
@@ -130,13 +132,30 @@ func runServer(name string, timeout time.Duration) error {
 	return srv.Shutdown(ctx)
 }
 
+// heapProfilePath is where a server whose CPU profile goes to path writes
+// its heap profile: the same name, ending in -heap.pprof.
+func heapProfilePath(path string) string {
+	return strings.TrimSuffix(path, ".pprof") + "-heap.pprof"
+}
+
 // profileEnv names the variable that holds the file a server writes the
 // CPU profile of its broadcast to.
 const profileEnv = "WSBENCH_PROFILE"
 
 // handleProfile serves /profile/start and /profile/stop, which start and
-// stop a CPU profile written to path.
+// stop a CPU profile written to path, and /profile/heap, which writes a
+// heap profile (after a GC) next to it, named as heapProfilePath says.
 func handleProfile(mux *http.ServeMux, path string) {
+	mux.HandleFunc("/profile/heap", func(w http.ResponseWriter, _ *http.Request) {
+		f, err := os.Create(heapProfilePath(path))
+		if err == nil {
+			runtime.GC()
+			err = errors.Join(pprof.WriteHeapProfile(f), f.Close())
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
 	var stop func()
 	mux.HandleFunc("/profile/start", func(w http.ResponseWriter, _ *http.Request) {
 		var err error
@@ -171,6 +190,8 @@ func startProfile(path string) (stop func(), err error) {
 type serverStats struct {
 	Conns  int   `json:"conns"`
 	RSS    int64 `json:"rss"`
+	Heap   int64 `json:"heap"`  // runtime.MemStats.HeapInuse
+	Stack  int64 `json:"stack"` // runtime.MemStats.StackInuse
 	Writes int64 `json:"writes"`
 }
 

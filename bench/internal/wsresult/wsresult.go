@@ -24,6 +24,12 @@ type Result struct {
 	// RSSPerConn is the server's resident memory growth per client, in
 	// bytes.
 	RSSPerConn float64 `json:"rss_per_conn_bytes"`
+	// HeapPerConn and StackPerConn split the server's memory growth per
+	// client, after a GC, into Go heap in use and goroutine stacks in use
+	// (runtime.MemStats HeapInuse and StackInuse), in bytes; the rest of
+	// RSSPerConn is what the runtime and the kernel keep besides.
+	HeapPerConn  float64 `json:"heap_per_conn_bytes,omitempty"`
+	StackPerConn float64 `json:"stack_per_conn_bytes,omitempty"`
 	// WritesPerMsg is the server's write system calls per message
 	// delivered: below 1 when it writes several frames at a time.
 	WritesPerMsg float64 `json:"writes_per_msg"`
