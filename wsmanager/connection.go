@@ -49,11 +49,14 @@ type Connection struct {
 	// resumedTo is the position, in its stream, of the last message the
 	// connection got from a Log's replay; live deliveries of that epoch up
 	// to it are skipped. While replaying is set, the Log's replay is under
-	// way with no lock held, and live deliveries are kept in held until it
-	// ends. All three are guarded by the user's stream lock, not mu.
+	// way with no lock held, and live deliveries are kept in held, within
+	// the queue's bounds, until it ends. All of these are guarded by the
+	// user's stream lock, not mu.
 	resumedTo Position
 	replaying bool
 	held      []heldMessage
+	heldBytes int
+	heldSlow  bool   // held refused a message under CloseSlow: the connection is closing
 	end       ending // the first close request; zero until one is made
 }
 

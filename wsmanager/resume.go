@@ -119,13 +119,61 @@ type heldMessage struct {
 	framed []byte
 }
 
+// hold keeps a live message for c while its replay from a Log is under
+// way, within the bounds of its queue (QueueSize, QueueBytes), which the
+// held messages will be queued to, and by Options.OnFull as the queue
+// applies it: DropOldest drops the oldest held, DropNewest refuses this
+// one, CloseSlow refuses it and appends c to slow, once, for the caller to
+// close. A held message is counted in Stats when it is queued or dropped.
+// The caller holds the stream's lock.
+func (c *Connection) hold(pos Position, framed []byte, slow []*Connection) []*Connection {
+	f := c.m.f
+	for {
+		n := len(c.held)
+		if n < f.opts.QueueSize && (n == 0 || c.heldBytes+len(framed) <= f.opts.QueueBytes) {
+			break
+		}
+		f.stats.queued.Add(1)
+		switch f.opts.OnFull {
+		case DropOldest:
+			c.heldBytes -= len(c.held[0].framed)
+			c.held[0] = heldMessage{}
+			c.held = c.held[1:]
+			f.stats.dropped.Add(1)
+			continue
+		case DropNewest:
+			f.stats.dropped.Add(1)
+		default:
+			f.stats.discarded.Add(1)
+			if !c.heldSlow {
+				c.heldSlow = true
+				slow = append(slow, c)
+			}
+		}
+		return slow
+	}
+	c.held = append(c.held, heldMessage{pos, framed})
+	c.heldBytes += len(framed)
+	return slow
+}
+
 // replayLog fills a new connection's queue from the Log, with no lock held
 // and c.replaying set, then, under the stream's lock, queues the live
 // messages held meanwhile that the replay did not cover, and ends the
 // replay: nothing is lost or doubled, whichever of the replay and a live
-// delivery handed a message first.
+// delivery handed a message first. If the Log or HistoryOptions.Frame
+// panics, the connection is abandoned and the panic goes on.
 func (f *Factory) replayLog(ctx context.Context, c *Connection, after Position) {
 	userID := c.m.uc.UserID
+	defer func() {
+		if r := recover(); r != nil {
+			st := f.lockStream(userID)
+			c.replaying, c.held, c.heldBytes = false, nil, 0
+			st.mu.Unlock()
+			c.abandon()
+			panic(r)
+		}
+	}()
 	replayed := 0
 	var head, last Position
 	var err error = ErrPositionLost
@@ -153,7 +201,7 @@ func (f *Factory) replayLog(ctx context.Context, c *Connection, after Position) 
 	st := f.lockStream(userID)
 	c.resumedTo = last
 	held := c.held
-	c.replaying, c.held = false, nil
+	c.replaying, c.held, c.heldBytes = false, nil, 0
 	n, full := 0, 0
 	var slow []*Connection
 	for _, h := range held {
@@ -267,7 +315,7 @@ func (f *Factory) deliverLog(userID, threadID string, pos Position, env []byte) 
 		}
 		for _, c := range *p {
 			if c.replaying {
-				c.held = append(c.held, heldMessage{pos, framed})
+				slow = c.hold(pos, framed, slow)
 				continue
 			}
 			if !c.covered(pos) {
