@@ -57,12 +57,18 @@ type Conn struct {
 	pingReads uint64      // owned by keepalive: reads when it pinged
 	shut      atomic.Bool // Close was called; read without the write lock
 
-	wmu       sync.Mutex // one frame sequence on the wire at a time
-	closed    bool       // Close was called
-	closeSent bool       // a close frame went out
-	broken    bool       // a write failed: the stream may hold part of a frame
-	hdrs      []byte     // frame headers of the batch being written
-	vec       [][]byte   // the batch's headers and payloads, for writev
+	wmu sync.Mutex // one frame sequence on the wire at a time
+	// ctl marks a control frame (ping, pong, close) on the wire, so that
+	// a write waiting for wmu may interrupt that frame, and only it.
+	ctl struct {
+		sync.Mutex
+		writing bool
+	}
+	closed    bool     // Close was called
+	closeSent bool     // a close frame went out
+	broken    bool     // a write failed: the stream may hold part of a frame
+	hdrs      []byte   // frame headers of the batch being written
+	vec       [][]byte // the batch's headers and payloads, for writev
 	wctx      watch
 
 	peerClosed chan struct{} // closed by Read when the peer's close frame arrives
@@ -145,6 +151,9 @@ func (c *Conn) WriteBatch(ctx context.Context, msgs [][]byte) error {
 	if len(msgs) == 0 {
 		return nil
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	c.lockForWrite(ctx)
 	defer c.wmu.Unlock()
 	switch {
@@ -180,11 +189,14 @@ func (c *Conn) WriteBatch(ctx context.Context, msgs [][]byte) error {
 	return nil
 }
 
-// lockForWrite takes wmu for a write with ctx. While another holds it (a
-// ping or pong stuck on a peer that does not read, whose own deadline is
-// a ping interval away), the end of ctx interrupts that write, so that
-// this one gives up when its context ends (begin then returns ctx's
-// error), not when the other's deadline passes.
+// lockForWrite takes wmu for a write with ctx. While a control frame holds
+// it (a ping or pong stuck on a peer that does not read, whose own deadline
+// is a ping interval away), the end of ctx interrupts that frame, so that
+// this write gives up when its context ends (begin then returns ctx's
+// error), not when the frame's deadline passes. A data write of another
+// goroutine is never interrupted, and an interrupt that comes late finds
+// no control frame to interrupt: writeControlLocked clears its deadline
+// only after it stops accepting interrupts.
 func (c *Conn) lockForWrite(ctx context.Context) {
 	if c.wmu.TryLock() {
 		return
@@ -193,9 +205,18 @@ func (c *Conn) lockForWrite(ctx context.Context) {
 		c.wmu.Lock()
 		return
 	}
-	stop := context.AfterFunc(ctx, c.interruptWrite)
+	stop := context.AfterFunc(ctx, c.interruptControl)
 	c.wmu.Lock()
 	stop()
+}
+
+// interruptControl makes the control frame on the wire, if any, give up.
+func (c *Conn) interruptControl() {
+	c.ctl.Lock()
+	defer c.ctl.Unlock()
+	if c.ctl.writing {
+		_ = c.nc.SetWriteDeadline(aLongTimeAgo())
+	}
 }
 
 // appendHeader appends the header of an unmasked, final frame of op with an
@@ -217,8 +238,16 @@ func (c *Conn) writeControlLocked(op ws.OpCode, payload []byte, deadline time.Ti
 	if c.broken {
 		return net.ErrClosed
 	}
+	c.ctl.Lock()
+	c.ctl.writing = true
 	_ = c.nc.SetWriteDeadline(deadline)
-	defer c.nc.SetWriteDeadline(time.Time{})
+	c.ctl.Unlock()
+	defer func() {
+		c.ctl.Lock()
+		c.ctl.writing = false
+		c.ctl.Unlock()
+		_ = c.nc.SetWriteDeadline(time.Time{})
+	}()
 	frame := appendHeader(make([]byte, 0, 2+len(payload)), op, len(payload))
 	if n, err := c.nc.Write(append(frame, payload...)); err != nil {
 		// A write that put nothing on the wire leaves the stream whole:

@@ -2,6 +2,7 @@ package gobwasws
 
 import (
 	"context"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -31,5 +32,14 @@ func TestWriteBoundedBehindStuckPing(t *testing.T) {
 	}
 	if d := time.Since(start); d > interval/2 {
 		t.Errorf("WriteBatch returned after %v; its context ended after %v", d, interval/10)
+	}
+	// The interrupt ended the ping alone: once the peer reads, writes with
+	// a context that never ends go through.
+	go func() { _, _ = io.Copy(io.Discard, client) }()
+	for i := range 3 {
+		if err := c.WriteBatch(context.Background(), [][]byte{[]byte("later")}); err != nil {
+			t.Fatalf("write %d after the interrupted ping: %v", i, err)
+		}
+		time.Sleep(interval / 10)
 	}
 }
