@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -12,6 +13,49 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/ssotkit/ssot/contrib/internal/wsadapt"
 )
+
+// MaxRequestBytes is the most UpgradeConn reads of a client's opening
+// handshake, request line and headers: 64 KiB, room for a JWT in a header
+// and a subprotocol and cookies besides. A longer request is refused with
+// 431.
+const MaxRequestBytes = 64 << 10
+
+// limitedReader reads at most left bytes from r, then fails, noting it.
+type limitedReader struct {
+	r    io.Reader
+	left int
+	over bool
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		l.over = true
+		return 0, errRequestTooLarge
+	}
+	if len(p) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= n
+	return n, err
+}
+
+// errRequestTooLarge ends the reading of a request over MaxRequestBytes.
+const errRequestTooLarge = sentinel("gobwasws: request over MaxRequestBytes")
+
+// refuseTooLarge answers a request over MaxRequestBytes with 431. The
+// client may still be sending: like net/http, it closes its side and
+// reads a little of what is left, so the answer is not lost to a reset.
+func refuseTooLarge(nc net.Conn, timeout time.Duration) {
+	_ = nc.SetDeadline(time.Now().Add(min(timeout, time.Second)))
+	if _, err := io.WriteString(nc, "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"); err != nil {
+		return
+	}
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+		_, _ = io.CopyN(io.Discard, nc, 256<<10)
+	}
+}
 
 // Request is a client's opening handshake as UpgradeConn read it: the
 // request target, the host, the peer's address, and the only headers it
@@ -97,14 +141,18 @@ func (e *RejectError) Error() string {
 // subprotocol to echo, which is echoed only if the client offered it, as
 // Upgrade does, or an error that refuses the upgrade: a *RejectError's
 // status and headers, or 500 for any other error (whose text is not sent).
-// The whole handshake, accept included, is bounded by
-// Options.HandshakeTimeout, so a client that sends its request slowly
-// cannot hold nc.
+// Options.HandshakeTimeout bounds reading the request, and then, once
+// accept has returned, writing the response, so a client that sends its
+// request slowly, or does not read the answer, cannot hold nc. accept
+// itself is not interrupted: bound what it calls (Authenticate, Reserve)
+// with a context of its own. A request larger than MaxRequestBytes is
+// refused with 431 before accept is called.
 //
 // On success the returned *Conn serves the connection (Reservation.Serve or
 // Go). On failure nc is closed, the refusal has been written when there was
 // one, and the error wraps ErrUpgrade, and the error accept returned, if
-// any.
+// any. A connection accept reserved before UpgradeConn failed (the
+// response could not be written) is the caller's to release.
 func (u *Upgrader) UpgradeConn(nc net.Conn, accept func(*Request) (subprotocol string, err error)) (*Conn, error) {
 	req := &Request{RemoteAddr: nc.RemoteAddr().String(), Header: http.Header{}}
 	var acceptErr error
@@ -139,6 +187,8 @@ func (u *Upgrader) UpgradeConn(nc net.Conn, accept func(*Request) (subprotocol s
 				return nil, ws.RejectConnectionError(ws.RejectionStatus(http.StatusForbidden), ws.RejectionReason("origin not allowed"))
 			}
 			want, err := accept(req)
+			// The response has a deadline of its own, whatever accept took.
+			_ = nc.SetWriteDeadline(time.Now().Add(u.handshake))
 			if err != nil {
 				acceptErr = err
 				status, header := http.StatusInternalServerError, http.Header(nil)
@@ -160,11 +210,18 @@ func (u *Upgrader) UpgradeConn(nc net.Conn, accept func(*Request) (subprotocol s
 		},
 	}
 	_ = nc.SetDeadline(time.Now().Add(u.handshake))
-	_, err := up.Upgrade(nc)
+	in := &limitedReader{r: nc, left: MaxRequestBytes}
+	_, err := up.Upgrade(struct {
+		io.Reader
+		io.Writer
+	}{in, nc})
 	if err == nil {
 		err = nc.SetDeadline(time.Time{})
 	}
 	if err != nil {
+		if in.over {
+			refuseTooLarge(nc, u.handshake)
+		}
 		_ = nc.Close()
 		if acceptErr != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUpgrade, acceptErr)

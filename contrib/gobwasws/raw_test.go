@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -234,9 +235,9 @@ func TestUpgradeConnRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv := newRawServer(t, up, func(*gobwasws.Request) (string, error) { return "", errBackend })
-		body := rawHandshake(t, srv.addr, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
-		if !strings.HasPrefix(body, "HTTP/1.1 500") || strings.Contains(body, "password") {
-			t.Errorf("response %q", body)
+		resp, body, _ := rawHandshake(t, srv.addr, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+		if resp.StatusCode != http.StatusInternalServerError || strings.Contains(body, "password") {
+			t.Errorf("response %d %q", resp.StatusCode, body)
 		}
 		srv.result(t)
 	})
@@ -276,22 +277,111 @@ func TestUpgradeConnHandshakeTimeout(t *testing.T) {
 	}
 }
 
-// rawHandshake sends request on a new connection to addr and returns all
-// the server answered before it closed the connection.
-func rawHandshake(t *testing.T, addr, request string) string {
+// rawHandshake sends request on a new connection to addr and returns the
+// server's response, with its body read unless it is a 101, and the
+// connection, which the test's end closes.
+func rawHandshake(t *testing.T, addr, request string) (*http.Response, string, net.Conn) {
 	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
+	t.Cleanup(func() { _ = nc.Close() })
 	_ = nc.SetDeadline(time.Now().Add(wsmanagertest.Timeout))
 	if _, err := io.WriteString(nc, request); err != nil {
 		t.Fatal(err)
 	}
-	b, err := io.ReadAll(bufio.NewReader(nc))
+	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return resp, "", nc
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b), nc
+}
+
+// TestUpgradeConnRequestLimit: a request over MaxRequestBytes is refused
+// with 431 before accept is asked, whatever header carries the bytes.
+func TestUpgradeConnRequestLimit(t *testing.T) {
+	t.Parallel()
+	up, err := gobwasws.NewUpgrader(gobwasws.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newRawServer(t, up, func(*gobwasws.Request) (string, error) {
+		t.Error("accept called for a request over the limit")
+		return "", nil
+	})
+	cookie := strings.Repeat("a", gobwasws.MaxRequestBytes)
+	resp, _, _ := rawHandshake(t, srv.addr, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nCookie: "+cookie+"\r\n\r\n")
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("status %d, want 431", resp.StatusCode)
+	}
+	if r := srv.result(t); !errors.Is(r.err, gobwasws.ErrUpgrade) {
+		t.Errorf("UpgradeConn = %v, want ErrUpgrade", r.err)
+	}
+}
+
+// TestUpgradeConnSlowAccept: the response has a deadline of its own once
+// accept returns, so an accept that takes longer than HandshakeTimeout (an
+// authentication round trip) still gets its connection upgraded.
+func TestUpgradeConnSlowAccept(t *testing.T) {
+	t.Parallel()
+	const timeout = 100 * time.Millisecond
+	up, err := gobwasws.NewUpgrader(gobwasws.Options{HandshakeTimeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newRawServer(t, up, func(*gobwasws.Request) (string, error) {
+		time.Sleep(3 * timeout)
+		return "", nil
+	})
+	ctx := wsmanagertest.Context(t)
+	client, _, err := websocket.Dial(ctx, "ws://"+srv.addr+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.CloseNow()
+	r := srv.result(t)
+	if r.err != nil {
+		t.Fatalf("UpgradeConn after a slow accept: %v", r.err)
+	}
+	_ = client.CloseNow()
+	_ = r.conn.Close(1000, "")
+}
+
+// TestUpgradeConnProtocolLines: offers on several header lines, in any
+// case, all reach accept, the Authorization header under its canonical
+// name, and the one offer accept picks is echoed once.
+func TestUpgradeConnProtocolLines(t *testing.T) {
+	t.Parallel()
+	up, err := gobwasws.NewUpgrader(gobwasws.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offers []string
+	var authz string
+	srv := newRawServer(t, up, func(r *gobwasws.Request) (string, error) {
+		offers = r.Header.Values("Sec-WebSocket-Protocol")
+		authz = r.Header.Get("Authorization")
+		return "c", nil
+	})
+	resp, _, nc := rawHandshake(t, srv.addr, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: a\r\nsec-websocket-protocol: b, c\r\nauthorization: Bearer x\r\n\r\n")
+	r := srv.result(t)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if fmt.Sprint(offers) != "[a b, c]" || authz != "Bearer x" {
+		t.Errorf("accept saw offers %q and Authorization %q", offers, authz)
+	}
+	if got := resp.Header.Values("Sec-WebSocket-Protocol"); resp.StatusCode != http.StatusSwitchingProtocols || fmt.Sprint(got) != "[c]" {
+		t.Errorf("response %d echoing %q: want a 101 echoing c once", resp.StatusCode, got)
+	}
+	_ = nc.Close() // first, so that Close does not wait for an answer
+	_ = r.conn.Close(1001, "")
 }

@@ -52,8 +52,9 @@ type Options struct {
 	// DefaultPingInterval.
 	PingInterval time.Duration
 	// HandshakeTimeout bounds the handshake: with Upgrade, writing the 101
-	// response; with UpgradeConn, reading the request, accept and the
-	// response. Negative is an error. Defaults to DefaultHandshakeTimeout.
+	// response; with UpgradeConn, reading the request, and then writing the
+	// response once accept has returned. Negative is an error. Defaults to
+	// DefaultHandshakeTimeout.
 	HandshakeTimeout time.Duration
 }
 
