@@ -116,12 +116,13 @@
 // BenchmarkConnectionSend (one enqueue), BenchmarkFanOut and
 // BenchmarkFanOutWriteEach (one message to 10,000 in-memory connections,
 // with and without batched writes, in deliveries/s and bytes allocated per
-// connection), BenchmarkManagerLookup (Factory.Manager under parallel load)
-// BenchmarkSendToUserHistory (SendToUser with history off and on, with
-// the messages each write carried), BenchmarkReplay10k (a resume after
-// 10,000 missed messages) and BenchmarkIdleConnectionMemory, which measures the memory this package
-// holds per idle connection as the growth of live heap plus goroutine stacks
-// (runtime.MemStats HeapAlloc+StackInuse after a GC) while 10,000
-// connections are served, minus the same growth for 10,000 bare in-memory
-// connections each with a goroutine blocked in Read.
+// connection), BenchmarkManagerLookup (Factory.Manager under parallel
+// load), BenchmarkSendToUserHistory (SendToUser with history off and on,
+// with the messages each write carried), BenchmarkReplay10k (a resume
+// after 10,000 missed messages) and BenchmarkIdleConnectionMemory, which
+// measures the memory this package holds per idle connection as the growth
+// of live heap plus goroutine stacks (runtime.MemStats HeapAlloc+StackInuse
+// after a GC) while 10,000 connections are served, minus the same growth
+// for 10,000 bare in-memory connections each with a goroutine blocked in
+// Read.
 package wsmanager

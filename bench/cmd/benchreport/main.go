@@ -338,17 +338,19 @@ const (
 // profiles (go test -bench -cpuprofile ./wsmanager).
 const (
 	missFanOut = "**wsmanager in process, fan-out.** The target is what the package delivered before its\n" +
-		"  rebuild, on a quieter day. Run side by side, four times each, alternating, on this machine, the code\n" +
-		"  from before the rebuild delivered 5.0–7.0 million deliveries/s and the current code 2.7–4.7\n" +
-		"  million: about 0.8× as many. Both spend a third of the time in each connection's lock and a sixth\n" +
-		"  in the scheduler, as a writer per connection wakes, writes and yields. What the rebuild added per\n" +
-		"  write is what it was made for: one write deadline per write or batch (a clock read each; the old\n" +
-		"  code bounded writes with a janitor that scanned for stuck ones), a check of the connection's\n" +
-		"  machine before each batch, and one yield before a writer's first batch, which lets it find more\n" +
-		"  to write at once on a real socket (without it, four runs of this benchmark measured 2.6–6.8 million\n" +
-		"  against 6.9–8.0 million with it). Keeping the\n" +
-		"  queue's ring between bursts (the janitor trims idle ones) took Connection.Send from about 90 ns and\n" +
-		"  70 B per message to about 33 ns and none."
+		"  rebuild, on a quieter day; on this machine the figure moves with the machine's load by a factor of\n" +
+		"  two and more from run to run (the current code has measured from under 3 to about 9 million).\n" +
+		"  Run alternately, four times each, in one session, the code from before the rebuild measured 5.0,\n" +
+		"  5.7, 6.0 and 7.0 million deliveries/s and the current code 2.7, 4.6, 4.6 and 4.7 million: medians\n" +
+		"  of 5.8 and 4.6 million, about 0.8×. Both spend a third of the time in each connection's lock and a\n" +
+		"  sixth in the scheduler, as a writer per connection wakes, writes and yields. What the rebuild added\n" +
+		"  per write is what it was made for: one write deadline per write or batch (a clock read each; the\n" +
+		"  old code bounded writes with a janitor that scanned for stuck ones), a check of the connection's\n" +
+		"  machine before each batch, and one yield before a writer's first batch, which lets it find more to\n" +
+		"  write at once on a real socket (in runs made one after the other, this benchmark measured\n" +
+		"  2.6–6.8 million without that yield, four runs, and 6.9–8.1 million with it, three). Keeping the\n" +
+		"  queue's ring between bursts (the janitor trims idle ones) took Connection.Send from about 90 ns\n" +
+		"  and 70 B per message to about 33 ns and none."
 	missHistory = "**wsmanager in process, history.** With history on, each SendToUser also takes its user's\n" +
 		"  stream (a map lookup and a lock), frames the message with its position into one new buffer, and\n" +
 		"  keeps it: one allocation per message sent, none per delivery. That is a small share of a send to\n" +
