@@ -57,18 +57,12 @@ type Conn struct {
 	pingReads uint64      // owned by keepalive: reads when it pinged
 	shut      atomic.Bool // Close was called; read without the write lock
 
-	wmu sync.Mutex // one frame sequence on the wire at a time
-	// ctl marks a control frame (ping, pong, close) on the wire, so that
-	// a write waiting for wmu may interrupt that frame, and only it.
-	ctl struct {
-		sync.Mutex
-		writing bool
-	}
-	closed    bool     // Close was called
-	closeSent bool     // a close frame went out
-	broken    bool     // a write failed: the stream may hold part of a frame
-	hdrs      []byte   // frame headers of the batch being written
-	vec       [][]byte // the batch's headers and payloads, for writev
+	wmu       writeLock // one frame sequence on the wire at a time
+	closed    bool      // Close was called
+	closeSent bool      // a close frame went out
+	broken    bool      // a write failed: the stream may hold part of a frame
+	hdrs      []byte    // frame headers of the batch being written
+	vec       [][]byte  // the batch's headers and payloads, for writev
 	wctx      watch
 
 	peerClosed chan struct{} // closed by Read when the peer's close frame arrives
@@ -96,6 +90,7 @@ func (w *wire) Read(p []byte) (int, error) {
 func newConn(nc net.Conn, early []byte, op ws.OpCode, readLimit int64, ping time.Duration, subprotocol string) *Conn {
 	c := &Conn{
 		nc:          nc,
+		wmu:         make(writeLock, 1),
 		in:          wire{early: early, nc: nc},
 		op:          op,
 		readLimit:   readLimit,
@@ -141,9 +136,12 @@ func (c *Conn) Write(ctx context.Context, msg []byte) error {
 // buffer the connection keeps, and the payloads are written from the
 // callers' slices, never copied. It keeps neither msgs nor their elements.
 //
-// When ctx ends, or its deadline passes, before the batch is written, the
-// write gives up and the connection can no longer be written to: the peer
-// may have seen part of a frame. ctx is watched with context.AfterFunc,
+// When ctx ends, or its deadline passes, while the batch waits for another
+// write to finish (a ping stuck on a peer that does not read, another
+// goroutine's batch), it gives up with ctx's error and the connection is
+// left whole. When ctx ends while the batch is being written, the write
+// gives up and the connection can no longer be written to: the peer may
+// have seen part of a frame. ctx is watched with context.AfterFunc,
 // registered once for as long as the same context comes back: wsmanager
 // hands every write of a connection the same context, so its writes pay
 // for no timer, goroutine or allocation.
@@ -151,10 +149,9 @@ func (c *Conn) WriteBatch(ctx context.Context, msgs [][]byte) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	if err := ctx.Err(); err != nil {
+	if err := c.wmu.LockContext(ctx); err != nil {
 		return err
 	}
-	c.lockForWrite(ctx)
 	defer c.wmu.Unlock()
 	switch {
 	case c.closed:
@@ -189,33 +186,37 @@ func (c *Conn) WriteBatch(ctx context.Context, msgs [][]byte) error {
 	return nil
 }
 
-// lockForWrite takes wmu for a write with ctx. While a control frame holds
-// it (a ping or pong stuck on a peer that does not read, whose own deadline
-// is a ping interval away), the end of ctx interrupts that frame, so that
-// this write gives up when its context ends (begin then returns ctx's
-// error), not when the frame's deadline passes. A data write of another
-// goroutine is never interrupted, and an interrupt that comes late finds
-// no control frame to interrupt: writeControlLocked clears its deadline
-// only after it stops accepting interrupts.
-func (c *Conn) lockForWrite(ctx context.Context) {
-	if c.wmu.TryLock() {
-		return
+// writeLock is a connection's write lock: a one-slot channel rather than a
+// mutex, so that a write waiting for another (a ping stuck on a peer that
+// does not read, or another goroutine's batch) gives up when its own
+// context ends, without touching the write under way, and leaves the
+// connection whole.
+type writeLock chan struct{}
+
+func (l writeLock) Lock()   { l <- struct{}{} }
+func (l writeLock) Unlock() { <-l }
+
+// TryLock takes the lock if it is free.
+func (l writeLock) TryLock() bool {
+	select {
+	case l <- struct{}{}:
+		return true
+	default:
+		return false
 	}
-	if ctx.Done() == nil {
-		c.wmu.Lock()
-		return
-	}
-	stop := context.AfterFunc(ctx, c.interruptControl)
-	c.wmu.Lock()
-	stop()
 }
 
-// interruptControl makes the control frame on the wire, if any, give up.
-func (c *Conn) interruptControl() {
-	c.ctl.Lock()
-	defer c.ctl.Unlock()
-	if c.ctl.writing {
-		_ = c.nc.SetWriteDeadline(aLongTimeAgo())
+// LockContext takes the lock, or returns ctx's error if ctx ends first (or
+// has ended: then the lock is never taken).
+func (l writeLock) LockContext(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case l <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -238,16 +239,8 @@ func (c *Conn) writeControlLocked(op ws.OpCode, payload []byte, deadline time.Ti
 	if c.broken {
 		return net.ErrClosed
 	}
-	c.ctl.Lock()
-	c.ctl.writing = true
 	_ = c.nc.SetWriteDeadline(deadline)
-	c.ctl.Unlock()
-	defer func() {
-		c.ctl.Lock()
-		c.ctl.writing = false
-		c.ctl.Unlock()
-		_ = c.nc.SetWriteDeadline(time.Time{})
-	}()
+	defer c.nc.SetWriteDeadline(time.Time{})
 	frame := appendHeader(make([]byte, 0, 2+len(payload)), op, len(payload))
 	if n, err := c.nc.Write(append(frame, payload...)); err != nil {
 		// A write that put nothing on the wire leaves the stream whole:
