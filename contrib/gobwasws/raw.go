@@ -20,23 +20,47 @@ import (
 // 431.
 const MaxRequestBytes = 64 << 10
 
-// limitedReader reads at most left bytes from r, then fails, noting it.
-type limitedReader struct {
-	r    io.Reader
+// requestReader is what gobwas/ws reads a request from: at most
+// MaxRequestBytes of nc, and never a byte past the blank line that ends the
+// headers, since gobwas reads through a pooled buffer it keeps nothing of.
+// What the last read brought past that line (a client that sent its first
+// frame without waiting for the response) is kept in rest, for the Conn.
+type requestReader struct {
+	nc   io.Reader
 	left int
+	nl   int // line ends seen since the last other byte ('\r' aside)
+	done bool
 	over bool
+	rest []byte
 }
 
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.left <= 0 {
-		l.over = true
+func (r *requestReader) Read(p []byte) (int, error) {
+	if r.done {
+		return 0, io.EOF
+	}
+	if r.left <= 0 {
+		r.over = true
 		return 0, errRequestTooLarge
 	}
-	if len(p) > l.left {
-		p = p[:l.left]
+	if len(p) > r.left {
+		p = p[:r.left]
 	}
-	n, err := l.r.Read(p)
-	l.left -= n
+	n, err := r.nc.Read(p)
+	for i, b := range p[:n] {
+		switch b {
+		case '\n':
+			if r.nl++; r.nl == 2 {
+				r.done = true
+				r.rest = append([]byte(nil), p[i+1:n]...)
+				r.left -= i + 1
+				return i + 1, nil
+			}
+		case '\r':
+		default:
+			r.nl = 0
+		}
+	}
+	r.left -= n
 	return n, err
 }
 
@@ -210,7 +234,7 @@ func (u *Upgrader) UpgradeConn(nc net.Conn, accept func(*Request) (subprotocol s
 		},
 	}
 	_ = nc.SetDeadline(time.Now().Add(u.handshake))
-	in := &limitedReader{r: nc, left: MaxRequestBytes}
+	in := &requestReader{nc: nc, left: MaxRequestBytes}
 	_, err := up.Upgrade(struct {
 		io.Reader
 		io.Writer
@@ -228,5 +252,5 @@ func (u *Upgrader) UpgradeConn(nc net.Conn, accept func(*Request) (subprotocol s
 		}
 		return nil, fmt.Errorf("%w: %w", ErrUpgrade, err)
 	}
-	return newConn(nc, nil, u.op, u.readLimit, u.ping, sel), nil
+	return newConn(nc, in.rest, u.op, u.readLimit, u.ping, sel), nil
 }
