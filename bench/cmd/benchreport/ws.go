@@ -227,9 +227,10 @@ const missWS = "**" + wsTitle + ".** What the runs on this machine and the serve
 	"  *Memory.* `ssot-gobwas` has held 12.8–13.4 KiB per connection at 1,000 clients, 11.8–12.0 at\n" +
 	"  10,000 and 11.4–11.7 at 19,000, the reference 7.4–8.0, 5.1–5.3 and 5.0–5.2: the process's fixed memory\n" +
 	"  shared by fewer connections costs 0.8–1.5 KiB more per connection at 1,000 clients than at 10,000\n" +
-	"  (the reference 2.2–2.9 KiB more). At 10,000 clients the runtime's own figures split `ssot-gobwas`'s\n" +
-	"  11.7 KiB per connection into 4.7 KiB of Go heap and 4.0 KiB of goroutine stacks, against the\n" +
-	"  reference's 1.0 and 2.0 (of 5.2): the goroutine that reads a connection has a 4 KiB stack where\n" +
+	"  (the reference 2.2–2.9 KiB more). In a profiled run of 10,000 clients (`-clients 10000 -peers\n" +
+	"  ssot-gobwas,reference -profile DIR`), the runtime's own figures split `ssot-gobwas`'s 11.7 KiB per\n" +
+	"  connection into 4.7 KiB of Go heap and 4.0 KiB of goroutine stacks, against the reference's 1.0\n" +
+	"  and 2.0 (of 5.2): the goroutine that reads a connection has a 4 KiB stack where\n" +
 	"  the reference's has 2 KiB, Serve's read path being deeper, and of the heap, the profile puts about\n" +
 	"  1.5 KiB per connection in wsmanager (the user's Manager, the Connection, its state machine with its\n" +
 	"  transition history, its context) and about 1 KiB in gobwasws (the Conn, and the registration that\n" +
