@@ -358,7 +358,7 @@ const (
 		"  messages waiting when it wakes (the messages-per-write figures above), so every delivery pays a\n" +
 		"  larger share of a writer's wake-up, lock and yield. Over a real socket that share is one write\n" +
 		"  system call per batch, which is why the WebSocket runs, not this one, decide what history costs a\n" +
-		"  service. Across runs on this machine the ratio moved between 0.46× and 0.88×."
+		"  service. Across runs on this machine the ratio moved between 0.38× and 0.88×."
 )
 
 // The wsmanager package's own benchmarks, run by bench/run from the library

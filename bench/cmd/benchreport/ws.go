@@ -220,14 +220,14 @@ const missWS = "**" + wsTitle + ".** What the runs on this machine and the serve
 	"  measured 1.05–2.56× melody's messages/s there, and 1.5–2.1× the reference's.\n" +
 	"  *Stuck client.* The run sends 300 messages of 16 KiB to 100 clients, so that the one that never\n" +
 	"  reads backs its server up. No peer let it hold the others back, and at about 1.5 GB/s through\n" +
-	"  loopback every peer is bound by copying bytes: the reference itself has measured 1.06–1.12×\n" +
+	"  loopback every peer is bound by copying bytes: the reference itself has measured 1.01–1.12×\n" +
 	"  melody's messages/s, `ssot-gobwas` 0.86–1.05×, with one write per 30 to 50 messages against\n" +
-	"  melody's one per message, and centrifuge, which also batches, 0.90–1.08×. A 2× target is beyond\n" +
+	"  melody's one per message, and centrifuge, which also batches, 0.86–1.08×. A 2× target is beyond\n" +
 	"  what batching can give where bytes, not system calls, are the cost.\n" +
-	"  *Memory.* `ssot-gobwas` has held 12.8–13.4 KiB per connection at 1,000 clients, 11.8–12.0 at\n" +
-	"  10,000 and 11.4–11.7 at 19,000, the reference 7.4–8.0, 5.1–5.3 and 5.0–5.2: the process's fixed memory\n" +
+	"  *Memory.* `ssot-gobwas` has held 12.8–13.4 KiB per connection at 1,000 clients, 11.8–12.4 at\n" +
+	"  10,000 and 11.4–11.7 at 19,000, the reference 7.1–8.0, 5.1–5.4 and 5.0–5.2: the process's fixed memory\n" +
 	"  shared by fewer connections costs 0.8–1.5 KiB more per connection at 1,000 clients than at 10,000\n" +
-	"  (the reference 2.2–2.9 KiB more). In a profiled run of 10,000 clients (`-clients 10000 -peers\n" +
+	"  (the reference 1.7–2.9 KiB more). In a profiled run of 10,000 clients (`-clients 10000 -peers\n" +
 	"  ssot-gobwas,reference -profile DIR`), the runtime's own figures split `ssot-gobwas`'s 11.7 KiB per\n" +
 	"  connection into 4.7 KiB of Go heap and 4.0 KiB of goroutine stacks, against the reference's 1.0\n" +
 	"  and 2.0 (of 5.2): the goroutine that reads a connection has a 4 KiB stack where\n" +
