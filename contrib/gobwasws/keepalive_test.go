@@ -2,7 +2,6 @@ package gobwasws
 
 import (
 	"errors"
-	"io"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -26,18 +25,14 @@ func TestKeepalive(t *testing.T) {
 		var pings atomic.Int32
 		go func() {
 			for {
-				h, err := ws.ReadHeader(client)
+				f, err := readServerFrame(client)
 				if err != nil {
 					return
 				}
-				payload := make([]byte, h.Length)
-				if _, err := io.ReadFull(client, payload); err != nil {
-					return
-				}
-				if h.OpCode == ws.OpPing {
+				if f.Header.OpCode == ws.OpPing {
 					pings.Add(1)
 					if answering.Load() {
-						_ = ws.WriteFrame(client, ws.MaskFrame(ws.NewPongFrame(payload)))
+						_ = ws.WriteFrame(client, ws.MaskFrame(ws.NewPongFrame(f.Payload)))
 					}
 				}
 			}
