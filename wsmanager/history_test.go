@@ -279,10 +279,7 @@ func TestHistoryBounds(t *testing.T) {
 		})
 		ctx := context.Background()
 		uc := wsmanager.UserContext{UserID: "u"}
-		var cl client
-		s := h.connect(t, uc, cl.pos)
-		synctest.Wait()
-		cl.take(t, s.disconnect(t))
+		cl := firstConnection(t, h, uc)
 		resumeGets := func() ([]string, int) {
 			var c client
 			c.pos = cl.pos
@@ -322,14 +319,11 @@ func TestHistoryReleased(t *testing.T) {
 		const idle = time.Minute
 		h := newHarness(t, wsmanager.Options{History: wsmanager.HistoryOptions{Messages: 10}, IdleTimeout: idle})
 		uc := wsmanager.UserContext{UserID: "u"}
-		var cl client
-		s := h.connect(t, uc, cl.pos)
-		synctest.Wait()
-		cl.take(t, s.disconnect(t))
+		cl := firstConnection(t, h, uc)
 		time.Sleep(3 * idle)
 		synctest.Wait()
 		var again client
-		s = h.connect(t, uc, cl.pos)
+		s := h.connect(t, uc, cl.pos)
 		synctest.Wait()
 		again.take(t, s.disconnect(t))
 		if again.resets != 1 || again.pos.Epoch == cl.pos.Epoch {

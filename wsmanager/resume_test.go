@@ -75,16 +75,13 @@ func TestHistoryMaxAgeAtResume(t *testing.T) {
 		})
 		ctx := context.Background()
 		uc := wsmanager.UserContext{UserID: "u"}
-		var cl client
-		s := h.connect(t, uc, cl.pos)
-		synctest.Wait()
-		cl.take(t, s.disconnect(t))
+		cl := firstConnection(t, h, uc)
 		if _, err := h.f.SendToUser(ctx, "u", []byte("old")); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(2 * time.Minute)
 		var again client
-		s = h.connect(t, uc, cl.pos)
+		s := h.connect(t, uc, cl.pos)
 		synctest.Wait()
 		again.take(t, s.disconnect(t))
 		if again.resets != 1 || len(again.got) != 0 {
