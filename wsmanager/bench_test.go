@@ -97,30 +97,73 @@ func benchFanOut(b *testing.B, batch bool) {
 	f, peers := benchFactory(b, wsmanager.Options{QueueSize: 1 << 12, OnFull: wsmanager.DropNewest}, users, perUser, batch)
 	msg := []byte(`{"type":"delta","text":"hello"}`)
 	ctx := context.Background()
+	r := runDeliveries(b, f, peers, 0, func() {
+		if got := f.Broadcast(ctx, msg, nil); got != users*perUser {
+			b.Fatalf("Broadcast reached %d connections, want %d", got, users*perUser)
+		}
+	})
+	b.ReportMetric(r.perSecond(), "deliveries/s")
+	b.ReportMetric(float64(r.dropped), "drops")
+	b.ReportMetric(float64(r.allocBytes)/float64(r.ops*users*perUser), "alloc-B/conn")
+}
+
+// deliveryRun is what one timed run of a fan-out benchmark did: ops
+// operations, the messages the peers were written and the Factory dropped,
+// the time until
+// every peer had all its messages, what the run allocated, and the write
+// calls the peers took.
+type deliveryRun struct {
+	ops                int
+	written, dropped   uint64
+	elapsed            time.Duration
+	allocs, allocBytes uint64
+	calls              int
+}
+
+func (r deliveryRun) perSecond() float64 { return float64(r.written) / r.elapsed.Seconds() }
+
+// runDeliveries times op in b.Loop, where each op queues one message to
+// every peer of f, until every peer has been written first (what it had
+// before the run) plus one message per op.
+func runDeliveries(b *testing.B, f *wsmanager.Factory, peers []*memconn.Conn, first int, op func()) deliveryRun {
+	// Counted at the peers, not from Stats: a writer adds to
+	// Stats.MessagesWritten when it parks, which may be after the peers
+	// have everything.
+	count := func() (msgs, calls int) {
+		for _, p := range peers {
+			msgs += p.Count()
+			calls += p.Calls()
+		}
+		return msgs, calls
+	}
 	before := f.Stats()
+	writtenBefore, callsBefore := count()
 	var memBefore, memAfter runtime.MemStats
 	runtime.ReadMemStats(&memBefore)
 	b.ReportAllocs()
 	n := 0
 	start := time.Now()
 	for b.Loop() {
-		if got := f.Broadcast(ctx, msg, nil); got != users*perUser {
-			b.Fatalf("Broadcast reached %d connections, want %d", got, users*perUser)
-		}
+		op()
 		n++
 	}
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, p := range peers {
-		p.WaitWritten(wctx, n)
+		p.WaitWritten(ctx, first+n)
 	}
 	elapsed := time.Since(start)
 	runtime.ReadMemStats(&memAfter)
-	after := f.Stats()
-	written := after.MessagesWritten - before.MessagesWritten
-	b.ReportMetric(float64(written)/elapsed.Seconds(), "deliveries/s")
-	b.ReportMetric(float64(after.MessagesDropped-before.MessagesDropped), "drops")
-	b.ReportMetric(float64(memAfter.TotalAlloc-memBefore.TotalAlloc)/float64(n*users*perUser), "alloc-B/conn")
+	written, calls := count()
+	return deliveryRun{
+		ops:        n,
+		written:    uint64(written - writtenBefore),
+		dropped:    f.Stats().MessagesDropped - before.MessagesDropped,
+		elapsed:    elapsed,
+		allocs:     memAfter.Mallocs - memBefore.Mallocs,
+		allocBytes: memAfter.TotalAlloc - memBefore.TotalAlloc,
+		calls:      calls - callsBefore,
+	}
 }
 
 // BenchmarkManagerLookup measures Factory.Manager for existing managers from
@@ -221,45 +264,22 @@ func BenchmarkSendToUserHistory(b *testing.B) {
 			for _, p := range peers {
 				p.WaitWritten(ctx, 0)
 			}
-			before := f.Stats()
-			callsBefore := 0
-			for _, p := range peers {
-				callsBefore += p.Calls()
+			first := 0
+			if on {
+				first = 1 // the reset frame each connection got
 			}
-			var memBefore, memAfter runtime.MemStats
-			runtime.ReadMemStats(&memBefore)
-			b.ReportAllocs()
-			n := 0
-			start := time.Now()
-			for b.Loop() {
+			r := runDeliveries(b, f, peers, first, func() {
 				for _, id := range ids {
 					if got, _ := f.SendToUser(ctx, id, msg); got != perUser {
 						b.Fatalf("SendToUser reached %d connections, want %d", got, perUser)
 					}
 				}
-				n++
-			}
-			wctx, cancel := context.WithTimeout(ctx, time.Minute)
-			defer cancel()
-			extra := 0
-			if on {
-				extra = 1 // the reset frame each connection got first
-			}
-			for _, p := range peers {
-				p.WaitWritten(wctx, n+extra)
-			}
-			elapsed := time.Since(start)
-			runtime.ReadMemStats(&memAfter)
-			written := f.Stats().MessagesWritten - before.MessagesWritten
-			calls := 0
-			for _, p := range peers {
-				calls += p.Calls()
-			}
-			b.ReportMetric(float64(written)/elapsed.Seconds(), "deliveries/s")
-			b.ReportMetric(float64(memAfter.Mallocs-memBefore.Mallocs)/float64(n*users), "allocs/msg")
+			})
+			b.ReportMetric(r.perSecond(), "deliveries/s")
+			b.ReportMetric(float64(r.allocs)/float64(r.ops*users), "allocs/msg")
 			// How many messages a writer found waiting each time it wrote:
 			// the fewer, the more writer wake-ups each delivery costs.
-			b.ReportMetric(float64(written)/float64(calls-callsBefore), "msgs/write")
+			b.ReportMetric(float64(r.written)/float64(r.calls), "msgs/write")
 		})
 	}
 }
