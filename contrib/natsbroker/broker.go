@@ -214,6 +214,18 @@ func (b *Broker) publish(ctx context.Context, userID string, msg []byte) error {
 	if !brokerkit.ValidUser(userID) {
 		return ErrInvalidUser
 	}
+	if err := b.ready(ctx); err != nil {
+		return err
+	}
+	if err := b.nc.Publish(subject(b.prefix, userID), msg); err != nil {
+		return sendError("publish", err)
+	}
+	return nil
+}
+
+// ready is what a publish or an append checks before sending: ctx still
+// running, the Broker open, its connection up.
+func (b *Broker) ready(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -223,15 +235,17 @@ func (b *Broker) publish(ctx context.Context, userID string, msg []byte) error {
 	if !b.nc.IsConnected() {
 		return ErrDisconnected
 	}
-	if err := b.nc.Publish(subject(b.prefix, userID), msg); err != nil {
-		// The connection dropped between the check above and the publish:
-		// the client refuses to buffer, as Connect configures it.
-		if errors.Is(err, nats.ErrReconnectBufExceeded) || errors.Is(err, nats.ErrConnectionReconnecting) {
-			return fmt.Errorf("%w: %w", ErrDisconnected, err)
-		}
-		return fmt.Errorf("natsbroker: publish: %w", err)
-	}
 	return nil
+}
+
+// sendError is the error of a publish or append (op) the NATS client
+// refused: ErrDisconnected when the connection dropped between ready and
+// the send, since the client refuses to buffer, as Connect configures it.
+func sendError(op string, err error) error {
+	if errors.Is(err, nats.ErrReconnectBufExceeded) || errors.Is(err, nats.ErrConnectionReconnecting) {
+		return fmt.Errorf("%w: %w", ErrDisconnected, err)
+	}
+	return fmt.Errorf("natsbroker: %s: %w", op, err)
 }
 
 // Subscribe delivers every message published under the prefix, by any
@@ -261,24 +275,23 @@ func (b *Broker) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe
 		in.Stop()
 		return nil, fmt.Errorf("natsbroker: subscribe: %w", err)
 	}
+	fail := func(err error) (func() error, error) {
+		_ = sub.Unsubscribe()
+		in.Stop()
+		return nil, err
+	}
 	// The Inbox bounds what waits; the client hands each message to it at
 	// once, so the client's own limits would only add a second queue.
 	if err := sub.SetPendingLimits(-1, -1); err != nil {
-		_ = sub.Unsubscribe()
-		in.Stop()
-		return nil, fmt.Errorf("natsbroker: subscribe: %w", err)
+		return fail(fmt.Errorf("natsbroker: subscribe: %w", err))
 	}
 	// Make sure the server has the subscription before returning, so that a
 	// message published right after NewFactory is not missed.
 	if err := b.nc.FlushTimeout(5 * time.Second); err != nil && b.nc.IsConnected() {
-		_ = sub.Unsubscribe()
-		in.Stop()
-		return nil, fmt.Errorf("natsbroker: subscribe: %w", err)
+		return fail(fmt.Errorf("natsbroker: subscribe: %w", err))
 	}
 	if !b.live.Add(in) {
-		_ = sub.Unsubscribe()
-		in.Stop()
-		return nil, ErrClosed
+		return fail(ErrClosed)
 	}
 	var once sync.Once
 	return func() error {

@@ -2,7 +2,6 @@ package natsbroker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -91,7 +90,6 @@ type Log struct {
 	config  jetstream.StreamConfig
 	log     *slog.Logger
 	epoch   atomic.Uint64 // the stream's epoch as last seen
-	subs    brokerkit.Live
 }
 
 var _ wsmanager.Log = (*Log)(nil)
@@ -215,23 +213,15 @@ func (l *Log) append(ctx context.Context, userID, threadID string, msg []byte) (
 	if !brokerkit.ValidUser(userID) || len(threadID) > MaxUserIDLen {
 		return wsmanager.Position{}, ErrInvalidUser
 	}
-	if err := ctx.Err(); err != nil {
+	if err := l.b.ready(ctx); err != nil {
 		return wsmanager.Position{}, err
-	}
-	if l.b.closed.Load() {
-		return wsmanager.Position{}, ErrClosed
-	}
-	if !l.b.nc.IsConnected() {
-		return wsmanager.Position{}, ErrDisconnected
 	}
 	m := &nats.Msg{Subject: l.subjectOf(userID), Data: msg}
 	setThread(m, threadID)
 	ack, err := l.js.PublishMsg(ctx, m)
 	switch {
-	case errors.Is(err, nats.ErrReconnectBufExceeded) || errors.Is(err, nats.ErrConnectionReconnecting):
-		return wsmanager.Position{}, fmt.Errorf("%w: %w", ErrDisconnected, err)
 	case err != nil:
-		return wsmanager.Position{}, fmt.Errorf("natsbroker: append: %w", err)
+		return wsmanager.Position{}, sendError("append", err)
 	case ack.Stream != l.name:
 		return wsmanager.Position{}, fmt.Errorf("natsbroker: append: stored by stream %q, not %q", ack.Stream, l.name)
 	}
@@ -267,7 +257,5 @@ func (l *Log) Stream() string { return l.name }
 // deliveries (waiting for one under way) and deletes their consumers, then
 // closes as Broker.Close does. It is idempotent. Close the Factory first.
 func (l *Log) Close(ctx context.Context) error {
-	l.b.closed.Store(true)
-	l.subs.StopAll()
-	return l.b.Close(ctx)
+	return l.b.Close(ctx) // the Log's subscriptions are among the Broker's
 }

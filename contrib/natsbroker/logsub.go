@@ -66,14 +66,14 @@ func (l *Log) SubscribeLog(deliver func(userID, threadID string, pos wsmanager.P
 		cancel()
 		return nil, fmt.Errorf("natsbroker: subscribe: %w", err)
 	}
-	if !l.subs.Add(s) {
+	if !l.b.live.Add(s) {
 		it.Stop()
 		cancel()
 		l.deleteConsumer(context.Background(), s.consumer)
 		return nil, ErrClosed
 	}
 	go s.run(it)
-	return l.subs.Unsubscribe(s), nil
+	return l.b.live.Unsubscribe(s), nil
 }
 
 // logSub is one SubscribeLog subscription. Its goroutine alone reads and
@@ -99,14 +99,7 @@ func (s *logSub) Stop() {
 // consume makes a consumer of every message from s.next on and starts
 // reading it.
 func (s *logSub) consume(ctx context.Context) (jetstream.MessagesContext, error) {
-	cons, err := s.l.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
-		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:       s.next,
-		AckPolicy:         jetstream.AckNonePolicy,
-		InactiveThreshold: consumerIdle,
-		MemoryStorage:     true,
-		Replicas:          1,
-	})
+	cons, err := s.l.ephemeral(ctx, s.next, "")
 	if err != nil {
 		return nil, err
 	}

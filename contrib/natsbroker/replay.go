@@ -63,7 +63,7 @@ func (l *Log) Replay(ctx context.Context, userID string, after wsmanager.Positio
 	case after.Seq > head.Seq:
 		return head, fmt.Errorf("%w: ahead of stream %q", wsmanager.ErrPositionLost, l.name)
 	}
-	var msgs []jetstream.Msg
+	var msgs []stored
 	if info.State.Subjects[subj] > 0 {
 		if msgs, err = l.fetch(ctx, subj, after.Seq+1, head.Seq); err != nil {
 			return head, err
@@ -83,9 +83,7 @@ func (l *Log) Replay(ctx context.Context, userID string, after wsmanager.Positio
 		return head, err
 	}
 	for _, m := range msgs {
-		meta, _ := m.Metadata() // fetch kept only messages whose metadata parsed
-		thread, _ := threadOf(m.Headers())
-		if err := fn(wsmanager.Position{Epoch: epoch, Seq: meta.Sequence.Stream}, thread, m.Data()); err != nil {
+		if err := fn(wsmanager.Position{Epoch: epoch, Seq: m.seq}, m.thread, m.data); err != nil {
 			return head, err
 		}
 	}
@@ -117,23 +115,22 @@ func (l *Log) mayHaveEvicted(ctx context.Context, info *jetstream.StreamInfo, su
 	return oldest.Sequence > after+1, nil
 }
 
+// stored is a message of the stream as fetch read it.
+type stored struct {
+	seq    uint64 // stream sequence
+	thread string
+	data   []byte
+}
+
 // fetch returns the messages on subj from the stream sequence start to
 // last, in order, skipping (and counting) those Append did not write.
-func (l *Log) fetch(ctx context.Context, subj string, start, last uint64) ([]jetstream.Msg, error) {
-	cons, err := l.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
-		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:       start,
-		FilterSubject:     subj,
-		AckPolicy:         jetstream.AckNonePolicy,
-		InactiveThreshold: consumerIdle,
-		MemoryStorage:     true,
-		Replicas:          1,
-	})
+func (l *Log) fetch(ctx context.Context, subj string, start, last uint64) ([]stored, error) {
+	cons, err := l.ephemeral(ctx, start, subj)
 	if err != nil {
 		return nil, fmt.Errorf("natsbroker: replay: %w", err)
 	}
 	defer l.deleteConsumer(ctx, cons.CachedInfo().Name)
-	var out []jetstream.Msg
+	var out []stored
 	for {
 		batch, err := cons.FetchNoWait(replayBatch)
 		if err != nil {
@@ -152,11 +149,12 @@ func (l *Log) fetch(ctx context.Context, subj string, start, last uint64) ([]jet
 			case meta.NumPending == 0:
 				done = true
 			}
-			if _, ok := threadOf(m.Headers()); !ok {
+			thread, ok := threadOf(m.Headers())
+			if !ok {
 				l.b.counters.Malformed.Add(1)
 				continue
 			}
-			out = append(out, m)
+			out = append(out, stored{meta.Sequence.Stream, thread, m.Data()})
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
 			return nil, fmt.Errorf("natsbroker: replay: %w", err)
@@ -165,6 +163,22 @@ func (l *Log) fetch(ctx context.Context, subj string, start, last uint64) ([]jet
 			return out, nil
 		}
 	}
+}
+
+// ephemeral makes a consumer of the stream's messages from the sequence
+// start on, of subject filter ("" for every subject), that this Log reads
+// without acknowledging and deletes when done; the servers delete one it
+// leaves behind after consumerIdle.
+func (l *Log) ephemeral(ctx context.Context, start uint64, filter string) (jetstream.Consumer, error) {
+	return l.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
+		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:       start,
+		FilterSubject:     filter,
+		AckPolicy:         jetstream.AckNonePolicy,
+		InactiveThreshold: consumerIdle,
+		MemoryStorage:     true,
+		Replicas:          1,
+	})
 }
 
 // deleteConsumer deletes a consumer this Log made, once it is done with it,
