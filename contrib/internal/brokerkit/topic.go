@@ -26,8 +26,11 @@ func Topic(prefix, userID string) string {
 // UserFromTopic reverses Topic; it reports false for a topic that Topic did
 // not produce with this prefix.
 func UserFromTopic(prefix, topic string) (string, bool) {
-	token, ok := strings.CutPrefix(topic, prefix+".")
-	if !ok || token == "" || strings.Contains(token, ".") {
+	// Cut in two steps: prefix+"." would build a string for every message
+	// received.
+	rest, ok := strings.CutPrefix(topic, prefix)
+	token, dot := strings.CutPrefix(rest, ".")
+	if !ok || !dot || token == "" || strings.Contains(token, ".") {
 		return "", false
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
