@@ -179,7 +179,7 @@ func (p *publisher) run() {
 				size += len(taken[n].msg)
 				n++
 			}
-			if !p.send(taken[:n], taken[n:]) {
+			if !p.send(taken[:n], size, taken[n:]) {
 				break
 			}
 			taken = taken[n:]
@@ -187,17 +187,14 @@ func (p *publisher) run() {
 	}
 }
 
-// send runs batch as one pipeline and settles each message. If the
+// send runs batch, of size payload bytes, as one pipeline and settles
+// each message. If the
 // pipeline fails as a whole (Redis could not be reached, or Close gave up
 // waiting), rather than Redis refusing single commands, it also settles
 // rest, the messages taken behind batch, and everything queued, as not
 // sent, and reports false: they would reach the other nodes late, after
 // an outage of unknown length.
-func (p *publisher) send(batch, rest []outgoing) bool {
-	size := 0
-	for _, m := range batch {
-		size += len(m.msg)
-	}
+func (p *publisher) send(batch []outgoing, size int, rest []outgoing) bool {
 	defer p.release(len(batch), size)
 	if p.ctx.Err() != nil {
 		p.fail(batch, abandonedError{})
