@@ -154,10 +154,5 @@ func (f *Factory) deliverRemote(userID string, env []byte) {
 		return
 	}
 	f.stats.brokerReceived.Add(1)
-	if f.historyOn() {
-		f.appendLocal(userID, "", nil, msg)
-		return
-	}
-	_, _, slow := f.sendLocal(userID, msg, nil)
-	closeSlow(slow)
+	f.queueLocal(userID, nil, msg)
 }

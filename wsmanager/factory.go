@@ -290,14 +290,7 @@ func (f *Factory) SendToUser(ctx context.Context, userID string, msg []byte) (in
 	if f.hlog != nil {
 		return f.appendLog(ctx, userID, "", true, msg)
 	}
-	var n, full int
-	if f.historyOn() {
-		n, full = f.appendLocal(userID, "", nil, msg)
-	} else {
-		var slow []*Connection
-		n, full, slow = f.sendLocal(userID, msg, nil)
-		closeSlow(slow)
-	}
+	n, full := f.queueLocal(userID, nil, msg)
 	var errs []error
 	if full > 0 {
 		errs = append(errs, fmt.Errorf("%w: %d of %d connections", ErrQueueFull, full, n+full))

@@ -89,7 +89,6 @@ const ErrPositionLost = sentinel("wsmanager: position no longer in the history")
 
 // historyEntry is one message of an in-memory stream.
 type historyEntry struct {
-	seq    uint64
 	thread string // the thread it was sent to, unless all
 	all    bool   // sent to every thread of the user (SendToUser), not to the thread "" alone
 	framed []byte
@@ -121,8 +120,9 @@ func newEpoch() uint64 {
 	return binary.BigEndian.Uint64(b[:]) | 1 // never 0: a zero Position means none
 }
 
-// add keeps an entry, dropping the oldest beyond the bounds.
-func (s *stream) add(e historyEntry, h *HistoryOptions, now int64) {
+// add keeps an entry, dropping the oldest beyond the bounds: the count,
+// the bytes, and MaxAge as of the entry's time.
+func (s *stream) add(e historyEntry, h *HistoryOptions) {
 	if s.n == len(s.entries) && s.n < h.Messages {
 		grown := make([]historyEntry, min(max(2*s.n, 8), h.Messages))
 		for i := range s.n {
@@ -139,7 +139,7 @@ func (s *stream) add(e historyEntry, h *HistoryOptions, now int64) {
 	for s.n > 1 && s.bytes > h.Bytes {
 		s.drop()
 	}
-	s.expire(h, now)
+	s.expire(h, e.at)
 }
 
 func (s *stream) drop() {

@@ -58,18 +58,10 @@ func (m *Manager) Send(ctx context.Context, msg []byte) (int, error) {
 		return 0, err
 	}
 	f := m.f
-	var n, full int
-	switch {
-	case f.hlog != nil:
+	if f.hlog != nil {
 		return f.appendLog(ctx, m.uc.UserID, m.uc.ThreadID, false, msg)
-	case f.historyOn():
-		n, full = f.appendLocal(m.uc.UserID, m.uc.ThreadID, m, msg)
-	default:
-		var slow []*Connection
-		n, full, slow = m.send(msg, nil)
-		f.stats.queued.Add(uint64(n + full))
-		closeSlow(slow)
 	}
+	n, full := f.queueLocal(m.uc.UserID, m, msg)
 	if full > 0 {
 		return n, fmt.Errorf("%w: %d of %d connections", ErrQueueFull, full, n+full)
 	}

@@ -19,7 +19,13 @@ func (f *Factory) unpositioned(msg []byte) []byte {
 	if !f.historyOn() {
 		return msg
 	}
-	return f.opts.History.Frame(make([]byte, 0, len(msg)+framePrefixRoom), Position{}, msg)
+	return f.frame(Position{}, msg)
+}
+
+// frame is msg framed with pos by HistoryOptions.Frame, into one buffer
+// with room for the position, so that PrefixFrame allocates once.
+func (f *Factory) frame(pos Position, msg []byte) []byte {
+	return f.opts.History.Frame(make([]byte, 0, len(msg)+framePrefixRoom), pos, msg)
 }
 
 // historyOn reports whether messages get positions.
@@ -180,7 +186,7 @@ func (f *Factory) replayLog(ctx context.Context, c *Connection, after Position) 
 	if !after.IsZero() {
 		head, err = f.hlog.Replay(ctx, userID, after, func(pos Position, thread string, env []byte) error {
 			if msg, whole, ok := f.openLog(userID, thread, env); ok && (whole || thread == c.m.uc.ThreadID) {
-				c.pushReplay(f.opts.History.Frame(nil, pos, msg))
+				c.pushReplay(f.frame(pos, msg))
 				replayed++
 			}
 			last = pos
@@ -244,33 +250,36 @@ func (c *Connection) pushReplay(msg []byte) {
 	c.m.f.stats.queued.Add(1)
 }
 
-// appendLocal gives msg the next position in userID's stream on this node,
-// keeps it, and queues it, framed, to the user's connections (of m's
-// thread, or all of them when m is nil), all under the stream's lock. It
-// returns how many connections accepted it and how many were full.
-func (f *Factory) appendLocal(userID, thread string, m *Manager, msg []byte) (n, full int) {
-	h := &f.opts.History
-	st := f.lockStream(userID)
+// queueLocal queues msg to this node's connections of userID: those of
+// m's thread, or all of them when m is nil. With history, msg first gets
+// the next position in the user's stream and is framed and kept, all under
+// the stream's lock. It returns how many connections accepted it and how
+// many were full.
+func (f *Factory) queueLocal(userID string, m *Manager, msg []byte) (n, full int) {
 	var slow []*Connection
-	defer func() {
-		st.mu.Unlock()
-		closeSlow(slow) // their observers may send to this user
-	}()
-	st.head++
-	pos := Position{Epoch: st.epoch, Seq: st.head}
-	// Room for PrefixFrame's position, so the framing allocates once.
-	framed := h.Frame(make([]byte, 0, len(msg)+framePrefixRoom), pos, msg)
-	var at int64
-	if h.MaxAge > 0 {
-		at = int64(time.Since(f.start))
+	// Last, once no lock is held: their observers may send to this user.
+	defer func() { closeSlow(slow) }()
+	if h := &f.opts.History; f.historyOn() {
+		st := f.lockStream(userID)
+		defer st.mu.Unlock()
+		st.head++
+		msg = f.frame(Position{Epoch: st.epoch, Seq: st.head}, msg)
+		var at int64
+		if h.MaxAge > 0 {
+			at = int64(time.Since(f.start))
+		}
+		e := historyEntry{all: m == nil, framed: msg, at: at}
+		if m != nil {
+			e.thread = m.uc.ThreadID
+		}
+		st.add(e, h)
 	}
-	st.add(historyEntry{seq: st.head, thread: thread, all: m == nil, framed: framed, at: at}, h, at)
 	if m != nil {
-		n, full, slow = m.send(framed, nil)
+		n, full, slow = m.send(msg, nil)
 		f.stats.queued.Add(uint64(n + full))
 		return n, full
 	}
-	n, full, slow = f.sendLocal(userID, framed, nil)
+	n, full, slow = f.sendLocal(userID, msg, nil)
 	return n, full
 }
 
@@ -302,7 +311,7 @@ func (f *Factory) deliverLog(userID, threadID string, pos Position, env []byte) 
 		st.mu.Unlock()
 		closeSlow(slow)
 	}()
-	framed := f.opts.History.Frame(make([]byte, 0, len(msg)+framePrefixRoom), pos, msg)
+	framed := f.frame(pos, msg)
 	n, full := 0, 0
 	f.mu.RLock()
 	for thread, m := range f.users[userID] {
