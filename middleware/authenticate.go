@@ -130,20 +130,17 @@ func newSkipper(entries []string) (skipper, error) {
 	return s, nil
 }
 
-// match reports whether the escaped path is skipped.
+// match reports whether the escaped path is skipped. An exact entry
+// passed the path checks when it was stored, so a path equal to it passes
+// them; a path under a prefix entry is checked, and only such a path: a
+// request that matches no entry pays for no check.
 func (s skipper) match(path string) bool {
-	if len(s.exact) == 0 && len(s.prefixes) == 0 {
-		return false
-	}
-	if !cleanPath(path) || hasEncodedSeparator(path) {
-		return false
-	}
 	if s.exact[path] {
 		return true
 	}
 	for _, p := range s.prefixes {
 		if strings.HasPrefix(path, p) {
-			return true
+			return cleanPath(path) && !hasEncodedSeparator(path)
 		}
 	}
 	return false
