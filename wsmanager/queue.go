@@ -44,8 +44,14 @@ func (q *queue) len() int { return q.n }
 
 // full reports whether a message of size bytes would exceed a bound.
 func (q *queue) full(size int) bool {
-	n, bytes := q.n-q.extra, q.bytes-q.extraBytes
-	return n >= q.maxLen || n > 0 && bytes+size > q.maxBytes
+	return exceeds(q.n-q.extra, q.bytes-q.extraBytes, size, q.maxLen, q.maxBytes)
+}
+
+// exceeds is the queue's rule: n messages of bytes payload bytes leave no
+// room for one of size under maxLen and maxBytes. The byte bound applies
+// behind the first message, so any one message fits an empty queue.
+func exceeds(n, bytes, size, maxLen, maxBytes int) bool {
+	return n >= maxLen || n > 0 && bytes+size > maxBytes
 }
 
 // offer appends msg if it fits. With dropOldest it makes room by discarding

@@ -134,11 +134,7 @@ type heldMessage struct {
 // The caller holds the stream's lock.
 func (c *Connection) hold(pos Position, framed []byte, slow []*Connection) []*Connection {
 	f := c.m.f
-	for {
-		n := len(c.held)
-		if n < f.opts.QueueSize && (n == 0 || c.heldBytes+len(framed) <= f.opts.QueueBytes) {
-			break
-		}
+	for exceeds(len(c.held), c.heldBytes, len(framed), f.opts.QueueSize, f.opts.QueueBytes) {
 		f.stats.queued.Add(1)
 		switch f.opts.OnFull {
 		case DropOldest:
