@@ -42,7 +42,8 @@ const (
 	CodePolicyViolation = 1008 // slow consumer, write timeout, expired token
 	CodeTooBig          = 1009 // a message over the read limit
 	CodeInternalError   = 1011 // the Handler failed or panicked
-	CodeTryAgainLater   = 1013 // a connection, thread or factory limit
+	CodeServiceRestart  = 1012 // Factory.Drain: reconnect, to another node
+	CodeTryAgainLater   = 1013 // a connection, thread or factory limit; a draining factory
 )
 
 // Close reasons sent to peers. They say what happened from the peer's point
@@ -57,6 +58,8 @@ const (
 	reasonUserLimit    = "too many threads"
 	reasonFactoryLimit = "server at capacity"
 	reasonInvalidUser  = "invalid user"
+	reasonRestart      = "service restart"
+	reasonDraining     = "server draining"
 )
 
 // cause records why a connection closes. The first close request wins and

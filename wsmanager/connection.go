@@ -46,18 +46,7 @@ type Connection struct {
 	writer bool        // a writer goroutine runs, or has closed the transport
 	spare  [][]byte    // a small batch buffer kept between writers
 	expiry *time.Timer // closes the connection when its identity expires; nil if it never does
-	// resumedTo is the position, in its stream, of the last message the
-	// connection got from a Log's replay; live deliveries of that epoch up
-	// to it are skipped. While replaying is set, the Log's replay is under
-	// way with no lock held, and live deliveries are kept in held, within
-	// the queue's bounds, until it ends. All of these are guarded by the
-	// user's stream lock, not mu.
-	resumedTo Position
-	replaying bool
-	held      []heldMessage
-	heldBytes int
-	heldSlow  bool   // held refused a message under CloseSlow: the connection is closing
-	end       ending // the first close request; zero until one is made
+	end    ending      // the first close request; zero until one is made
 }
 
 func newConnection(ctx context.Context, m *Manager, mach *statemachine.Conn) *Connection {
@@ -78,6 +67,22 @@ func newConnection(ctx context.Context, m *Manager, mach *statemachine.Conn) *Co
 	// connection acts on every transition first.
 	mach.OnTransition(c.observe)
 	return c
+}
+
+// State returns the connection's current lifecycle state, from its
+// machine, the one record of it. Anyone may read it; only the package and
+// the Connection's own methods move it.
+func (c *Connection) State() statemachine.ConnState { return c.mach.State() }
+
+// isDone reports whether the connection's transport is closed, or it was
+// abandoned before it had one.
+func (c *Connection) isDone() bool {
+	select {
+	case <-c.closed:
+		return true
+	default:
+		return false
+	}
 }
 
 // ID returns the connection's identifier: 128 bits from crypto/rand, so it

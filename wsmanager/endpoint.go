@@ -247,7 +247,7 @@ func (e *endpoint) refuseAuth(w http.ResponseWriter, r *http.Request, err error)
 
 // refuseReserve answers an authenticated request the factory refused.
 func (e *endpoint) refuseReserve(w http.ResponseWriter, r *http.Request, err error) {
-	limit := errors.Is(err, ErrUserLimit) || errors.Is(err, ErrConnLimit) || errors.Is(err, ErrFactoryLimit)
+	limit := errors.Is(err, ErrUserLimit) || errors.Is(err, ErrConnLimit) || errors.Is(err, ErrFactoryLimit) || errors.Is(err, ErrDraining)
 	if limit && e.opts.CloseAfterUpgrade {
 		code, reason := refusal(err)
 		e.closeAfterUpgrade(w, r, code, reason)
@@ -260,6 +260,10 @@ func (e *endpoint) refuseReserve(w http.ResponseWriter, r *http.Request, err err
 		http.Error(w, "too many threads", http.StatusTooManyRequests)
 	case errors.Is(err, ErrConnLimit):
 		http.Error(w, "too many connections", http.StatusTooManyRequests)
+	case errors.Is(err, ErrDraining):
+		// A client, or a load balancer, tries another node now.
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 	default:
 		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 	}

@@ -24,6 +24,12 @@ const (
 	// managers or Options.MaxConns connections; the Serve methods close the
 	// transport with 1013, NewEndpoint answers 503.
 	ErrFactoryLimit = sentinel("wsmanager: factory at capacity")
+	// ErrDraining is returned by the Reserve and Serve methods while
+	// Factory.Drain runs, and after it until Close: the node takes no new
+	// connection. The Serve methods close the transport with 1013 (try
+	// again later); NewEndpoint answers 503 with Retry-After, or closes
+	// with 1013 after the upgrade with EndpointOptions.CloseAfterUpgrade.
+	ErrDraining = sentinel("wsmanager: draining")
 	// ErrQueueFull is returned by Connection.Send when the connection's queue
 	// is full and Options.OnFull dropped or refused the message.
 	ErrQueueFull = sentinel("wsmanager: queue full")

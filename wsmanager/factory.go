@@ -3,7 +3,6 @@ package wsmanager
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -14,8 +13,11 @@ import (
 )
 
 // Factory creates and holds one Manager per (UserID, ThreadID) and delivers
-// messages to users across them. It owns one goroutine, the janitor that
-// removes idle managers, and every connection's writer.
+// messages to users across them. It is a registry (the managers, their
+// limits and the janitor that removes idle ones) and a delivery chosen once
+// from its Options: this node alone, a Broker, or a Log (see SendToUser).
+// It owns one goroutine, the janitor, and every connection's writer while
+// it writes.
 //
 // All methods are safe for concurrent use. No lock is held while a
 // transport, a Handler, a Broadcast filter or an observer runs. The zero
@@ -51,12 +53,19 @@ type Factory struct {
 	janitorDone chan struct{}
 	closeOnce   sync.Once
 	unsubErr    error
-	unsubscribe func() error
 
-	// History: the streams of this node, or the Log that holds them.
-	start   time.Time
-	hlog    Log
-	streams sync.Map // UserID → *stream: read on every positioned send, written when a stream is made or released
+	// delivery carries SendToUser and Manager.Send messages; interest,
+	// with a Router or LogRouter, keeps the broker's subscription equal to
+	// the users held here (nil otherwise).
+	delivery delivery
+	interest *interestSet
+	drain    drainState
+
+	// History: the streams of this node (with a Log, only the state of
+	// deliveries and resumes; the messages are the Log's).
+	start        time.Time
+	streams      sync.Map // UserID → *stream: read on every positioned send, written when a stream is made or released
+	historyBytes atomic.Int64
 }
 
 // NewFactory returns a Factory configured by opts and starts its janitor.
@@ -77,25 +86,8 @@ func NewFactory(opts Options) (*Factory, error) {
 		start:       time.Now(),
 	}
 	_, _ = rand.Read(f.node[:]) // never fails: crypto/rand crashes the program instead
-	if l, ok := opts.Broker.(Log); ok && f.historyOn() {
-		f.hlog = l
-		unsub, err := l.SubscribeLog(f.deliverLog)
-		if err != nil {
-			return nil, fmt.Errorf("%w: subscribe: %w", ErrBroker, err)
-		}
-		if unsub == nil {
-			return nil, fmt.Errorf("%w: SubscribeLog returned a nil unsubscribe function", ErrInvalidOptions)
-		}
-		f.unsubscribe = unsub
-	} else if opts.Broker != nil {
-		unsub, err := opts.Broker.Subscribe(f.deliverRemote)
-		if err != nil {
-			return nil, fmt.Errorf("%w: subscribe: %w", ErrBroker, err)
-		}
-		if unsub == nil {
-			return nil, fmt.Errorf("%w: Subscribe returned a nil unsubscribe function", ErrInvalidOptions)
-		}
-		f.unsubscribe = unsub
+	if f.delivery, err = newDelivery(f); err != nil {
+		return nil, err
 	}
 	go f.janitor()
 	return f, nil
@@ -185,18 +177,36 @@ func (f *Factory) getOrCreateLocked(uc UserContext) (*Manager, error) {
 	return m, nil
 }
 
+// join registers a new connection for uc (with m, if not nil) through the
+// delivery, once the broker, with a Router or LogRouter, delivers the
+// user's messages to this node: no message published after the connection
+// is registered can miss it.
+func (f *Factory) join(ctx context.Context, uc UserContext, m *Manager, after Position) (*Connection, error) {
+	if err := uc.Validate(); err != nil {
+		return nil, err
+	}
+	if f.interest != nil {
+		if f.isClosed.Load() {
+			return nil, ErrClosed
+		}
+		release, err := f.interest.ensure(ctx, uc.UserID)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
+	return f.delivery.join(ctx, uc, m, after)
+}
+
 // register registers a new connection with uc's Manager, creating the
 // Manager if needed. The Manager is found (or created) and registered with
 // under one hold of the Factory's lock, so neither the janitor nor
 // Manager.Close can close it in between.
 func (f *Factory) register(ctx context.Context, uc UserContext) (*Connection, error) {
-	if err := uc.Validate(); err != nil {
-		return nil, err
-	}
 	f.mu.RLock()
-	if f.closed {
+	if err := f.refusingLocked(); err != nil {
 		f.mu.RUnlock()
-		return nil, ErrClosed
+		return nil, err
 	}
 	if m := f.users[uc.UserID][uc.ThreadID]; m != nil {
 		defer f.mu.RUnlock()
@@ -206,6 +216,9 @@ func (f *Factory) register(ctx context.Context, uc UserContext) (*Connection, er
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.refusingLocked(); err != nil {
+		return nil, err
+	}
 	m, err := f.getOrCreateLocked(uc)
 	if err != nil {
 		return nil, err
@@ -213,19 +226,74 @@ func (f *Factory) register(ctx context.Context, uc UserContext) (*Connection, er
 	return m.register(ctx)
 }
 
+// registerWith registers a new connection with m, unless the Factory is
+// draining.
+func (f *Factory) registerWith(ctx context.Context, m *Manager) (*Connection, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if err := f.refusingLocked(); err != nil {
+		return nil, err
+	}
+	return m.register(ctx)
+}
+
+// refusingLocked returns the error that refuses every new connection: the
+// Factory is closed or draining. The caller holds f.mu.
+func (f *Factory) refusingLocked() error {
+	switch {
+	case f.closed:
+		return ErrClosed
+	case f.drain.on:
+		f.stats.drainRefused.Add(1)
+		return ErrDraining
+	}
+	return nil
+}
+
+// holdsUser reports whether this node holds a Manager of userID.
+func (f *Factory) holdsUser(userID string) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return len(f.users[userID]) > 0
+}
+
+// userGone is called, with no lock held, after the last Manager of userID
+// was removed: the broker's subscription to the user ends.
+func (f *Factory) userGone(userID string) {
+	if f.interest != nil {
+		f.interest.settle(userID)
+	}
+}
+
+// addressed returns how many of this node's connections of userID a
+// message sent to the user now is addressed to.
+func (f *Factory) addressed(userID string) int {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	n := 0
+	for _, m := range f.users[userID] {
+		n += m.addressed()
+	}
+	return n
+}
+
 // removeLocked deletes m, which the caller has just closed, from the maps.
-func (f *Factory) removeLocked(m *Manager) {
+// It reports whether m was its user's last Manager here: the caller then
+// calls userGone once it holds no lock.
+func (f *Factory) removeLocked(m *Manager) (last bool) {
 	threads := f.users[m.uc.UserID]
 	if threads[m.uc.ThreadID] != m {
-		return
+		return false
 	}
 	delete(threads, m.uc.ThreadID)
 	if len(threads) == 0 {
 		delete(f.users, m.uc.UserID)
+		last = true
 	}
 	f.managers--
 	f.all.Store(nil)
 	f.stats.managersRemoved.Add(1)
+	return last
 }
 
 // allManagers returns every Manager, from the cached list when nothing
@@ -251,31 +319,57 @@ func (f *Factory) allManagers() []*Manager {
 	return all
 }
 
-// SendToUser queues msg to every connection of userID, across all of the
-// user's threads, and returns how many connections on this node accepted
-// it. It never blocks on a connection and never creates a Manager. msg is
-// shared, not copied: the caller must not modify it afterwards. With
-// Options.History, msg gets the next position in the user's stream and is
-// kept, even when the user has no connection, so a client that resumes
-// gets it.
+// SendToUser delivers msg to every connection of userID, across all of the
+// user's threads, on this node and, with a Broker or Log, on every other
+// node. It never blocks on a connection and never creates a Manager. msg
+// is shared, not copied: the caller must not modify it afterwards.
 //
-// With a Broker that is a Log (and history on), msg is appended to the Log
-// and every node, this one included, delivers it when the Log hands it
-// back: n is then the number of this node's connections of userID when
-// the call was made, and an Append failure is returned wrapping ErrBroker.
+// n is, in every mode, how many of this node's connections of userID msg
+// is addressed to: those registered when the call was made (closing ones
+// excepted). Each of them gets msg unless its queue is full, in which case
+// Options.OnFull applies and the drop is counted in Stats.
 //
-// With Options.Broker, msg is also published for the other nodes, which
-// deliver it to their own connections of userID; this node ignores its own
-// message when the broker echoes it back, so each connection gets it once.
-// If publishing fails, the local connections have still been queued to; the
-// error, wrapping ErrBroker, is returned and counted in Stats.BrokerErrors.
+// How msg travels is chosen once, by NewFactory:
+//
+//   - No Broker: it is queued to this node's connections. An error
+//     wrapping ErrQueueFull reports how many of the n were full.
+//   - A Broker, without a Log's history: it is queued to this node's
+//     connections as above, then published; the other nodes deliver it to
+//     their own connections of userID, and this node ignores its echo, so
+//     each connection gets it once. A failed publish is returned wrapping
+//     ErrBroker and counted in Stats.BrokerErrors; the local connections
+//     have been queued to all the same.
+//   - A Log, with Options.History: it is stored in the Log, and every
+//     node, this one included, delivers it when the Log hands it back,
+//     with the position the Log gave it. Full queues are then met after
+//     SendToUser has returned: OnFull applies and Stats counts them, but
+//     no error reports them. With an AsyncLog, SendToUser returns once the
+//     Log has accepted msg, without waiting for it to be stored: a failed
+//     append is counted in Stats.BrokerErrors and logged; use
+//     SendToUserWait to wait for it. With a plain Log, it waits for the
+//     append, and a failure is returned wrapping ErrBroker.
+//
+// With Options.History and no Log, msg gets the next position in the
+// user's stream on this node and is kept there for clients that resume,
+// when this node holds a Manager of the user (see HistoryOptions).
 //
 // It returns ErrClosed after Close, ctx.Err() if ctx has ended (nothing is
-// sent), an error wrapping ErrInvalidUser for a userID that breaks the
+// sent), and an error wrapping ErrInvalidUser for a userID that breaks the
 // UserContext rule (empty, over 256 bytes, not UTF-8, control characters)
-// without sending anything, and an error wrapping ErrQueueFull when some
-// local connections were full.
+// without sending anything.
 func (f *Factory) SendToUser(ctx context.Context, userID string, msg []byte) (int, error) {
+	return f.sendToUser(ctx, userID, msg, false)
+}
+
+// SendToUserWait is SendToUser that, with an AsyncLog, waits until the Log
+// has stored msg, and returns the failure, wrapping ErrBroker, if it was
+// not; or ctx.Err() if ctx ends first (msg may be stored all the same).
+// In every other mode it is SendToUser.
+func (f *Factory) SendToUserWait(ctx context.Context, userID string, msg []byte) (int, error) {
+	return f.sendToUser(ctx, userID, msg, true)
+}
+
+func (f *Factory) sendToUser(ctx context.Context, userID string, msg []byte, wait bool) (int, error) {
 	if f.isClosed.Load() {
 		return 0, ErrClosed
 	}
@@ -287,42 +381,7 @@ func (f *Factory) SendToUser(ctx context.Context, userID string, msg []byte) (in
 	if err := (UserContext{UserID: userID}).Validate(); err != nil {
 		return 0, err
 	}
-	if f.hlog != nil {
-		return f.appendLog(ctx, userID, "", true, msg)
-	}
-	n, full := f.queueLocal(userID, nil, msg)
-	var errs []error
-	if full > 0 {
-		errs = append(errs, fmt.Errorf("%w: %d of %d connections", ErrQueueFull, full, n+full))
-	}
-	if f.opts.Broker != nil {
-		if err := f.opts.Broker.Publish(ctx, userID, f.seal(userID, msg)); err != nil {
-			f.stats.brokerErrors.Add(1)
-			f.log.Warn("wsmanager: broker publish failed", "err", err)
-			errs = append(errs, fmt.Errorf("%w: publish: %w", ErrBroker, err))
-		} else {
-			f.stats.brokerPublished.Add(1)
-		}
-	}
-	return n, errors.Join(errs...)
-}
-
-// sendLocal queues msg to this node's connections of userID, appending to
-// slow those the caller must close with closeSlow once it holds no lock.
-func (f *Factory) sendLocal(userID string, msg []byte, slow []*Connection) (n, full int, _ []*Connection) {
-	// Enqueueing never blocks and calls no user code (slow consumers are
-	// closed by the caller), so it may run under the read lock; that keeps
-	// the user's managers from being copied.
-	f.mu.RLock()
-	for _, m := range f.users[userID] {
-		var mn, mf int
-		mn, mf, slow = m.send(msg, slow)
-		n += mn
-		full += mf
-	}
-	f.mu.RUnlock()
-	f.stats.queued.Add(uint64(n + full))
-	return n, full, slow
+	return f.delivery.send(ctx, userID, nil, msg, wait)
 }
 
 // Broadcast queues msg to every connection on this node whose Manager's
@@ -427,10 +486,8 @@ func (f *Factory) Close(ctx context.Context) error {
 		f.closing = conns
 		f.liveMu.Unlock()
 		close(f.stopJanitor)
-		if f.unsubscribe != nil {
-			if err := f.unsubscribe(); err != nil {
-				f.unsubErr = fmt.Errorf("%w: unsubscribe: %w", ErrBroker, err)
-			}
+		if err := f.delivery.stop(); err != nil {
+			f.unsubErr = fmt.Errorf("%w: unsubscribe: %w", ErrBroker, err)
 		}
 		for _, c := range conns {
 			c.requestClose(causeClosed, CodeGoingAway, reasonGoingAway, nil)

@@ -102,8 +102,8 @@ func TestHeldWithinQueueBounds(t *testing.T) {
 			}
 			m, _ := f.Lookup(uc)
 			c := m.Connections()[0]
-			st := f.lockStream("u")
-			held := len(c.held)
+			st := f.lockStream("u", false)
+			held := len(st.holds[c].held)
 			st.mu.Unlock()
 			if held > queue {
 				t.Errorf("held %d live messages during the replay, beyond QueueSize %d", held, queue)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,10 +17,14 @@ import (
 // With history, every message SendToUser or Manager.Send queues gets the
 // next Position in its user's stream; Frame wraps it with that position
 // once, for all the connections it goes to; and the last messages of each
-// user are kept, in memory, bounded by Messages, Bytes and MaxAge. A user's
-// stream lives while the user has a Manager and for Options.IdleTimeout
-// after, then its memory is released. Broadcast messages are not part of
-// any stream: they carry no position and are never replayed.
+// user are kept, in memory, bounded by Messages, Bytes and MaxAge per user
+// and TotalBytes for the whole Factory. A node keeps a stream only for a
+// user it holds a Manager for, that is while the user has a connection
+// here and for Options.IdleTimeout after the last one left; the janitor
+// then releases the stream's memory at its next sweep. A message sent to a
+// user with no stream here is kept nowhere on this node, so sends to
+// made-up users cost no memory. Broadcast messages are not part of any
+// stream: they carry no position and are never replayed.
 //
 // With a Broker that implements Log, the stream lives in the broker instead,
 // shared by every node, and these bounds are the broker's to apply.
@@ -31,6 +36,11 @@ type HistoryOptions struct {
 	Bytes int
 	// MaxAge drops messages older than it. Defaults to 0: no age bound.
 	MaxAge time.Duration
+	// TotalBytes bounds the framed bytes kept by all of the Factory's
+	// streams together: a stream that appends past it drops its own oldest
+	// messages first, down to its newest, so the bound holds to within
+	// one message per stream. Defaults to DefaultHistoryTotalBytes.
+	TotalBytes int
 	// Frame appends msg, framed with its position, to dst: what every
 	// connection is sent. It is called once per message, not once per
 	// connection, and must be safe for concurrent use. Messages that have
@@ -46,6 +56,9 @@ type HistoryOptions struct {
 
 // DefaultHistoryBytes is HistoryOptions.Bytes' default.
 const DefaultHistoryBytes = 1 << 20
+
+// DefaultHistoryTotalBytes is HistoryOptions.TotalBytes' default: 256 MiB.
+const DefaultHistoryTotalBytes = 256 << 20
 
 // Log is a Broker that keeps each user's stream itself, durably and shared
 // by every node of a cluster, so that a client resumes on any node, also
@@ -97,10 +110,13 @@ type historyEntry struct {
 
 // stream is one user's stream on this node. Its mutex orders appends,
 // deliveries and resumes: a message appended before a resume is replayed,
-// one appended after it is delivered live, and none both.
+// one appended after it is delivered live, and none both. With a Log, the
+// messages live in the Log, and the stream orders deliveries and resumes
+// alone, holding the replay state of the user's resuming connections.
 type stream struct {
 	mu      sync.Mutex
 	epoch   uint64
+	total   *atomic.Int64  // the bytes kept by all of the Factory's streams
 	head    uint64         // seq of the last message
 	entries []historyEntry // a ring, oldest at first; len is the capacity used so far
 	first   int
@@ -112,6 +128,21 @@ type stream struct {
 	used     bool
 	idleFrom time.Time
 	released bool // removed by the janitor: appends go to a new stream
+	// holds is the replay state of this user's connections that joined
+	// through a Log (see replayHold); nil until one does.
+	holds map[*Connection]*replayHold
+}
+
+func newStream(total *atomic.Int64) *stream {
+	return &stream{epoch: newEpoch(), total: total}
+}
+
+// release marks a stream the janitor removed and gives back its bytes. The
+// caller holds its lock.
+func (s *stream) release() {
+	s.released = true
+	s.total.Add(-int64(s.bytes))
+	s.entries, s.n, s.bytes = nil, 0, 0
 }
 
 func newEpoch() uint64 {
@@ -136,8 +167,10 @@ func (s *stream) add(e historyEntry, h *HistoryOptions) {
 	s.entries[(s.first+s.n)%len(s.entries)] = e
 	s.n++
 	s.bytes += len(e.framed)
-	for s.n > 1 && s.bytes > h.Bytes {
+	total := s.total.Add(int64(len(e.framed)))
+	for s.n > 1 && (s.bytes > h.Bytes || total > int64(h.TotalBytes)) {
 		s.drop()
+		total = s.total.Load()
 	}
 	s.expire(h, e.at)
 }
@@ -145,6 +178,7 @@ func (s *stream) add(e historyEntry, h *HistoryOptions) {
 func (s *stream) drop() {
 	e := &s.entries[s.first]
 	s.bytes -= len(e.framed)
+	s.total.Add(-int64(len(e.framed)))
 	*e = historyEntry{}
 	s.first = (s.first + 1) % len(s.entries)
 	s.n--

@@ -46,16 +46,20 @@ func (f *Factory) sweep(now time.Time) {
 	for len(all) > 0 {
 		chunk := all[:min(sweepBatch, len(all))]
 		all = all[len(chunk):]
+		var gone []string
 		f.mu.Lock()
 		if f.closed {
 			f.mu.Unlock()
 			return
 		}
 		for _, m := range chunk {
-			if m.closeIfIdle(now, f.opts.IdleTimeout) {
-				f.removeLocked(m)
+			if m.closeIfIdle(now, f.opts.IdleTimeout) && f.removeLocked(m) {
+				gone = append(gone, m.uc.UserID)
 			}
 		}
 		f.mu.Unlock()
+		for _, u := range gone {
+			f.userGone(u)
+		}
 	}
 }

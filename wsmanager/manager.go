@@ -43,13 +43,18 @@ func newManager(f *Factory, uc UserContext, now time.Time) *Manager {
 // is that of the call that created the Manager.
 func (m *Manager) User() UserContext { return m.uc }
 
-// Send queues msg to every connection of this Manager and returns how many
-// accepted it. It never blocks. msg is shared, not copied: the caller must
-// not modify it afterwards. It returns ErrClosed after Close, ctx.Err() if
-// ctx has ended, and an error wrapping ErrQueueFull when some connections
-// were full (the count then covers the others). With Options.History, msg
-// gets the next position in its user's stream, for this thread's
-// connections only, and is kept for clients of this thread that resume.
+// Send delivers msg to every connection of this Manager, that is of its
+// (UserID, ThreadID) on this node, and returns how many msg is addressed
+// to, with the meaning Factory.SendToUser gives it. It never blocks on a
+// connection. msg is shared, not copied: the caller must not modify it
+// afterwards. It returns ErrClosed after Close, ctx.Err() if ctx has
+// ended, and, as SendToUser does in the same mode, an error wrapping
+// ErrQueueFull when some connections were full or ErrBroker when a Log
+// append failed. With Options.History, msg gets the next position in its
+// user's stream, for this thread's connections only, and is kept for
+// clients of this thread that resume; through a Log, it is stored and
+// delivered when the Log hands it back. A Manager is one node's: Send
+// does not travel through a Broker.
 func (m *Manager) Send(ctx context.Context, msg []byte) (int, error) {
 	if m.isClosed.Load() {
 		return 0, ErrClosed
@@ -57,15 +62,23 @@ func (m *Manager) Send(ctx context.Context, msg []byte) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	f := m.f
-	if f.hlog != nil {
-		return f.appendLog(ctx, m.uc.UserID, m.uc.ThreadID, false, msg)
+	return m.f.delivery.send(ctx, m.uc.UserID, m, msg, false)
+}
+
+// addressed returns how many connections of this Manager a message sent to
+// it now is addressed to: those not closing.
+func (m *Manager) addressed() int {
+	p := m.conns.Load()
+	if p == nil {
+		return 0
 	}
-	n, full := f.queueLocal(m.uc.UserID, m, msg)
-	if full > 0 {
-		return n, fmt.Errorf("%w: %d of %d connections", ErrQueueFull, full, n+full)
+	n := 0
+	for _, c := range *p {
+		if c.mach.State() < statemachine.Closing {
+			n++
+		}
 	}
-	return n, nil
+	return n
 }
 
 // send queues msg to every current connection; it returns how many accepted
@@ -103,12 +116,13 @@ func (m *Manager) Close(code int, reason string) error {
 	f := m.f
 	f.mu.Lock()
 	conns, ok := m.markClosed()
-	if ok {
-		f.removeLocked(m)
-	}
+	last := ok && f.removeLocked(m)
 	f.mu.Unlock()
 	if !ok {
 		return ErrClosed
+	}
+	if last {
+		f.userGone(m.uc.UserID)
 	}
 	for _, c := range conns {
 		c.requestClose(causeClosed, code, reason, nil)

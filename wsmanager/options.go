@@ -161,6 +161,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: History.Messages %d is negative", ErrInvalidOptions, o.History.Messages)
 	case o.History.Bytes < 0:
 		return o, fmt.Errorf("%w: History.Bytes %d is negative", ErrInvalidOptions, o.History.Bytes)
+	case o.History.TotalBytes < 0:
+		return o, fmt.Errorf("%w: History.TotalBytes %d is negative", ErrInvalidOptions, o.History.TotalBytes)
 	case o.History.MaxAge < 0:
 		return o, fmt.Errorf("%w: History.MaxAge %v is negative", ErrInvalidOptions, o.History.MaxAge)
 	case o.OnFull > DropOldest:
@@ -185,6 +187,9 @@ func (o Options) withDefaults() (Options, error) {
 	o.BrokerKey = bytes.Clone(o.BrokerKey)
 	if o.History.Bytes == 0 {
 		o.History.Bytes = DefaultHistoryBytes
+	}
+	if o.History.TotalBytes == 0 {
+		o.History.TotalBytes = DefaultHistoryTotalBytes
 	}
 	if o.History.Frame == nil {
 		o.History.Frame = PrefixFrame

@@ -224,6 +224,8 @@ func refusal(err error) (int, string) {
 		return CodeTryAgainLater, reasonConnLimit
 	case errors.Is(err, ErrFactoryLimit):
 		return CodeTryAgainLater, reasonFactoryLimit
+	case errors.Is(err, ErrDraining):
+		return CodeTryAgainLater, reasonDraining
 	}
 	return CodeGoingAway, reasonGoingAway
 }

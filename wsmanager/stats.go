@@ -32,6 +32,8 @@ type Stats struct {
 	UserLimitHits    uint64 `json:"user_limit_hits"`    // managers refused with ErrUserLimit
 	ConnLimitHits    uint64 `json:"conn_limit_hits"`    // connections refused with ErrConnLimit
 	FactoryLimitHits uint64 `json:"factory_limit_hits"` // managers or connections refused with ErrFactoryLimit
+	DrainRefused     uint64 `json:"drain_refused"`      // connections refused with ErrDraining
+	DrainCloses      uint64 `json:"drain_closes"`       // connections Factory.Drain closed
 
 	HandlerErrors uint64 `json:"handler_errors"` // connections closed by a handler error
 	HandlerPanics uint64 `json:"handler_panics"` // connections closed by a handler panic
@@ -63,6 +65,7 @@ type counters struct {
 	handlerErrors, handlerPanics                                                 atomic.Uint64
 	brokerPublished, brokerErrors, brokerReceived, brokerEchoes, brokerMalformed atomic.Uint64
 	brokerRejected, resumes, resumeResets, replayed                              atomic.Uint64
+	drainRefused, drainCloses                                                    atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -70,6 +73,8 @@ func (c *counters) snapshot() Stats {
 		MessagesDiscarded: c.discarded.Load(),
 		ExpiredCloses:     c.expiredCloses.Load(),
 		FactoryLimitHits:  c.factoryLimitHits.Load(),
+		DrainRefused:      c.drainRefused.Load(),
+		DrainCloses:       c.drainCloses.Load(),
 		ManagersCreated:   c.managersCreated.Load(),
 		ManagersRemoved:   c.managersRemoved.Load(),
 		ConnsCreated:      c.connsCreated.Load(),
