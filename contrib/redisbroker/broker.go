@@ -77,8 +77,10 @@ const MaxUserIDLen = brokerkit.MaxUserIDLen
 // subscribed gets every message, and messages from one publisher arrive in
 // the order they were published.
 type Broker struct {
-	client  *redis.Client
-	owned   bool // Close closes client
+	client  redis.UniversalClient // commands and pipelines
+	single  *redis.Client         // the client of a standalone Redis; nil for a Cluster
+	cluster *redis.ClusterClient  // the client of a Redis Cluster; nil for a standalone Redis
+	owned   bool                  // Close closes client
 	prefix  string
 	pattern string
 	opts    Options // with defaults
@@ -128,7 +130,7 @@ func New(client *redis.Client, opts Options) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newBroker(client, false, opts), nil
+	return newBroker(client, nil, false, opts), nil
 }
 
 // Connect parses url (redis://[user:password@]host:port[/db] or rediss://
@@ -166,7 +168,7 @@ func Connect(url string, opts Options, configure ...func(*redis.Options)) (*Brok
 		_ = client.Close()
 		return nil, fmt.Errorf("redisbroker: connect: %w", classify(err))
 	}
-	b := newBroker(client, true, opts)
+	b := newBroker(client, nil, true, opts)
 	b.counters.Connected.Store(true)
 	return b, nil
 }
@@ -203,9 +205,16 @@ func withDefaults(opts Options) (Options, error) {
 	return opts, nil
 }
 
-func newBroker(client *redis.Client, owned bool, opts Options) *Broker {
-	b := &Broker{client: client, owned: owned, prefix: opts.Prefix, pattern: opts.Prefix + ".*", opts: opts, closeDone: make(chan struct{})}
-	b.pub = newPublisher(client, &b.counters, opts)
+// newBroker returns a Broker on single, a standalone Redis's client, or
+// else on cluster.
+func newBroker(single *redis.Client, cluster *redis.ClusterClient, owned bool, opts Options) *Broker {
+	b := &Broker{single: single, cluster: cluster, owned: owned, prefix: opts.Prefix, pattern: opts.Prefix + ".*", opts: opts, closeDone: make(chan struct{})}
+	if cluster != nil {
+		b.client = cluster
+	} else {
+		b.client = single
+	}
+	b.pub = newPublisher(b.client, cluster != nil, &b.counters, opts)
 	return b
 }
 

@@ -38,7 +38,8 @@ func (abandonedError) Unwrap() error { return ErrClosed }
 // counted in Counters.Published once Redis confirms it, in
 // Counters.PublishErrors otherwise.
 type publisher struct {
-	client   *redis.Client
+	client   redis.UniversalClient
+	sharded  bool // a Redis Cluster's: SPUBLISH, and every message has its own outcome
 	counters *brokerkit.Counters
 	log      *slog.Logger
 	prefix   string
@@ -73,10 +74,11 @@ type outgoing struct {
 	result chan error
 }
 
-func newPublisher(client *redis.Client, counters *brokerkit.Counters, opts Options) *publisher {
+func newPublisher(client redis.UniversalClient, sharded bool, counters *brokerkit.Counters, opts Options) *publisher {
 	ctx, abandon := context.WithCancel(context.Background())
 	return &publisher{
 		client:   client,
+		sharded:  sharded,
 		counters: counters,
 		log:      opts.Logger,
 		prefix:   opts.Prefix,
@@ -205,7 +207,11 @@ func (p *publisher) send(batch []outgoing, size int, rest []outgoing) bool {
 	pipe := p.client.Pipeline()
 	cmds := p.cmds[:0]
 	for _, m := range batch {
-		cmds = append(cmds, pipe.Publish(p.ctx, m.channel, m.msg))
+		if p.sharded {
+			cmds = append(cmds, pipe.SPublish(p.ctx, m.channel, m.msg))
+		} else {
+			cmds = append(cmds, pipe.Publish(p.ctx, m.channel, m.msg))
+		}
 	}
 	defer func() {
 		clear(cmds)
@@ -214,7 +220,12 @@ func (p *publisher) send(batch []outgoing, size int, rest []outgoing) bool {
 	_, err := pipe.Exec(p.ctx)
 	var whole error // the pipeline's failure, if it failed as a whole
 	var behind []outgoing
-	if _, refused := errors.AsType[redis.Error](err); err != nil && !refused {
+	if cc, ok := p.client.(*redis.ClusterClient); ok && err != nil {
+		// A master failed over or slots moved: the client learns the
+		// cluster's layout again, in the background.
+		cc.ReloadState(p.ctx)
+	}
+	if _, refused := errors.AsType[redis.Error](err); err != nil && !refused && (!p.sharded || allFailed(cmds)) {
 		whole = err
 		if p.ctx.Err() != nil {
 			whole = abandonedError{}
@@ -263,6 +274,18 @@ func (p *publisher) send(batch []outgoing, size int, rest []outgoing) bool {
 	p.drop(rest, whole)
 	p.drop(behind, whole)
 	return false
+}
+
+// allFailed reports whether no command of a pipeline succeeded: the
+// pipeline of a Redis Cluster fails as a whole only then, since each of
+// its masters answers for its own commands.
+func allFailed(cmds []*redis.IntCmd) bool {
+	for _, c := range cmds {
+		if c.Err() == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // lost logs, once until a pipeline succeeds again, that n messages whose

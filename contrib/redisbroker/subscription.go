@@ -37,6 +37,9 @@ func (b *Broker) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe
 	if b.closed.Load() {
 		return nil, ErrClosed
 	}
+	if b.cluster != nil {
+		return nil, fmt.Errorf("redisbroker: subscribe: %w: a Redis Cluster has no pattern subscription across its shards; use SubscribeUsers", errors.ErrUnsupported)
+	}
 	s := &subscription{
 		b:     b,
 		inbox: brokerkit.NewInbox(b.opts.PendingMessages, b.opts.PendingBytes, &b.counters, deliver),
@@ -85,7 +88,7 @@ func (s *subscription) run(first chan<- error) {
 	log := s.b.opts.Logger
 	lost := false // the connection was lost and is not yet restored
 	for {
-		ps := s.b.client.PSubscribe(ctx)
+		ps := s.b.single.PSubscribe(ctx)
 		if !s.setPS(ps) {
 			return
 		}

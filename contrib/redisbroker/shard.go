@@ -1,0 +1,315 @@
+package redisbroker
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ssotkit/ssot/contrib/internal/brokerkit"
+)
+
+// errUnsubscribed ends a shard's connection on which Redis ended a
+// subscription that the node did not end: in a Cluster, the channel's slot
+// moved to another master. The shard subscribes again, each channel where
+// it now belongs.
+const errUnsubscribed = sentinel("redisbroker: Redis ended a subscription")
+
+// subscribeChunk is how many channels one SUBSCRIBE asks for when a shard
+// subscribes again after a lost connection.
+const subscribeChunk = 512
+
+// shard is the pub/sub connection of an interest to one Redis server, and
+// the goroutine that reads it, subscribes again after a lost connection
+// and, in a Cluster, moves its users to the master that now serves their
+// slot. The fields after node are guarded by the interest's mutex.
+type shard struct {
+	in     *interest
+	addr   string
+	node   *redis.Client
+	ctx    context.Context // ended by stop
+	cancel context.CancelFunc
+
+	chans map[string]*want // the users it holds, by channel
+	ps    *redis.PubSub    // the current connection; nil between connections
+	// awaited and unsubs count, by channel, the subscriptions and
+	// unsubscriptions sent on ps that Redis has not yet confirmed: a
+	// confirmation counts for an Add only once every subscription sent
+	// before it is answered, and an unsubscription nobody sent is Redis's.
+	awaited map[string]int
+	unsubs  map[string]int
+}
+
+func newShard(in *interest, addr string, node *redis.Client) *shard {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &shard{in: in, addr: addr, node: node, ctx: ctx, cancel: cancel, chans: map[string]*want{}}
+}
+
+// stop ends the connection, which ends the read under way; the
+// interest's WaitGroup waits for the goroutine.
+func (sh *shard) stop() {
+	sh.cancel()
+	sh.in.mu.Lock()
+	ps := sh.ps
+	sh.in.mu.Unlock()
+	if ps != nil {
+		_ = ps.Close()
+	}
+}
+
+// run keeps the shard's subscriptions up until stop, or until it holds no
+// user.
+func (sh *shard) run() {
+	defer sh.in.wg.Done()
+	b := sh.in.b
+	log := b.opts.Logger
+	lost := false // the connection was lost and is not yet restored
+	for {
+		var ps *redis.PubSub
+		if b.cluster != nil {
+			ps = sh.node.SSubscribe(sh.ctx)
+		} else {
+			ps = sh.node.Subscribe(sh.ctx)
+		}
+		chans, ok := sh.attach(ps)
+		if !ok {
+			_ = ps.Close()
+			return
+		}
+		err := sh.serve(ps, chans, lost, func() {
+			b.counters.Connected.Store(true)
+			if lost {
+				lost = false
+				b.counters.Reconnects.Add(1)
+				log.Info("redisbroker: subscriptions restored", "prefix", sh.in.prefix, "server", sh.addr)
+			}
+		})
+		sh.detach()
+		_ = ps.Close()
+		if sh.ctx.Err() != nil {
+			return
+		}
+		b.counters.Connected.Store(false)
+		if !lost {
+			lost = true
+			log.Warn("redisbroker: a subscription connection ended; subscribing again", "prefix", sh.in.prefix, "server", sh.addr, "err", classify(err), "every", b.opts.ReconnectWait)
+		}
+		if b.cluster != nil {
+			b.cluster.ReloadState(sh.ctx)
+		}
+		t := time.NewTimer(b.opts.ReconnectWait)
+		select {
+		case <-sh.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if b.cluster != nil {
+			sh.reroute()
+		}
+	}
+}
+
+// attach makes ps the shard's connection and returns the channels to
+// subscribe to on it, each counted as awaited. It reports false, when the
+// shard is stopped or holds no user: the shard is then done, and gone
+// from the interest.
+func (sh *shard) attach(ps *redis.PubSub) ([]string, bool) {
+	in := sh.in
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if sh.ctx.Err() != nil || in.stopped {
+		return nil, false
+	}
+	if len(sh.chans) == 0 {
+		if in.shards[sh.addr] == sh {
+			delete(in.shards, sh.addr)
+		}
+		sh.cancel()
+		return nil, false
+	}
+	sh.ps = ps
+	sh.awaited = make(map[string]int, len(sh.chans))
+	sh.unsubs = map[string]int{}
+	chans := make([]string, 0, len(sh.chans))
+	for ch := range sh.chans {
+		chans = append(chans, ch)
+		sh.awaited[ch] = 1
+	}
+	return chans, true
+}
+
+// detach forgets the connection that ended.
+func (sh *shard) detach() {
+	sh.in.mu.Lock()
+	sh.ps, sh.awaited, sh.unsubs = nil, nil, nil
+	sh.in.mu.Unlock()
+}
+
+// reroute moves each user of the shard to the shard of the master that
+// serves its channel's slot now, as far as the cluster client knows.
+func (sh *shard) reroute() {
+	in := sh.in
+	in.mu.Lock()
+	chans := make([]string, 0, len(sh.chans))
+	for ch := range sh.chans {
+		chans = append(chans, ch)
+	}
+	in.mu.Unlock()
+	for _, ch := range chans {
+		addr, node, err := in.route(sh.ctx, ch)
+		if err != nil || addr == sh.addr {
+			continue
+		}
+		in.mu.Lock()
+		if w := sh.chans[ch]; w != nil && !in.stopped {
+			delete(sh.chans, ch)
+			if ps := in.place(ch, w, addr, node); ps != nil {
+				in.mu.Unlock()
+				_ = in.subscribe(sh.ctx, ps, ch)
+				continue
+			}
+		}
+		in.mu.Unlock()
+	}
+}
+
+// serve subscribes to chans on ps and reads ps until it fails, calling
+// up when Redis confirms a subscription. After a lost connection (resumed)
+// with a resume function, the messages received are held until every
+// channel of chans is confirmed, and resume is called for their users
+// first.
+func (sh *shard) serve(ps *redis.PubSub, chans []string, resumed bool, up func()) error {
+	in := sh.in
+	ctx := sh.ctx
+	if in.b.cluster != nil {
+		// One channel a command: SSUBSCRIBE takes the channels of one slot.
+		for _, ch := range chans {
+			if err := ps.SSubscribe(ctx, ch); err != nil {
+				return err
+			}
+		}
+	} else {
+		for i := 0; i < len(chans); i += subscribeChunk {
+			if err := ps.Subscribe(ctx, chans[i:min(i+subscribeChunk, len(chans))]...); err != nil {
+				return err
+			}
+		}
+	}
+	var resuming map[string]struct{} // the channels whose confirmation the resume waits for
+	var held []heldMessage
+	if resumed && in.resume != nil {
+		resuming = make(map[string]struct{}, len(chans))
+		for _, ch := range chans {
+			resuming[ch] = struct{}{}
+		}
+	}
+	pinged := false
+	for {
+		m, err := ps.ReceiveTimeout(ctx, idlePing)
+		if err != nil {
+			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() && !pinged {
+				if err := ps.Ping(ctx); err != nil {
+					return err
+				}
+				pinged = true
+				continue
+			}
+			return err
+		}
+		pinged = false
+		switch m := m.(type) {
+		case *redis.Subscription:
+			switch m.Kind {
+			case "subscribe", "ssubscribe":
+				sh.confirmed(m.Channel)
+				up()
+				if resuming == nil {
+					continue
+				}
+				delete(resuming, m.Channel)
+				if len(resuming) == 0 {
+					resuming = nil
+					in.resume(ctx, sh.users(chans))
+					for _, h := range held {
+						in.onMessage(h.userID, h.payload)
+					}
+					held = nil
+				}
+			case "unsubscribe", "sunsubscribe":
+				if !sh.unsubscribed(m.Channel) {
+					return errUnsubscribed
+				}
+			}
+		case *redis.Message:
+			userID, ok := brokerkit.UserFromTopic(in.prefix, m.Channel)
+			switch {
+			case !ok:
+				// Counted, not logged: anyone who can publish under the
+				// prefix could otherwise flood the log.
+				in.b.counters.Malformed.Add(1)
+			case resuming != nil && len(held) >= in.b.opts.PendingMessages:
+				in.b.counters.Dropped.Add(1)
+			case resuming != nil:
+				held = append(held, heldMessage{userID, m.Payload})
+			default:
+				in.onMessage(userID, m.Payload)
+			}
+		}
+	}
+}
+
+// heldMessage is a message received while a shard resumes.
+type heldMessage struct{ userID, payload string }
+
+// confirmed counts Redis's confirmation of a subscription to channel; once
+// every subscription sent for it is confirmed, an Add waiting for it
+// returns.
+func (sh *shard) confirmed(channel string) {
+	sh.in.mu.Lock()
+	defer sh.in.mu.Unlock()
+	if sh.awaited == nil {
+		return
+	}
+	if sh.awaited[channel] > 1 {
+		sh.awaited[channel]--
+		return
+	}
+	delete(sh.awaited, channel)
+	if w := sh.chans[channel]; w != nil && w.confirmed != nil {
+		close(w.confirmed)
+		w.confirmed = nil
+	}
+}
+
+// unsubscribed counts Redis's confirmation of an unsubscription from
+// channel; it reports false for one the node did not send, unless the
+// node no longer wants the channel.
+func (sh *shard) unsubscribed(channel string) bool {
+	sh.in.mu.Lock()
+	defer sh.in.mu.Unlock()
+	if n := sh.unsubs[channel]; n > 0 {
+		if n == 1 {
+			delete(sh.unsubs, channel)
+		} else {
+			sh.unsubs[channel] = n - 1
+		}
+		return true
+	}
+	return sh.chans[channel] == nil
+}
+
+// users returns the users of chans that the shard still holds.
+func (sh *shard) users(chans []string) []string {
+	sh.in.mu.Lock()
+	defer sh.in.mu.Unlock()
+	users := make([]string, 0, len(chans))
+	for _, ch := range chans {
+		if w := sh.chans[ch]; w != nil {
+			users = append(users, w.userID)
+		}
+	}
+	return users
+}
