@@ -1,0 +1,130 @@
+package natsbroker
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/ssotkit/ssot/contrib/internal/brokerkit"
+)
+
+// userSubs are the subscriptions of an Interest: one NATS core subscription
+// per user added, to that user's own subject, all feeding one channel, so
+// that an Interest holds the same goroutines however many users it has.
+// Its methods are safe for concurrent use.
+type userSubs struct {
+	nc      *nats.Conn
+	subject func(userID string) string
+	ch      chan *nats.Msg // what the subscriptions receive; the client drops past its capacity
+
+	mu     sync.Mutex
+	subs   map[string]*nats.Subscription
+	closed bool
+}
+
+func newUserSubs(nc *nats.Conn, subject func(string) string, capacity int) *userSubs {
+	return &userSubs{nc: nc, subject: subject, ch: make(chan *nats.Msg, capacity), subs: map[string]*nats.Subscription{}}
+}
+
+// add subscribes to userID's subject and returns once the server has the
+// subscription, or ctx ends, or the connection is down: then the
+// subscription is withdrawn and add returns why. Adding a user already
+// added does nothing.
+func (s *userSubs) add(ctx context.Context, userID string) error {
+	if !brokerkit.ValidUser(userID) {
+		return ErrInvalidUser
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if _, ok := s.subs[userID]; ok {
+		s.mu.Unlock()
+		return nil
+	}
+	sub, err := s.nc.ChanSubscribe(s.subject(userID), s.ch)
+	if err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("natsbroker: add: %w", err)
+	}
+	s.subs[userID] = sub
+	s.mu.Unlock()
+	if err := flush(ctx, s.nc); err != nil {
+		s.withdraw(userID, sub)
+		return err
+	}
+	return nil
+}
+
+// flush returns once the server has processed what nc sent before, or
+// ctx ends, or the connection is down.
+func flush(ctx context.Context, nc *nats.Conn) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, setupTimeout)
+		defer cancel()
+	}
+	err := nc.FlushWithContext(ctx)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case !nc.IsConnected():
+		return fmt.Errorf("%w: %w", ErrDisconnected, err)
+	}
+	return fmt.Errorf("natsbroker: add: %w", err)
+}
+
+// withdraw unsubscribes sub if it is still userID's.
+func (s *userSubs) withdraw(userID string, sub *nats.Subscription) {
+	s.mu.Lock()
+	if s.subs[userID] == sub {
+		delete(s.subs, userID)
+	}
+	s.mu.Unlock()
+	_ = sub.Unsubscribe()
+}
+
+// remove unsubscribes from userID's subject, without waiting for the
+// server. Removing a user not added does nothing.
+func (s *userSubs) remove(userID string) error {
+	s.mu.Lock()
+	sub, ok := s.subs[userID]
+	delete(s.subs, userID)
+	s.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if err := sub.Unsubscribe(); err != nil && s.nc.Status() != nats.CLOSED {
+		return fmt.Errorf("natsbroker: remove: %w", err)
+	}
+	return nil
+}
+
+// users returns the users added.
+func (s *userSubs) users() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.subs))
+	for u := range s.subs {
+		out = append(out, u)
+	}
+	return out
+}
+
+// close unsubscribes from every user and makes add fail with ErrClosed. It
+// is idempotent.
+func (s *userSubs) close() {
+	s.mu.Lock()
+	s.closed = true
+	subs := s.subs
+	s.subs = map[string]*nats.Subscription{}
+	s.mu.Unlock()
+	for _, sub := range subs {
+		_ = sub.Unsubscribe()
+	}
+}
