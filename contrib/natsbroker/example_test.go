@@ -66,7 +66,7 @@ func ExampleConnectLog() {
 
 	// alice has no connection anywhere: the message waits in the stream,
 	// for the client that resumes on any node.
-	n, err := f.SendToUser(ctx, "alice", []byte("hello"))
+	n, err := f.SendToUserWait(ctx, "alice", []byte("hello"))
 	head, _ := l.Replay(ctx, "alice", wsmanager.Position{}, nil)
 	fmt.Println(n, err, l.Stream(), head.Seq)
 	// Output:

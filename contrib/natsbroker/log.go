@@ -52,6 +52,10 @@ type LogOptions struct {
 	// a restart of the servers then loses the history, and every client
 	// that resumes gets a reset. Defaults to false: file storage.
 	Memory bool
+	// AppendsInFlight bounds the appends sent and not yet acknowledged by
+	// JetStream; past it, AppendAsync waits for room. Defaults to
+	// DefaultAppendsInFlight.
+	AppendsInFlight int
 }
 
 // Log is a wsmanager.Log over NATS JetStream: each user's stream of
@@ -82,14 +86,17 @@ type LogOptions struct {
 // older than what the stream still holds gets a reset even if none of the
 // messages it missed were evicted (see Replay).
 type Log struct {
-	b       *Broker // Publish and Subscribe; the connection and the counters
-	js      jetstream.JetStream
-	stream  jetstream.Stream
-	name    string
-	subject string // the prefix of the stream's subjects
-	config  jetstream.StreamConfig
-	log     *slog.Logger
-	epoch   atomic.Uint64 // the stream's epoch as last seen
+	b           *Broker // Publish and Subscribe; the connection and the counters
+	js          jetstream.JetStream
+	stream      jetstream.Stream
+	name        string
+	subject     string // the prefix of the stream's subjects
+	liveSubject string // the prefix of the subjects JetStream republishes them on
+	config      jetstream.StreamConfig
+	log         *slog.Logger
+	epoch       atomic.Uint64 // the stream's epoch as last seen
+	acks        *acker
+	keeper      *keeper
 }
 
 var _ wsmanager.Log = (*Log)(nil)
@@ -142,26 +149,34 @@ func validateLog(opts LogOptions) error {
 		return fmt.Errorf("%w: negative stream limit", ErrInvalidOptions)
 	case opts.Replicas < 0 || opts.Replicas > 5:
 		return fmt.Errorf("%w: Replicas is negative or over 5", ErrInvalidOptions)
+	case opts.AppendsInFlight < 0:
+		return fmt.Errorf("%w: negative AppendsInFlight", ErrInvalidOptions)
 	}
 	return nil
 }
 
 // newLog sets up the stream for a Broker made from opts.
 func newLog(b *Broker, opts LogOptions) (*Log, error) {
-	js, err := jetstream.New(b.nc)
+	inFlight := opts.AppendsInFlight
+	if inFlight == 0 {
+		inFlight = DefaultAppendsInFlight
+	}
+	js, err := jetstream.New(b.nc, jetstream.WithPublishAsyncMaxPending(inFlight), jetstream.WithPublishAsyncTimeout(ackTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("natsbroker: jetstream: %w", err)
 	}
-	l := &Log{b: b, js: js, name: streamName(opts), subject: b.prefix + "." + logToken, log: opts.Logger}
+	l := &Log{b: b, js: js, name: streamName(opts), subject: b.prefix + "." + logToken, liveSubject: b.prefix + "." + liveToken, log: opts.Logger}
 	if l.log == nil {
 		l.log = slog.Default()
 	}
-	l.config = streamConfig(opts, l.name, l.subject)
+	l.config = streamConfig(opts, l.name, b.prefix)
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
 	if l.stream, err = l.ensureStream(ctx); err != nil {
 		return nil, err
 	}
+	l.acks = newAcker(l, inFlight)
+	l.keeper = newKeeper(l)
 	return l, nil
 }
 
@@ -193,40 +208,9 @@ func (l *Log) noteEpoch(info *jetstream.StreamInfo) (uint64, error) {
 // subjectOf returns userID's subject in the stream.
 func (l *Log) subjectOf(userID string) string { return brokerkit.Topic(l.subject, userID) }
 
-// Append stores msg on userID's subject, with threadID, and returns its
-// position once JetStream has acknowledged it. It returns ErrInvalidUser
-// for an empty user ID or a user or thread ID longer than MaxUserIDLen,
-// ErrDisconnected while the connection is down, ErrClosed after Close, and
-// the JetStream error if the stream refuses the message or does not
-// answer (an unanswered Append may still have been stored).
-func (l *Log) Append(ctx context.Context, userID, threadID string, msg []byte) (wsmanager.Position, error) {
-	pos, err := l.append(ctx, userID, threadID, msg)
-	if err != nil {
-		l.b.counters.PublishErrors.Add(1)
-		return wsmanager.Position{}, err
-	}
-	l.b.counters.Published.Add(1)
-	return pos, nil
-}
-
-func (l *Log) append(ctx context.Context, userID, threadID string, msg []byte) (wsmanager.Position, error) {
-	if !brokerkit.ValidUser(userID) || len(threadID) > MaxUserIDLen {
-		return wsmanager.Position{}, ErrInvalidUser
-	}
-	if err := l.b.ready(ctx); err != nil {
-		return wsmanager.Position{}, err
-	}
-	m := &nats.Msg{Subject: l.subjectOf(userID), Data: msg}
-	setThread(m, threadID)
-	ack, err := l.js.PublishMsg(ctx, m)
-	switch {
-	case err != nil:
-		return wsmanager.Position{}, sendError("append", err)
-	case ack.Stream != l.name:
-		return wsmanager.Position{}, fmt.Errorf("natsbroker: append: stored by stream %q, not %q", ack.Stream, l.name)
-	}
-	return wsmanager.Position{Epoch: l.epoch.Load(), Seq: ack.Sequence}, nil
-}
+// liveSubjectOf returns the subject JetStream republishes userID's
+// messages on.
+func (l *Log) liveSubjectOf(userID string) string { return brokerkit.Topic(l.liveSubject, userID) }
 
 // Publish is Broker.Publish: NATS core, for a Factory without history.
 func (l *Log) Publish(ctx context.Context, userID string, msg []byte) error {
@@ -253,9 +237,23 @@ func (l *Log) Stats() Stats { return l.b.Stats() }
 // Stream returns the name of the JetStream stream.
 func (l *Log) Stream() string { return l.name }
 
-// Close makes every method fail with ErrClosed, ends every subscription's
-// deliveries (waiting for one under way) and deletes their consumers, then
-// closes as Broker.Close does. It is idempotent. Close the Factory first.
+// Close makes every method fail with ErrClosed and waits, as long as ctx
+// allows, for the appends in flight to be acknowledged (those still
+// unanswered then get ErrClosed); then it ends every subscription's and
+// Interest's deliveries (waiting for one under way), deletes their
+// consumers, and closes as Broker.Close does. It is idempotent. Close the
+// Factory first.
 func (l *Log) Close(ctx context.Context) error {
+	l.b.closed.Store(true)
+	l.acks.close(ctx)
+	l.keeper.close()
 	return l.b.Close(ctx) // the Log's subscriptions are among the Broker's
 }
+
+// SubscribeUsers is Broker.SubscribeUsers: NATS core, for a Factory
+// without history.
+func (l *Log) SubscribeUsers(deliver func(userID string, msg []byte)) (wsmanager.Interest, error) {
+	return l.b.SubscribeUsers(deliver)
+}
+
+var _ wsmanager.Router = (*Log)(nil)

@@ -99,7 +99,7 @@ func (s *logSub) Stop() {
 // consume makes a consumer of every message from s.next on and starts
 // reading it.
 func (s *logSub) consume(ctx context.Context) (jetstream.MessagesContext, error) {
-	cons, err := s.l.ephemeral(ctx, s.next, "")
+	cons, err := s.l.ephemeral(ctx, s.next)
 	if err != nil {
 		return nil, err
 	}

@@ -125,60 +125,80 @@ type stored struct {
 // fetch returns the messages on subj from the stream sequence start to
 // last, in order, skipping (and counting) those Append did not write.
 func (l *Log) fetch(ctx context.Context, subj string, start, last uint64) ([]stored, error) {
-	cons, err := l.ephemeral(ctx, start, subj)
+	var out []stored
+	err := l.scan(ctx, start, []string{subj}, func(seq uint64, m jetstream.Msg) bool {
+		if seq > last {
+			return false
+		}
+		if thread, ok := threadOf(m.Headers()); ok {
+			out = append(out, stored{seq, thread, m.Data()})
+		} else {
+			l.b.counters.Malformed.Add(1)
+		}
+		return true
+	})
 	if err != nil {
 		return nil, fmt.Errorf("natsbroker: replay: %w", err)
 	}
+	return out, nil
+}
+
+// scan calls fn, in order, for the stream's messages on filters from the
+// stream sequence start to the stream's head as the servers see it while
+// scan reads, through an ephemeral consumer of its own, until fn returns
+// false.
+func (l *Log) scan(ctx context.Context, start uint64, filters []string, fn func(seq uint64, m jetstream.Msg) bool) error {
+	cons, err := l.ephemeral(ctx, start, filters...)
+	if err != nil {
+		return err
+	}
 	defer l.deleteConsumer(ctx, cons.CachedInfo().Name)
-	var out []stored
 	for {
 		batch, err := cons.FetchNoWait(replayBatch)
 		if err != nil {
-			return nil, fmt.Errorf("natsbroker: replay: %w", err)
+			return err
 		}
 		n, done := 0, false
 		for m := range batch.Messages() {
 			n++
 			meta, err := m.Metadata()
-			switch {
-			case err != nil:
-				continue
-			case meta.Sequence.Stream > last:
-				done = true
-				continue
-			case meta.NumPending == 0:
-				done = true
-			}
-			thread, ok := threadOf(m.Headers())
-			if !ok {
-				l.b.counters.Malformed.Add(1)
+			if err != nil {
 				continue
 			}
-			out = append(out, stored{meta.Sequence.Stream, thread, m.Data()})
+			if done || !fn(meta.Sequence.Stream, m) {
+				done = true
+				continue
+			}
+			done = meta.NumPending == 0
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			return nil, fmt.Errorf("natsbroker: replay: %w", err)
+			return err
 		}
 		if done || n == 0 {
-			return out, nil
+			return nil
 		}
 	}
 }
 
 // ephemeral makes a consumer of the stream's messages from the sequence
-// start on, of subject filter ("" for every subject), that this Log reads
-// without acknowledging and deletes when done; the servers delete one it
-// leaves behind after consumerIdle.
-func (l *Log) ephemeral(ctx context.Context, start uint64, filter string) (jetstream.Consumer, error) {
-	return l.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
+// start on, on the subjects filters match (every subject without one),
+// that this Log reads without acknowledging and deletes when done; the
+// servers delete one it leaves behind after consumerIdle.
+func (l *Log) ephemeral(ctx context.Context, start uint64, filters ...string) (jetstream.Consumer, error) {
+	cfg := jetstream.ConsumerConfig{
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       start,
-		FilterSubject:     filter,
 		AckPolicy:         jetstream.AckNonePolicy,
 		InactiveThreshold: consumerIdle,
 		MemoryStorage:     true,
 		Replicas:          1,
-	})
+	}
+	if len(filters) == 1 {
+		cfg.FilterSubject = filters[0]
+	} else {
+		cfg.FilterSubjects = filters
+	}
+	return l.stream.CreateConsumer(ctx, cfg)
 }
 
 // deleteConsumer deletes a consumer this Log made, once it is done with it,

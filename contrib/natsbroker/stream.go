@@ -30,6 +30,11 @@ const setupTimeout = 10 * time.Second
 // "<prefix>.<base64url(userID)>" subjects of Publish.
 const logToken = "log"
 
+// liveToken is the subject token, after the prefix, under which JetStream
+// republishes each message it stores: "<prefix>.live.<base64url(userID)>",
+// outside the stream's subjects.
+const liveToken = "live"
+
 // streamName returns LogOptions.Stream, or the prefix with every character
 // a stream name cannot hold replaced by '_'.
 func streamName(opts LogOptions) string {
@@ -59,12 +64,18 @@ func validStreamName(name string) bool {
 	return true
 }
 
-// streamConfig maps the options onto the stream's configuration.
-func streamConfig(opts LogOptions, name, subjectPrefix string) jetstream.StreamConfig {
+// streamConfig maps the options onto the configuration of the stream for
+// the subject prefix.
+func streamConfig(opts LogOptions, name, prefix string) jetstream.StreamConfig {
 	cfg := jetstream.StreamConfig{
-		Name:              name,
-		Description:       "wsmanager history: one subject per user",
-		Subjects:          []string{subjectPrefix + ".*"},
+		Name:        name,
+		Description: "wsmanager history: one subject per user",
+		Subjects:    []string{prefix + "." + logToken + ".*"},
+		// Each message, once stored, on its user's live subject.
+		RePublish: &jetstream.RePublish{
+			Source:      prefix + "." + logToken + ".*",
+			Destination: prefix + "." + liveToken + ".{{wildcard(1)}}",
+		},
 		Retention:         jetstream.LimitsPolicy,
 		Discard:           jetstream.DiscardOld,
 		MaxMsgsPerSubject: int64(opts.MessagesPerUser),
