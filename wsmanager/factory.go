@@ -421,7 +421,9 @@ func (f *Factory) Broadcast(ctx context.Context, msg []byte, filter func(UserCon
 // Stats returns a snapshot of the factory's counters. It keeps working
 // after Close.
 func (f *Factory) Stats() Stats {
-	return f.stats.snapshot()
+	s := f.stats.snapshot()
+	s.HistoryBytes = uint64(max(f.historyBytes.Load(), 0))
+	return s
 }
 
 // connAdded counts a registered connection, unless the Factory has

@@ -48,6 +48,7 @@ type Stats struct {
 	Resumes          uint64 `json:"resumes"`           // connections that resumed from a position their history held
 	ResumeResets     uint64 `json:"resume_resets"`     // connections whose position was lost or from another epoch: sent a reset
 	MessagesReplayed uint64 `json:"messages_replayed"` // messages queued from the history to resuming connections
+	HistoryBytes     uint64 `json:"history_bytes"`     // framed bytes kept by this node's streams now (HistoryOptions.TotalBytes bounds it)
 }
 
 // counters are the Factory's live counters. The two written on every
