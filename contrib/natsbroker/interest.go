@@ -62,12 +62,16 @@ func (s *userSubs) add(ctx context.Context, userID string) error {
 // flush returns once the server has processed what nc sent before, or
 // ctx ends, or the connection is down.
 func flush(ctx context.Context, nc *nats.Conn) error {
+	if !nc.IsConnected() {
+		return ErrDisconnected
+	}
+	bounded := ctx
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, setupTimeout)
+		bounded, cancel = context.WithTimeout(ctx, setupTimeout)
 		defer cancel()
 	}
-	err := nc.FlushWithContext(ctx)
+	err := nc.FlushWithContext(bounded)
 	switch {
 	case err == nil:
 		return nil
