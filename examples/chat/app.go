@@ -327,6 +327,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
+	if a.cfg.Drain > 0 {
+		// Clients leave a few at a time, with 1012, for the other nodes;
+		// whoever is left when the grace period allows no more is closed
+		// with 1001 below.
+		err := a.factory.Drain(sctx, wsmanager.DrainOptions{Duration: a.cfg.Drain})
+		a.logger.Info("chat: drained", "closed", a.factory.Stats().DrainCloses, "err", err)
+	}
 	// The server, then the WebSockets (1001), then the authenticator; then
 	// the room relays and the broker connections.
 	err := errors.Join(ssot.Shutdown(sctx, srv, a.factory, a.auth), a.closeCluster(sctx))

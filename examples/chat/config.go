@@ -31,6 +31,7 @@ type Config struct {
 	History           int           `env:"CHAT_HISTORY" default:"1000"`
 	WriteTimeout      time.Duration `env:"CHAT_WRITE_TIMEOUT" default:"10s"`
 	ShutdownTimeout   time.Duration `env:"CHAT_SHUTDOWN_TIMEOUT" default:"10s"`
+	Drain             time.Duration `env:"CHAT_DRAIN" default:"5s"`
 	CloseAfterUpgrade bool          `env:"CHAT_CLOSE_AFTER_UPGRADE" default:"true"`
 	DevTokenTTL       time.Duration `env:"CHAT_DEV_TOKEN_TTL" default:"15m"`
 	LogLevel          slog.Level    `env:"LOG_LEVEL" default:"info"`
@@ -191,6 +192,9 @@ func (c *settings) validate() []error {
 		if !f.ok {
 			p = append(p, problem(env.ErrInvalidValue, f.key, "must be positive"))
 		}
+	}
+	if c.Drain < 0 {
+		p = append(p, problem(env.ErrInvalidValue, "CHAT_DRAIN", "must not be negative"))
 	}
 	if c.History < 0 {
 		p = append(p, problem(env.ErrInvalidValue, "CHAT_HISTORY", "must not be negative"))

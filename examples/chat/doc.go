@@ -35,6 +35,7 @@
 //	CHAT_HISTORY             direct messages kept per user for tabs that reconnect; defaults to 1000, 0 keeps none
 //	CHAT_WRITE_TIMEOUT       a stuck write closes that connection; defaults to 10s
 //	CHAT_SHUTDOWN_TIMEOUT    grace period on SIGINT/SIGTERM; defaults to 10s
+//	CHAT_DRAIN               on SIGINT/SIGTERM, the time over which clients are sent 1012 before the rest of the shutdown, within the grace period; defaults to 5s, 0 skips it
 //	CHAT_CLOSE_AFTER_UPGRADE refuse bad tokens with a close code browsers can read; defaults to true
 //	CHAT_DEV_TOKEN_TTL       lifetime of development tokens; defaults to 15m
 //	LOG_LEVEL                debug, info (default), warn or error
@@ -91,7 +92,11 @@
 // {"type":"dm","to":"bob","text":…} to one user; the server sends
 // {"type":"message",…}, {"type":"dm",…} or {"type":"error",…}. The sender is
 // always the authenticated user: a client cannot speak for someone else.
-// On SIGINT or SIGTERM the service stops with ssot.Shutdown: no new
-// connections, then every client closed with 1001 (going away), then the
-// authenticator, within CHAT_SHUTDOWN_TIMEOUT.
+// On SIGINT or SIGTERM the service first drains (wsmanager.Factory.Drain):
+// new connections are refused with 503, and the clients it has are closed
+// with 1012 (service restart) in paced batches over CHAT_DRAIN, so that
+// they reconnect to the other nodes of a cluster a few at a time. Then it
+// stops with ssot.Shutdown: no new requests, every client still there
+// closed with 1001 (going away), then the authenticator, all within
+// CHAT_SHUTDOWN_TIMEOUT.
 package main

@@ -360,6 +360,28 @@ func TestShutdownClosesWith1001(t *testing.T) {
 	}
 }
 
+// TestShutdownDrainsWith1012: with CHAT_DRAIN, a shutdown first closes the
+// clients with 1012 (service restart), spread over the drain, so that they
+// reconnect elsewhere a few at a time, and refuses new ones meanwhile.
+func TestShutdownDrainsWith1012(t *testing.T) {
+	t.Parallel()
+	s := start(t, map[string]string{"CHAT_DRAIN": "300ms"}, hooks{})
+	clients := map[string]*websocket.Conn{}
+	for _, name := range []string{"alice", "bob", "carol"} {
+		clients[name] = s.connect(t, name, "")
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.shutdown(t) }()
+	for name, c := range clients {
+		if code, _ := closeStatus(t, c); code != websocket.StatusServiceRestart {
+			t.Errorf("%s closed with %d, want 1012", name, code)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Errorf("run returned %v after a drained shutdown", err)
+	}
+}
+
 func TestHTTPEndpoints(t *testing.T) {
 	t.Parallel()
 	const secret = "chat-secret-that-must-never-leak-0123456789"

@@ -39,7 +39,9 @@ type service struct {
 // whole environment and stops it when the test ends.
 func start(t testing.TB, vars map[string]string, h hooks) *service {
 	t.Helper()
-	all := map[string]string{"CHAT_ADDR": "127.0.0.1:0"}
+	// Without a drain, unless a test asks for one: most tests check the
+	// 1001 of the shutdown that follows it.
+	all := map[string]string{"CHAT_ADDR": "127.0.0.1:0", "CHAT_DRAIN": "0s"}
 	for k, v := range vars {
 		all[k] = v
 	}
