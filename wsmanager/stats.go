@@ -40,7 +40,7 @@ type Stats struct {
 
 	BrokerPublished uint64 `json:"broker_published"` // SendToUser messages handed to the Broker, or Log appends
 	BrokerErrors    uint64 `json:"broker_errors"`    // Broker.Publish or Log.Append failures
-	BrokerReceived  uint64 `json:"broker_received"`  // messages from other nodes, or from the Log, delivered locally
+	BrokerReceived  uint64 `json:"broker_received"`  // messages and DisconnectUser requests the broker handed this node from other nodes, or the Log from any node
 	BrokerEchoes    uint64 `json:"broker_echoes"`    // this node's own messages coming back, ignored
 	BrokerMalformed uint64 `json:"broker_malformed"` // broker messages that were not from a Factory, ignored
 	BrokerRejected  uint64 `json:"broker_rejected"`  // broker messages without a valid signature under Options.BrokerKey, ignored

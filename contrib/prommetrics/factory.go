@@ -39,12 +39,15 @@ func NewFactoryCollector(f FactorySource) (prometheus.Collector, error) {
 		counter("ssot_ws_handler_panics_total", "Connections closed by a handler panic.", nil, func(s S) uint64 { return s.HandlerPanics }),
 		counter("ssot_ws_broker_published_total", "SendToUser messages handed to the broker, or appended to the log.", nil, func(s S) uint64 { return s.BrokerPublished }),
 		counter("ssot_ws_broker_errors_total", "Broker publish or log append failures.", nil, func(s S) uint64 { return s.BrokerErrors }),
-		counter("ssot_ws_broker_received_total", "Messages from other nodes, or from the log, delivered locally.", nil, func(s S) uint64 { return s.BrokerReceived }),
+		counter("ssot_ws_broker_received_total", "Messages and disconnect requests received from other nodes, or from the log, for this node's users.", nil, func(s S) uint64 { return s.BrokerReceived }),
 		counter("ssot_ws_broker_echoes_total", "This node's own messages that came back from the broker, ignored.", nil, func(s S) uint64 { return s.BrokerEchoes }),
 		counter("ssot_ws_broker_malformed_total", "Broker messages that no Factory published, ignored.", nil, func(s S) uint64 { return s.BrokerMalformed }),
 		counter("ssot_ws_broker_rejected_total", "Broker messages without a valid signature under the factory's broker key, ignored.", nil, func(s S) uint64 { return s.BrokerRejected }),
 		counter("ssot_ws_resumes_total", "Connections that resumed from a position their history held.", nil, func(s S) uint64 { return s.Resumes }),
 		counter("ssot_ws_resume_resets_total", "Connections whose resume position was lost or from another epoch, sent a reset.", nil, func(s S) uint64 { return s.ResumeResets }),
 		counter("ssot_ws_messages_replayed_total", "Messages queued from the history to resuming connections.", nil, func(s S) uint64 { return s.MessagesReplayed }),
+		gauge("ssot_ws_history_bytes", "Framed bytes kept by this node's history streams.", nil, func(s S) float64 { return float64(s.HistoryBytes) }),
+		counter("ssot_ws_drain_closes_total", "Connections closed by a drain.", nil, func(s S) uint64 { return s.DrainCloses }),
+		counter("ssot_ws_drain_refused_total", "Connections refused while draining.", nil, func(s S) uint64 { return s.DrainRefused }),
 	}}, nil
 }

@@ -28,7 +28,7 @@ ssot_ws_broker_published_total 0
 # HELP ssot_ws_broker_rejected_total Broker messages without a valid signature under the factory's broker key, ignored.
 # TYPE ssot_ws_broker_rejected_total counter
 ssot_ws_broker_rejected_total 0
-# HELP ssot_ws_broker_received_total Messages from other nodes, or from the log, delivered locally.
+# HELP ssot_ws_broker_received_total Messages and disconnect requests received from other nodes, or from the log, for this node's users.
 # TYPE ssot_ws_broker_received_total counter
 ssot_ws_broker_received_total 0
 # HELP ssot_ws_connection_limit_hits_total Connections refused because the manager's connection limit was reached.
@@ -64,6 +64,15 @@ ssot_ws_resume_resets_total 0
 # HELP ssot_ws_messages_replayed_total Messages queued from the history to resuming connections.
 # TYPE ssot_ws_messages_replayed_total counter
 ssot_ws_messages_replayed_total 0
+# HELP ssot_ws_history_bytes Framed bytes kept by this node's history streams.
+# TYPE ssot_ws_history_bytes gauge
+ssot_ws_history_bytes 0
+# HELP ssot_ws_drain_closes_total Connections closed by a drain.
+# TYPE ssot_ws_drain_closes_total counter
+ssot_ws_drain_closes_total 0
+# HELP ssot_ws_drain_refused_total Connections refused while draining.
+# TYPE ssot_ws_drain_refused_total counter
+ssot_ws_drain_refused_total 0
 # HELP ssot_ws_messages_dropped_total Messages refused by DropNewest, or discarded by DropOldest to make room, because a connection's queue was full.
 # TYPE ssot_ws_messages_dropped_total counter
 ssot_ws_messages_dropped_total 0
