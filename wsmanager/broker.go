@@ -6,13 +6,15 @@ import (
 	"fmt"
 )
 
-// Broker carries Factory.SendToUser messages between the nodes of a
-// cluster; adapters for real brokers live in their own modules. With a
-// Broker, SendToUser queues a message to the local connections of the user
-// and publishes it once; every other node's Factory receives it through its
-// subscription and queues it to its own connections of that user. A node
-// recognises and ignores its own messages, so a broker that echoes
-// publishers' messages back to them is fine.
+// Broker carries Factory.SendToUser messages, and Factory.DisconnectUser
+// requests, between the nodes of a cluster; adapters for real brokers live
+// in their own modules. With a Broker, SendToUser queues a message to the
+// local connections of the user and publishes it once; every other node's
+// Factory that receives it queues it to its own connections of that user.
+// A node recognises and ignores its own messages, so a broker that echoes
+// publishers' messages back to them is fine. A Broker that is also a
+// Router is subscribed to the users a node holds instead of to all of
+// them (see Router).
 //
 // The cross-node guarantee is the Broker's: over NATS core, for example, a
 // message published while a node is disconnected never reaches that node's
@@ -30,9 +32,9 @@ type Broker interface {
 	// Subscribe starts delivering every published message to deliver,
 	// which may be called concurrently and never blocks for long (it only
 	// queues). deliver takes ownership of msg: the Broker must not modify
-	// it afterwards. Subscribe is called once, by NewFactory;
-	// unsubscribe is called once, by Factory.Close, and must stop
-	// deliveries before it returns.
+	// it afterwards. Subscribe is called once, by NewFactory, unless the
+	// Broker is a Router; unsubscribe is called once, by Factory.Close,
+	// and must stop deliveries before it returns.
 	Subscribe(deliver func(userID string, msg []byte)) (unsubscribe func() error, err error)
 }
 

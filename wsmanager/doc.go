@@ -70,10 +70,26 @@
 // peer's close and every failure discard what is left. Stats counts every
 // message queued once as written, dropped or discarded.
 //
+// # Clusters
+//
 // With Options.Broker, SendToUser also reaches the user's connections on
 // the other nodes of a cluster, each connection once; Broadcast stays
-// node-local. Delivery across nodes is as reliable as the broker, and
-// Options.BrokerKey authenticates the nodes' messages to each other.
+// node-local. NewFactory chooses how messages travel once: this node alone
+// (no Broker), a Broker (published to the other nodes, as reliable as the
+// broker), or a Log with Options.History (stored first, then delivered by
+// every node with its position). A Broker that is a Router, or a Log that
+// is a LogRouter, as the adapters in github.com/ssotkit/ssot/contrib are,
+// routes by interest: a node subscribes at the broker to exactly the users
+// it holds a Manager for, before their first connection is registered, so
+// each node receives only its own users' messages and a cluster's capacity
+// grows with its nodes. An AsyncLog pipelines appends. Options.BrokerKey
+// authenticates the nodes' messages to each other.
+//
+// Factory.DisconnectUser closes a user's connections on every node (a
+// logout everywhere, a ban). Factory.Drain prepares a node to stop in a
+// rolling deploy: it refuses new connections and closes its own with 1012
+// in paced, jittered batches, so that clients reconnect to the other nodes
+// a few at a time and, with a Log, resume there.
 //
 // # Resuming
 //
@@ -92,12 +108,14 @@
 // machine was moved to Closing, 1001 when Serve's context ends or the
 // Factory closes, 1008 for a slow consumer, a write timeout or an expired
 // identity, 1011 when the Handler fails or panics or the transport fails
-// (the reason never names the error), and 1013 for the connection, thread
-// and factory limits.
+// (the reason never names the error), 1012 when Factory.Drain sends the
+// client elsewhere, and 1013 for the connection, thread and factory limits
+// and while draining. Factory.DisconnectUser closes with the code given.
 //
 // # Goroutines
 //
-// A Factory runs one janitor goroutine. Serve runs on the caller's
+// A Factory runs one janitor goroutine; a Broker or Log runs its own to
+// deliver to it. Serve runs on the caller's
 // goroutine; each connection has at most one writer goroutine, which runs
 // only while the connection has messages to write or is closing, so an idle
 // connection costs no goroutine of its own. Serve returns only after its

@@ -63,10 +63,11 @@ const DefaultHistoryTotalBytes = 256 << 20
 // Log is a Broker that keeps each user's stream itself, durably and shared
 // by every node of a cluster, so that a client resumes on any node, also
 // after the node it was on has gone. A Factory with Options.History whose
-// Options.Broker is a Log sends SendToUser and Manager.Send messages
-// through Append, delivers what SubscribeLog hands it (its own messages
-// included: the Log, not the node, decides every position) and replays
-// from Replay.
+// Options.Broker is a Log sends SendToUser and Manager.Send messages (and
+// DisconnectUser requests, which no replay delivers) through Append, or
+// AppendAsync for an AsyncLog, delivers what SubscribeLog (or a
+// LogRouter's SubscribeLogUsers) hands it, its own messages included: the
+// Log, not the node, decides every position; and replays from Replay.
 //
 // What a Factory appends is an envelope, as for Publish: opaque to the Log,
 // which keeps it and hands it back unchanged. With Options.BrokerKey it is
@@ -85,9 +86,10 @@ type Log interface {
 	// is. The Factory does not modify msg after the call.
 	Append(ctx context.Context, userID, threadID string, msg []byte) (Position, error)
 	// SubscribeLog delivers every message appended to any stream, by any
-	// node, with its thread and position, in position order per user. deliver takes
-	// ownership of msg. It is called once, by NewFactory, instead of
-	// Broker.Subscribe; unsubscribe must stop deliveries before it returns.
+	// node, with its thread and position, in position order per user.
+	// deliver takes ownership of msg. It is called once, by NewFactory,
+	// instead of Broker.Subscribe, unless the Log is a LogRouter;
+	// unsubscribe must stop deliveries before it returns.
 	SubscribeLog(deliver func(userID, threadID string, pos Position, msg []byte)) (unsubscribe func() error, err error)
 	// Replay calls fn, in order, for every message of userID's stream after
 	// after, with its thread, and returns the stream's current head. It returns an error
