@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/ssotkit/ssot/statemachine"
 	"github.com/ssotkit/ssot/wsmanager"
@@ -185,4 +186,64 @@ func ExampleFactory_Reserve() {
 	// alice <- sent during the handshake
 	// alice closed with 1000
 	// Serve returned <nil>
+}
+
+// Factory.Drain, at the start of a rolling deploy: the node refuses new
+// connections and sends the ones it has elsewhere with 1012, a batch at a
+// time, so that the other nodes are not hit by all of them at once.
+func ExampleFactory_Drain() {
+	ctx := context.Background()
+	f, err := wsmanager.NewFactory(wsmanager.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close(ctx)
+	conn := newPrintConn("alice")
+	res, err := f.Reserve(ctx, wsmanager.UserContext{UserID: "alice"})
+	if err != nil {
+		panic(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- res.Serve(conn, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
+	}()
+
+	// On SIGTERM: drain, then shut down (ssot.Shutdown).
+	err = f.Drain(ctx, wsmanager.DrainOptions{Duration: 100 * time.Millisecond})
+	fmt.Println("drained:", err)
+	_, err = f.Reserve(ctx, wsmanager.UserContext{UserID: "bob"})
+	fmt.Println("a new connection:", err)
+	<-done
+	// Output:
+	// alice closed with 1012
+	// drained: <nil>
+	// a new connection: wsmanager: draining
+}
+
+// Factory.DisconnectUser, for a logout everywhere: every connection of the
+// user is closed, on this node and, through the Broker or Log, on all the
+// others.
+func ExampleFactory_DisconnectUser() {
+	ctx := context.Background()
+	f, err := wsmanager.NewFactory(wsmanager.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close(ctx)
+	conn := newPrintConn("alice")
+	res, err := f.Reserve(ctx, wsmanager.UserContext{UserID: "alice", ThreadID: "support"})
+	if err != nil {
+		panic(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- res.Serve(conn, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
+	}()
+	if err := f.DisconnectUser(ctx, "alice", 4001, "logged out"); err != nil {
+		panic(err)
+	}
+	fmt.Println("Serve:", <-done)
+	// Output:
+	// alice closed with 4001
+	// Serve: wsmanager: closed
 }
