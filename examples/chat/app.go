@@ -94,7 +94,10 @@ func (a *app) cluster() error {
 			}
 			a.brokers = append(a.brokers, b)
 		}
-		usersBroker, roomsBroker = a.brokers[0], a.brokers[1]
+		// The adapters themselves, not the wrappers: a wrapper would hide
+		// that they route by interest (wsmanager.Router), and every node
+		// would receive every user's messages.
+		usersBroker, roomsBroker = a.brokers[0].Broker, a.brokers[1].Broker
 		if a.cfg.BrokerKey != "" {
 			key = []byte(a.cfg.BrokerKey)
 		}
