@@ -198,8 +198,7 @@ func (in *logInterest) receive(m *nats.Msg) {
 	seq, err := strconv.ParseUint(m.Header.Get(hdrSeq), 10, 64)
 	prev, perr := strconv.ParseUint(m.Header.Get(hdrPrevSeq), 10, 64)
 	token, sok := strings.CutPrefix(m.Header.Get(hdrSubject), l.subject+".")
-	thread, tok := threadOf(m.Header)
-	if !ok || err != nil || perr != nil || seq == 0 || !sok || !tok ||
+	if !ok || err != nil || perr != nil || seq == 0 || !sok ||
 		m.Header.Get(hdrStream) != l.name || !strings.HasSuffix(m.Subject, "."+token) {
 		l.b.counters.Malformed.Add(1)
 		return
@@ -220,7 +219,8 @@ func (in *logInterest) receive(m *nats.Msg) {
 	if seq <= last.seq {
 		return // delivered already, read from the stream
 	}
-	in.hand(userID, thread, position{last.epoch, seq, stored}, m.Data)
+	thread, tok := threadOf(m.Header)
+	in.hand(userID, thread, tok, position{last.epoch, seq, stored}, m.Data)
 }
 
 // refresh reads the stream's epoch and returns userID's position in it:
@@ -268,16 +268,21 @@ func (in *logInterest) position(userID string) (position, bool) {
 	return p, ok
 }
 
-// hand delivers a message at pos and records pos as its user's last, if
-// the user is still added.
-func (in *logInterest) hand(userID, thread string, pos position, data []byte) {
+// hand delivers a message at pos, or counts it in Stats.Malformed if its
+// thread header did not parse (threadOK false), and records pos as its
+// user's last, if the user is still added.
+func (in *logInterest) hand(userID, thread string, threadOK bool, pos position, data []byte) {
 	in.mu.Lock()
 	_, ok := in.last[userID]
 	if ok {
 		in.last[userID] = pos
 	}
 	in.mu.Unlock()
-	if !ok {
+	switch {
+	case !ok:
+		return
+	case !threadOK:
+		in.l.b.counters.Malformed.Add(1)
 		return
 	}
 	in.l.b.counters.Delivered.Add(1)
@@ -327,17 +332,15 @@ func (in *logInterest) catchUpUsers(users map[string]position) {
 	}
 	for try := 1; ; try++ {
 		err := l.scan(in.ctx, start, filters, func(seq uint64, m jetstream.Msg) bool {
-			userID, ok := brokerkit.UserFromTopic(l.subject, m.Subject())
-			thread, tok := threadOf(m.Headers())
-			switch p, added := in.position(userID); {
-			case !ok || !tok:
-				l.b.counters.Malformed.Add(1)
-			case added && seq > p.seq:
+			// The filters are users' subjects: the subject decodes.
+			userID, _ := brokerkit.UserFromTopic(l.subject, m.Subject())
+			if p, added := in.position(userID); added && seq > p.seq {
 				var stored string
 				if meta, err := m.Metadata(); err == nil {
 					stored = stamp(meta.Timestamp)
 				}
-				in.hand(userID, thread, position{p.epoch, seq, stored}, m.Data())
+				thread, tok := threadOf(m.Headers())
+				in.hand(userID, thread, tok, position{p.epoch, seq, stored}, m.Data())
 			}
 			return true
 		})

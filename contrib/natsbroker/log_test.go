@@ -31,9 +31,9 @@ func startJetStream(t *testing.T, dir string, port int) *server.Server {
 	return startNATSWith(t, server.Options{Port: port, JetStream: true, StoreDir: dir})
 }
 
-// connectLog returns a Log on its own connection to url, closed when the
-// test ends, and the connection.
-func connectLog(t *testing.T, url string, opts natsbroker.LogOptions) (*natsbroker.Log, *nats.Conn) {
+// connectLog returns a Log on its own connection to url, made with
+// natsOpts too, closed when the test ends, and the connection.
+func connectLog(t *testing.T, url string, opts natsbroker.LogOptions, natsOpts ...nats.Option) (*natsbroker.Log, *nats.Conn) {
 	t.Helper()
 	if opts.Prefix == "" {
 		opts.Prefix = "test.users"
@@ -41,8 +41,8 @@ func connectLog(t *testing.T, url string, opts natsbroker.LogOptions) (*natsbrok
 	if opts.Logger == nil {
 		opts.Logger = brokertest.Quiet()
 	}
-	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond), nats.ReconnectBufSize(-1),
-		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	nc, err := nats.Connect(url, append([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(20 * time.Millisecond), nats.ReconnectBufSize(-1),
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})}, natsOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
@@ -83,8 +84,10 @@ func TestInterestDeliversOnlyItsUsers(t *testing.T) {
 	pub, node := newBroker(t, srv.ClientURL()), newBroker(t, srv.ClientURL())
 	var r recorder
 	in := subscribeUsers(t, node, &r, "alice")
-	publish(t, pub, "alice", "a1")
 	publish(t, pub, "bob", "b1")
+	publish(t, pub, "alice", "a1")
+	// a1 came after b1 from one publisher: b1 has met the server by now.
+	brokertest.WaitFor(t, "alice's message", func() bool { return len(r.of("alice")) == 1 })
 	if err := in.Add(context.Background(), "bob"); err != nil {
 		t.Fatal(err)
 	}
@@ -112,32 +115,39 @@ func TestInterestDeliversOnlyItsUsers(t *testing.T) {
 }
 
 // TestInterestHostileUserIDsStayApart: user IDs holding NATS's token
-// separator, wildcards and white space each get their own messages and no
-// other user's, whichever of them is added.
+// separator, wildcards and white space, each added on a node of its own,
+// each get their own messages and no other user's.
 func TestInterestHostileUserIDsStayApart(t *testing.T) {
 	t.Parallel()
 	users := []string{"alice", "alice.bob", "*", ">", "alice.*", "alice.>", "al ice", "a\tb", ".", "..", "a..b"}
 	srv := startNATS(t, -1)
 	pub := newBroker(t, srv.ClientURL())
-	for _, u := range users {
-		t.Run(fmt.Sprintf("%q", u), func(t *testing.T) {
-			t.Parallel()
-			var r recorder
-			subscribeUsers(t, newBroker(t, srv.ClientURL()), &r, u)
-			for _, v := range users {
-				publish(t, pub, v, "for "+v)
+	recs := make([]*recorder, len(users))
+	for i, u := range users {
+		recs[i] = &recorder{}
+		subscribeUsers(t, newBroker(t, srv.ClientURL()), recs[i], u)
+	}
+	for _, msg := range []string{"first", "last"} {
+		for _, u := range users {
+			publish(t, pub, u, msg+" for "+u)
+		}
+	}
+	// Each node's last message comes after every other it could get.
+	brokertest.WaitFor(t, "every user's last message", func() bool {
+		for i, u := range users {
+			if got := recs[i].of(u); len(got) < 2 {
+				return false
 			}
-			brokertest.WaitFor(t, "its own message", func() bool { return len(r.of(u)) == 1 })
-			// Published last, so that anything sent before it has arrived
-			// when it has.
-			publish(t, pub, u, "last")
-			brokertest.WaitFor(t, "the last message", func() bool { return len(r.of(u)) == 2 })
-			if got := r.of(u); r.count() != 2 || got[0] != "for "+u {
-				r.mu.Lock()
-				defer r.mu.Unlock()
-				t.Errorf("delivered %q, want only %q's two", r.got, u)
-			}
-		})
+		}
+		return true
+	})
+	for i, u := range users {
+		want := map[string][]string{u: {"first for " + u, "last for " + u}}
+		recs[i].mu.Lock()
+		if diff := cmp.Diff(want, recs[i].got); diff != "" {
+			t.Errorf("the node of %q got (-want +got):\n%s", u, diff)
+		}
+		recs[i].mu.Unlock()
 	}
 }
 
