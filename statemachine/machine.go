@@ -28,6 +28,13 @@ type Options struct {
 	// DefaultHistorySize (16); NoHistory keeps none. Other negative values
 	// and values over MaxHistorySize are ErrInvalidOptions.
 	HistorySize int
+	// OnPanic, if not nil, receives every panic of an observer, on the
+	// goroutine delivering the transition (see OnTransition), instead of
+	// that panic being re-raised from Transition: the owner of a machine
+	// that many goroutines move contains its observers' panics in one
+	// place. It may call Transition on the machine. Defaults to nil: the
+	// first panic is re-raised.
+	OnPanic func(recovered any)
 }
 
 // Transition is one recorded change of state, as History returns it and
@@ -81,6 +88,7 @@ type Machine[S Enum] struct {
 	queue       []notification[S] // transitions not yet delivered to observers
 	qhead       int
 	draining    bool // a goroutine is delivering the queue
+	onPanic     func(any)
 }
 
 // New returns a machine over t in state initial.
@@ -103,7 +111,7 @@ func New[S Enum](t *Table[S], initial S, opts Options) (*Machine[S], error) {
 	case size < 0 || size > MaxHistorySize:
 		return nil, fmt.Errorf("%w: HistorySize %d is outside 0..%d (or NoHistory)", ErrInvalidOptions, opts.HistorySize, MaxHistorySize)
 	}
-	m := &Machine[S]{table: t}
+	m := &Machine[S]{table: t, onPanic: opts.OnPanic}
 	m.state.Store(uint32(initial))
 	if size > 0 {
 		m.history.size = size

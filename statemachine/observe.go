@@ -39,7 +39,9 @@ const maxIdleQueue = 64
 // Panics: a panic in fn does not stop delivery. The transition stands, every
 // other observer still receives it and every queued notification is still
 // delivered; then the first panic is re-raised, with its original value, from
-// the Transition call that was delivering. The machine stays usable.
+// the Transition call that was delivering, unless Options.OnPanic is set:
+// then each panic is handed to it, as it happens, and none is re-raised. The
+// machine stays usable.
 //
 // OnTransition(nil) registers nothing and returns a no-op remove: it is the
 // one exception to failing fast, since there is no error to return.
@@ -96,8 +98,12 @@ func (m *Machine[S]) drainLocked() {
 			if n.seq <= o.after || o.removed.Load() {
 				continue
 			}
-			if p, ok := o.call(n.t); ok && !panicked {
-				firstPanic, panicked = p, true
+			if p, ok := o.call(n.t); ok {
+				if m.onPanic != nil {
+					m.onPanic(p)
+				} else if !panicked {
+					firstPanic, panicked = p, true
+				}
 			}
 		}
 		m.mu.Lock()

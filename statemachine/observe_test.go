@@ -327,3 +327,31 @@ func cycleConcurrently(t *testing.T, wg *sync.WaitGroup, m *sm.Machine[uint8], g
 		})
 	}
 }
+
+// TestOnPanicContainsObserverPanics: with Options.OnPanic, every observer's
+// panic is handed to it, none reaches the goroutine that made the
+// transition, and every observer still sees every transition.
+func TestOnPanicContainsObserverPanics(t *testing.T) {
+	t.Parallel()
+	var got []any
+	m, err := sm.New(sm.ConnTable(), sm.Connecting, sm.Options{OnPanic: func(r any) { got = append(got, r) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	m.OnTransition(func(sm.Transition[sm.ConnState]) { panic("first") })
+	m.OnTransition(func(sm.Transition[sm.ConnState]) { seen++ })
+	m.OnTransition(func(sm.Transition[sm.ConnState]) { panic("third") })
+	if err := m.Transition(sm.Accepted, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Transition(sm.Authenticated, ""); err != nil {
+		t.Fatal(err)
+	}
+	if want := []any{"first", "third", "first", "third"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("OnPanic got %v, want %v", got, want)
+	}
+	if seen != 2 || m.State() != sm.Authenticated {
+		t.Errorf("the other observer saw %d transitions, state %v; want 2, authenticated", seen, m.State())
+	}
+}

@@ -79,7 +79,7 @@ const (
 	causeWrite              // Conn.Write or WriteBatch failed
 	causeRead               // Conn.Read failed abnormally
 	causeHandler            // the Handler returned an error
-	causePanic              // the Handler panicked
+	causePanic              // the Handler, or an observer of the machine, panicked
 	causeAborted            // set-up never completed: a released reservation, a panicking observer
 )
 
@@ -107,7 +107,7 @@ func (c cause) String() string {
 	case causeHandler:
 		return "handler error"
 	case causePanic:
-		return "handler panic"
+		return "panic"
 	case causeAborted:
 		return "aborted"
 	}

@@ -3,6 +3,7 @@ package wsmanager
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"sync"
 	"time"
 
@@ -49,12 +50,14 @@ type Connection struct {
 	end    ending      // the first close request; zero until one is made
 }
 
-func newConnection(ctx context.Context, m *Manager, mach *statemachine.Conn) *Connection {
+// newConnection makes a connection of m with its machine, whose observers'
+// panics, on whichever goroutine moves it, are contained by
+// observerPanicked.
+func newConnection(ctx context.Context, m *Manager) (*Connection, error) {
 	f := m.f
 	c := &Connection{
 		id:     rand.Text(),
 		m:      m,
-		mach:   mach,
 		write:  newWriteDeadline(f.opts.WriteTimeout),
 		closed: make(chan struct{}),
 		q:      newQueue(f.opts.QueueSize, f.opts.QueueBytes),
@@ -65,8 +68,17 @@ func newConnection(ctx context.Context, m *Manager, mach *statemachine.Conn) *Co
 	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	// Registered before anyone else can observe the machine, so the
 	// connection acts on every transition first.
+	mopts := f.opts.Machine
+	mopts.OnPanic = func(r any) { f.observerPanicked(c, r) }
+	// One table for all connections: building one per connection would
+	// cost an allocation and a validation each time.
+	mach, err := statemachine.New(f.table, statemachine.Connecting, mopts)
+	if err != nil { // validated by NewFactory; kept so a change there cannot turn into a nil machine
+		return nil, fmt.Errorf("%w: Machine: %w", ErrInvalidOptions, err)
+	}
+	c.mach = mach
 	mach.OnTransition(c.observe)
-	return c
+	return c, nil
 }
 
 // State returns the connection's current lifecycle state, from its
@@ -92,15 +104,16 @@ func (c *Connection) ID() string { return c.id }
 // User returns the UserContext of the connection's Manager.
 func (c *Connection) User() UserContext { return c.m.uc }
 
-// Machine returns the connection's state machine, the one record of its
-// lifecycle. Serve drives it through set-up; a handler may move it between
-// the operational states (Processing, Idle, Degraded), to Reconnecting to
-// pause writing, and to Closing to close the connection with 1000 after
-// what was queued before (from Reconnecting, which paused writing, what was
-// queued is discarded instead). Closed and Failed are for the package to enter,
-// once the transport is closed: MachineTable routes every other state's end
-// through Closing. A machine moved on from Closing by someone else has its
-// transport closed at once, what was still queued discarded.
+// Machine returns the connection's state machine.
+//
+// Deprecated: the machine is the connection's one record, and moving it
+// directly races the writer that reads it. Read the state with State,
+// observe it with OnTransition and Wait, and move it with SetProcessing,
+// SetIdle, SetDegraded, Pause, Resume and Close. A machine moved through
+// Machine all the same is acted on as those verbs' transitions are: a
+// transition to Closing closes the connection with 1000 after what was
+// queued, Reconnecting pauses the writer before its next batch, and an
+// observer's panic is contained as Options.OnPanic says.
 func (c *Connection) Machine() *statemachine.Conn { return c.mach }
 
 // Context returns a context that carries the values of the context given to
@@ -310,7 +323,7 @@ func (c *Connection) requestClose(why cause, code int, reason string, err error)
 			// moved the machine yet: the callers of this one (abandon,
 			// finish) rely on it being in Closing, so move it here;
 			// whichever transition comes second fails harmlessly.
-			_ = c.mach.Transition(statemachine.Closing, first.String())
+			_ = c.transition(statemachine.Closing, first.String())
 		}
 		return false
 	}
@@ -323,7 +336,7 @@ func (c *Connection) requestClose(why cause, code int, reason string, err error)
 	}
 	// Fails only if the machine reached Closing in between, whose
 	// observer then found this request.
-	_ = c.mach.Transition(statemachine.Closing, why.String())
+	_ = c.transition(statemachine.Closing, why.String())
 	return true
 }
 

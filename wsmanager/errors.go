@@ -47,6 +47,10 @@ const (
 	// ErrHandlerPanic is returned by the Serve methods when the Handler
 	// panicked; the connection was closed with 1011.
 	ErrHandlerPanic = sentinel("wsmanager: handler panicked")
+	// ErrObserverPanic is returned by the Serve methods when an observer of
+	// the connection's machine panicked; the connection was closed with
+	// 1011 and the panic handed to Options.OnPanic.
+	ErrObserverPanic = sentinel("wsmanager: a state machine observer panicked")
 	// ErrBroker is returned when Options.Broker fails: by NewFactory when
 	// Subscribe fails, by Factory.SendToUser when Publish fails (the message
 	// was still queued to this node's connections), and by Factory.Close

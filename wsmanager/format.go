@@ -77,7 +77,7 @@ func (e CloseError) LogValue() slog.Value { return slog.StringValue(e.Error()) }
 func (c *Connection) String() string {
 	uc := c.User()
 	return "wsmanager.Connection{ID: " + c.ID() + ", UserID: " + strconv.Quote(uc.UserID) +
-		", ThreadID: " + strconv.Quote(uc.ThreadID) + ", State: " + c.Machine().State().String() + "}"
+		", ThreadID: " + strconv.Quote(uc.ThreadID) + ", State: " + c.State().String() + "}"
 }
 
 // GoString returns String.
@@ -96,7 +96,7 @@ func (c *Connection) LogValue() slog.Value {
 		slog.String("id", c.ID()),
 		slog.String("user_id", uc.UserID),
 		slog.String("thread_id", uc.ThreadID),
-		slog.String("state", c.Machine().State().String()))
+		slog.String("state", c.State().String()))
 }
 
 // String returns the manager's user and thread and its number of

@@ -2,7 +2,6 @@ package wsmanager
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -181,13 +180,10 @@ func (m *Manager) touch() {
 // overshoot, and the factory's MaxConns.
 func (m *Manager) register(ctx context.Context) (*Connection, error) {
 	f := m.f
-	// One table for all connections: building one per connection would
-	// cost an allocation and a validation each time.
-	mach, err := statemachine.New(f.table, statemachine.Connecting, f.opts.Machine)
-	if err != nil { // validated by NewFactory; kept so a change there cannot turn into a nil machine
-		return nil, fmt.Errorf("%w: Machine: %w", ErrInvalidOptions, err)
+	c, err := newConnection(ctx, m)
+	if err != nil {
+		return nil, err
 	}
-	c := newConnection(ctx, m, mach)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {

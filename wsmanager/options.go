@@ -130,6 +130,14 @@ type Options struct {
 	// as for a running Handler. A reservation that is released is not
 	// served and does not call it. Defaults to nil.
 	OnDisconnect func(c *Connection, err error)
+	// OnPanic, if not nil, is called with the value a connection's machine
+	// observer panicked with, on the goroutine of the transition (which may
+	// be the connection's writer, its expiry timer, or a service's own),
+	// after every observer has seen the transition. The panic goes no
+	// further: the transition stands, the connection is closed with 1011
+	// (its Serve returns ErrObserverPanic), and Stats.ObserverPanics counts
+	// it. Defaults to nil: the panic and its stack are logged at Error.
+	OnPanic func(c *Connection, recovered any)
 	// Machine configures each connection's state machine. Defaults to the
 	// statemachine defaults (a history of 16 transitions).
 	Machine statemachine.Options

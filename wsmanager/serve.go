@@ -238,15 +238,6 @@ func (c *Connection) serve(ctx context.Context, tr Conn, h Handler) error {
 	})
 	defer stop()
 	c.attach(tr)
-	defer func() {
-		// Set-up unwinding (a machine observer panicked): close and
-		// clean up here; the panic goes on.
-		if p := recover(); p != nil {
-			c.requestClose(causeAborted, CodeInternalError, reasonInternal, nil)
-			_ = c.finish()
-			panic(p)
-		}
-	}()
 	c.setUp()
 	if c.mach.State().IsOperational() {
 		c.readLoop(h)
@@ -280,7 +271,7 @@ func (c *Connection) setUp() {
 		statemachine.ServicesReady,
 		statemachine.ProcessingReady,
 	} {
-		if err := c.mach.Transition(s, "serve"); err != nil {
+		if err := c.transition(s, "serve"); err != nil {
 			// A close was requested, or an observer or OnConnect moved
 			// the machine: that is theirs to do, but set-up cannot go on.
 			c.requestClose(causeAborted, CodeInternalError, reasonInternal, nil)
@@ -364,7 +355,7 @@ func (c *Connection) finish() error {
 	if end.why.failed() {
 		final = statemachine.Failed
 	}
-	_ = c.mach.Transition(final, end.why.String())
+	_ = c.transition(final, end.why.String())
 	err := end.serveErr()
 	if on := c.m.f.opts.OnDisconnect; on != nil {
 		on(c, err)
@@ -401,5 +392,5 @@ func (c *Connection) abandon() {
 	c.stopExpiry()
 	c.m.unregister(c)
 	c.m.f.connRemoved()
-	_ = c.mach.Transition(statemachine.Failed, causeAborted.String())
+	_ = c.transition(statemachine.Failed, causeAborted.String())
 }

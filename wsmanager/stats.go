@@ -35,8 +35,9 @@ type Stats struct {
 	DrainRefused     uint64 `json:"drain_refused"`      // connections refused with ErrDraining
 	DrainCloses      uint64 `json:"drain_closes"`       // connections Factory.Drain closed
 
-	HandlerErrors uint64 `json:"handler_errors"` // connections closed by a handler error
-	HandlerPanics uint64 `json:"handler_panics"` // connections closed by a handler panic
+	HandlerErrors  uint64 `json:"handler_errors"`  // connections closed by a handler error
+	HandlerPanics  uint64 `json:"handler_panics"`  // connections closed by a handler panic
+	ObserverPanics uint64 `json:"observer_panics"` // panics of a connection machine's observers, contained (Options.OnPanic)
 
 	BrokerPublished uint64 `json:"broker_published"` // SendToUser messages handed to the Broker, or Log appends
 	BrokerErrors    uint64 `json:"broker_errors"`    // Broker.Publish or Log.Append failures
@@ -63,7 +64,7 @@ type counters struct {
 	dropped, discarded, slowCloses, expiredCloses                                atomic.Uint64
 	userLimitHits, connLimitHits, factoryLimitHits                               atomic.Uint64
 	managersCreated, managersRemoved, connsCreated, connsRemoved                 atomic.Uint64
-	handlerErrors, handlerPanics                                                 atomic.Uint64
+	handlerErrors, handlerPanics, observerPanics                                 atomic.Uint64
 	brokerPublished, brokerErrors, brokerReceived, brokerEchoes, brokerMalformed atomic.Uint64
 	brokerRejected, resumes, resumeResets, replayed                              atomic.Uint64
 	drainRefused, drainCloses                                                    atomic.Uint64
@@ -92,6 +93,7 @@ func (c *counters) snapshot() Stats {
 		MessagesReplayed:  c.replayed.Load(),
 		HandlerErrors:     c.handlerErrors.Load(),
 		HandlerPanics:     c.handlerPanics.Load(),
+		ObserverPanics:    c.observerPanics.Load(),
 		BrokerPublished:   c.brokerPublished.Load(),
 		BrokerErrors:      c.brokerErrors.Load(),
 		BrokerReceived:    c.brokerReceived.Load(),

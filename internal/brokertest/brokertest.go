@@ -74,7 +74,7 @@ func Connect(t testing.TB, f *wsmanager.Factory, user string) *memconn.Conn {
 	})
 	WaitFor(t, "the connection to be ready", func() bool {
 		for _, conn := range m.Connections() {
-			if conn.Machine().State().IsOperational() {
+			if conn.State().IsOperational() {
 				return true
 			}
 		}

@@ -65,7 +65,7 @@ func testServeEnds(t *testing.T, tr Transport) {
 			f, err := wsmanager.NewFactory(wsmanager.Options{
 				Logger:       slog.New(slog.DiscardHandler),
 				OnConnect:    func(c *wsmanager.Connection) { conns <- c },
-				OnDisconnect: func(c *wsmanager.Connection, err error) { ended <- served{err, c.Machine().State()} },
+				OnDisconnect: func(c *wsmanager.Connection, err error) { ended <- served{err, c.State()} },
 			})
 			if err != nil {
 				t.Fatal(err)
