@@ -37,17 +37,19 @@ type Options struct {
 	PendingBytes    int
 }
 
-// Broker is a wsmanager.Broker over NATS core publish/subscribe. It is safe
-// for concurrent use. Each subscription owns one goroutine, which hands
-// received messages to the subscriber in order; unsubscribe and Close stop
-// it and wait for it. The zero value is not usable; create a Broker with
-// Connect or New.
+// Broker is a wsmanager.Router over NATS core publish/subscribe: a node
+// receives, through SubscribeUsers, the messages of the users it adds and
+// no others, or, through Subscribe, every message. It is safe for
+// concurrent use. Each subscription and Interest owns the goroutines that
+// hand received messages to the subscriber in order; unsubscribe,
+// Interest.Close and Close stop them and wait for them. The zero value is
+// not usable; create a Broker with Connect or New.
 //
 // Delivery is NATS core's: at most once. A message published while a node
 // is disconnected, or dropped because a node's subscription fell too far
 // behind, does not reach that node; while NATS is healthy, every node
-// subscribed gets every message, and messages from one publisher arrive in
-// the order they were published.
+// subscribed to a user gets every message of that user, and messages from
+// one publisher arrive in the order they were published.
 type Broker struct {
 	nc        *nats.Conn
 	owned     bool          // Close closes nc

@@ -73,6 +73,55 @@ func ExampleConnectLog() {
 	// 0 <nil> chat_users 1
 }
 
+func ExampleLog_SubscribeLogUsers() {
+	dir, err := os.MkdirTemp("", "natsbroker-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	ns := exampleServer(server.Options{JetStream: true, StoreDir: dir})
+	defer ns.WaitForShutdown()
+	defer ns.Shutdown()
+
+	ctx := context.Background()
+	l, err := natsbroker.ConnectLog(ns.ClientURL(), natsbroker.LogOptions{Options: natsbroker.Options{Prefix: "chat.users"}})
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close(ctx)
+
+	// This node holds alice: it is handed her messages once they are
+	// stored, and nobody else's.
+	delivered := make(chan string, 2)
+	in, err := l.SubscribeLogUsers(func(userID, threadID string, pos wsmanager.Position, msg []byte) {
+		delivered <- fmt.Sprintf("%s %s at %d", userID, msg, pos.Seq)
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer in.Close()
+	if err := in.Add(ctx, "alice"); err != nil {
+		panic(err)
+	}
+
+	stored := make(chan string, 2)
+	for _, user := range []string{"bob", "alice"} {
+		err := l.AppendAsync(ctx, user, "", []byte("hello "+user), func(pos wsmanager.Position, err error) {
+			stored <- fmt.Sprintf("%s stored at %d: %v", user, pos.Seq, err)
+		})
+		if err != nil {
+			panic(err)
+		}
+	}
+	fmt.Println(<-stored)
+	fmt.Println(<-stored)
+	fmt.Println(<-delivered)
+	// Output:
+	// bob stored at 1: <nil>
+	// alice stored at 2: <nil>
+	// alice hello alice at 2
+}
+
 // exampleServer starts an in-process nats-server on 127.0.0.1 with opts.
 func exampleServer(opts server.Options) *server.Server {
 	opts.Host, opts.Port, opts.NoLog, opts.NoSigs = "127.0.0.1", -1, true, true

@@ -109,17 +109,6 @@ func (s *userSubs) remove(userID string) error {
 	return nil
 }
 
-// users returns the users added.
-func (s *userSubs) users() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.subs))
-	for u := range s.subs {
-		out = append(out, u)
-	}
-	return out
-}
-
 // close unsubscribes from every user and makes add fail with ErrClosed. It
 // is idempotent.
 func (s *userSubs) close() {

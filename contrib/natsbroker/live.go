@@ -197,9 +197,12 @@ func (in *logInterest) receive(m *nats.Msg) {
 	userID, ok := brokerkit.UserFromTopic(l.liveSubject, m.Subject)
 	seq, err := strconv.ParseUint(m.Header.Get(hdrSeq), 10, 64)
 	prev, perr := strconv.ParseUint(m.Header.Get(hdrPrevSeq), 10, 64)
-	token, sok := strings.CutPrefix(m.Header.Get(hdrSubject), l.subject+".")
-	if !ok || err != nil || perr != nil || seq == 0 || !sok ||
-		m.Header.Get(hdrStream) != l.name || !strings.HasSuffix(m.Subject, "."+token) {
+	// The stream's subject of the message, of which JetStream made
+	// m.Subject: the same user token after the stream's prefix.
+	from, sok := strings.CutPrefix(m.Header.Get(hdrSubject), l.subject)
+	token := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+	if !ok || err != nil || perr != nil || seq == 0 || m.Header.Get(hdrStream) != l.name ||
+		!sok || len(from) != 1+len(token) || from[0] != '.' || from[1:] != token {
 		l.b.counters.Malformed.Add(1)
 		return
 	}

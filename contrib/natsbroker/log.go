@@ -28,8 +28,8 @@ import (
 type LogOptions struct {
 	// Options are the Broker's: Prefix names the subjects (the stream's are
 	// "<Prefix>.log.<base64url(userID)>"), Logger receives connection and
-	// stream events, and PendingMessages and PendingBytes bound Subscribe,
-	// which a Factory without history uses.
+	// stream events, and PendingMessages and PendingBytes bound Subscribe
+	// and SubscribeUsers, which a Factory without history uses.
 	Options
 	// Stream is the JetStream stream's name. Defaults to the prefix with
 	// every character other than letters, digits, '-' and '_' replaced by
@@ -66,23 +66,26 @@ type LogOptions struct {
 // concurrent use. The zero value is not usable; create a Log with
 // ConnectLog or NewLog.
 //
-// A Factory with wsmanager.Options.History appends through Append, and
-// SubscribeLog hands every node every message of the stream, its own
-// included, in stream order, each with its Position: Epoch names the
-// stream (its creation time) and Seq is the JetStream stream sequence, one
-// sequence for all users, so a connection sees increasing positions with
-// gaps. A node's deliveries go on after NATS restarts or the node
-// reconnects, from the message after the last one it delivered: while the
-// stream holds them, a node misses no message, and one the stream evicted
-// before the node read it is counted in Stats.Dropped.
+// A Log is a wsmanager.AsyncLog and a wsmanager.LogRouter, so a Factory
+// with wsmanager.Options.History appends through AppendAsync, many
+// appends in flight at once, and receives through SubscribeLogUsers only
+// the messages of the users it holds, each as soon as JetStream has stored
+// it, with its Position: Epoch names the stream (its creation time) and
+// Seq is the JetStream stream sequence, one sequence for all users, so a
+// connection sees increasing positions with gaps. After NATS restarts or
+// the node reconnects, the node reads from the stream what its users' got
+// meanwhile, after the last message it delivered for each; a message the
+// stream evicted before then is not delivered live. SubscribeLog, which
+// reads the whole stream through one consumer, serves callers that want
+// every user's messages.
 //
-// A Factory without history uses Publish and Subscribe, which are the
+// A Factory without history uses Publish and SubscribeUsers, which are the
 // Broker's: NATS core, at most once, on subjects apart from the stream's.
 //
 // What the Log does not do: it does not sign (wsmanager.Options.BrokerKey
-// does, in the envelopes the Factory appends); an Append whose
-// acknowledgement is lost returns an error although the message may have
-// been stored, and is then delivered; and a resume whose position may be
+// does, in the envelopes the Factory appends); an append whose
+// acknowledgement is lost fails although the message may have been
+// stored, and is then delivered; and a resume whose position may be
 // older than what the stream still holds gets a reset even if none of the
 // messages it missed were evicted (see Replay).
 type Log struct {
@@ -217,7 +220,7 @@ func (l *Log) Publish(ctx context.Context, userID string, msg []byte) error {
 	return l.b.Publish(ctx, userID, msg)
 }
 
-// Subscribe is Broker.Subscribe: NATS core, for a Factory without history.
+// Subscribe is Broker.Subscribe: NATS core, every user's messages.
 func (l *Log) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe func() error, err error) {
 	return l.b.Subscribe(deliver)
 }
@@ -227,11 +230,13 @@ func (l *Log) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe fu
 func (l *Log) Connected() bool { return l.b.Connected() }
 
 // Stats returns the counters, shared by both paths: Published also counts
-// the messages JetStream acknowledged to Append, PublishErrors the Append
-// calls that failed, Delivered what SubscribeLog handed on, Dropped the
-// stream's messages evicted before this node read them, and Malformed the
-// stream's messages that Append did not write (a subject or thread header
-// it does not make).
+// the messages JetStream acknowledged to AppendAsync and Append,
+// PublishErrors the appends refused or not stored, Delivered what
+// SubscribeLog and SubscribeLogUsers handed on, Dropped the stream's
+// messages evicted before SubscribeLog read them, and Malformed the
+// messages that Append did not write (a subject or thread header it does
+// not make) and those on the live subjects that JetStream did not
+// republish.
 func (l *Log) Stats() Stats { return l.b.Stats() }
 
 // Stream returns the name of the JetStream stream.

@@ -21,7 +21,6 @@ import (
 type recorder struct {
 	mu  sync.Mutex
 	got map[string][]string
-	n   int
 }
 
 func (r *recorder) deliver(userID string, msg []byte) {
@@ -31,19 +30,12 @@ func (r *recorder) deliver(userID string, msg []byte) {
 		r.got = map[string][]string{}
 	}
 	r.got[userID] = append(r.got[userID], string(msg))
-	r.n++
 }
 
 func (r *recorder) of(userID string) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.got[userID]...)
-}
-
-func (r *recorder) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.n
 }
 
 // subscribeUsers returns b's Interest, closed when the test ends, with
