@@ -11,13 +11,17 @@ import (
 )
 
 // TestForgedEnvelopesAreDropped: with a BrokerKey, what a client of NATS
-// without the key publishes on a user's subject is dropped and counted.
+// without the key publishes on a user's subject is dropped and counted by
+// every node holding the user.
 func TestForgedEnvelopesAreDropped(t *testing.T) {
 	t.Parallel()
 	srv := startNATS(t, -1)
 	key := []byte("a cluster key of at least 32 bytes, shared by every node")
 	a := brokertest.NewFactory(t, newBroker(t, srv.ClientURL()), wsmanager.Options{BrokerKey: key})
 	b := brokertest.NewFactory(t, newBroker(t, srv.ClientURL()), wsmanager.Options{BrokerKey: key})
+	// Both nodes hold alice, so both receive what is published for her:
+	// a node receives only the messages of the users it holds.
+	brokertest.Connect(t, a, "alice")
 	nc, err := nats.Connect(srv.ClientURL())
 	if err != nil {
 		t.Fatal(err)
