@@ -64,7 +64,7 @@ func TestDocumentedACLSuffices(t *testing.T) {
 	defer admin.Close()
 	ctx := context.Background()
 	// The line of the package doc, with the prefix of newBroker.
-	acl := "ACL SETUSER chat on >pw resetkeys resetchannels &test.users.* -@all +publish +psubscribe +ping"
+	acl := "ACL SETUSER chat on >pw resetkeys resetchannels &test.users.* -@all +publish +subscribe +unsubscribe +ping"
 	var args []any
 	for _, f := range strings.Fields(acl)[1:] {
 		args = append(args, f)

@@ -26,7 +26,7 @@
 // subscription's). It reads and writes no key. With Redis ACLs, a user
 // holding exactly that is
 //
-//	ACL SETUSER chat on >password resetkeys resetchannels &chat.users.* -@all +publish +psubscribe +ping
+//	ACL SETUSER chat on >password resetkeys resetchannels &chat.users.* -@all +publish +subscribe +unsubscribe +ping
 //
 // Anyone allowed to publish under the prefix can put a message on any
 // user's connections, so give that permission to the service's nodes only.

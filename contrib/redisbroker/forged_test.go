@@ -14,12 +14,15 @@ import (
 
 // TestForgedEnvelopesAreDropped: with a BrokerKey, what a client of Redis
 // without the key publishes on a user's channel is dropped and counted.
+// A node receives only the messages of the users it holds, so alice has a
+// connection on both nodes: both then see, and reject, every forgery.
 func TestForgedEnvelopesAreDropped(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
 	key := []byte("a cluster key of at least 32 bytes, shared by every node")
 	a := brokertest.NewFactory(t, newBroker(t, srv.URL("")), wsmanager.Options{BrokerKey: key})
 	b := brokertest.NewFactory(t, newBroker(t, srv.URL("")), wsmanager.Options{BrokerKey: key})
+	brokertest.Connect(t, a, "alice")
 	client := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer client.Close()
 	ctx := context.Background()

@@ -73,9 +73,10 @@ type interest struct {
 type want struct {
 	userID string
 	shard  *shard
-	// confirmed is closed when Redis first confirms the subscription, for
-	// Add; nil from then on.
+	// confirmed is closed when Redis first confirms the subscription, or
+	// refuses it, for Add; nil from then on.
 	confirmed chan struct{}
+	refused   error // Redis's refusal, set before confirmed is closed
 }
 
 func newInterest(b *Broker, prefix string, onMessage func(userID, payload string), stopDeliveries func()) *interest {
@@ -121,6 +122,10 @@ func (in *interest) Add(ctx context.Context, userID string) error {
 	}
 	select {
 	case <-confirmed:
+		if w.refused != nil {
+			_ = in.Remove(userID)
+			return fmt.Errorf("redisbroker: add: %w", w.refused)
+		}
 		return nil
 	case <-ctx.Done():
 		_ = in.Remove(userID)

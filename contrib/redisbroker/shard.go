@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -86,7 +87,7 @@ func (sh *shard) run() {
 				log.Info("redisbroker: subscriptions restored", "prefix", sh.in.prefix, "server", sh.addr)
 			}
 		})
-		sh.detach()
+		sh.detach(err)
 		_ = ps.Close()
 		if sh.ctx.Err() != nil {
 			return
@@ -141,11 +142,39 @@ func (sh *shard) attach(ps *redis.PubSub) ([]string, bool) {
 	return chans, true
 }
 
-// detach forgets the connection that ended.
-func (sh *shard) detach() {
-	sh.in.mu.Lock()
+// detach forgets the connection that ended with err. If Redis refused a
+// command (an ACL without the channel, say), the Adds still waiting fail
+// with its error; after an error of the connection, or one that a new
+// attempt on the right master mends, they go on waiting.
+func (sh *shard) detach(err error) {
+	in := sh.in
+	in.mu.Lock()
+	defer in.mu.Unlock()
 	sh.ps, sh.awaited, sh.unsubs = nil, nil, nil
-	sh.in.mu.Unlock()
+	rerr, ok := errors.AsType[redis.Error](err)
+	if !ok || transient(rerr) {
+		return
+	}
+	for ch, w := range sh.chans {
+		if w.confirmed != nil {
+			w.refused = err
+			close(w.confirmed)
+			w.confirmed = nil
+			delete(sh.chans, ch)
+			delete(in.users, ch)
+		}
+	}
+}
+
+// transient reports whether Redis's error is one of a Cluster whose
+// layout is changing, or of a server starting: another try mends it.
+func transient(err redis.Error) bool {
+	for _, p := range []string{"MOVED ", "ASK ", "TRYAGAIN", "CLUSTERDOWN", "LOADING", "READONLY", "MASTERDOWN"} {
+		if strings.HasPrefix(err.Error(), p) {
+			return true
+		}
+	}
+	return false
 }
 
 // reroute moves each user of the shard to the shard of the master that
