@@ -3,6 +3,7 @@ package wsmanager
 import (
 	"context"
 	"net/http"
+	"time"
 )
 
 // Conn is one transport connection: a WebSocket, or anything that moves whole
@@ -46,6 +47,46 @@ type Conn interface {
 type BatchConn interface {
 	Conn
 	WriteBatch(ctx context.Context, msgs [][]byte) error
+}
+
+// DeadlineConn is the second edition of the contract between the package
+// and a transport, beside Conn and BatchConn, and the one the adapters in
+// github.com/ssotkit/ssot/contrib implement: every write is bounded by an
+// explicit deadline, the one mechanism that ends it, and nothing but Abort
+// cuts it short. The connection's writer computes the deadline once per
+// batch, Options.WriteTimeout from when it hands the batch over.
+//
+// A transport that implements DeadlineConn is used through it; one that
+// implements only Conn (and BatchConn) is given, for each write, a plain
+// context with that deadline, cancelled by an abort, as
+// coder/websocket-style APIs expect.
+//
+// The package calls Read from one goroutine at a time, and WriteMessages
+// and CloseWithin from one goroutine at a time (the connection's writer),
+// never concurrently with each other; Read may run concurrently with both,
+// and Abort may be called from any goroutine at any time.
+type DeadlineConn interface {
+	// Read returns the next whole message, as Conn.Read does.
+	Read(ctx context.Context) ([]byte, error)
+	// WriteMessages writes msgs in order, each one message to the peer, in
+	// as few system calls as the transport allows. It gives up once
+	// deadline passes, returning an error that wraps
+	// os.ErrDeadlineExceeded: the peer is not reading. It must not keep
+	// msgs or their elements after returning.
+	WriteMessages(msgs [][]byte, deadline time.Time) error
+	// Abort makes the write under way, if any, and every later one return
+	// at once with an error, and makes CloseWithin skip the close frame:
+	// the package calls it when a connection must end without delivering
+	// what it is writing (a peer that stopped reading, a shutdown out of
+	// time). It is idempotent.
+	Abort()
+	// CloseWithin closes the connection with a WebSocket close code (RFC
+	// 6455 section 7.4) and a reason: it writes the close frame and waits
+	// for the peer's, giving up on both at deadline, then closes the
+	// socket. A deadline already passed closes the socket without writing.
+	// The package calls it at most once, after the last WriteMessages; it
+	// must make Read return.
+	CloseWithin(code int, reason string, deadline time.Time) error
 }
 
 // Upgrader performs a transport's handshake on an HTTP request and returns
