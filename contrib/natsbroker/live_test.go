@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -277,4 +278,71 @@ func TestLogUpdatesAStreamWithoutRePublish(t *testing.T) {
 	subscribeLogUsers(t, l, &r, "alice")
 	appendAll(t, l, "alice", "", "hello")
 	brokertest.WaitFor(t, "the message", func() bool { return r.count() == 1 })
+}
+
+// TestLogThreeNodesReceiveOnlyTheirUsers runs three nodes with history
+// over one stream, each holding its own users' connections, and checks,
+// by the NATS server's own count of the messages it sent each node's
+// connection, that a node is sent its users' messages, the
+// acknowledgements of its own appends and a few JetStream API answers, no
+// more than a tenth over the first two together, instead of the whole
+// stream.
+func TestLogThreeNodesReceiveOnlyTheirUsers(t *testing.T) {
+	t.Parallel()
+	const perUser, usersPerNode = 30, 4
+	srv := startJetStream(t, "", -1)
+	var nodes [3]*wsmanager.Factory
+	for i := range nodes {
+		l, _ := connectLog(t, srv.ClientURL(), natsbroker.LogOptions{}, nats.Name(fmt.Sprintf("node-%d", i)))
+		nodes[i] = brokertest.NewFactory(t, l, historyOn(perUser*len(nodes)))
+	}
+	type conn interface{ Count() int }
+	var conns []conn
+	for i, f := range nodes {
+		for u := range usersPerNode {
+			conns = append(conns, brokertest.Connect(t, f, fmt.Sprintf("user-%d-%d", i, u)))
+		}
+	}
+	appended := make([]int, len(nodes))
+	for k := range perUser {
+		for i := range nodes {
+			for u := range usersPerNode {
+				n := (i + k) % len(nodes)
+				if _, err := nodes[n].SendToUser(context.Background(), fmt.Sprintf("user-%d-%d", i, u), []byte("m")); err != nil {
+					t.Fatal(err)
+				}
+				appended[n]++
+			}
+		}
+	}
+	brokertest.WaitFor(t, "every message to arrive", func() bool {
+		for _, c := range conns {
+			if c.Count() != perUser+1 { // and the reset frame a new connection starts with
+				return false
+			}
+		}
+		return true
+	})
+	connz, err := srv.Connz(&server.ConnzOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, c := range connz.Conns {
+		var i int
+		if _, err := fmt.Sscanf(c.Name, "node-%d", &i); err != nil {
+			continue
+		}
+		seen++
+		// Every message to a node's users comes back to it from the
+		// stream, its own appends' included.
+		expected := float64(usersPerNode*perUser + appended[i])
+		if ratio := float64(c.OutMsgs) / expected; ratio > 1.1 || ratio < 1 {
+			t.Errorf("%s was sent %d messages for the %.0f of its users and its acknowledgements: %.2fx", c.Name, c.OutMsgs, expected, ratio)
+		}
+		t.Logf("%s: sent %d, its users' messages and its acknowledgements %.0f", c.Name, c.OutMsgs, expected)
+	}
+	if seen != len(nodes) {
+		t.Fatalf("found %d nodes' connections, want %d", seen, len(nodes))
+	}
 }
