@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	benchreport -go bench.txt -benchstat benchstat.txt -ws ws.jsonl -out BENCHMARKS.md
+//	benchreport -go bench.txt -benchstat benchstat.txt -ws ws.jsonl -cluster cluster.jsonl -out BENCHMARKS.md
 package main
 
 import (
@@ -20,22 +20,25 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ssotkit/ssot/bench/internal/clusterresult"
 )
 
 func main() {
 	goPath := flag.String("go", "", "go test -bench output")
 	statPath := flag.String("benchstat", "", "benchstat output to append verbatim")
 	wsPath := flag.String("ws", "", "WebSocket harness results, one JSON object a line")
+	clusterPath := flag.String("cluster", "", "cluster test results (TestClusterRouting, TestRollingDeploy), one JSON object a line")
 	out := flag.String("out", "BENCHMARKS.md", "file to write")
 	machine := flag.String("machine", "", "description of the machine")
 	flag.Parse()
-	if err := run(*goPath, *statPath, *wsPath, *out, *machine); err != nil {
+	if err := run(*goPath, *statPath, *wsPath, *clusterPath, *out, *machine); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
 	}
 }
 
-func run(goPath, statPath, wsPath, out, machine string) error {
+func run(goPath, statPath, wsPath, clusterPath, out, machine string) error {
 	var results map[string]map[string][]float64
 	var cpu string
 	if goPath != "" {
@@ -60,6 +63,17 @@ func run(goPath, statPath, wsPath, out, machine string) error {
 			return err
 		}
 	}
+	var cluster []clusterresult.Line
+	if clusterPath != "" {
+		b, err := os.ReadFile(clusterPath)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		cluster, err = clusterresult.Parse(b)
+		if err != nil {
+			return err
+		}
+	}
 	var stat []byte
 	if statPath != "" {
 		b, err := os.ReadFile(statPath)
@@ -69,7 +83,7 @@ func run(goPath, statPath, wsPath, out, machine string) error {
 		stat = b
 	}
 	var sb strings.Builder
-	writeReport(&sb, results, cpu, machine, ws, stat)
+	writeReport(&sb, results, cpu, machine, ws, cluster, stat)
 	return os.WriteFile(out, []byte(sb.String()), 0o644)
 }
 
@@ -203,7 +217,7 @@ func areas() []area {
 	}
 }
 
-func writeReport(w *strings.Builder, res map[string]map[string][]float64, cpu, machine string, ws []WSResult, stat []byte) {
+func writeReport(w *strings.Builder, res map[string]map[string][]float64, cpu, machine string, ws []WSResult, cluster []clusterresult.Line, stat []byte) {
 	fmt.Fprintf(w, "# Benchmarks\n\n")
 	fmt.Fprintf(w, "ssot measured side by side with the libraries a user would pick instead, in one run on one machine. ")
 	fmt.Fprintf(w, "Figures are medians of every run; the ratio column is how many times faster ssot is than that peer (above 1: ssot is faster). ")
@@ -295,6 +309,11 @@ func writeReport(w *strings.Builder, res map[string]map[string][]float64, cpu, m
 	}
 	misses = append(misses, writeInProcess(w, res)...)
 	writeCrossNode(w, res)
+	for _, write := range []func(*strings.Builder, []clusterresult.Line) string{writeRouting, writeRolling} {
+		if m := write(w, cluster); m != "" {
+			misses = append(misses, m)
+		}
+	}
 	writeMisses(w, misses)
 	if len(stat) > 0 {
 		fmt.Fprintf(w, "## benchstat\n\nEvery Go benchmark with its spread over the runs (`benchstat`).\n\n```\n%s```\n", stat)

@@ -60,7 +60,7 @@ func TestReportVerdicts(t *testing.T) {
 		{Peer: "ssot-gobwas", Clients: 30, Scale: true, MsgsPerSec: 300, P99Micros: 12500, RSSPerConn: 13 << 10, Delivered: 5, Expected: 5},
 		{Peer: "ssot-gorilla", Clients: 40, MsgsPerSec: 300, RSSPerConn: 1, Delivered: 5, Expected: 5},
 		{Peer: "melody", Clients: 40, MsgsPerSec: 100, RSSPerConn: 1, Delivered: 5, Expected: 5},
-	}, nil)
+	}, nil, nil)
 	out := sb.String()
 	for _, want := range []string{
 		// 310/25 = 12.4 and 200/25 = 8: stateless misses the 10× target.
@@ -145,7 +145,7 @@ BenchmarkAuth/hit-1KiB/ssot-2        1000  160.0 ns/op 16 B/op 1 allocs/op
 				t.Fatal(err)
 			}
 			var sb strings.Builder
-			writeReport(&sb, res, "", "", tt.ws, nil)
+			writeReport(&sb, res, "", "", tt.ws, nil, nil)
 			_, misses, ok := strings.Cut(sb.String(), "## Reading the misses")
 			if !ok {
 				t.Fatalf("report has no misses section:\n%s", sb.String())
@@ -201,7 +201,7 @@ BenchmarkIdleConnectionMemory-2  1  97607029 ns/op  %s B/conn  5579 baseline-B/c
 				t.Fatal(err)
 			}
 			var sb strings.Builder
-			writeReport(&sb, res, "", "", nil, nil)
+			writeReport(&sb, res, "", "", nil, nil, nil)
 			for _, want := range tt.want {
 				if !strings.Contains(sb.String(), want) {
 					t.Errorf("report lacks %q\n%s", want, sb.String())
