@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 
@@ -18,14 +19,25 @@ type userSubs struct {
 	nc      *nats.Conn
 	subject func(userID string) string
 	ch      chan *nats.Msg // what the subscriptions receive; the client drops past its capacity
+	dropped *atomic.Uint64 // counts, when a subscription ends, what the client dropped; nil: not counted
 
 	mu     sync.Mutex
 	subs   map[string]*nats.Subscription
 	closed bool
 }
 
-func newUserSubs(nc *nats.Conn, subject func(string) string, capacity int) *userSubs {
-	return &userSubs{nc: nc, subject: subject, ch: make(chan *nats.Msg, capacity), subs: map[string]*nats.Subscription{}}
+func newUserSubs(nc *nats.Conn, subject func(string) string, capacity int, dropped *atomic.Uint64) *userSubs {
+	return &userSubs{nc: nc, subject: subject, ch: make(chan *nats.Msg, capacity), dropped: dropped, subs: map[string]*nats.Subscription{}}
+}
+
+// unsubscribe ends sub, counting what the client dropped for it.
+func (s *userSubs) unsubscribe(sub *nats.Subscription) error {
+	if s.dropped != nil {
+		if n, err := sub.Dropped(); err == nil && n > 0 {
+			s.dropped.Add(uint64(n))
+		}
+	}
+	return sub.Unsubscribe()
 }
 
 // add subscribes to userID's subject and returns once the server has the
@@ -90,7 +102,7 @@ func (s *userSubs) withdraw(userID string, sub *nats.Subscription) {
 		delete(s.subs, userID)
 	}
 	s.mu.Unlock()
-	_ = sub.Unsubscribe()
+	_ = s.unsubscribe(sub)
 }
 
 // remove unsubscribes from userID's subject, without waiting for the
@@ -103,7 +115,7 @@ func (s *userSubs) remove(userID string) error {
 	if !ok {
 		return nil
 	}
-	if err := sub.Unsubscribe(); err != nil && s.nc.Status() != nats.CLOSED {
+	if err := s.unsubscribe(sub); err != nil && s.nc.Status() != nats.CLOSED {
 		return fmt.Errorf("natsbroker: remove: %w", err)
 	}
 	return nil
@@ -118,6 +130,6 @@ func (s *userSubs) close() {
 	s.subs = map[string]*nats.Subscription{}
 	s.mu.Unlock()
 	for _, sub := range subs {
-		_ = sub.Unsubscribe()
+		_ = s.unsubscribe(sub)
 	}
 }

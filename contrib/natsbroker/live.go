@@ -69,7 +69,7 @@ func (l *Log) SubscribeLogUsers(deliver func(userID, threadID string, pos wsmana
 	in := &logInterest{
 		l:         l,
 		deliver:   deliver,
-		subs:      newUserSubs(l.b.nc, l.liveSubjectOf, hopMessages),
+		subs:      newUserSubs(l.b.nc, l.liveSubjectOf, hopMessages, nil),
 		last:      map[string]position{},
 		reconnect: l.b.nc.StatusChanged(nats.CONNECTED),
 		ctx:       ctx,

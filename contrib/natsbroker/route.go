@@ -13,7 +13,9 @@ import (
 
 // hopMessages is how many received messages an Interest's subscriptions
 // hold between the NATS client's reading goroutine and the Interest's
-// own, which takes each at once; past it, the client drops them.
+// own, which takes each at once; past it, the client drops them (a
+// Broker's Interest counts those in Stats.Dropped when the user's
+// subscription ends; a Log's reads them from the stream).
 const hopMessages = 1 << 16
 
 var _ wsmanager.Router = (*Broker)(nil)
@@ -37,7 +39,7 @@ func (b *Broker) SubscribeUsers(deliver func(userID string, msg []byte)) (wsmana
 	}
 	in := &brokerInterest{
 		prefix: b.prefix,
-		subs:   newUserSubs(b.nc, func(u string) string { return subject(b.prefix, u) }, hopMessages),
+		subs:   newUserSubs(b.nc, func(u string) string { return subject(b.prefix, u) }, hopMessages, &b.counters.Dropped),
 		inbox:  brokerkit.NewInbox(b.pendMsgs, b.pendBytes, &b.counters, deliver),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
