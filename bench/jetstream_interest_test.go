@@ -167,15 +167,27 @@ type interestResult struct {
 	p50, p99 time.Duration
 }
 
-// runInterestCluster sends from the three nodes in turn to the users and
-// waits until every message is delivered.
-func runInterestCluster(b *testing.B, c *interestCluster) interestResult {
+// pace waits, for the i-th message from start at rate messages per second
+// (0: as fast as possible), until its time has come.
+func pace(start time.Time, i, rate int) {
+	if rate > 0 {
+		if d := time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))); d > 0 {
+			time.Sleep(d)
+		}
+	}
+}
+
+// runInterestCluster sends from the three nodes in turn to the users, at
+// rate messages per second (0: as fast as possible), and waits until every
+// message is delivered.
+func runInterestCluster(b *testing.B, c *interestCluster, rate int) interestResult {
 	defer c.stop()
 	ctx := context.Background()
 	b.ReportAllocs()
 	start := time.Now()
 	sent := 0
 	for i := 0; b.Loop(); i++ {
+		pace(start, i, rate)
 		if _, err := c.nodes[i%3].SendToUser(ctx, "user-"+strconv.Itoa(i%interestUsers), stamped()); err != nil {
 			b.Fatal(err)
 		}
@@ -194,8 +206,9 @@ func runInterestCluster(b *testing.B, c *interestCluster) interestResult {
 // runRawJetStream publishes the same messages, asynchronously, straight
 // to a stream of the Log's shape, and waits for every acknowledgement:
 // what JetStream stores per second, with nothing delivered, the ceiling of
-// a Log. Latency is from publish to acknowledgement.
-func runRawJetStream(b *testing.B) interestResult {
+// a Log. Latency is from publish to acknowledgement. rate is as for
+// runInterestCluster.
+func runRawJetStream(b *testing.B, rate int) interestResult {
 	ns := startBenchServer(b, server.Options{JetStream: true, StoreDir: b.TempDir()})
 	defer func() {
 		ns.Shutdown()
@@ -225,6 +238,7 @@ func runRawJetStream(b *testing.B) interestResult {
 	start := time.Now()
 	sent := 0
 	for i := 0; b.Loop(); i++ {
+		pace(start, i, rate)
 		if _, err := js.PublishMsgAsync(&nats.Msg{Subject: subjects[i%interestUsers], Data: stamped()}); err != nil {
 			b.Fatal(err)
 		}
@@ -245,32 +259,41 @@ func runRawJetStream(b *testing.B) interestResult {
 // of the same messages, which stores them and delivers nothing: the
 // ceiling of the Log. Each case reports messages per second and the p50
 // and p99 end-to-end latency (SendToUser to the connection's Write; for
-// the raw case, publish to acknowledgement); the last logs the Log's
-// ratios to the other two.
+// the raw case, publish to acknowledgement), sending as fast as it can
+// ("saturated": the latencies are then mostly time spent queued) and at
+// 5,000 messages per second ("paced"). With -v, the saturated case logs
+// the Log's ratios to the other two.
 func BenchmarkInterestFanout(b *testing.B) {
-	var core, log, raw interestResult
 	report := func(b *testing.B, r interestResult) {
 		b.ReportMetric(r.perSec, "msgs/s")
 		b.ReportMetric(float64(r.p50.Microseconds()), "p50-µs")
 		b.ReportMetric(float64(r.p99.Microseconds()), "p99-µs")
 	}
-	b.Run("nats-core", func(b *testing.B) {
-		core = runInterestCluster(b, newInterestCluster(b, server.Options{}, wsmanager.HistoryOptions{}, func(url string) (natsNode, error) {
-			return natsbroker.Connect(url, natsbroker.Options{Prefix: "bench.users", Logger: quietLogger()})
-		}))
-		report(b, core)
-	})
-	b.Run("jetstream-log", func(b *testing.B) {
-		log = runInterestCluster(b, newInterestCluster(b, server.Options{JetStream: true, StoreDir: b.TempDir()}, wsmanager.HistoryOptions{Messages: 1}, func(url string) (natsNode, error) {
-			return natsbroker.ConnectLog(url, natsbroker.LogOptions{Options: natsbroker.Options{Prefix: "bench.users", Logger: quietLogger()}})
-		}))
-		report(b, log)
-	})
-	b.Run("jetstream-raw", func(b *testing.B) {
-		raw = runRawJetStream(b)
-		report(b, raw)
-	})
-	if raw.perSec > 0 && core.perSec > 0 {
-		b.Logf("the Log delivers %.2fx what raw JetStream stores and %.2fx what NATS core delivers per second", log.perSec/raw.perSec, log.perSec/core.perSec)
+	for _, load := range []struct {
+		name string
+		rate int
+	}{{"saturated", 0}, {"paced", 5000}} {
+		b.Run(load.name, func(b *testing.B) {
+			var core, log, raw interestResult
+			b.Run("nats-core", func(b *testing.B) {
+				core = runInterestCluster(b, newInterestCluster(b, server.Options{}, wsmanager.HistoryOptions{}, func(url string) (natsNode, error) {
+					return natsbroker.Connect(url, natsbroker.Options{Prefix: "bench.users", Logger: quietLogger()})
+				}), load.rate)
+				report(b, core)
+			})
+			b.Run("jetstream-log", func(b *testing.B) {
+				log = runInterestCluster(b, newInterestCluster(b, server.Options{JetStream: true, StoreDir: b.TempDir()}, wsmanager.HistoryOptions{Messages: 1}, func(url string) (natsNode, error) {
+					return natsbroker.ConnectLog(url, natsbroker.LogOptions{Options: natsbroker.Options{Prefix: "bench.users", Logger: quietLogger()}})
+				}), load.rate)
+				report(b, log)
+			})
+			b.Run("jetstream-raw", func(b *testing.B) {
+				raw = runRawJetStream(b, load.rate)
+				report(b, raw)
+			})
+			if load.rate == 0 && raw.perSec > 0 && core.perSec > 0 {
+				b.Logf("the Log delivers %.2fx what raw JetStream stores and %.2fx what NATS core delivers per second", log.perSec/raw.perSec, log.perSec/core.perSec)
+			}
+		})
 	}
 }
