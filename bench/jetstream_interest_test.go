@@ -297,3 +297,40 @@ func BenchmarkInterestFanout(b *testing.B) {
 		})
 	}
 }
+
+// TestInterestFanoutDeliversEveryMessageOnce checks the workload of
+// BenchmarkInterestFanout's clusters: each message reaches its user's
+// connection exactly once, and is noted.
+func TestInterestFanoutDeliversEveryMessageOnce(t *testing.T) {
+	for name, c := range map[string]func() *interestCluster{
+		"nats-core": func() *interestCluster {
+			return newInterestCluster(t, server.Options{}, wsmanager.HistoryOptions{}, func(url string) (natsNode, error) {
+				return natsbroker.Connect(url, natsbroker.Options{Prefix: "bench.users", Logger: quietLogger()})
+			})
+		},
+		"jetstream-log": func() *interestCluster {
+			return newInterestCluster(t, server.Options{JetStream: true, StoreDir: t.TempDir()}, wsmanager.HistoryOptions{Messages: 1}, func(url string) (natsNode, error) {
+				return natsbroker.ConnectLog(url, natsbroker.LogOptions{Options: natsbroker.Options{Prefix: "bench.users", Logger: quietLogger()}})
+			})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := c()
+			defer c.stop()
+			const sent = 3 * interestUsers
+			for i := range sent {
+				if _, err := c.nodes[i%3].SendToUser(context.Background(), "user-"+strconv.Itoa(i%interestUsers), stamped()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for c.lat.got.Load() < sent && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(50 * time.Millisecond) // a duplicate would land by now
+			if got := c.lat.got.Load(); got != sent {
+				t.Fatalf("noted %d deliveries, want exactly %d", got, sent)
+			}
+		})
+	}
+}
