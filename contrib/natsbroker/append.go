@@ -57,8 +57,8 @@ func (l *Log) Append(ctx context.Context, userID, threadID string, msg []byte) (
 // once, from a goroutine of the Log, in the order AppendAsync accepted the
 // messages: with the message's position once JetStream acknowledged it,
 // or with the error that kept it from being stored (the stream refused it,
-// the connection dropped, no acknowledgement came within ten seconds, or
-// Close ended the wait), which is counted in Stats.PublishErrors. The
+// the connection dropped, no acknowledgement came in time, or Close ended
+// the wait), which is counted in Stats.PublishErrors. The
 // messages of one connection reach the stream in the order they were sent,
 // so the messages accepted for one user are stored in the order
 // AppendAsync accepted them. done must not block.
