@@ -42,9 +42,9 @@ func benchFactory(b *testing.B, opts wsmanager.Options, users, perUser int, batc
 		for range perUser {
 			p := memconn.New(memconn.Options{Discard: true})
 			peers = append(peers, p)
-			var tr wsmanager.Conn = p
-			if batch {
-				tr = memconn.Batch{Conn: p}
+			var tr wsmanager.Conn = p // a DeadlineConn: batches, one deadline each
+			if !batch {
+				tr = memconn.NewLegacy(p) // a first-edition Conn: one Write each
 			}
 			go m.Serve(context.Background(), tr, echo())
 		}
@@ -79,7 +79,7 @@ func BenchmarkConnectionSend(b *testing.B) {
 // BenchmarkFanOut broadcasts one message to 10,000 in-memory connections
 // (1,000 users with 10 connections each) per operation and waits, at the
 // end, until every connection's writer has written every message. The
-// connections implement BatchConn, as the recommended transport does, so a
+// connections implement DeadlineConn, as the contrib transports do, so a
 // writer that finds several messages waiting hands them over in one call.
 // It reports deliveries/s: messages written, summed over connections, per
 // second of wall time, senders and writers sharing the machine's cores,
@@ -88,8 +88,9 @@ func BenchmarkConnectionSend(b *testing.B) {
 // connection holds, see BenchmarkIdleConnectionMemory.
 func BenchmarkFanOut(b *testing.B) { benchFanOut(b, true) }
 
-// BenchmarkFanOutWriteEach is BenchmarkFanOut over connections that do not
-// implement BatchConn: one Write, and one write deadline, per message.
+// BenchmarkFanOutWriteEach is BenchmarkFanOut over first-edition Conns,
+// which implement neither DeadlineConn nor BatchConn: one Write per
+// message, and one context per batch the writer takes.
 func BenchmarkFanOutWriteEach(b *testing.B) { benchFanOut(b, false) }
 
 func benchFanOut(b *testing.B, batch bool) {
@@ -298,6 +299,10 @@ func BenchmarkReplay10k(b *testing.B) {
 	ctx := context.Background()
 	uc := wsmanager.UserContext{UserID: "u"}
 	msg := []byte(`{"type":"delta","text":"hello"}`)
+	// A node keeps history only for users it holds a Manager for.
+	if _, err := f.Manager(uc); err != nil {
+		b.Fatal(err)
+	}
 	for range missed {
 		if _, err := f.SendToUser(ctx, "u", msg); err != nil {
 			b.Fatal(err)

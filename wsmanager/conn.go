@@ -11,15 +11,16 @@ import (
 // the library module (github.com/ssotkit/ssot/contrib/...), so the library
 // depends on no transport.
 //
-// The package calls Read from one goroutine at a time (the one serving the
-// connection) and Write, WriteBatch and Close from one goroutine at a time
-// (the connection's writer), and Write may run concurrently with Read. An
-// implementation must make Read return once Close has been called, and must
-// honour the context of Write and WriteBatch: its deadline is
-// Options.WriteTimeout, and it is also cancelled when a close stops
-// delivering. A connection's writes all get the same context, which
-// carries no values and supports context.AfterFunc without a goroutine, so
-// a transport can watch it once per connection rather than once per write.
+// A Conn that also implements DeadlineConn, as every adapter in
+// github.com/ssotkit/ssot/contrib does, is written to and closed through
+// DeadlineConn alone. For one that does not, the package calls Read from
+// one goroutine at a time (the one serving the connection) and Write,
+// WriteBatch and Close from one goroutine at a time (the connection's
+// writer), and Write may run concurrently with Read. An implementation
+// must make Read return once Close has been called, and must honour the
+// context of Write and WriteBatch: a plain context made for each batch the
+// writer hands over, whose deadline is Options.WriteTimeout from then and
+// which is also cancelled when a close stops delivering.
 type Conn interface {
 	// Read returns the next whole message. When the peer ended the
 	// connection it returns an error matching *CloseError (a close frame,
@@ -38,9 +39,10 @@ type Conn interface {
 }
 
 // BatchConn is a Conn that can write several messages in one call, in one
-// system call where the transport allows it. When a Conn implements it, the
-// connection's writer hands it every message waiting, in order, up to
-// Options.QueueSize at a time; each is still one message to the peer.
+// system call where the transport allows it. When a Conn implements it (and
+// not DeadlineConn), the connection's writer hands it every message
+// waiting, in order, up to 1,024 at a time; each is still one message to
+// the peer.
 // WriteBatch must not keep msgs or their elements after returning. If it
 // fails, the connection closes, and the messages of that batch count as
 // discarded.
@@ -69,7 +71,8 @@ type DeadlineConn interface {
 	// Read returns the next whole message, as Conn.Read does.
 	Read(ctx context.Context) ([]byte, error)
 	// WriteMessages writes msgs in order, each one message to the peer, in
-	// as few system calls as the transport allows. It gives up once
+	// as few system calls as the transport allows; the writer hands it
+	// every message waiting, up to 1,024 at a time. It gives up once
 	// deadline passes, returning an error that wraps
 	// os.ErrDeadlineExceeded: the peer is not reading. It must not keep
 	// msgs or their elements after returning.

@@ -34,20 +34,19 @@ type Connection struct {
 	// Serve or Reserve, cancelled once the transport is closed.
 	ctx    context.Context
 	cancel context.CancelFunc
-	// write bounds every write to the transport.
-	write writeDeadline
 	// closed is closed once the transport is closed, or the connection was
 	// abandoned before it had one.
 	closed chan struct{}
 
-	mu     sync.Mutex
-	tr     Conn      // the transport; nil until Serve gives it
-	batch  BatchConn // tr, when it writes batches
-	q      queue
-	writer bool        // a writer goroutine runs, or has closed the transport
-	spare  [][]byte    // a small batch buffer kept between writers
-	expiry *time.Timer // closes the connection when its identity expires; nil if it never does
-	end    ending      // the first close request; zero until one is made
+	mu      sync.Mutex
+	tr      Conn      // the transport; nil until Serve gives it
+	out     transport // how the writer writes to tr
+	aborted bool      // out was aborted: nothing more is written
+	q       queue
+	writer  bool        // a writer goroutine runs, or has closed the transport
+	spare   [][]byte    // a small batch buffer kept between writers
+	expiry  *time.Timer // closes the connection when its identity expires; nil if it never does
+	end     ending      // the first close request; zero until one is made
 }
 
 // newConnection makes a connection of m with its machine, whose observers'
@@ -58,7 +57,6 @@ func newConnection(ctx context.Context, m *Manager) (*Connection, error) {
 	c := &Connection{
 		id:     rand.Text(),
 		m:      m,
-		write:  newWriteDeadline(f.opts.WriteTimeout),
 		closed: make(chan struct{}),
 		q:      newQueue(f.opts.QueueSize, f.opts.QueueBytes),
 	}
@@ -332,12 +330,24 @@ func (c *Connection) requestClose(why cause, code int, reason string, err error)
 	if why == causeSlow || why == causeWriteTimeout {
 		// The peer is not reading: the write under way would only
 		// delay the close until its deadline.
-		c.write.abort()
+		c.abortWrites()
 	}
 	// Fails only if the machine reached Closing in between, whose
 	// observer then found this request.
 	_ = c.transition(statemachine.Closing, why.String())
 	return true
+}
+
+// abortWrites ends the write under way, if any, and every later one: the
+// writer discards what is left and closes without a close frame.
+func (c *Connection) abortWrites() {
+	c.mu.Lock()
+	out := c.out
+	c.aborted = true
+	c.mu.Unlock()
+	if out != nil {
+		out.Abort()
+	}
 }
 
 // ending returns the first close request.

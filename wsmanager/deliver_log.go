@@ -238,7 +238,7 @@ func (h *replayHold) hold(c *Connection, pos Position, framed []byte, slow []*Co
 		f.stats.queued.Add(1)
 		switch f.opts.OnFull {
 		case DropOldest:
-			h.heldBytes -= len(h.held[0].framed)
+			h.heldBytes -= cost(len(h.held[0].framed))
 			h.held[0] = heldMessage{}
 			h.held = h.held[1:]
 			f.stats.dropped.Add(1)
@@ -255,7 +255,7 @@ func (h *replayHold) hold(c *Connection, pos Position, framed []byte, slow []*Co
 		return slow
 	}
 	h.held = append(h.held, heldMessage{pos, framed})
-	h.heldBytes += len(framed)
+	h.heldBytes += cost(len(framed))
 	return slow
 }
 

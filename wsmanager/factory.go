@@ -526,7 +526,7 @@ func (f *Factory) cutShort(ctx context.Context) error {
 	conns := f.closing
 	f.liveMu.Unlock()
 	for _, c := range conns {
-		c.write.abort()
+		c.abortWrites()
 	}
 	return ctx.Err()
 }

@@ -93,6 +93,8 @@ func peerOf(tr wsmanager.Conn) *memconn.Conn {
 		return p
 	case memconn.Batch:
 		return p.Conn
+	case memconn.Legacy:
+		return p.Conn()
 	}
 	panic("not an in-memory transport")
 }

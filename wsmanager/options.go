@@ -46,8 +46,8 @@ func (p FullPolicy) String() string {
 const (
 	DefaultMaxManagersPerUser = 20
 	DefaultMaxConnsPerManager = 10
-	DefaultQueueSize          = 256
-	DefaultQueueBytes         = 4 << 20
+	DefaultQueueSize          = 1 << 16
+	DefaultQueueBytes         = 1 << 20
 	DefaultWriteTimeout       = 10 * time.Second
 	DefaultIdleTimeout        = 30 * time.Minute
 )
@@ -78,18 +78,25 @@ type Options struct {
 	MaxConns int
 	// QueueSize bounds the messages waiting per connection, that is queued
 	// and not yet handed to the transport; one slot is freed per message
-	// handed over. Defaults to 256.
+	// handed over. Defaults to 65,536, more than the default QueueBytes
+	// can hold: by default, bytes alone bound a queue.
 	QueueSize int
-	// QueueBytes bounds the payload bytes waiting per connection, behind
-	// the first message: a queue with nothing waiting accepts a message of
-	// any size. Defaults to 4 MiB.
+	// QueueBytes bounds the bytes waiting per connection: each message's
+	// payload plus 24 bytes for its slot, so that tiny messages are
+	// bounded too. A queue with nothing waiting accepts one message of any
+	// size. Defaults to 1 MiB: a reader that keeps up takes any burst
+	// under it without being closed (5,000 messages of 100 bytes, say),
+	// and one that stops reading is closed once a write has waited
+	// WriteTimeout, or once its queue is full.
 	QueueBytes int
 	// OnFull is what Send does when a queue is full. Defaults to CloseSlow.
 	OnFull FullPolicy
-	// WriteTimeout bounds each Conn.Write, and each BatchConn.WriteBatch as
-	// a whole: it is the deadline of the context the transport receives.
-	// A write that exceeds it closes that connection, and only that one,
-	// with 1008. Defaults to 10s.
+	// WriteTimeout bounds each batch the writer hands the transport, as a
+	// whole: the deadline of DeadlineConn.WriteMessages, or of the context
+	// a first-edition Conn's Write or WriteBatch receives. A write that
+	// exceeds it closes that connection, and only that one, with 1008. It
+	// also bounds the close frame of a close that delivers. Defaults to
+	// 10s.
 	WriteTimeout time.Duration
 	// IdleTimeout is how long a Manager with no connections is kept before
 	// the factory's janitor removes it. Defaults to 30m.

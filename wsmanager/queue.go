@@ -1,11 +1,11 @@
 package wsmanager
 
 // queue is one connection's messages waiting for the transport, oldest
-// first, bounded by a number of messages and a number of payload bytes. A
-// slot is freed for each message taken out, which is when the writer hands
-// it to the transport.
+// first, bounded by a number of messages and a number of bytes: each
+// message's payload and its slotCost. A slot is freed for each message
+// taken out, which is when the writer hands it to the transport.
 //
-// The byte bound applies to the messages behind the first: an empty queue
+// The byte bound applies to everything waiting, except that an empty queue
 // accepts any one message, so a message larger than the bound is written
 // alone instead of refused forever.
 //
@@ -18,7 +18,7 @@ type queue struct {
 	buf   [][]byte // a ring; len(buf) is 0 or a power of two
 	head  int      // index of the oldest message
 	n     int      // messages waiting
-	bytes int      // their payload bytes
+	bytes int      // their cost: payload bytes plus slotCost each
 
 	// extra and extraBytes count the messages at the front of the queue
 	// that pushExtra put there beyond the bounds: they take no room from
@@ -26,6 +26,15 @@ type queue struct {
 	extra      int
 	extraBytes int
 }
+
+// slotCost is what a queued message costs beyond its payload, in bytes,
+// as QueueBytes counts it: its slot in the ring (a slice header). Counting
+// it makes the byte bound hold for tiny messages too, so that bytes alone
+// bound the default queue.
+const slotCost = 24
+
+// cost is what a message of size payload bytes counts against QueueBytes.
+func cost(size int) int { return size + slotCost }
 
 // minQueueBuf is the first ring allocated, and idleQueueBuf the largest one
 // kept by shrink: enough that steady traffic allocates nothing, small
@@ -42,16 +51,17 @@ func newQueue(maxLen, maxBytes int) queue {
 // len returns the number of messages waiting.
 func (q *queue) len() int { return q.n }
 
-// full reports whether a message of size bytes would exceed a bound.
+// full reports whether a message of size payload bytes would exceed a
+// bound.
 func (q *queue) full(size int) bool {
 	return exceeds(q.n-q.extra, q.bytes-q.extraBytes, size, q.maxLen, q.maxBytes)
 }
 
-// exceeds is the queue's rule: n messages of bytes payload bytes leave no
-// room for one of size under maxLen and maxBytes. The byte bound applies
-// behind the first message, so any one message fits an empty queue.
+// exceeds is the queue's rule: n messages that cost bytes leave no room for
+// one of size payload bytes under maxLen and maxBytes. Any one message fits
+// an empty queue.
 func exceeds(n, bytes, size, maxLen, maxBytes int) bool {
-	return n >= maxLen || n > 0 && bytes+size > maxBytes
+	return n >= maxLen || n > 0 && bytes+cost(size) > maxBytes
 }
 
 // offer appends msg if it fits. With dropOldest it makes room by discarding
@@ -90,7 +100,7 @@ func (q *queue) dropOldestBounded() {
 	q.buf[q.head] = nil
 	q.head = q.at(1)
 	q.n--
-	q.bytes -= len(dropped)
+	q.bytes -= cost(len(dropped))
 }
 
 // pushExtra queues msg regardless of the bounds and without taking room
@@ -105,7 +115,7 @@ func (q *queue) pushExtra(msg []byte) {
 	}
 	q.buf[q.at(q.extra)] = msg
 	q.extra++
-	q.extraBytes += len(msg)
+	q.extraBytes += cost(len(msg))
 }
 
 // push appends msg regardless of the bounds.
@@ -115,7 +125,7 @@ func (q *queue) push(msg []byte) {
 	}
 	q.buf[(q.head+q.n)&(len(q.buf)-1)] = msg
 	q.n++
-	q.bytes += len(msg)
+	q.bytes += cost(len(msg))
 }
 
 func (q *queue) grow() {
@@ -148,10 +158,10 @@ func (q *queue) pop() []byte {
 	q.buf[q.head] = nil
 	q.head = (q.head + 1) & (len(q.buf) - 1)
 	q.n--
-	q.bytes -= len(msg)
+	q.bytes -= cost(len(msg))
 	if q.extra > 0 {
 		q.extra--
-		q.extraBytes -= len(msg)
+		q.extraBytes -= cost(len(msg))
 	}
 	return msg
 }
@@ -174,12 +184,12 @@ func (q *queue) popN(dst [][]byte, max int) [][]byte {
 	taken := dst[start:]
 	bytes := 0
 	for _, m := range taken {
-		bytes += len(m)
+		bytes += cost(len(m))
 	}
 	if x := min(q.extra, k); x > 0 {
 		extraBytes := 0
 		for _, m := range taken[:x] {
-			extraBytes += len(m)
+			extraBytes += cost(len(m))
 		}
 		q.extra -= x
 		q.extraBytes -= extraBytes

@@ -32,11 +32,12 @@ func TestQueueBounds(t *testing.T) {
 		want        []string
 	}{
 		{"by count", 3, 100, false, []string{"a", "b", "c", "d"}, []string{"d"}, 0, []string{"a", "b", "c"}},
-		{"by bytes", 10, 4, false, []string{"aa", "bb", "c"}, []string{"c"}, 0, []string{"aa", "bb"}},
-		{"a large first message fits", 10, 4, false, []string{"0123456789", "x"}, []string{"x"}, 0, []string{"0123456789"}},
+		{"by bytes", 10, 2*slotCost + 4, false, []string{"aa", "bb", "c"}, []string{"c"}, 0, []string{"aa", "bb"}},
+		{"a slot costs bytes", 10, 3 * slotCost, false, []string{"", "", "", ""}, []string{""}, 0, []string{"", "", ""}},
+		{"a large first message fits", 10, slotCost + 4, false, []string{"0123456789", "x"}, []string{"x"}, 0, []string{"0123456789"}},
 		{"drop oldest by count", 3, 100, true, []string{"a", "b", "c", "d", "e"}, nil, 2, []string{"c", "d", "e"}},
-		{"drop oldest by bytes", 10, 4, true, []string{"aa", "bb", "ccc"}, nil, 2, []string{"ccc"}},
-		{"drop oldest keeps a large newest", 10, 4, true, []string{"a", "b", "0123456789"}, nil, 2, []string{"0123456789"}},
+		{"drop oldest by bytes", 10, 2*slotCost + 4, true, []string{"aa", "bb", "ccc"}, nil, 2, []string{"ccc"}},
+		{"drop oldest keeps a large newest", 10, 2*slotCost + 4, true, []string{"a", "b", "0123456789"}, nil, 2, []string{"0123456789"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,7 +97,7 @@ func TestQueueFreesPerMessage(t *testing.T) {
 // room from those offered after them, and leave none behind once taken.
 func TestQueueExtra(t *testing.T) {
 	t.Parallel()
-	q := newQueue(2, 10)
+	q := newQueue(2, 2*slotCost+10)
 	for range 5 {
 		q.pushExtra([]byte("replayed"))
 	}
@@ -150,7 +151,7 @@ func FuzzQueue(f *testing.F) {
 		size := func() int {
 			n := 0
 			for _, m := range model {
-				n += len(m)
+				n += cost(len(m))
 			}
 			return n
 		}
@@ -176,7 +177,7 @@ func FuzzQueue(f *testing.F) {
 				msg := fmt.Appendf(make([]byte, 0, op&0x3f), "%0*d", int(op&0x3f), i)[:op&0x3f]
 				dropOldest := op&0x40 != 0
 				wantDropped := 0
-				fits := func() bool { return len(model) < limLen && (len(model) == 0 || size()+len(msg) <= limBytes) }
+				fits := func() bool { return len(model) < limLen && (len(model) == 0 || size()+cost(len(msg)) <= limBytes) }
 				for !fits() && dropOldest {
 					model = model[1:]
 					wantDropped++
@@ -226,8 +227,8 @@ func TestQueueDropOldestBehindExtra(t *testing.T) {
 	if diff := cmp.Diff([]string{"r1", "r2", "r3", "b", "c"}, peek(&q)); diff != "" {
 		t.Errorf("queue (-want +got):\n%s", diff)
 	}
-	if q.extra != 3 || q.extraBytes != 6 || q.bytes != 8 {
-		t.Errorf("extra %d (%d bytes), %d bytes in all; want 3 (6), 8", q.extra, q.extraBytes, q.bytes)
+	if want := 3 * cost(2); q.extra != 3 || q.extraBytes != want || q.bytes != want+2*cost(1) {
+		t.Errorf("extra %d (%d bytes), %d bytes in all; want 3 (%d), %d", q.extra, q.extraBytes, q.bytes, want, want+2*cost(1))
 	}
 }
 
@@ -236,7 +237,7 @@ func TestQueueDropOldestBehindExtra(t *testing.T) {
 // it, and the bounds of what is offered later stay as they were.
 func TestQueuePushExtraAfterLive(t *testing.T) {
 	t.Parallel()
-	q := newQueue(2, 10)
+	q := newQueue(2, slotCost+10)
 	if ok, _ := q.offer([]byte("live-long"), false); !ok {
 		t.Fatal("first offer refused")
 	}

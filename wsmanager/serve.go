@@ -256,7 +256,10 @@ func (c *Connection) setTransport(tr Conn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.tr = tr
-	c.batch, _ = tr.(BatchConn)
+	c.out = newTransport(tr)
+	if c.aborted {
+		c.out.Abort()
+	}
 }
 
 // setUp drives the machine through the set-up states to ProcessingReady,

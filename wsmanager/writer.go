@@ -2,6 +2,7 @@ package wsmanager
 
 import (
 	"runtime"
+	"time"
 
 	"github.com/ssotkit/ssot/statemachine"
 )
@@ -46,7 +47,7 @@ func (c *Connection) writeLoop() {
 		st := c.mach.State()
 		// Closed or Failed here means someone moved the machine on from
 		// Closing before the transport was closed: close it at once.
-		if st >= statemachine.Closing && (st != statemachine.Closing || c.q.len() == 0 || c.end.discard || c.write.Err() != nil) {
+		if st >= statemachine.Closing && (st != statemachine.Closing || c.q.len() == 0 || c.end.discard || c.aborted) {
 			flush()
 			c.shutdownLocked()
 			return
@@ -71,18 +72,22 @@ func (c *Connection) writeLoop() {
 		if written >= flushWritten {
 			flush()
 		}
-		if c.batch != nil {
-			batch = c.q.popN(batch[:0], c.q.maxLen)
-			c.mu.Unlock()
-			written += c.writeBatch(batch)
-			clear(batch)
-			continue
-		}
-		msg := c.q.pop()
+		batch = c.q.popN(batch[:0], maxBatch)
 		c.mu.Unlock()
-		written += c.writeOne(msg)
+		written += c.writeBatch(batch)
+		clear(batch)
 	}
 }
+
+// slowCloseGrace is how long the close frame of a slow consumer's close may
+// take: a peer whose queue filled may still be reading, and one that is not
+// must not hold the close for long.
+const slowCloseGrace = time.Second
+
+// maxBatch is the most messages one WriteBatch is handed: enough that a
+// backlog goes out in few system calls, few enough that one batch's iovecs
+// stay within what writev takes at once.
+const maxBatch = 1024
 
 // flushWritten is how many messages a busy writer writes between updates of
 // Stats.MessagesWritten.
@@ -115,26 +120,12 @@ func (c *Connection) trimIdle() {
 	c.mu.Unlock()
 }
 
-// writeOne writes msg and returns 1 if it succeeded, 0 if it failed.
-func (c *Connection) writeOne(msg []byte) int {
-	c.write.arm()
-	err := c.tr.Write(&c.write, msg)
-	c.write.disarm()
-	if err != nil {
-		c.writeFailed(1, err)
-		return 0
-	}
-	return 1
-}
-
-// writeBatch writes msgs in one call and returns how many it wrote: all of
-// them, or none if it failed.
+// writeBatch writes msgs in one call, bounded by one deadline, and returns
+// how many it wrote: all of them, or none if it failed.
 func (c *Connection) writeBatch(msgs [][]byte) int {
-	c.write.arm()
-	err := c.batch.WriteBatch(&c.write, msgs)
-	c.write.disarm()
-	if err != nil {
-		c.writeFailed(len(msgs), err)
+	deadline := time.Now().Add(c.m.f.opts.WriteTimeout)
+	if err := c.out.WriteMessages(msgs, deadline); err != nil {
+		c.writeFailed(len(msgs), err, deadline)
 		return 0
 	}
 	return len(msgs)
@@ -144,14 +135,17 @@ func (c *Connection) writeBatch(msgs [][]byte) int {
 // failed: with 1008 if it timed out, 1011 otherwise. The n messages count
 // as discarded: the transport cannot say how much of them the peer
 // received.
-func (c *Connection) writeFailed(n int, err error) {
+func (c *Connection) writeFailed(n int, err error, deadline time.Time) {
 	f := c.m.f
 	f.stats.discarded.Add(uint64(n))
-	timedOut := c.write.timedOut()
+	c.mu.Lock()
+	aborted := c.aborted
+	c.mu.Unlock()
+	late := !aborted && timedOut(err, deadline)
 	// No later write can succeed: a close already under way stops
 	// delivering and discards the rest.
-	c.write.abort()
-	if timedOut {
+	c.abortWrites()
+	if late {
 		if c.requestClose(causeWriteTimeout, CodePolicyViolation, reasonTimeout, nil) {
 			f.stats.slowCloses.Add(1)
 		}
@@ -172,8 +166,13 @@ func (c *Connection) shutdownLocked() {
 	if discarded > 0 {
 		f.stats.discarded.Add(uint64(discarded))
 	}
-	c.write.stop()
-	if err := c.tr.Close(end.code, end.reason); err != nil && end.why != causePeer {
+	// A close frame is worth WriteTimeout to a peer that reads, and a
+	// moment to one that may not; an aborted transport writes none.
+	grace := f.opts.WriteTimeout
+	if end.why == causeSlow {
+		grace = slowCloseGrace
+	}
+	if err := c.out.CloseWithin(end.code, end.reason, time.Now().Add(grace)); err != nil && end.why != causePeer {
 		f.log.Debug("wsmanager: close", "conn", c.id, "err", err)
 	}
 	c.cancel()

@@ -7,9 +7,12 @@ package memconn
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/ssotkit/ssot/wsmanager"
 )
@@ -21,6 +24,9 @@ func (e sentinel) Error() string { return string(e) }
 // ErrClosed is returned by Read and Write after Close, and by a second
 // Close.
 const ErrClosed = sentinel("memconn: closed")
+
+// ErrAborted is returned by writes after Abort.
+const ErrAborted = sentinel("memconn: aborted")
 
 // Conn is one in-memory connection. Its methods are safe for concurrent
 // use. The zero value is not usable; create one with New.
@@ -44,16 +50,39 @@ type Conn struct {
 	writing  chan struct{} // closed when a Write starts blocking
 	batches  []int         // sizes of the WriteBatch calls, for Batch
 	writeErr error         // non-nil: every Write fails with it
+	aborted  chan struct{} // closed by Abort
 }
 
 // Batch is a Conn that also implements wsmanager.BatchConn, recording the
-// size of every batch it is handed.
+// size of every batch it is handed, by WriteBatch or WriteMessages.
 type Batch struct{ *Conn }
 
 var (
-	_ wsmanager.Conn      = (*Conn)(nil)
-	_ wsmanager.BatchConn = Batch{}
+	_ wsmanager.Conn         = (*Conn)(nil)
+	_ wsmanager.DeadlineConn = (*Conn)(nil)
+	_ wsmanager.BatchConn    = Batch{}
+	_ wsmanager.Conn         = Legacy{}
 )
+
+// Legacy is a Conn that implements only the first edition of the contract,
+// wsmanager.Conn, writing one message per Write with a context, for the
+// tests of that path.
+type Legacy struct{ c *Conn }
+
+// NewLegacy returns an open Legacy over c.
+func NewLegacy(c *Conn) Legacy { return Legacy{c} }
+
+// Read is c's Read.
+func (l Legacy) Read(ctx context.Context) ([]byte, error) { return l.c.Read(ctx) }
+
+// Write is c's Write.
+func (l Legacy) Write(ctx context.Context, msg []byte) error { return l.c.Write(ctx, msg) }
+
+// Close is c's Close.
+func (l Legacy) Close(code int, reason string) error { return l.c.Close(code, reason) }
+
+// Conn returns the Conn behind l.
+func (l Legacy) Conn() *Conn { return l.c }
 
 // NewBatch returns an open Batch.
 func NewBatch(opts Options) Batch { return Batch{New(opts)} }
@@ -84,6 +113,41 @@ func New(opts Options) *Conn {
 		discard: opts.Discard,
 		arrived: make(chan struct{}, 1),
 		done:    make(chan struct{}),
+		aborted: make(chan struct{}),
+	}
+}
+
+// WriteMessages records msgs as one batch, after waiting while the Conn is
+// blocked, until deadline: then it returns an error wrapping
+// os.ErrDeadlineExceeded. After Abort it fails at once.
+func (c *Conn) WriteMessages(msgs [][]byte, deadline time.Time) error {
+	return c.writeBy(context.Background(), deadline, msgs, true)
+}
+
+// Abort makes a write blocked by Block, and every later one, fail with
+// ErrAborted. It is idempotent.
+func (c *Conn) Abort() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.aborted:
+	default:
+		close(c.aborted)
+	}
+}
+
+// CloseWithin is Close: an in-memory close never waits.
+func (c *Conn) CloseWithin(code int, reason string, _ time.Time) error {
+	return c.Close(code, reason)
+}
+
+// Aborted reports whether Abort was called.
+func (c *Conn) Aborted() bool {
+	select {
+	case <-c.aborted:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -125,6 +189,12 @@ func (c *Conn) Write(ctx context.Context, msg []byte) error {
 
 // write records msgs: one call of Write, or of WriteBatch if batch.
 func (c *Conn) write(ctx context.Context, msgs [][]byte, batch bool) error {
+	return c.writeBy(ctx, time.Time{}, msgs, batch)
+}
+
+// writeBy is write, also bounded by deadline unless it is zero. Only a
+// blocked write makes a timer.
+func (c *Conn) writeBy(ctx context.Context, deadline time.Time, msgs [][]byte, batch bool) error {
 	c.mu.Lock()
 	if gate := c.blocked; gate != nil {
 		if c.writing != nil {
@@ -132,13 +202,27 @@ func (c *Conn) write(ctx context.Context, msgs [][]byte, batch bool) error {
 			c.writing = nil
 		}
 		c.mu.Unlock()
+		var expired <-chan time.Time
+		if !deadline.IsZero() {
+			t := time.NewTimer(time.Until(deadline))
+			defer t.Stop()
+			expired = t.C
+		}
 		select {
 		case <-gate:
 		case <-c.done:
+		case <-c.aborted:
+			return ErrAborted
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-expired:
+			return fmt.Errorf("memconn: write: %w", os.ErrDeadlineExceeded)
 		}
 		c.mu.Lock()
+	}
+	if c.Aborted() {
+		c.mu.Unlock()
+		return ErrAborted
 	}
 	if c.closed {
 		c.mu.Unlock()

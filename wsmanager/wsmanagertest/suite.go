@@ -66,6 +66,8 @@ func Run(t *testing.T, tr Transport) {
 		{"CloseUnblocksReadAndWrite", testCloseUnblocks},
 		{"UseAfterClose", testUseAfterClose},
 		{"ServeEnds", testServeEnds},
+		{"BurstWithDefaults", testBurstWithDefaults},
+		{"StoppedReaderClosed", testStoppedReaderClosed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
