@@ -128,9 +128,10 @@ func ConnectLog(url string, opts LogOptions, natsOpts ...nats.Option) (*Log, err
 
 // NewLog returns a Log on an existing connection, which the caller keeps
 // owning, as New does, after creating its stream or updating the stream's
-// limits to opts'. Once the Log has appended, the NATS client keeps a
-// goroutine of its own for asynchronous publishing on the connection until
-// the connection is closed, after Close too.
+// limits to opts'. Once the Log has appended, the NATS client keeps
+// goroutines of its own for asynchronous publishing on the connection (a
+// subscription to the acknowledgements, a watch of the connection's state)
+// until the connection is closed, after Close too.
 func NewLog(nc *nats.Conn, opts LogOptions) (*Log, error) {
 	if err := validateLog(opts); err != nil {
 		return nil, err
