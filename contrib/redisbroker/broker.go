@@ -82,7 +82,6 @@ type Broker struct {
 	cluster *redis.ClusterClient  // the client of a Redis Cluster; nil for a standalone Redis
 	owned   bool                  // Close closes client
 	prefix  string
-	pattern string
 	opts    Options // with defaults
 
 	live      brokerkit.Live
@@ -208,7 +207,7 @@ func withDefaults(opts Options) (Options, error) {
 // newBroker returns a Broker on single, a standalone Redis's client, or
 // else on cluster.
 func newBroker(single *redis.Client, cluster *redis.ClusterClient, owned bool, opts Options) *Broker {
-	b := &Broker{single: single, cluster: cluster, owned: owned, prefix: opts.Prefix, pattern: opts.Prefix + ".*", opts: opts, closeDone: make(chan struct{})}
+	b := &Broker{single: single, cluster: cluster, owned: owned, prefix: opts.Prefix, opts: opts, closeDone: make(chan struct{})}
 	if cluster != nil {
 		b.client = cluster
 	} else {

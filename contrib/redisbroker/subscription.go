@@ -40,11 +40,22 @@ func (b *Broker) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe
 	if b.cluster != nil {
 		return nil, fmt.Errorf("redisbroker: subscribe: %w: a Redis Cluster has no pattern subscription across its shards; use SubscribeUsers", errors.ErrUnsupported)
 	}
+	inbox := brokerkit.NewInbox(b.opts.PendingMessages, b.opts.PendingBytes, &b.counters, deliver)
+	return b.subscribePattern(b.prefix, func(userID, payload string) { inbox.Put(userID, []byte(payload)) }, inbox.Stop)
+}
+
+// subscribePattern subscribes to every channel under prefix, passing what
+// arrives to put, and returns once Redis has confirmed the subscription.
+// stopDeliveries is called when the subscription ends.
+func (b *Broker) subscribePattern(prefix string, put func(userID, payload string), stopDeliveries func()) (unsubscribe func() error, err error) {
 	s := &subscription{
-		b:     b,
-		inbox: brokerkit.NewInbox(b.opts.PendingMessages, b.opts.PendingBytes, &b.counters, deliver),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		b:              b,
+		prefix:         prefix,
+		pattern:        prefix + ".*",
+		put:            put,
+		stopDeliveries: stopDeliveries,
+		stop:           make(chan struct{}),
+		done:           make(chan struct{}),
 	}
 	first := make(chan error, 1)
 	go s.run(first)
@@ -64,11 +75,15 @@ func (b *Broker) Subscribe(deliver func(userID string, msg []byte)) (unsubscribe
 	return b.live.Unsubscribe(s), nil
 }
 
-// subscription is one Subscribe: a goroutine reading the pattern
-// subscription's connection into an Inbox, whose own goroutine delivers.
+// subscription is one Subscribe (or the Log's SubscribeLog): a goroutine
+// reading the pattern subscription's connection into an Inbox, whose own
+// goroutine delivers.
 type subscription struct {
-	b     *Broker
-	inbox *brokerkit.Inbox
+	b              *Broker
+	prefix         string
+	pattern        string
+	put            func(userID, payload string) // queues a message for the Inbox
+	stopDeliveries func()                       // stops the Inbox
 
 	mu      sync.Mutex
 	ps      *redis.PubSub // the current connection's; nil between them
@@ -92,7 +107,7 @@ func (s *subscription) run(first chan<- error) {
 		if !s.setPS(ps) {
 			return
 		}
-		err := ps.PSubscribe(ctx, s.b.pattern)
+		err := ps.PSubscribe(ctx, s.pattern)
 		if err == nil {
 			err = s.receive(ctx, ps, func() {
 				s.b.counters.Connected.Store(true)
@@ -154,14 +169,14 @@ func (s *subscription) receive(ctx context.Context, ps *redis.PubSub, subscribed
 				subscribed()
 			}
 		case *redis.Message:
-			userID, ok := brokerkit.UserFromTopic(s.b.prefix, m.Channel)
+			userID, ok := brokerkit.UserFromTopic(s.prefix, m.Channel)
 			if !ok {
 				// Counted, not logged: anyone who can publish under the
 				// prefix could otherwise flood the log.
 				s.b.counters.Malformed.Add(1)
 				continue
 			}
-			s.inbox.Put(userID, []byte(m.Payload))
+			s.put(userID, m.Payload)
 		}
 	}
 }
@@ -199,5 +214,5 @@ func (s *subscription) Stop() {
 		}
 	})
 	<-s.done
-	s.inbox.Stop()
+	s.stopDeliveries()
 }
