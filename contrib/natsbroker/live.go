@@ -194,18 +194,12 @@ func (in *logInterest) run() {
 // that came before it and were missed.
 func (in *logInterest) receive(m *nats.Msg) {
 	l := in.l
-	userID, ok := brokerkit.UserFromTopic(l.liveSubject, m.Subject)
-	seq, err := strconv.ParseUint(m.Header.Get(hdrSeq), 10, 64)
-	prev, perr := strconv.ParseUint(m.Header.Get(hdrPrevSeq), 10, 64)
-	// The stream's subject of the message, of which JetStream made
-	// m.Subject: the same user token after the stream's prefix.
-	from, sok := strings.CutPrefix(m.Header.Get(hdrSubject), l.subject)
-	token := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
-	if !ok || err != nil || perr != nil || seq == 0 || m.Header.Get(hdrStream) != l.name ||
-		!sok || len(from) != 1+len(token) || from[0] != '.' || from[1:] != token {
+	r, ok := parseRepublished(l.name, l.subject, l.liveSubject, m.Subject, m.Header)
+	if !ok {
 		l.b.counters.Malformed.Add(1)
 		return
 	}
+	userID, seq, prev := r.userID, r.seq, r.prev
 	stored := m.Header.Get(hdrStored)
 	last, added := in.position(userID)
 	if !added {
@@ -224,6 +218,32 @@ func (in *logInterest) receive(m *nats.Msg) {
 	}
 	thread, tok := threadOf(m.Header)
 	in.hand(userID, thread, tok, position{last.epoch, seq, stored}, m.Data)
+}
+
+// republished is what a message JetStream republished says of itself.
+type republished struct {
+	userID    string
+	seq, prev uint64 // its stream sequence, and its user's message's before it (0: none)
+}
+
+// parseRepublished reads what JetStream wrote on a message it republished
+// from the stream named stream, of subjects under prefix, on subject under
+// livePrefix; it reports false for a message JetStream did not republish
+// so: headers missing or malformed, another stream, or a stream subject
+// of another user than the live subject's.
+func parseRepublished(stream, prefix, livePrefix, subject string, h nats.Header) (republished, bool) {
+	userID, ok := brokerkit.UserFromTopic(livePrefix, subject)
+	seq, err := strconv.ParseUint(h.Get(hdrSeq), 10, 64)
+	prev, perr := strconv.ParseUint(h.Get(hdrPrevSeq), 10, 64)
+	// The stream's subject of the message, of which JetStream made
+	// subject: the same user token after the stream's prefix.
+	from, sok := strings.CutPrefix(h.Get(hdrSubject), prefix)
+	token := subject[strings.LastIndexByte(subject, '.')+1:]
+	if !ok || err != nil || perr != nil || seq == 0 || prev >= seq || h.Get(hdrStream) != stream ||
+		!sok || len(from) != 1+len(token) || from[0] != '.' || from[1:] != token {
+		return republished{}, false
+	}
+	return republished{userID, seq, prev}, true
 }
 
 // refresh reads the stream's epoch and returns userID's position in it:
