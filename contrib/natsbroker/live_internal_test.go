@@ -1,9 +1,17 @@
 package natsbroker
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"testing"
+	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/ssotkit/ssot/wsmanager"
 )
 
 // FuzzParseRepublished: whatever a publisher on the live subjects puts in
@@ -54,5 +62,74 @@ func TestParseRepublished(t *testing.T) {
 		if r, ok := parseRepublished(stream, prefix, live, subject(live, "a.*>"), h); ok {
 			t.Errorf("%s: accepted as %+v", name, r)
 		}
+	}
+}
+
+// TestLogInterestFillsAGap: a republished message whose user's previous
+// message was not delivered (here, as if the client had dropped it) is
+// delivered after that one, read from the stream, each once.
+func TestLogInterestFillsAGap(t *testing.T) {
+	t.Parallel()
+	opts := server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, JetStream: true, StoreDir: t.TempDir()}
+	srv, err := server.NewServer(&opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	t.Cleanup(func() {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+	})
+	l, err := ConnectLog(srv.ClientURL(), LogOptions{Options: Options{Prefix: "test.users", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close(context.Background()) })
+	ctx := context.Background()
+	var seqs []uint64
+	for _, m := range []string{"0", "1", "2"} {
+		pos, err := l.Append(ctx, "alice", "", []byte(m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, pos.Seq)
+	}
+	got := make(chan string, 10)
+	in, err := l.SubscribeLogUsers(func(_, _ string, pos wsmanager.Position, msg []byte) {
+		got <- fmt.Sprintf("%s@%d", msg, pos.Seq)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	if err := in.Add(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	li := in.(*logInterest)
+	li.mu.Lock()
+	li.last["alice"] = position{epoch: l.epoch.Load(), seq: seqs[1]} // "2" was missed
+	li.mu.Unlock()
+	pos, err := l.Append(ctx, "alice", "", []byte("3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{fmt.Sprintf("2@%d", seqs[2]), fmt.Sprintf("3@%d", pos.Seq)}
+	for i, w := range want {
+		select {
+		case g := <-got:
+			if g != w {
+				t.Errorf("delivery %d is %s, want %s", i, g, w)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("delivery %d never came", i)
+		}
+	}
+	select {
+	case g := <-got:
+		t.Errorf("delivered %s more", g)
+	case <-time.After(50 * time.Millisecond):
 	}
 }
