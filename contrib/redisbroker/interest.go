@@ -54,10 +54,10 @@ type interest struct {
 	// onMessage takes a message received on a user's channel; shards call
 	// it concurrently, one message at a time each.
 	onMessage func(userID, payload string)
-	// resume, if set, is called by a shard once every user it subscribed
-	// again after a lost connection is confirmed, before it hands on the
-	// messages received since: the Log catches those users up.
-	resume func(ctx context.Context, users []string)
+	// resume, if set, is called by a shard when Redis confirms the
+	// subscription of a user whose earlier subscription was lost, before
+	// the shard reads on: the Log catches the user up.
+	resume func(ctx context.Context, userID string)
 	// stopDeliveries ends the deliveries and waits for one under way.
 	stopDeliveries func()
 
@@ -77,6 +77,7 @@ type want struct {
 	// refuses it, for Add; nil from then on.
 	confirmed chan struct{}
 	refused   error // Redis's refusal, set before confirmed is closed
+	lost      bool  // the subscription, once confirmed, was lost, and is not yet restored
 }
 
 func newInterest(b *Broker, prefix string, onMessage func(userID, payload string), stopDeliveries func()) *interest {

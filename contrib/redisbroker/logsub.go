@@ -19,11 +19,11 @@ import (
 // stream: the position after which this node hands on the user's
 // messages.
 //
-// After a lost connection, once every user of the connection is
-// subscribed again, the Interest reads each user's stream (XRANGE) from
-// the message after the last it delivered for that user, and delivers what
-// it finds before the live messages received meanwhile, skipping those it
-// already delivered: while the stream holds them, an added user misses no
+// After a lost connection, as Redis confirms each user's subscription
+// again (on the master that now serves the user's slot, in a Cluster),
+// the Interest reads the user's stream (XRANGE) from the message after the
+// last it delivered for that user, and delivers what it finds before the
+// user's newer live messages, skipping those it already delivered: while the stream holds them, an added user misses no
 // message. A user whose stream no longer holds some of them (trimmed) gets
 // what it still holds, and counts one in Stats.Dropped, as do messages dropped past
 // Options.PendingMessages and PendingBytes. Messages on the Log's channels
@@ -131,23 +131,20 @@ func (ls *logInterest) receive(userID, payload string) {
 	ls.inbox.Put(userID, []byte(payload))
 }
 
-// catchUp hands on, for each of users, what its stream got after the
-// last message handed on for it: the messages stored while the
-// connection was down. A shard calls it once its users are subscribed
-// again, before the live messages received since.
-func (ls *logInterest) catchUp(ctx context.Context, users []string) {
-	l := ls.l
-	for _, userID := range users {
-		ls.mu.Lock()
-		last, added := ls.last[userID]
-		ls.mu.Unlock()
-		if !added {
-			continue
-		}
-		err := ls.catchUpUser(ctx, userID, last)
-		if err != nil && !errors.Is(err, context.Canceled) {
-			l.b.opts.Logger.Warn("redisbroker: a user's stream could not be read to catch up; its messages stored meanwhile reach the user's clients when they resume", "prefix", l.prefix, "err", err)
-		}
+// catchUp hands on what userID's stream got after the last message handed
+// on for the user: the messages stored while its subscription was down. A
+// shard calls it once the user is subscribed again, before the live
+// messages received since.
+func (ls *logInterest) catchUp(ctx context.Context, userID string) {
+	ls.mu.Lock()
+	last, added := ls.last[userID]
+	ls.mu.Unlock()
+	if !added {
+		return
+	}
+	err := ls.catchUpUser(ctx, userID, last)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		ls.l.b.opts.Logger.Warn("redisbroker: a user's stream could not be read to catch up; its messages stored meanwhile reach the user's clients when they resume", "prefix", ls.l.prefix, "err", err)
 	}
 }
 

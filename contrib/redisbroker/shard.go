@@ -79,11 +79,10 @@ func (sh *shard) run() {
 			_ = ps.Close()
 			return
 		}
-		err := sh.serve(ps, chans, lost, func() {
+		err := sh.serve(ps, chans, func() {
 			b.counters.Connected.Store(true)
 			if lost {
 				lost = false
-				b.counters.Reconnects.Add(1)
 				log.Info("redisbroker: subscriptions restored", "prefix", sh.in.prefix, "server", sh.addr)
 			}
 		})
@@ -152,11 +151,12 @@ func (sh *shard) detach(err error) {
 	defer in.mu.Unlock()
 	sh.ps, sh.awaited, sh.unsubs = nil, nil, nil
 	rerr, ok := errors.AsType[redis.Error](err)
-	if !ok || transient(rerr) {
-		return
-	}
 	for ch, w := range sh.chans {
-		if w.confirmed != nil {
+		if w.confirmed == nil {
+			w.lost = true
+			continue
+		}
+		if ok && !transient(rerr) {
 			w.refused = err
 			close(w.confirmed)
 			w.confirmed = nil
@@ -206,11 +206,12 @@ func (sh *shard) reroute() {
 }
 
 // serve subscribes to chans on ps and reads ps until it fails, calling
-// up when Redis confirms a subscription. After a lost connection (resumed)
-// with a resume function, the messages received are held until every
-// channel of chans is confirmed, and resume is called for their users
-// first.
-func (sh *shard) serve(ps *redis.PubSub, chans []string, resumed bool, up func()) error {
+// up when Redis confirms a subscription. When Redis confirms the
+// subscription of a user whose earlier subscription was lost, the shard
+// counts the restored connection in Stats.Reconnects (once) and, with a
+// resume function, calls it for the user before it reads on: the messages
+// behind the confirmation on the connection come after it.
+func (sh *shard) serve(ps *redis.PubSub, chans []string, up func()) error {
 	in := sh.in
 	ctx := sh.ctx
 	if in.b.cluster != nil {
@@ -227,14 +228,7 @@ func (sh *shard) serve(ps *redis.PubSub, chans []string, resumed bool, up func()
 			}
 		}
 	}
-	var resuming map[string]struct{} // the channels whose confirmation the resume waits for
-	var held []heldMessage
-	if resumed && in.resume != nil {
-		resuming = make(map[string]struct{}, len(chans))
-		for _, ch := range chans {
-			resuming[ch] = struct{}{}
-		}
-	}
+	restored := false
 	pinged := false
 	for {
 		m, err := ps.ReceiveTimeout(ctx, idlePing)
@@ -253,19 +247,17 @@ func (sh *shard) serve(ps *redis.PubSub, chans []string, resumed bool, up func()
 		case *redis.Subscription:
 			switch m.Kind {
 			case "subscribe", "ssubscribe":
-				sh.confirmed(m.Channel)
+				userID, lost := sh.confirmed(m.Channel)
 				up()
-				if resuming == nil {
+				if !lost {
 					continue
 				}
-				delete(resuming, m.Channel)
-				if len(resuming) == 0 {
-					resuming = nil
-					in.resume(ctx, sh.users(chans))
-					for _, h := range held {
-						in.onMessage(h.userID, h.payload)
-					}
-					held = nil
+				if !restored {
+					restored = true
+					in.b.counters.Reconnects.Add(1)
+				}
+				if in.resume != nil {
+					in.resume(ctx, userID)
 				}
 			case "unsubscribe", "sunsubscribe":
 				if !sh.unsubscribed(m.Channel) {
@@ -274,43 +266,42 @@ func (sh *shard) serve(ps *redis.PubSub, chans []string, resumed bool, up func()
 			}
 		case *redis.Message:
 			userID, ok := brokerkit.UserFromTopic(in.prefix, m.Channel)
-			switch {
-			case !ok:
+			if !ok {
 				// Counted, not logged: anyone who can publish under the
 				// prefix could otherwise flood the log.
 				in.b.counters.Malformed.Add(1)
-			case resuming != nil && len(held) >= in.b.opts.PendingMessages:
-				in.b.counters.Dropped.Add(1)
-			case resuming != nil:
-				held = append(held, heldMessage{userID, m.Payload})
-			default:
-				in.onMessage(userID, m.Payload)
+				continue
 			}
+			in.onMessage(userID, m.Payload)
 		}
 	}
 }
 
-// heldMessage is a message received while a shard resumes.
-type heldMessage struct{ userID, payload string }
-
 // confirmed counts Redis's confirmation of a subscription to channel; once
 // every subscription sent for it is confirmed, an Add waiting for it
-// returns.
-func (sh *shard) confirmed(channel string) {
+// returns. It returns the channel's user, and whether the user's earlier
+// subscription was lost and this confirmation restores it.
+func (sh *shard) confirmed(channel string) (userID string, lost bool) {
 	sh.in.mu.Lock()
 	defer sh.in.mu.Unlock()
 	if sh.awaited == nil {
-		return
+		return "", false
 	}
 	if sh.awaited[channel] > 1 {
 		sh.awaited[channel]--
-		return
+		return "", false
 	}
 	delete(sh.awaited, channel)
-	if w := sh.chans[channel]; w != nil && w.confirmed != nil {
+	w := sh.chans[channel]
+	if w == nil {
+		return "", false
+	}
+	if w.confirmed != nil {
 		close(w.confirmed)
 		w.confirmed = nil
 	}
+	lost, w.lost = w.lost, false
+	return w.userID, lost
 }
 
 // unsubscribed counts Redis's confirmation of an unsubscription from

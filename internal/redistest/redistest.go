@@ -1,8 +1,9 @@
-// Package redistest runs a real redis-server on 127.0.0.1 for tests: the
-// Redis broker's, the benchmarks' and the examples'. The binary comes from
-// PATH (Debian's redis-server package, which .ci/run installs); without it
-// a test fails when the CI environment variable is set and is skipped,
-// loudly, otherwise.
+// Package redistest runs a real redis-server on 127.0.0.1 for tests (the
+// Redis broker's, the benchmarks' and the examples'), or a Redis Cluster of
+// six of them. The binaries come from PATH (Debian's redis-server and
+// redis-tools packages, which .ci/run installs); without them a test fails
+// when the CI environment variable is set and is skipped, loudly,
+// otherwise.
 package redistest
 
 import (
@@ -88,6 +89,20 @@ func (s *Server) Restart() {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// Kill ends the server abruptly (SIGKILL), as a crash would, and waits for
+// it to exit; it does nothing if the server is not running.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
 }
 
 // Stop stops the server and waits for it to exit; it does nothing if the
