@@ -15,6 +15,8 @@ import (
 
 	"github.com/ssotkit/ssot/bench/internal/clusterresult"
 	"github.com/ssotkit/ssot/contrib/natsbroker"
+	"github.com/ssotkit/ssot/contrib/redisbroker"
+	"github.com/ssotkit/ssot/internal/redistest"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 
@@ -55,6 +57,28 @@ func jetStreamRollingLog(t *testing.T) rollingLog {
 		connect: func(t *testing.T) routingBroker {
 			l, err := natsbroker.ConnectLog(ns.ClientURL(), natsbroker.LogOptions{Options: natsbroker.Options{Prefix: rollingPrefix, Logger: quietLogger()}})
 			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		},
+	}
+}
+
+// redisStreamsRollingLog is redisbroker's Log over a real redis-server on
+// 127.0.0.1.
+func redisStreamsRollingLog(t *testing.T) rollingLog {
+	srv := redistest.Start(t)
+	return rollingLog{
+		name:     "redis-streams",
+		nodeArgs: []string{"-log", "redis", "-url", srv.URL("")},
+		connect: func(t *testing.T) routingBroker {
+			b, err := redisbroker.Connect(srv.URL(""), redisbroker.Options{Prefix: rollingPrefix, Logger: quietLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := redisbroker.NewLog(b, redisbroker.LogOptions{})
+			if err != nil {
+				_ = b.Close(context.Background())
 				t.Fatal(err)
 			}
 			return l
@@ -162,6 +186,7 @@ func TestRollingDeploy(t *testing.T) {
 		make func(*testing.T) rollingLog
 	}{
 		{"jetstream", jetStreamRollingLog},
+		{"redis-streams", redisStreamsRollingLog},
 	}
 	for _, l := range logs {
 		t.Run(l.name, func(t *testing.T) {

@@ -204,6 +204,30 @@ func redisRoutingBackend(t *testing.T) routingBackend {
 	}
 }
 
+// redisStreamsRoutingBackend is redisbroker's Log (Redis Streams) over a
+// real redis-server on 127.0.0.1; what a node received is its adapter's
+// Stats.Delivered.
+func redisStreamsRoutingBackend(t *testing.T) routingBackend {
+	srv := redistest.Start(t)
+	return routingBackend{
+		name:    "redis-streams",
+		history: true,
+		connect: func(t *testing.T, _ int) (routingBroker, func() int64) {
+			b, err := redisbroker.Connect(srv.URL(""), redisbroker.Options{Prefix: "bench.routing", Logger: quietLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := redisbroker.NewLog(b, redisbroker.LogOptions{})
+			if err != nil {
+				_ = b.Close(context.Background())
+				t.Fatal(err)
+			}
+			return l, func() int64 { return int64(l.Stats().Delivered) }
+		},
+		hide: func(b routingBroker) wsmanager.Broker { return allUsersLog{b.(wsmanager.Log)} },
+	}
+}
+
 // clusterNATSServer starts a nats-server on 127.0.0.1 with opts, shut
 // down when the test ends.
 func clusterNATSServer(tb testing.TB, opts server.Options) *server.Server {
@@ -330,7 +354,7 @@ func runRouting(t *testing.T, be routingBackend, nodes int, routed bool) []clust
 }
 
 // TestClusterRouting measures, for 3 and 10 nodes over NATS core, a
-// JetStream Log and Redis, what each node receives from the broker
+// JetStream Log, Redis publish/subscribe and a Redis Streams Log, what each node receives from the broker
 // against what it needs (the messages addressed to the users it holds),
 // with the adapter hidden behind a plain Broker or Log (every node
 // subscribes to every user: each receives N times what it needs) and as
@@ -344,6 +368,7 @@ func TestClusterRouting(t *testing.T) {
 		{"nats", func(t *testing.T) routingBackend { return natsRoutingBackend(t, false) }},
 		{"jetstream", func(t *testing.T) routingBackend { return natsRoutingBackend(t, true) }},
 		{"redis", redisRoutingBackend},
+		{"redis-streams", redisStreamsRoutingBackend},
 	}
 	for _, b := range backends {
 		for _, nodes := range []int{3, 10} {

@@ -53,7 +53,7 @@ func writeRouting(w *strings.Builder, lines []clusterresult.Line) (miss string) 
 		fmt.Fprintf(w, "Not measured in this run.\n\n")
 		return ""
 	}
-	order := map[string]int{"nats": 0, "jetstream": 1, "redis": 2}
+	order := map[string]int{"nats": 0, "jetstream": 1, "redis": 2, "redis-streams": 3}
 	sort.Slice(keys, func(i, j int) bool {
 		a, b := keys[i], keys[j]
 		if a.broker != b.broker {

@@ -14,6 +14,7 @@
 // Usage:
 //
 //	clusternode -listen 127.0.0.1:0 -log nats -url nats://127.0.0.1:4222 -drain 5s
+//	clusternode -listen 127.0.0.1:0 -log redis -url redis://127.0.0.1:6379 -drain 5s
 //
 // It is a test fixture, not a deployment template: its authenticator takes
 // any token as a user ID.
