@@ -346,3 +346,34 @@ func TestLogThreeNodesReceiveOnlyTheirUsers(t *testing.T) {
 		t.Fatalf("found %d nodes' connections, want %d", seen, len(nodes))
 	}
 }
+
+// TestLogInterestFollowsAStreamCreatedAgainElsewhere: a stream deleted
+// and created again by another node is noticed by a node's Interest from
+// the messages themselves: it delivers them, at the new epoch, though
+// their sequences start over.
+func TestLogInterestFollowsAStreamCreatedAgainElsewhere(t *testing.T) {
+	t.Parallel()
+	srv := startJetStream(t, "", -1)
+	l, _ := connectLog(t, srv.ClientURL(), natsbroker.LogOptions{})
+	node, _ := connectLog(t, srv.ClientURL(), natsbroker.LogOptions{})
+	var r logRecorder
+	subscribeLogUsers(t, node, &r, "alice")
+	old := appendAll(t, l, "alice", "", "old 0", "old 1")
+	brokertest.WaitFor(t, "the old messages", func() bool { return r.count() == 2 })
+
+	_, js := rawJetStream(t, srv.ClientURL())
+	if err := js.DeleteStream(context.Background(), l.Stream()); err != nil {
+		t.Fatal(err)
+	}
+	var pos wsmanager.Position
+	brokertest.WaitFor(t, "the stream to be created again", func() bool {
+		var err error
+		pos, err = l.Append(context.Background(), "alice", "", []byte("new"))
+		return err == nil
+	})
+	brokertest.WaitFor(t, "the new message", func() bool { return r.count() == 3 })
+	got := r.of("alice")[2]
+	if want := (logDelivery{"alice", "", "new", pos}); got != want || pos.Epoch == old[0].Epoch || pos.Seq != 1 {
+		t.Errorf("delivered %+v, want %+v at sequence 1 of a new epoch (the old was %x)", got, want, old[0].Epoch)
+	}
+}
