@@ -80,7 +80,8 @@ const (
 	causeRead               // Conn.Read failed abnormally
 	causeHandler            // the Handler returned an error
 	causePanic              // the Handler, or an observer of the machine, panicked
-	causeAborted            // set-up never completed: a released reservation, a panicking observer
+	causeRefresh            // a token refresh was refused
+	causeAborted            // set-up never completed: a released reservation, an OnConnect that panicked
 )
 
 // String is the transition reason recorded in the connection's machine.
@@ -108,6 +109,8 @@ func (c cause) String() string {
 		return "handler error"
 	case causePanic:
 		return "panic"
+	case causeRefresh:
+		return "token refresh refused"
 	case causeAborted:
 		return "aborted"
 	}
@@ -157,6 +160,8 @@ func (e ending) serveErr() error {
 		return fmt.Errorf("wsmanager: handler: %w", e.err)
 	case causePanic:
 		return e.err
+	case causeRefresh:
+		return fmt.Errorf("wsmanager: token refresh: %w", e.err)
 	case causeAborted:
 		return ErrClosed
 	}

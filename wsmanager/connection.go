@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/statemachine"
 )
 
@@ -38,15 +39,17 @@ type Connection struct {
 	// abandoned before it had one.
 	closed chan struct{}
 
-	mu      sync.Mutex
-	tr      Conn      // the transport; nil until Serve gives it
-	out     transport // how the writer writes to tr
-	aborted bool      // out was aborted: nothing more is written
-	q       queue
-	writer  bool        // a writer goroutine runs, or has closed the transport
-	spare   [][]byte    // a small batch buffer kept between writers
-	expiry  *time.Timer // closes the connection when its identity expires; nil if it never does
-	end     ending      // the first close request; zero until one is made
+	mu       sync.Mutex
+	tr       Conn      // the transport; nil until Serve gives it
+	out      transport // how the writer writes to tr
+	aborted  bool      // out was aborted: nothing more is written
+	q        queue
+	writer   bool          // a writer goroutine runs, or has closed the transport
+	spare    [][]byte      // a small batch buffer kept between writers
+	expiry   *time.Timer   // closes the connection when its identity expires; nil if it never does
+	ident    auth.Identity // what it was served with, or last refreshed to
+	hasIdent bool
+	end      ending // the first close request; zero until one is made
 }
 
 // newConnection makes a connection of m with its machine, whose observers'

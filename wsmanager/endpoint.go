@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/ssotkit/ssot/auth"
 )
@@ -154,9 +153,6 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.refuseReserve(w, r, err)
 		return
 	}
-	if !id.ExpiresAt.IsZero() {
-		res.Connection().expireAt(id.ExpiresAt)
-	}
 	served := false
 	defer func() {
 		if !served {
@@ -191,32 +187,6 @@ func (e *endpoint) resumeFrom(r *http.Request) (Position, error) {
 		s = r.URL.Query().Get(resumeParam)
 	}
 	return ParsePosition(s)
-}
-
-// expireAt arranges for the connection to close when its identity expires
-// at t: one timer, stopped when the connection ends.
-func (c *Connection) expireAt(t time.Time) {
-	timer := time.AfterFunc(time.Until(t), c.expire)
-	c.mu.Lock()
-	c.expiry = timer
-	c.mu.Unlock()
-}
-
-// stopExpiry stops the expiry timer, if there is one.
-func (c *Connection) stopExpiry() {
-	c.mu.Lock()
-	timer := c.expiry
-	c.mu.Unlock()
-	if timer != nil {
-		timer.Stop()
-	}
-}
-
-// expire closes a connection whose identity expired.
-func (c *Connection) expire() {
-	if c.requestClose(causeExpired, CodePolicyViolation, reasonExpired, nil) {
-		c.m.f.stats.expiredCloses.Add(1)
-	}
 }
 
 // offers reports whether the request offers subprotocol.

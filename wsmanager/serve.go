@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"sync/atomic"
 
+	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/statemachine"
 )
 
@@ -38,6 +39,12 @@ type Reservation struct {
 // ErrInvalidUser, or ErrUserLimit, ErrConnLimit, ErrFactoryLimit or
 // ErrClosed (only after Close: a Manager the idle janitor removes is never
 // handed out), and touches no transport.
+//
+// When ctx carries an identity (auth.WithIdentity, as NewEndpoint puts the
+// authenticated one there), the connection keeps it (Connection.Identity)
+// and closes with 1008 "token expired" when its ExpiresAt passes, unless
+// Connection.Refresh moves it; this holds for every way in: the Reserve
+// methods, ReserveResume and the Serve methods.
 func (f *Factory) Reserve(ctx context.Context, uc UserContext) (*Reservation, error) {
 	return f.ReserveResume(ctx, uc, Position{})
 }
@@ -57,6 +64,9 @@ func (m *Manager) Reserve(ctx context.Context) (*Reservation, error) {
 // connection's reservation. If OnConnect panics, the connection is
 // abandoned (its transport, if any, closed) and the panic goes on.
 func (c *Connection) reserved(ctx context.Context, tr Conn) *Reservation {
+	if id, ok := auth.IdentityFrom(ctx); ok {
+		c.setIdentity(id)
+	}
 	if tr != nil {
 		c.setTransport(tr)
 	}

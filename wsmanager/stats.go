@@ -29,6 +29,8 @@ type Stats struct {
 
 	SlowCloses       uint64 `json:"slow_closes"`        // connections closed by CloseSlow or WriteTimeout
 	ExpiredCloses    uint64 `json:"expired_closes"`     // connections closed because their identity expired
+	TokenRefreshes   uint64 `json:"token_refreshes"`    // Connection.Refresh calls that moved a connection's expiry
+	RefreshFailures  uint64 `json:"refresh_failures"`   // connections closed because a Connection.Refresh was refused
 	UserLimitHits    uint64 `json:"user_limit_hits"`    // managers refused with ErrUserLimit
 	ConnLimitHits    uint64 `json:"conn_limit_hits"`    // connections refused with ErrConnLimit
 	FactoryLimitHits uint64 `json:"factory_limit_hits"` // managers or connections refused with ErrFactoryLimit
@@ -67,7 +69,7 @@ type counters struct {
 	handlerErrors, handlerPanics, observerPanics                                 atomic.Uint64
 	brokerPublished, brokerErrors, brokerReceived, brokerEchoes, brokerMalformed atomic.Uint64
 	brokerRejected, resumes, resumeResets, replayed                              atomic.Uint64
-	drainRefused, drainCloses                                                    atomic.Uint64
+	drainRefused, drainCloses, refreshes, refreshFailures                        atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -77,6 +79,8 @@ func (c *counters) snapshot() Stats {
 		FactoryLimitHits:  c.factoryLimitHits.Load(),
 		DrainRefused:      c.drainRefused.Load(),
 		DrainCloses:       c.drainCloses.Load(),
+		TokenRefreshes:    c.refreshes.Load(),
+		RefreshFailures:   c.refreshFailures.Load(),
 		ManagersCreated:   c.managersCreated.Load(),
 		ManagersRemoved:   c.managersRemoved.Load(),
 		ConnsCreated:      c.connsCreated.Load(),

@@ -68,6 +68,12 @@ func Run(t *testing.T, tr Transport) {
 		{"ServeEnds", testServeEnds},
 		{"BurstWithDefaults", testBurstWithDefaults},
 		{"StoppedReaderClosed", testStoppedReaderClosed},
+		{"WriteDeadline", testWriteDeadline},
+		{"AbortUnblocks", testAbortUnblocks},
+		{"CloseAfterTimeout", testCloseAfterTimeout},
+		{"ClosePassedDeadline", testClosePassedDeadline},
+		{"CloseWithinDelivers", testCloseWithinDelivers},
+		{"WriteMessagesWhileReading", testWriteMessagesWhileReading},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
