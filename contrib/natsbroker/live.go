@@ -49,9 +49,9 @@ var _ wsmanager.LogRouter = (*Log)(nil)
 // goroutine the Interest owns, with the message's thread and position. For
 // each user the positions increase: a message is never handed on twice.
 // A republished message says which message of its user came before it;
-// when that one was not delivered (the connection was down, or the client
-// dropped it while the Interest fell behind), the Interest reads the
-// missed messages from the stream and delivers them first. After the
+// when that one was not delivered (the connection was down, or the NATS
+// client dropped it while the Interest fell behind), the Interest reads
+// the missed messages from the stream and delivers them first. After the
 // connection to NATS is restored it does the same for every user added,
 // without waiting for their next message. A message the stream no longer
 // holds by then is not delivered. Messages on the live subjects that
