@@ -187,3 +187,32 @@ func TestClusterSurvivesAMasterKilled(t *testing.T) {
 		t.Errorf("delivered %d, more than the %d Redis confirmed", delivered, ps.Published)
 	}
 }
+
+// TestClusterLogResumesOnAnotherNodeAfterOneIsKilled is
+// TestLogResumesOnAnotherNodeAfterOneIsKilled on a Redis Cluster.
+func TestClusterLogResumesOnAnotherNodeAfterOneIsKilled(t *testing.T) {
+	t.Parallel()
+	const total = 300
+	c := redistest.StartCluster(t)
+	var lc brokertest.LogCluster
+	var first *redisbroker.Log
+	for i := range lc.Nodes {
+		l, err := redisbroker.NewLog(connectCluster(t, c), redisbroker.LogOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = l
+		}
+		lc.Nodes[i] = brokertest.NewFactory(t, l, wsmanager.Options{History: wsmanager.HistoryOptions{Messages: 1}, QueueSize: total})
+	}
+	lc.Kill = func() {
+		if err := first.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+		if err := lc.Nodes[0].Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}
+	brokertest.ResumeAcrossNodes(t, lc, total)
+}
