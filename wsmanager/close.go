@@ -39,7 +39,7 @@ const (
 	CodeGoingAway       = 1001 // the server is going away: Serve's context ended, Factory.Close
 	CodeNoStatus        = 1005 // reported for a close frame without a code; never sent
 	CodeAbnormal        = 1006 // reported for a connection that ended without a close frame; never sent
-	CodePolicyViolation = 1008 // slow consumer, write timeout, expired token
+	CodePolicyViolation = 1008 // slow consumer, write timeout, expired token, refused refresh, rate limited
 	CodeTooBig          = 1009 // a message over the read limit
 	CodeInternalError   = 1011 // the Handler failed or panicked
 	CodeServiceRestart  = 1012 // Factory.Drain: reconnect, to another node
@@ -60,6 +60,7 @@ const (
 	reasonInvalidUser  = "invalid user"
 	reasonRestart      = "service restart"
 	reasonDraining     = "server draining"
+	reasonRateLimited  = "rate limited"
 )
 
 // cause records why a connection closes. The first close request wins and
@@ -81,6 +82,7 @@ const (
 	causeHandler            // the Handler returned an error
 	causePanic              // the Handler, or an observer of the machine, panicked
 	causeRefresh            // a token refresh was refused
+	causeRateLimited        // the client sent past Options.ReadRate
 	causeAborted            // set-up never completed: a released reservation, an OnConnect that panicked
 )
 
@@ -111,6 +113,8 @@ func (c cause) String() string {
 		return "panic"
 	case causeRefresh:
 		return "token refresh refused"
+	case causeRateLimited:
+		return "rate limited"
 	case causeAborted:
 		return "aborted"
 	}
@@ -162,6 +166,8 @@ func (e ending) serveErr() error {
 		return e.err
 	case causeRefresh:
 		return fmt.Errorf("wsmanager: token refresh: %w", e.err)
+	case causeRateLimited:
+		return ErrRateLimited
 	case causeAborted:
 		return ErrClosed
 	}

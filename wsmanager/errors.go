@@ -47,6 +47,9 @@ const (
 	// ErrHandlerPanic is returned by the Serve methods when the Handler
 	// panicked; the connection was closed with 1011.
 	ErrHandlerPanic = sentinel("wsmanager: handler panicked")
+	// ErrRateLimited is returned by the Serve methods when the client sent
+	// past Options.ReadRate and the connection was closed with 1008.
+	ErrRateLimited = sentinel("wsmanager: rate limited")
 	// ErrObserverPanic is returned by the Serve methods when an observer of
 	// the connection's machine panicked; the connection was closed with
 	// 1011 and the panic handed to Options.OnPanic.

@@ -137,6 +137,9 @@ type Options struct {
 	// as for a running Handler. A reservation that is released is not
 	// served and does not call it. Defaults to nil.
 	OnDisconnect func(c *Connection, err error)
+	// ReadRate bounds the messages each client may send on a connection
+	// (see RateLimit). Defaults to none.
+	ReadRate RateLimit
 	// OnPanic, if not nil, is called with the value a connection's machine
 	// observer panicked with, on the goroutine of the transition (which may
 	// be the connection's writer, its expiry timer, or a service's own),
@@ -186,6 +189,10 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: WriteTimeout %v is negative", ErrInvalidOptions, o.WriteTimeout)
 	case o.IdleTimeout < 0:
 		return o, fmt.Errorf("%w: IdleTimeout %v is negative", ErrInvalidOptions, o.IdleTimeout)
+	}
+	var err error
+	if o.ReadRate, err = o.ReadRate.withDefaults(); err != nil {
+		return o, err
 	}
 	if o.MaxManagersPerUser == 0 {
 		o.MaxManagersPerUser = DefaultMaxManagersPerUser

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync/atomic"
+	"time"
 
 	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/statemachine"
@@ -298,6 +299,8 @@ func (c *Connection) setUp() {
 // close makes Read fail. The rare paths live in other functions to keep
 // this frame, which sits under every idle Read, small.
 func (c *Connection) readLoop(h Handler) {
+	limit := &c.m.f.opts.ReadRate
+	var b bucket
 	for {
 		msg, err := c.tr.Read(c.ctx)
 		if err != nil {
@@ -307,9 +310,22 @@ func (c *Connection) readLoop(h Handler) {
 		if c.mach.State() >= statemachine.Closing {
 			continue
 		}
+		if limit.Rate > 0 && !b.allow(limit, time.Now()) {
+			c.rateLimited(limit)
+			continue
+		}
 		if err := c.handle(h, msg); err != nil {
 			c.handlerFailed(err)
 		}
+	}
+}
+
+// rateLimited applies ReadRate's policy to a message over the limit.
+func (c *Connection) rateLimited(limit *RateLimit) {
+	f := c.m.f
+	f.stats.rateLimited.Add(1)
+	if !limit.Drop && c.requestClose(causeRateLimited, CodePolicyViolation, reasonRateLimited, nil) {
+		f.stats.rateLimitCloses.Add(1)
 	}
 }
 

@@ -37,9 +37,11 @@ type Stats struct {
 	DrainRefused     uint64 `json:"drain_refused"`      // connections refused with ErrDraining
 	DrainCloses      uint64 `json:"drain_closes"`       // connections Factory.Drain closed
 
-	HandlerErrors  uint64 `json:"handler_errors"`  // connections closed by a handler error
-	HandlerPanics  uint64 `json:"handler_panics"`  // connections closed by a handler panic
-	ObserverPanics uint64 `json:"observer_panics"` // panics of a connection machine's observers, contained (Options.OnPanic)
+	HandlerErrors   uint64 `json:"handler_errors"`        // connections closed by a handler error
+	RateLimited     uint64 `json:"messages_rate_limited"` // messages a client sent past Options.ReadRate, dropped or closed on
+	RateLimitCloses uint64 `json:"rate_limit_closes"`     // connections closed for sending past Options.ReadRate
+	HandlerPanics   uint64 `json:"handler_panics"`        // connections closed by a handler panic
+	ObserverPanics  uint64 `json:"observer_panics"`       // panics of a connection machine's observers, contained (Options.OnPanic)
 
 	BrokerPublished uint64 `json:"broker_published"` // SendToUser messages handed to the Broker, or Log appends
 	BrokerErrors    uint64 `json:"broker_errors"`    // Broker.Publish or Log.Append failures
@@ -70,6 +72,7 @@ type counters struct {
 	brokerPublished, brokerErrors, brokerReceived, brokerEchoes, brokerMalformed atomic.Uint64
 	brokerRejected, resumes, resumeResets, replayed                              atomic.Uint64
 	drainRefused, drainCloses, refreshes, refreshFailures                        atomic.Uint64
+	rateLimited, rateLimitCloses                                                 atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -96,6 +99,8 @@ func (c *counters) snapshot() Stats {
 		ResumeResets:      c.resumeResets.Load(),
 		MessagesReplayed:  c.replayed.Load(),
 		HandlerErrors:     c.handlerErrors.Load(),
+		RateLimited:       c.rateLimited.Load(),
+		RateLimitCloses:   c.rateLimitCloses.Load(),
 		HandlerPanics:     c.handlerPanics.Load(),
 		ObserverPanics:    c.observerPanics.Load(),
 		BrokerPublished:   c.brokerPublished.Load(),
