@@ -320,16 +320,3 @@ func (sh *shard) unsubscribed(channel string) bool {
 	}
 	return sh.chans[channel] == nil
 }
-
-// users returns the users of chans that the shard still holds.
-func (sh *shard) users(chans []string) []string {
-	sh.in.mu.Lock()
-	defer sh.in.mu.Unlock()
-	users := make([]string, 0, len(chans))
-	for _, ch := range chans {
-		if w := sh.chans[ch]; w != nil {
-			users = append(users, w.userID)
-		}
-	}
-	return users
-}
