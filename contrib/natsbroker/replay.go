@@ -21,8 +21,8 @@ const consumerIdle = time.Minute
 
 // Replay calls fn, in stream order, for every message of userID's stream
 // after after, up to the stream's head as Replay found it, and returns that
-// head: later messages reach the Factory through SubscribeLog. A nil fn
-// returns the head alone.
+// head: later messages reach the Factory through SubscribeLogUsers (or
+// SubscribeLog). A nil fn returns the head alone.
 //
 // It returns an error wrapping wsmanager.ErrPositionLost, with the head, and
 // without calling fn, when after is from another epoch (the stream was
