@@ -50,6 +50,9 @@ type Connection struct {
 	ident    auth.Identity // what it was served with, or last refreshed to
 	hasIdent bool
 	end      ending // the first close request; zero until one is made
+	peerCode int    // the peer's close code, when it closed
+	ended    Ending // how it ended, once the transport is closed
+	hasEnded bool
 }
 
 // newConnection makes a connection of m with its machine, whose observers'

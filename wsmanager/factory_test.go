@@ -360,6 +360,7 @@ func TestFactoryStats(t *testing.T) {
 		ManagersActive: 1, ManagersCreated: 1,
 		ConnsCreated: 1, ConnsRemoved: 1,
 		MessagesQueued: 5, MessagesWritten: 5,
+		EndedByPeer: 1, EndedByCode: wsmanager.CodeCounts{NoStatus: 1}, // a clean end without a close frame
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Stats (-want +got):\n%s", diff)

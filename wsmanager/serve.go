@@ -331,6 +331,14 @@ func (c *Connection) rateLimited(limit *RateLimit) {
 
 func (c *Connection) readFailed(err error) {
 	if peerEnded(err) {
+		code := CodeNoStatus
+		var ce *CloseError
+		if errors.As(err, &ce) {
+			code = ce.Code
+		}
+		c.mu.Lock()
+		c.peerCode = code
+		c.mu.Unlock()
 		c.requestClose(causePeer, CodeNormal, "", nil)
 	} else if c.requestClose(causeRead, CodeInternalError, reasonInternal, err) {
 		c.m.f.log.Debug("wsmanager: read failed", "conn", c.id, "err", err)

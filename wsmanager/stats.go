@@ -54,6 +54,106 @@ type Stats struct {
 	ResumeResets     uint64 `json:"resume_resets"`     // connections whose position was lost or from another epoch: sent a reset
 	MessagesReplayed uint64 `json:"messages_replayed"` // messages queued from the history to resuming connections
 	HistoryBytes     uint64 `json:"history_bytes"`     // framed bytes kept by this node's streams now (HistoryOptions.TotalBytes bounds it)
+
+	// Served connections that ended, by Outcome, and by the class of the
+	// close code they ended with (Ending.Code).
+	EndedByPeer   uint64     `json:"ended_by_peer"`
+	EndedByServer uint64     `json:"ended_by_server"`
+	EndedFailed   uint64     `json:"ended_failed"`
+	EndedByCode   CodeCounts `json:"ended_by_code"`
+}
+
+// CodeCounts counts connection endings by the class of their close code.
+// It is a plain value, safe to copy; the zero value counts none.
+type CodeCounts struct {
+	Normal      uint64 `json:"normal"`      // 1000
+	GoingAway   uint64 `json:"going_away"`  // 1001
+	NoStatus    uint64 `json:"no_status"`   // 1005: the peer's close frame carried no code
+	Abnormal    uint64 `json:"abnormal"`    // 1006: no close frame was exchanged
+	Protocol    uint64 `json:"protocol"`    // 1002, 1003, 1007: the peer sent what the protocol forbids
+	Policy      uint64 `json:"policy"`      // 1008: slow consumer, write timeout, token, rate limit
+	TooBig      uint64 `json:"too_big"`     // 1009
+	Internal    uint64 `json:"internal"`    // 1011
+	Restart     uint64 `json:"restart"`     // 1012
+	TryAgain    uint64 `json:"try_again"`   // 1013
+	Application uint64 `json:"application"` // 3000–4999
+	Other       uint64 `json:"other"`       // any other code
+}
+
+// CodeClass returns the name of code's class, as the fields of CodeCounts
+// (and their JSON names) give it: "normal", "going_away", …, "other".
+func CodeClass(code int) string {
+	switch codeClass(code) {
+	case classNormal:
+		return "normal"
+	case classGoingAway:
+		return "going_away"
+	case classNoStatus:
+		return "no_status"
+	case classAbnormal:
+		return "abnormal"
+	case classProtocol:
+		return "protocol"
+	case classPolicy:
+		return "policy"
+	case classTooBig:
+		return "too_big"
+	case classInternal:
+		return "internal"
+	case classRestart:
+		return "restart"
+	case classTryAgain:
+		return "try_again"
+	case classApplication:
+		return "application"
+	}
+	return "other"
+}
+
+// The classes of CodeCounts, in field order.
+const (
+	classNormal = iota
+	classGoingAway
+	classNoStatus
+	classAbnormal
+	classProtocol
+	classPolicy
+	classTooBig
+	classInternal
+	classRestart
+	classTryAgain
+	classApplication
+	classOther
+	numCodeClasses
+)
+
+func codeClass(code int) int {
+	switch code {
+	case 1000:
+		return classNormal
+	case 1001:
+		return classGoingAway
+	case 1005:
+		return classNoStatus
+	case 1006:
+		return classAbnormal
+	case 1002, 1003, 1007:
+		return classProtocol
+	case 1008:
+		return classPolicy
+	case 1009:
+		return classTooBig
+	case 1011:
+		return classInternal
+	case 1012:
+		return classRestart
+	case 1013:
+		return classTryAgain
+	}
+	if code >= 3000 && code <= 4999 {
+		return classApplication
+	}
+	return classOther
 }
 
 // counters are the Factory's live counters. The two written on every
@@ -73,6 +173,14 @@ type counters struct {
 	brokerRejected, resumes, resumeResets, replayed                              atomic.Uint64
 	drainRefused, drainCloses, refreshes, refreshFailures                        atomic.Uint64
 	rateLimited, rateLimitCloses                                                 atomic.Uint64
+	byOutcome                                                                    [3]atomic.Uint64
+	byCode                                                                       [numCodeClasses]atomic.Uint64
+}
+
+// ended counts a connection's ending.
+func (c *counters) ended(e Ending) {
+	c.byOutcome[e.Outcome].Add(1)
+	c.byCode[codeClass(e.Code)].Add(1)
 }
 
 func (c *counters) snapshot() Stats {
@@ -108,6 +216,16 @@ func (c *counters) snapshot() Stats {
 		BrokerReceived:    c.brokerReceived.Load(),
 		BrokerEchoes:      c.brokerEchoes.Load(),
 		BrokerMalformed:   c.brokerMalformed.Load(),
+	}
+	s.EndedByPeer = c.byOutcome[OutcomePeer].Load()
+	s.EndedByServer = c.byOutcome[OutcomeServer].Load()
+	s.EndedFailed = c.byOutcome[OutcomeFailed].Load()
+	b := &c.byCode
+	s.EndedByCode = CodeCounts{
+		Normal: b[classNormal].Load(), GoingAway: b[classGoingAway].Load(), NoStatus: b[classNoStatus].Load(),
+		Abnormal: b[classAbnormal].Load(), Protocol: b[classProtocol].Load(), Policy: b[classPolicy].Load(),
+		TooBig: b[classTooBig].Load(), Internal: b[classInternal].Load(), Restart: b[classRestart].Load(),
+		TryAgain: b[classTryAgain].Load(), Application: b[classApplication].Load(), Other: b[classOther].Load(),
 	}
 	s.ManagersActive = s.ManagersCreated - min(s.ManagersRemoved, s.ManagersCreated)
 	s.ConnsActive = s.ConnsCreated - min(s.ConnsRemoved, s.ConnsCreated)

@@ -172,9 +172,13 @@ func (c *Connection) shutdownLocked() {
 	if end.why == causeSlow {
 		grace = slowCloseGrace
 	}
-	if err := c.out.CloseWithin(end.code, end.reason, time.Now().Add(grace)); err != nil && end.why != causePeer {
+	err := c.out.CloseWithin(end.code, end.reason, time.Now().Add(grace))
+	if err != nil && end.why != causePeer {
 		f.log.Debug("wsmanager: close", "conn", c.id, "err", err)
 	}
+	c.mu.Lock()
+	c.recordEndingLocked(err)
+	c.mu.Unlock()
 	c.cancel()
 	close(c.closed)
 }

@@ -58,6 +58,10 @@ func fillUntilTimeout(t *testing.T, conn wsmanager.DeadlineConn, client *Client,
 // data still in flight, without a close frame.
 func peerSeesEnd(t *testing.T, client *Client) {
 	t.Helper()
+	// A receive buffer smaller than a loopback segment drains a few KiB
+	// per TCP persist timeout: open it, so the data in flight arrives in
+	// milliseconds.
+	_ = client.SetReadBuffer(4 << 20)
 	done := make(chan *wsmanager.CloseError, 1)
 	go func() {
 		ce, _ := client.ReadClose()
