@@ -45,6 +45,65 @@ const (
 	ErrClosed = sentinel("auth: closed")
 )
 
+// kind is the type of the sentinels that say why a token is invalid: each
+// is also ErrInvalidToken (errors.Is), so code that checks for
+// ErrInvalidToken keeps working, and Kind names it for logs and metrics.
+type kind string
+
+func (e kind) Error() string { return string(e) }
+
+// Is reports that every kind is an ErrInvalidToken.
+func (e kind) Is(target error) bool { return target == ErrInvalidToken }
+
+// Why a token is invalid. Backends wrap these (jwtauth and oidcauth do);
+// each matches ErrInvalidToken too.
+const (
+	// ErrMalformed: the token cannot be parsed, or lacks a claim the
+	// backend requires.
+	ErrMalformed = kind("auth: malformed token")
+	// ErrBadSignature: the signature does not verify, the algorithm is not
+	// allowed ("none" included), or the key is unknown.
+	ErrBadSignature = kind("auth: bad token signature")
+	// ErrWrongAudience: the token was issued for another audience, or by
+	// another issuer.
+	ErrWrongAudience = kind("auth: token for another audience or issuer")
+	// ErrNotYetValid: the token's nbf (or iat) is in the future.
+	ErrNotYetValid = kind("auth: token not yet valid")
+	// ErrRevoked: the issuer reports the token inactive.
+	ErrRevoked = kind("auth: token revoked")
+)
+
+// Kind names why err refused a token, for a log line or a metric label:
+// "no_token", "expired", "malformed", "bad_signature", "wrong_audience",
+// "not_yet_valid", "revoked", "invalid" (another ErrInvalidToken),
+// "unavailable", or "" for nil and for errors of no authentication class.
+// It is a fixed word, never anything of the token.
+func Kind(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrNoToken):
+		return "no_token"
+	case errors.Is(err, ErrExpired):
+		return "expired"
+	case errors.Is(err, ErrMalformed):
+		return "malformed"
+	case errors.Is(err, ErrBadSignature):
+		return "bad_signature"
+	case errors.Is(err, ErrWrongAudience):
+		return "wrong_audience"
+	case errors.Is(err, ErrNotYetValid):
+		return "not_yet_valid"
+	case errors.Is(err, ErrRevoked):
+		return "revoked"
+	case errors.Is(err, ErrInvalidToken):
+		return "invalid"
+	case errors.Is(err, ErrUnavailable):
+		return "unavailable"
+	}
+	return ""
+}
+
 // classError is a token or availability error whose text is its class alone:
 // the cause, which may quote a token or a backend's response, stays
 // reachable with errors.Is and errors.As but is never printed.

@@ -76,11 +76,12 @@ func TestOnFailureSeesEveryRefusal(t *testing.T) {
 // and the breaker's state as text.
 func TestStatsJSON(t *testing.T) {
 	t.Parallel()
-	b, err := json.Marshal(auth.Stats{BackendCalls: 3, Breaker: auth.BreakerHalfOpen})
+	b, err := json.Marshal(auth.Stats{BackendCalls: 3, Breaker: auth.BreakerHalfOpen, Failures: auth.FailureCounts{BadSignature: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = `{"hits":0,"misses":0,"shared":0,"backend_calls":3,"opens":0,"refused":0,"breaker":"half_open","entries":0,"rejections":0}`
+	const want = `{"hits":0,"misses":0,"shared":0,"backend_calls":3,"opens":0,"refused":0,"breaker":"half_open","entries":0,"rejections":0,` +
+		`"failures":{"no_token":0,"expired":0,"malformed":0,"bad_signature":2,"wrong_audience":0,"not_yet_valid":0,"revoked":0,"invalid":0,"unavailable":0}}`
 	if string(b) != want {
 		t.Errorf("JSON = %s\nwant   %s", b, want)
 	}

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -26,6 +25,62 @@ type Stats struct {
 	Breaker      BreakerState `json:"breaker"`
 	Entries      int          `json:"entries"`    // tokens in the cache: identities and rejections
 	Rejections   int          `json:"rejections"` // of Entries, rejected tokens (bounded by NegativeCacheSize)
+	// Failures counts the authentications refused, by Kind, cached or
+	// not.
+	Failures FailureCounts `json:"failures"`
+}
+
+// FailureCounts counts refused authentications by why (see Kind). It is a
+// plain value, safe to copy; the zero value counts none.
+type FailureCounts struct {
+	NoToken       uint64 `json:"no_token"`
+	Expired       uint64 `json:"expired"`
+	Malformed     uint64 `json:"malformed"`
+	BadSignature  uint64 `json:"bad_signature"`
+	WrongAudience uint64 `json:"wrong_audience"`
+	NotYetValid   uint64 `json:"not_yet_valid"`
+	Revoked       uint64 `json:"revoked"`
+	Invalid       uint64 `json:"invalid"` // another ErrInvalidToken
+	Unavailable   uint64 `json:"unavailable"`
+}
+
+// The kinds, in FailureCounts' field order.
+const (
+	kindNoToken = iota
+	kindExpired
+	kindMalformed
+	kindBadSignature
+	kindWrongAudience
+	kindNotYetValid
+	kindRevoked
+	kindInvalid
+	kindUnavailable
+	numKinds
+)
+
+// kindIndex is Kind as an index of Unified.refusals; -1 for no kind.
+func kindIndex(err error) int {
+	switch Kind(err) {
+	case "no_token":
+		return kindNoToken
+	case "expired":
+		return kindExpired
+	case "malformed":
+		return kindMalformed
+	case "bad_signature":
+		return kindBadSignature
+	case "wrong_audience":
+		return kindWrongAudience
+	case "not_yet_valid":
+		return kindNotYetValid
+	case "revoked":
+		return kindRevoked
+	case "invalid":
+		return kindInvalid
+	case "unavailable":
+		return kindUnavailable
+	}
+	return -1
 }
 
 // Unified is the one authentication path: extract, cache, deduplicate,
@@ -65,6 +120,9 @@ type Unified struct {
 	misses  atomic.Uint64
 	shared  atomic.Uint64
 	started atomic.Uint64
+	// refusals counts the errors returned, by Kind, in FailureCounts'
+	// field order.
+	refusals [numKinds]atomic.Uint64
 }
 
 // flight is one backend call shared by every concurrent caller of a token.
@@ -115,16 +173,23 @@ func New(backend Authenticator, opts Options) (*Unified, error) {
 // errors.Is and errors.As.
 func (u *Unified) Authenticate(ctx context.Context, token string) (Identity, error) {
 	id, err := u.authenticate(ctx, token)
-	if err != nil && u.opts.OnFailure != nil {
+	if err != nil {
 		u.failed(ctx, err)
 	}
 	return id, err
 }
 
-// failed reports a refusal to Options.OnFailure: every error of an
-// authentication class, not the caller's own context ending.
+// failed counts a refusal by its Kind, names the kind in a Debug log line,
+// and reports it to Options.OnFailure: every error of an authentication
+// class, not the caller's own context ending.
 func (u *Unified) failed(ctx context.Context, err error) {
-	if isTokenError(err) || errors.Is(err, ErrUnavailable) {
+	i := kindIndex(err)
+	if i < 0 {
+		return
+	}
+	u.refusals[i].Add(1)
+	u.opts.Logger.Debug("auth: token refused", "kind", Kind(err))
+	if u.opts.OnFailure != nil {
 		u.opts.OnFailure(ctx, err)
 	}
 }
@@ -283,9 +348,7 @@ func (u *Unified) end(k cacheKey, f *flight, id Identity, backendErr error) {
 func (u *Unified) AuthenticateRequest(r *http.Request) (Identity, error) {
 	token, _, err := u.opts.Extract.Token(r)
 	if err != nil {
-		if u.opts.OnFailure != nil {
-			u.failed(r.Context(), err)
-		}
+		u.failed(r.Context(), err)
 		return Identity{}, err
 	}
 	return u.Authenticate(r.Context(), token)
@@ -310,6 +373,13 @@ func (u *Unified) Stats() Stats {
 		Breaker:      u.brk.current(),
 		Entries:      ids + rejected,
 		Rejections:   rejected,
+		Failures: FailureCounts{
+			NoToken: u.refusals[kindNoToken].Load(), Expired: u.refusals[kindExpired].Load(),
+			Malformed: u.refusals[kindMalformed].Load(), BadSignature: u.refusals[kindBadSignature].Load(),
+			WrongAudience: u.refusals[kindWrongAudience].Load(), NotYetValid: u.refusals[kindNotYetValid].Load(),
+			Revoked: u.refusals[kindRevoked].Load(), Invalid: u.refusals[kindInvalid].Load(),
+			Unavailable: u.refusals[kindUnavailable].Load(),
+		},
 	}
 }
 

@@ -50,12 +50,12 @@ func (n ClaimNames) identity(c jwt.MapClaims) (auth.Identity, error) {
 	var id auth.Identity
 	sub, ok := c[n.UserID].(string)
 	if !ok || sub == "" || !validSubject(sub) {
-		return auth.Identity{}, fmt.Errorf("%w: missing or malformed user ID claim", auth.ErrInvalidToken)
+		return auth.Identity{}, fmt.Errorf("%w: missing or malformed user ID claim", auth.ErrMalformed)
 	}
 	id.UserID = sub
 	if v, ok := c[n.Email]; ok {
 		if id.Email, ok = v.(string); !ok {
-			return auth.Identity{}, fmt.Errorf("%w: email claim of the wrong type", auth.ErrInvalidToken)
+			return auth.Identity{}, fmt.Errorf("%w: email claim of the wrong type", auth.ErrMalformed)
 		}
 	}
 	for _, name := range n.Scopes {
@@ -67,12 +67,12 @@ func (n ClaimNames) identity(c jwt.MapClaims) (auth.Identity, error) {
 			for _, s := range v {
 				str, ok := s.(string)
 				if !ok {
-					return auth.Identity{}, fmt.Errorf("%w: scope claim of the wrong type", auth.ErrInvalidToken)
+					return auth.Identity{}, fmt.Errorf("%w: scope claim of the wrong type", auth.ErrMalformed)
 				}
 				id.Scopes = append(id.Scopes, str)
 			}
 		default:
-			return auth.Identity{}, fmt.Errorf("%w: scope claim of the wrong type", auth.ErrInvalidToken)
+			return auth.Identity{}, fmt.Errorf("%w: scope claim of the wrong type", auth.ErrMalformed)
 		}
 	}
 	return id, nil

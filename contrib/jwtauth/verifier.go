@@ -106,7 +106,9 @@ func newVerifier(key any, algs []string, opts Options) (*Verifier, error) {
 
 // Authenticate verifies token and returns the identity it carries. An
 // expired token fails with an error wrapping auth.ErrExpired, any other
-// rejection with one wrapping auth.ErrInvalidToken. Verification is local
+// rejection with one wrapping auth.ErrInvalidToken and, where the check
+// that failed says why, the kind (auth.ErrMalformed, auth.ErrBadSignature,
+// auth.ErrWrongAudience, auth.ErrNotYetValid). Verification is local
 // and does no I/O, so ctx is not consulted.
 func (v *Verifier) Authenticate(_ context.Context, token string) (auth.Identity, error) {
 	c := jwt.MapClaims{}
@@ -129,20 +131,21 @@ func (v *Verifier) Authenticate(_ context.Context, token string) (auth.Identity,
 func classify(err error) error {
 	checks := []struct {
 		target error
+		kind   error
 		what   string
 	}{
-		{jwt.ErrTokenMalformed, "malformed token"},
-		{jwt.ErrTokenSignatureInvalid, "signature or algorithm rejected"},
-		{jwt.ErrTokenUnverifiable, "token cannot be verified"},
-		{jwt.ErrTokenRequiredClaimMissing, "required claim missing"},
-		{jwt.ErrTokenInvalidIssuer, "wrong issuer"},
-		{jwt.ErrTokenInvalidAudience, "wrong audience"},
-		{jwt.ErrTokenNotValidYet, "token not valid yet"},
-		{jwt.ErrTokenUsedBeforeIssued, "token issued in the future"},
+		{jwt.ErrTokenMalformed, auth.ErrMalformed, "malformed token"},
+		{jwt.ErrTokenSignatureInvalid, auth.ErrBadSignature, "signature or algorithm rejected"},
+		{jwt.ErrTokenUnverifiable, auth.ErrBadSignature, "token cannot be verified"},
+		{jwt.ErrTokenRequiredClaimMissing, auth.ErrMalformed, "required claim missing"},
+		{jwt.ErrTokenInvalidIssuer, auth.ErrWrongAudience, "wrong issuer"},
+		{jwt.ErrTokenInvalidAudience, auth.ErrWrongAudience, "wrong audience"},
+		{jwt.ErrTokenNotValidYet, auth.ErrNotYetValid, "token not valid yet"},
+		{jwt.ErrTokenUsedBeforeIssued, auth.ErrNotYetValid, "token issued in the future"},
 	}
 	for _, c := range checks {
 		if errors.Is(err, c.target) {
-			return fmt.Errorf("%w: %s", auth.ErrInvalidToken, c.what)
+			return fmt.Errorf("%w: %s", c.kind, c.what)
 		}
 	}
 	if errors.Is(err, jwt.ErrTokenExpired) {

@@ -79,7 +79,7 @@ func (k *keySet) verifiers(ctx context.Context, kid, alg string) ([]*jwtauth.Ver
 			if !fresh || failed {
 				return nil, fmt.Errorf("%w: the provider's key set could not be fetched", auth.ErrUnavailable)
 			}
-			return nil, fmt.Errorf("%w: signed with a key the provider does not publish", auth.ErrInvalidToken)
+			return nil, fmt.Errorf("%w: signed with a key the provider does not publish", auth.ErrBadSignature)
 		}
 		c = &fetchCall{done: make(chan struct{})}
 		k.inflight, k.attempted = c, now
@@ -104,7 +104,7 @@ func (k *keySet) verifiers(ctx context.Context, kid, alg string) ([]*jwtauth.Ver
 	vs := k.match(kid, alg)
 	k.mu.Unlock()
 	if len(vs) == 0 {
-		return nil, fmt.Errorf("%w: signed with a key the provider does not publish", auth.ErrInvalidToken)
+		return nil, fmt.Errorf("%w: signed with a key the provider does not publish", auth.ErrBadSignature)
 	}
 	return vs, nil
 }

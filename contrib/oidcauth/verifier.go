@@ -76,7 +76,10 @@ func New(ctx context.Context, issuer string, opts Options) (*Verifier, error) {
 // Identity.ExpiresAt is its "exp".
 //
 // An expired token fails with an error wrapping auth.ErrExpired, any other
-// rejected token with one wrapping auth.ErrInvalidToken, and a token that
+// rejected token with one wrapping auth.ErrInvalidToken and the kind of
+// the check that failed (auth.ErrMalformed, auth.ErrBadSignature for an
+// algorithm not allowed or a key the provider does not publish, and
+// jwtauth's kinds for the claims), and a token that
 // could not be checked because the key set could not be fetched with one
 // wrapping auth.ErrUnavailable, which auth.Unified counts toward opening
 // its breaker. Errors never quote the token or a claim value.
@@ -86,7 +89,7 @@ func (v *Verifier) Authenticate(ctx context.Context, token string) (auth.Identit
 		return auth.Identity{}, err
 	}
 	if !slices.Contains(v.algs, alg) {
-		return auth.Identity{}, fmt.Errorf("%w: algorithm not allowed", auth.ErrInvalidToken)
+		return auth.Identity{}, fmt.Errorf("%w: algorithm not allowed", auth.ErrBadSignature)
 	}
 	vs, err := v.keys.verifiers(ctx, kid, alg)
 	if err != nil {
@@ -108,18 +111,18 @@ const maxHeaderLen = 2048
 func parseHeader(token string) (alg, kid string, err error) {
 	enc, _, ok := strings.Cut(token, ".")
 	if !ok || len(enc) > maxHeaderLen {
-		return "", "", fmt.Errorf("%w: malformed token", auth.ErrInvalidToken)
+		return "", "", fmt.Errorf("%w: malformed token", auth.ErrMalformed)
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(enc)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: malformed token", auth.ErrInvalidToken)
+		return "", "", fmt.Errorf("%w: malformed token", auth.ErrMalformed)
 	}
 	var h struct {
 		Alg string `json:"alg"`
 		Kid string `json:"kid"`
 	}
 	if err := json.Unmarshal(raw, &h); err != nil {
-		return "", "", fmt.Errorf("%w: malformed token header", auth.ErrInvalidToken)
+		return "", "", fmt.Errorf("%w: malformed token header", auth.ErrMalformed)
 	}
 	return h.Alg, h.Kid, nil
 }
