@@ -20,9 +20,10 @@ import (
 	"github.com/ssotkit/ssot/wsmanager"
 )
 
-// The rolling deploy's size: ROLLING_CLIENTS clients (default 60, the
+// The rolling deploy's size: ROLLING_CLIENTS clients (default 150, the
 // short form plain go test runs; bench/run runs 1000) and a drain of
-// ROLLING_DRAIN (default 2s) per node.
+// ROLLING_DRAIN (default 4s) per node. The short form has clients enough
+// that a survivor's count in a window is not mostly noise.
 const (
 	rollingClientsEnv = "ROLLING_CLIENTS"
 	rollingDrainEnv   = "ROLLING_DRAIN"
@@ -32,12 +33,26 @@ const (
 	// 1-second window, as a multiple of the drain's pace (the connections
 	// the draining node held over the drain duration, per second). A
 	// survivor expects about half the pace, the other survivor taking the
-	// rest; the tolerance leaves room for the drain's jittered batches (a
-	// pause is half to one and a half its interval, and a node with fewer
-	// connections than batches closes one a batch, finishing early) and
-	// for the clients' own random backoff.
+	// rest, and up to the whole pace when Drain finishes early: it closes
+	// ceil(connections/batches) a batch, so a node with a few more
+	// connections than Duration/Interval batches closes two a batch and
+	// is done in about half the Duration. The tolerance leaves room for
+	// the drain's jittered batches (a pause is half to one and a half its
+	// interval) and for the clients' own random backoff. A node that closed every connection at once
+	// would put about half of them on each survivor within one window:
+	// drain/2 s times the pace, 2× with the short form's drain and 2.5×
+	// with bench/run's, both over the tolerance.
 	rollingAcceptTolerance = 1.5
 )
+
+// rollingDrainInterval is the DrainOptions.Interval the nodes get: the
+// default, or longer when a node would otherwise have fewer connections
+// than batches. Drain closes at least one connection a batch, so a node
+// with fewer would finish early, faster than its pace; the first node to
+// go holds about clients/nodes.
+func rollingDrainInterval(drain time.Duration, clients int) time.Duration {
+	return max(wsmanager.DefaultDrainInterval, drain*rollingNodes/time.Duration(clients))
+}
 
 // rollingLog is a Log under test: the flags that make clusternode use it,
 // and a connection to it for the sender.
@@ -165,7 +180,7 @@ func maxInWindow(ts []time.Time, from, to time.Time, w time.Duration) int {
 // rollingAcceptTolerance). ROLLING_CLIENTS and ROLLING_DRAIN set its size;
 // with CLUSTER_RESULTS set, it records its figures for BENCHMARKS.md.
 func TestRollingDeploy(t *testing.T) {
-	clients, drain := 60, 2*time.Second
+	clients, drain := 150, 4*time.Second
 	if v := os.Getenv(rollingClientsEnv); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < rollingNodes {
@@ -211,7 +226,7 @@ func TestRollingDeploy(t *testing.T) {
 // measured; a failure to reach the end is in the result's Error.
 func runRollingDeploy(t *testing.T, bin string, log rollingLog, clients int, drain time.Duration) clusterresult.Rolling {
 	res := clusterresult.Rolling{Log: log.name, Nodes: rollingNodes, Clients: clients, DrainSeconds: drain.Seconds(), RatePerSecond: float64(max(clients, 100))}
-	args := append([]string{"-drain", drain.String(), "-prefix", rollingPrefix}, log.nodeArgs...)
+	args := append([]string{"-drain", drain.String(), "-drain-interval", rollingDrainInterval(drain, clients).String(), "-prefix", rollingPrefix}, log.nodeArgs...)
 	nodes := make([]*nodeProcess, rollingNodes)
 	addrs := make([]string, rollingNodes)
 	for i := range nodes {
