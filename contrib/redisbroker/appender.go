@@ -20,11 +20,13 @@ type pendingAppend struct {
 
 // appender sends a Log's appends to Redis in the order AppendAsync
 // accepted them. One goroutine, which runs while appends wait, takes
-// everything queued and sends it in pipelines of EVALSHA; an append that
-// finds its script missing (a master that has just taken over) is sent
-// again as EVAL, with the others of its pipeline that found it missing, in
-// order. Nothing else is sent twice. Every append queued gets its done
-// called exactly once, from the goroutine.
+// everything queued and sends it in pipelines of EVALSHA. After a pipeline
+// that failed, the next is sent as EVAL, which loads the script wherever
+// it lands (a master that has just taken over lacks it); an append that
+// finds the script missing all the same (an operator flushed the scripts)
+// is sent again as EVAL, with the others of its pipeline that found it
+// missing, in order. Nothing else is sent twice. Every append queued gets
+// its done called exactly once, from the goroutine.
 type appender struct {
 	l        *Log
 	maxMsgs  int
@@ -43,7 +45,10 @@ type appender struct {
 	room    chan struct{}
 	wg      sync.WaitGroup
 
-	cmds []*redis.Cmd // the goroutine's, reused between pipelines
+	// The goroutine's: cmds is reused between pipelines, and eval is set
+	// when the next pipeline is to be sent as EVAL.
+	cmds []*redis.Cmd
+	eval bool
 }
 
 func newAppender(l *Log, opts Options) *appender {
@@ -148,9 +153,13 @@ func (a *appender) send(batch []pendingAppend) {
 		}
 		return
 	}
+	sha := l.appendSHA
+	if a.eval {
+		sha = ""
+	}
 	pipe := l.b.client.Pipeline()
 	for _, p := range batch {
-		cmds = append(cmds, a.queueCmd(pipe, l.appendSHA, p))
+		cmds = append(cmds, a.queueCmd(pipe, sha, p))
 	}
 	_, err := pipe.Exec(a.ctx)
 	var missing []int
@@ -166,9 +175,11 @@ func (a *appender) send(batch []pendingAppend) {
 		}
 		_, err = pipe.Exec(a.ctx)
 	}
-	if _, refused := errors.AsType[redis.Error](err); err == nil || refused {
+	_, refused := errors.AsType[redis.Error](err)
+	a.eval = err != nil && !refused
+	if err == nil || refused {
 		l.b.counters.Connected.Store(true)
-	} else if !(l.b.cluster != nil && !allFailedCmds(cmds)) {
+	} else if l.b.cluster == nil || allFailedCmds(cmds) {
 		l.b.counters.Connected.Store(false)
 	}
 	if l.b.cluster != nil && err != nil {

@@ -19,30 +19,33 @@ import (
 // it.
 type Options struct {
 	// Prefix starts every channel: a user's messages travel on
-	// "<Prefix>.<base64url(userID)>". Use a distinct prefix per service
+	// "<Prefix>.<base64url(userID)>", and a Log's keys and channels start
+	// with "<Prefix>.log." (see Log). Use a distinct prefix per service
 	// sharing a Redis server; it must not hold a glob character
-	// (* ? [ ] \) or a control character. Defaults to DefaultPrefix.
+	// (* ? [ ] \) or a control character, nor, on a Cluster or for a Log,
+	// '{' or '}'. Defaults to DefaultPrefix.
 	Prefix string
-	// Logger receives the subscription's connection events (lost,
+	// Logger receives the subscriptions' connection events (lost,
 	// restored) and the publisher's (published messages lost, confirmed
 	// again). Defaults to slog.Default().
 	Logger *slog.Logger
 	// PendingMessages and PendingBytes bound the messages (and their bytes)
 	// this node has received and not yet handed to the subscriber while its
-	// deliveries fall behind; past either, new messages for this node are
-	// dropped and Stats.Dropped counts them. Default to
+	// deliveries fall behind, for each subscription; past either, new
+	// messages for this node are dropped and Stats.Dropped counts them. Default to
 	// DefaultPendingMessages and DefaultPendingBytes; negative values are
 	// ErrInvalidOptions.
 	PendingMessages int
 	PendingBytes    int
-	// ReconnectWait is how long the subscription waits after losing its
+	// ReconnectWait is how long a subscription waits after losing its
 	// connection to Redis before it tries again, and between tries.
 	// Defaults to 250ms; negative is ErrInvalidOptions.
 	ReconnectWait time.Duration
 	// PublishQueue and PublishQueueBytes bound the messages (and their
-	// bytes) that Publish has accepted and Redis has not yet confirmed.
-	// While either bound is reached, Publish waits for room. A message
-	// larger than PublishQueueBytes is accepted when nothing else waits.
+	// bytes) that Publish has accepted and Redis has not yet confirmed,
+	// and, apart from them, a Log's appends. While either bound is
+	// reached, Publish (or AppendAsync) waits for room. A message larger
+	// than PublishQueueBytes is accepted when nothing else waits.
 	// Default to DefaultPublishQueue and DefaultPublishQueueBytes;
 	// negative values are ErrInvalidOptions.
 	PublishQueue      int
@@ -63,19 +66,23 @@ const (
 // bound: no connection can have a longer one.
 const MaxUserIDLen = brokerkit.MaxUserIDLen
 
-// Broker is a wsmanager.Broker over Redis publish/subscribe. It is safe for
-// concurrent use. Each subscription owns two goroutines, one reading from
-// its Redis connection and one handing messages to the subscriber in
-// order; unsubscribe and Close stop them and wait for them. The Broker
-// owns one more goroutine, which runs while published messages wait to be
-// sent and sends them in pipelines; Close waits for it. The zero value is
-// not usable; create a Broker with Connect or New.
+// Broker is a wsmanager.Broker, and a wsmanager.Router, over Redis
+// publish/subscribe, on one Redis server or a Redis Cluster. It is safe
+// for concurrent use. Each subscription owns a goroutine that hands
+// messages to the subscriber in order, and goroutines reading from Redis:
+// one for Subscribe's pattern subscription, one for each Redis server
+// (each master of a Cluster) that serves a user added to a SubscribeUsers
+// Interest. Unsubscribe, Interest.Close and Close stop them and wait for
+// them. The Broker owns one more goroutine, which runs while published
+// messages wait to be sent and sends them in pipelines; Close waits for
+// it. The zero value is not usable; create a Broker with Connect, New,
+// ConnectCluster or NewCluster.
 //
 // Delivery is Redis publish/subscribe's: at most once. A message published
 // while a node's subscription is down, or dropped because a node fell too
 // far behind, does not reach that node; while Redis is healthy, every node
-// subscribed gets every message, and messages from one publisher arrive in
-// the order they were published.
+// subscribed to a user gets every message of the user, and messages from
+// one publisher arrive in the order they were published.
 type Broker struct {
 	client  redis.UniversalClient // commands and pipelines
 	single  *redis.Client         // the client of a standalone Redis; nil for a Cluster
@@ -102,13 +109,13 @@ type Broker struct {
 // Redis replies to it, or when it is lost. Until then it is in neither, so
 // right after a Publish returns nil the two may not add up yet.
 type Stats struct {
-	Published     uint64 // messages Redis confirmed, replying to their PUBLISH
+	Published     uint64 // messages Redis confirmed, replying to their PUBLISH (or SPUBLISH, or a Log's append)
 	PublishErrors uint64 // messages Publish refused, and accepted messages Redis did not confirm (see Publish)
 	Delivered     uint64 // messages passed to the subscriber
-	Dropped       uint64 // messages dropped for this node because its deliveries fell behind
+	Dropped       uint64 // messages dropped for this node because its deliveries fell behind (and, for a Log, see Log.Stats)
 	Malformed     uint64 // messages under the prefix that no Broker published, dropped
-	Reconnects    uint64 // subscriptions restored after their connection to Redis was lost
-	Connected     bool   // the last exchange with Redis (a pipeline of publishes, the subscription's connection) succeeded
+	Reconnects    uint64 // subscription connections restored after their connection to Redis was lost
+	Connected     bool   // the last exchange with Redis (a pipeline of publishes or appends, a subscription's connection) succeeded
 }
 
 var _ wsmanager.Broker = (*Broker)(nil)
@@ -291,14 +298,15 @@ func (b *Broker) outgoing(ctx context.Context, userID string, msg []byte) (outgo
 }
 
 // Connected reports whether the broker's last exchange with Redis, a
-// pipeline of publishes or its subscription's connection, succeeded, for
-// health checks.
+// pipeline of publishes or appends or a subscription's connection,
+// succeeded, for health checks.
 func (b *Broker) Connected() bool { return b.counters.Connected.Load() }
 
 // Stats returns the counters.
 func (b *Broker) Stats() Stats { return Stats(b.counters.Snapshot()) }
 
-// Close makes Publish and Subscribe fail with ErrClosed, sends the
+// Close makes Publish, Subscribe and SubscribeUsers fail with ErrClosed
+// (and the Log's methods, for a Broker a Log took over), sends the
 // messages Publish accepted and has not yet sent, ends every subscription
 // (waiting for a delivery under way) and, for a Broker made by Connect,
 // closes the client. It waits until that is done or returns ctx.Err():

@@ -188,7 +188,9 @@ func (l *Log) Append(ctx context.Context, userID, threadID string, msg []byte) (
 // with the message's position once Redis has stored it or with the error
 // that kept it from being stored. An append whose reply is lost (the
 // connection failed) may have been stored all the same; it is never sent
-// twice.
+// twice. One case breaks the order: if Redis forgets the Log's scripts
+// (SCRIPT FLUSH) and another client loads them again between two appends
+// of one pipeline, the first is sent again, as EVAL, after the second.
 //
 // It returns, and never calls done, ErrInvalidUser for an empty user ID
 // or a user or thread ID longer than MaxUserIDLen, ErrClosed once Close has
