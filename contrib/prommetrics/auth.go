@@ -31,5 +31,19 @@ func NewAuthCollector(u AuthSource) (prometheus.Collector, error) {
 		counter("ssot_auth_breaker_refused_total", "Cache misses refused because the circuit breaker was open.", nil, func(s S) uint64 { return s.Refused }),
 		gauge("ssot_auth_breaker_state", "Circuit breaker state: 0 closed, 1 open, 2 half-open.", nil, func(s S) float64 { return float64(s.Breaker) }),
 		gauge("ssot_auth_cache_entries", "Tokens currently in the cache.", nil, func(s S) float64 { return float64(s.Entries) }),
+		failure("no_token", func(s S) uint64 { return s.Failures.NoToken }),
+		failure("expired", func(s S) uint64 { return s.Failures.Expired }),
+		failure("malformed", func(s S) uint64 { return s.Failures.Malformed }),
+		failure("bad_signature", func(s S) uint64 { return s.Failures.BadSignature }),
+		failure("wrong_audience", func(s S) uint64 { return s.Failures.WrongAudience }),
+		failure("not_yet_valid", func(s S) uint64 { return s.Failures.NotYetValid }),
+		failure("revoked", func(s S) uint64 { return s.Failures.Revoked }),
+		failure("invalid", func(s S) uint64 { return s.Failures.Invalid }),
+		failure("unavailable", func(s S) uint64 { return s.Failures.Unavailable }),
 	}}, nil
+}
+
+// failure is ssot_auth_failures_total for one kind (auth.Kind).
+func failure(kind string, value func(auth.Stats) uint64) metric[auth.Stats] {
+	return counter("ssot_auth_failures_total", "Authentications refused, by kind: why the token was refused (auth.Kind), never anything of the token.", prometheus.Labels{"kind": kind}, value)
 }

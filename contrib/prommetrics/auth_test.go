@@ -3,6 +3,7 @@ package prommetrics_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -63,7 +64,7 @@ func TestAuthCollector(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(authExposition("1", "1", "1", "0", "0", "0", "1"))); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(authExposition("1", "1", "1", "0", "0", "0", "1") + failuresExposition(0))); err != nil {
 		t.Error(err)
 	}
 	for _, token := range []string{"fails", "refused"} { // opens the breaker, then is refused by it
@@ -71,14 +72,24 @@ func TestAuthCollector(t *testing.T) {
 			t.Fatalf("Authenticate(%s) = %v", token, err)
 		}
 	}
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(authExposition("1", "3", "2", "1", "1", "1", "1"))); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(authExposition("1", "3", "2", "1", "1", "1", "1") + failuresExposition(2))); err != nil {
 		t.Error(err)
 	}
 	if err := u.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
 	// Close empties the cache; the counters stay.
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(authExposition("1", "3", "2", "1", "1", "1", "0"))); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(authExposition("1", "3", "2", "1", "1", "1", "0") + failuresExposition(2))); err != nil {
 		t.Error(err)
 	}
+}
+
+// failuresExposition is ssot_auth_failures_total with every kind at 0 but
+// unavailable.
+func failuresExposition(unavailable int) string {
+	s := "# HELP ssot_auth_failures_total Authentications refused, by kind: why the token was refused (auth.Kind), never anything of the token.\n# TYPE ssot_auth_failures_total counter\n"
+	for _, k := range []string{"no_token", "expired", "malformed", "bad_signature", "wrong_audience", "not_yet_valid", "revoked", "invalid"} {
+		s += `ssot_auth_failures_total{kind="` + k + `"} 0` + "\n"
+	}
+	return s + `ssot_auth_failures_total{kind="unavailable"} ` + strconv.Itoa(unavailable) + "\n"
 }

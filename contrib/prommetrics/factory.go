@@ -19,6 +19,7 @@ func NewFactoryCollector(f FactorySource) (prometheus.Collector, error) {
 		return nil, fmt.Errorf("%w: nil factory", ErrInvalidSource)
 	}
 	type S = wsmanager.Stats
+	type C = wsmanager.CodeCounts
 	return &collector[S]{stats: f.Stats, metrics: []metric[S]{
 		gauge("ssot_ws_managers_active", "Managers (one per user and thread) currently held.", nil, func(s S) float64 { return float64(s.ManagersActive) }),
 		counter("ssot_ws_managers_created_total", "Managers created.", nil, func(s S) uint64 { return s.ManagersCreated }),
@@ -49,5 +50,36 @@ func NewFactoryCollector(f FactorySource) (prometheus.Collector, error) {
 		gauge("ssot_ws_history_bytes", "Framed bytes kept by this node's history streams.", nil, func(s S) float64 { return float64(s.HistoryBytes) }),
 		counter("ssot_ws_drain_closes_total", "Connections closed by a drain.", nil, func(s S) uint64 { return s.DrainCloses }),
 		counter("ssot_ws_drain_refused_total", "Connections refused while draining.", nil, func(s S) uint64 { return s.DrainRefused }),
+		counter("ssot_ws_observer_panics_total", "Panics of a connection machine's observers, contained.", nil, func(s S) uint64 { return s.ObserverPanics }),
+		counter("ssot_ws_token_refreshes_total", "Token refreshes that moved a connection's expiry.", nil, func(s S) uint64 { return s.TokenRefreshes }),
+		counter("ssot_ws_refresh_failures_total", "Connections closed because a token refresh was refused.", nil, func(s S) uint64 { return s.RefreshFailures }),
+		counter("ssot_ws_messages_rate_limited_total", "Messages clients sent past the read rate limit.", nil, func(s S) uint64 { return s.RateLimited }),
+		counter("ssot_ws_rate_limit_closes_total", "Connections closed for sending past the read rate limit.", nil, func(s S) uint64 { return s.RateLimitCloses }),
+		ended("peer", func(s S) uint64 { return s.EndedByPeer }),
+		ended("server", func(s S) uint64 { return s.EndedByServer }),
+		ended("failed", func(s S) uint64 { return s.EndedFailed }),
+		closeCode("normal", func(c C) uint64 { return c.Normal }),
+		closeCode("going_away", func(c C) uint64 { return c.GoingAway }),
+		closeCode("no_status", func(c C) uint64 { return c.NoStatus }),
+		closeCode("abnormal", func(c C) uint64 { return c.Abnormal }),
+		closeCode("protocol", func(c C) uint64 { return c.Protocol }),
+		closeCode("policy", func(c C) uint64 { return c.Policy }),
+		closeCode("too_big", func(c C) uint64 { return c.TooBig }),
+		closeCode("internal", func(c C) uint64 { return c.Internal }),
+		closeCode("restart", func(c C) uint64 { return c.Restart }),
+		closeCode("try_again", func(c C) uint64 { return c.TryAgain }),
+		closeCode("application", func(c C) uint64 { return c.Application }),
+		closeCode("other", func(c C) uint64 { return c.Other }),
 	}}, nil
+}
+
+// ended is ssot_ws_connections_ended_total for one wsmanager.Outcome.
+func ended(outcome string, value func(wsmanager.Stats) uint64) metric[wsmanager.Stats] {
+	return counter("ssot_ws_connections_ended_total", "Served connections that ended, by who ended them: the peer, the server, or a failure of the transport.", prometheus.Labels{"outcome": outcome}, value)
+}
+
+// closeCode is ssot_ws_connections_ended_by_code_total for one class of
+// close code (wsmanager.CodeClass).
+func closeCode(class string, value func(wsmanager.CodeCounts) uint64) metric[wsmanager.Stats] {
+	return counter("ssot_ws_connections_ended_by_code_total", "Served connections that ended, by the class of the close code on the wire.", prometheus.Labels{"class": class}, func(s wsmanager.Stats) uint64 { return value(s.EndedByCode) })
 }

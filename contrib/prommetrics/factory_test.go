@@ -129,14 +129,14 @@ func TestFactoryCollector(t *testing.T) {
 	}
 	// The writer counts a write once the transport's Write has returned.
 	brokertest.WaitFor(t, "the writes to be counted", func() bool { return f.Stats().MessagesWritten == 2 })
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(factoryExposition("1", "1", "0", "1", "0", "2", "2"))); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(factoryExposition("1", "1", "0", "1", "0", "2", "2") + endedExposition(false))); err != nil {
 		t.Error(err)
 	}
 
 	if err := f.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(factoryExposition("0", "1", "1", "0", "1", "2", "2"))); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(factoryExposition("0", "1", "1", "0", "1", "2", "2") + endedExposition(true))); err != nil {
 		t.Error(err)
 	}
 }
@@ -155,4 +155,39 @@ func TestNilSourcesAreRefused(t *testing.T) {
 	if _, err := prommetrics.NewBrokerCollector("", func() prommetrics.BrokerStats { return prommetrics.BrokerStats{} }); !errors.Is(err, prommetrics.ErrInvalidSource) {
 		t.Errorf("NewBrokerCollector with no name = %v", err)
 	}
+}
+
+// endedExposition is the metrics of connection endings and the other
+// counters added with them, all 0 but, once the factory closed its one
+// connection (closed), one ending by the server with 1001.
+func endedExposition(closed bool) string {
+	one := func(b bool) string {
+		if b {
+			return "1"
+		}
+		return "0"
+	}
+	s := ""
+	for _, m := range []struct{ name, help string }{
+		{"ssot_ws_observer_panics_total", "Panics of a connection machine's observers, contained."},
+		{"ssot_ws_token_refreshes_total", "Token refreshes that moved a connection's expiry."},
+		{"ssot_ws_refresh_failures_total", "Connections closed because a token refresh was refused."},
+		{"ssot_ws_messages_rate_limited_total", "Messages clients sent past the read rate limit."},
+		{"ssot_ws_rate_limit_closes_total", "Connections closed for sending past the read rate limit."},
+	} {
+		s += "# HELP " + m.name + " " + m.help + "\n# TYPE " + m.name + " counter\n" + m.name + " 0\n"
+	}
+	s += "# HELP ssot_ws_connections_ended_total Served connections that ended, by who ended them: the peer, the server, or a failure of the transport.\n# TYPE ssot_ws_connections_ended_total counter\n"
+	s += `ssot_ws_connections_ended_total{outcome="peer"} 0` + "\n"
+	s += `ssot_ws_connections_ended_total{outcome="server"} ` + one(closed) + "\n"
+	s += `ssot_ws_connections_ended_total{outcome="failed"} 0` + "\n"
+	s += "# HELP ssot_ws_connections_ended_by_code_total Served connections that ended, by the class of the close code on the wire.\n# TYPE ssot_ws_connections_ended_by_code_total counter\n"
+	for _, c := range []string{"normal", "going_away", "no_status", "abnormal", "protocol", "policy", "too_big", "internal", "restart", "try_again", "application", "other"} {
+		v := "0"
+		if c == "going_away" {
+			v = one(closed)
+		}
+		s += `ssot_ws_connections_ended_by_code_total{class="` + c + `"} ` + v + "\n"
+	}
+	return s
 }
