@@ -64,7 +64,7 @@ func TestAuthCollector(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(authExposition("1", "1", "1", "0", "0", "0", "1") + failuresExposition(0))); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(authExposition("1", "1", "1", "0", "0", "0", "1")+failuresExposition(0))); err != nil {
 		t.Error(err)
 	}
 	for _, token := range []string{"fails", "refused"} { // opens the breaker, then is refused by it
@@ -72,14 +72,14 @@ func TestAuthCollector(t *testing.T) {
 			t.Fatalf("Authenticate(%s) = %v", token, err)
 		}
 	}
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(authExposition("1", "3", "2", "1", "1", "1", "1") + failuresExposition(2))); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(authExposition("1", "3", "2", "1", "1", "1", "1")+failuresExposition(2))); err != nil {
 		t.Error(err)
 	}
 	if err := u.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
 	// Close empties the cache; the counters stay.
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(authExposition("1", "3", "2", "1", "1", "1", "0") + failuresExposition(2))); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(authExposition("1", "3", "2", "1", "1", "1", "0")+failuresExposition(2))); err != nil {
 		t.Error(err)
 	}
 }

@@ -129,14 +129,14 @@ func TestFactoryCollector(t *testing.T) {
 	}
 	// The writer counts a write once the transport's Write has returned.
 	brokertest.WaitFor(t, "the writes to be counted", func() bool { return f.Stats().MessagesWritten == 2 })
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(factoryExposition("1", "1", "0", "1", "0", "2", "2") + endedExposition(false))); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(factoryExposition("1", "1", "0", "1", "0", "2", "2")+endedExposition(false))); err != nil {
 		t.Error(err)
 	}
 
 	if err := f.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(factoryExposition("0", "1", "1", "0", "1", "2", "2") + endedExposition(true))); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(factoryExposition("0", "1", "1", "0", "1", "2", "2")+endedExposition(true))); err != nil {
 		t.Error(err)
 	}
 }
