@@ -68,7 +68,7 @@ func jetStreamRollingLog(t *testing.T) rollingLog {
 	ns := clusterNATSServer(t, server.Options{JetStream: true, StoreDir: t.TempDir()})
 	return rollingLog{
 		name:     "jetstream",
-		nodeArgs: []string{"-log", "nats", "-url", ns.ClientURL()},
+		nodeArgs: []string{"-broker", "nats", "-url", ns.ClientURL()},
 		connect: func(t *testing.T) routingBroker {
 			l, err := natsbroker.ConnectLog(ns.ClientURL(), natsbroker.LogOptions{Options: natsbroker.Options{Prefix: rollingPrefix, Logger: quietLogger()}})
 			if err != nil {
@@ -85,7 +85,7 @@ func redisStreamsRollingLog(t *testing.T) rollingLog {
 	srv := redistest.Start(t)
 	return rollingLog{
 		name:     "redis-streams",
-		nodeArgs: []string{"-log", "redis", "-url", srv.URL("")},
+		nodeArgs: []string{"-broker", "redis", "-url", srv.URL("")},
 		connect: func(t *testing.T) routingBroker {
 			b, err := redisbroker.Connect(srv.URL(""), redisbroker.Options{Prefix: rollingPrefix, Logger: quietLogger()})
 			if err != nil {

@@ -21,7 +21,7 @@ type nodeLog interface {
 
 // openLog connects the Log cfg names.
 func openLog(cfg config, logger *slog.Logger) (nodeLog, error) {
-	switch cfg.log {
+	switch cfg.broker {
 	case "nats":
 		l, err := natsbroker.ConnectLog(cfg.url, natsbroker.LogOptions{Options: natsbroker.Options{Prefix: cfg.prefix, Logger: logger}}, nats.Name("clusternode"))
 		if err != nil {
@@ -39,7 +39,7 @@ func openLog(cfg config, logger *slog.Logger) (nodeLog, error) {
 		}
 		return l, nil
 	}
-	return nil, fmt.Errorf("log %q is not available", cfg.log)
+	return nil, fmt.Errorf("log %q is not available", cfg.broker)
 }
 
 func closeLog(l nodeLog) error {

@@ -13,8 +13,8 @@
 //
 // Usage:
 //
-//	clusternode -listen 127.0.0.1:0 -log nats -url nats://127.0.0.1:4222 -drain 5s
-//	clusternode -listen 127.0.0.1:0 -log redis -url redis://127.0.0.1:6379 -drain 5s
+//	clusternode -listen 127.0.0.1:0 -broker nats -url nats://127.0.0.1:4222 -drain 5s
+//	clusternode -listen 127.0.0.1:0 -broker redis -url redis://127.0.0.1:6379 -drain 5s
 //
 // It is a test fixture, not a deployment template: its authenticator takes
 // any token as a user ID.
@@ -51,7 +51,7 @@ func main() {
 // config is the node's flags.
 type config struct {
 	listen        string
-	log           string // "nats" or "redis"
+	broker        string // "nats" or "redis": which Log
 	url           string
 	prefix        string
 	drain         time.Duration
@@ -64,7 +64,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("clusternode", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:0", "address to listen on")
-	fs.StringVar(&c.log, "log", "nats", "the Log: nats (JetStream) or redis (Redis Streams)")
+	fs.StringVar(&c.broker, "broker", "nats", "the Log: nats (JetStream) or redis (Redis Streams)")
 	fs.StringVar(&c.url, "url", "", "the broker's URL")
 	fs.StringVar(&c.prefix, "prefix", "bench.rolling", "the Log's subject or key prefix, the same on every node")
 	fs.DurationVar(&c.drain, "drain", 5*time.Second, "DrainOptions.Duration")
@@ -77,8 +77,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		err := errors.New("-url is required")
 		fmt.Fprintln(out, "clusternode:", err)
 		return c, err
-	case c.log != "nats" && c.log != "redis":
-		err := fmt.Errorf("-log %q: want nats or redis", c.log)
+	case c.broker != "nats" && c.broker != "redis":
+		err := fmt.Errorf("-broker %q: want nats or redis", c.broker)
 		fmt.Fprintln(out, "clusternode:", err)
 		return c, err
 	}
