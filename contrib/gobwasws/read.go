@@ -21,33 +21,41 @@ import (
 // broke the protocol or sent a message over the read limit (the connection
 // has then been sent 1002, 1007 or 1009), and the socket's error otherwise.
 // If ctx ends while Read waits, Read returns ctx's error and the connection
-// cannot be read again.
+// cannot be read again. A pong or close frame Read writes is due within
+// five seconds, through the write lock and the socket's write deadline as
+// every write.
 func (c *Conn) Read(ctx context.Context) ([]byte, error) {
 	select {
 	case c.reading <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	defer func() {
-		if c.shut.Load() {
-			c.rctx.stop() // no Read will come back with ctx
-		}
-		<-c.reading
-	}()
-	if c.shut.Load() {
+	defer func() { <-c.reading }()
+	switch {
+	case c.shut.Load():
 		return nil, ErrClosed
+	case c.readBroken:
+		return nil, errReadBroken
 	}
-	if err := c.rctx.begin(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// The socket's read deadline is what ends a blocked read; ctx moves it
+	// into the past if it ends first.
+	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetReadDeadline(wsadapt.LongAgo()) })
 	c.reads.Add(1)
 	msg, err := c.readMessage()
 	c.reads.Add(1)
-	if err != nil && ctx.Err() != nil {
+	if !stop() {
+		// ctx ended, and the read may have stopped inside a frame.
+		c.readBroken = true
 		return nil, ctx.Err()
 	}
 	return msg, err
 }
+
+// errReadBroken is Read's error after a Read whose context ended.
+const errReadBroken = sentinel("gobwasws: an earlier Read was interrupted")
 
 // frame is one frame as read, payload unmasked.
 type frame struct {
@@ -69,11 +77,7 @@ func (c *Conn) readMessage() ([]byte, error) {
 		}
 		switch f.h.OpCode {
 		case ws.OpPing:
-			c.wmu.Lock()
-			if !c.closeSent {
-				_ = c.writeControlLocked(ws.OpPong, f.payload, time.Now().Add(closeTimeout))
-			}
-			c.wmu.Unlock()
+			_ = c.writeControl(ws.OpPong, f.payload, time.Now().Add(closeTimeout))
 			continue
 		case ws.OpPong:
 			continue
@@ -153,17 +157,13 @@ func (c *Conn) peerClose(payload []byte) error {
 		}
 		code, reason = int(sc), r
 	}
-	c.wmu.Lock()
-	if !c.closeSent {
-		c.closeSent = true
-		// Echo the peer's code, as RFC 6455 section 5.5.1 suggests.
-		answer := ws.NewCloseFrameBody(ws.StatusCode(code), "")
-		if code == wsmanager.CodeNoStatus {
-			answer = nil
-		}
-		_ = c.writeControlLocked(ws.OpClose, answer, time.Now().Add(closeTimeout))
+	// Echo the peer's code, as RFC 6455 section 5.5.1 suggests, unless a
+	// close frame already went out.
+	var answer []byte
+	if code != wsmanager.CodeNoStatus {
+		answer = ws.NewCloseFrameBody(ws.StatusCode(code), "")
 	}
-	c.wmu.Unlock()
+	_ = c.writeControl(ws.OpClose, answer, time.Now().Add(closeTimeout))
 	c.closeOnceSignal()
 	return wsadapt.PeerClosed(code, reason)
 }
@@ -180,12 +180,7 @@ func (c *Conn) closeOnceSignal() {
 // fail sends the peer a close frame with code, unless one already went out,
 // and returns the protocol error Read reports.
 func (c *Conn) fail(code ws.StatusCode, what string) error {
-	c.wmu.Lock()
-	if !c.closeSent {
-		c.closeSent = true
-		_ = c.writeControlLocked(ws.OpClose, ws.NewCloseFrameBody(code, ""), time.Now().Add(closeTimeout))
-	}
-	c.wmu.Unlock()
+	_ = c.writeControl(ws.OpClose, ws.NewCloseFrameBody(code, ""), time.Now().Add(closeTimeout))
 	return fmt.Errorf("%w: %s", ErrProtocol, what)
 }
 

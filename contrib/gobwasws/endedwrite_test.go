@@ -2,7 +2,6 @@ package gobwasws
 
 import (
 	"context"
-	"io"
 	"net"
 	"testing"
 	"time"
@@ -41,37 +40,5 @@ func TestEndedWriteLeavesOthersAlone(t *testing.T) {
 		t.Errorf("a healthy write was broken by another call's ended context: %v", err)
 	}
 	_ = client.Close() // so that Close does not wait for the peer's answer
-	_ = c.Close(1000, "")
-}
-
-// TestWriteBehindStuckWriteHonoursContext: a batch waiting behind another
-// goroutine's batch stuck on a peer that does not read gives up when its
-// own context ends, and the write under way is left alone.
-func TestWriteBehindStuckWriteHonoursContext(t *testing.T) {
-	t.Parallel()
-	server, client := net.Pipe()
-	c := newConn(server, nil, ws.OpBinary, 1<<10, 0, "")
-	first := make(chan error, 1)
-	go func() { first <- c.WriteBatch(context.Background(), [][]byte{[]byte("stuck")}) }()
-	time.Sleep(20 * time.Millisecond) // the first batch holds the lock, unread
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	if err := c.WriteBatch(ctx, [][]byte{[]byte("bounded")}); err == nil {
-		t.Fatal("a batch behind a stuck one succeeded")
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("returned after %v; its context ended after 50ms", d)
-	}
-	select {
-	case err := <-first:
-		t.Fatalf("the stuck batch ended (%v): it was interrupted", err)
-	default:
-	}
-	go func() { _, _ = io.Copy(io.Discard, client) }()
-	if err := <-first; err != nil {
-		t.Errorf("the stuck batch, once read: %v", err)
-	}
-	_ = client.Close()
 	_ = c.Close(1000, "")
 }

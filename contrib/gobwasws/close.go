@@ -1,0 +1,105 @@
+package gobwasws
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/ssotkit/ssot/contrib/internal/wsadapt"
+)
+
+// Abort moves the socket's write deadline into the past for good: the
+// write under way, if any, returns at once with ErrAborted, as does every
+// later one, and CloseWithin then closes the socket without a close frame.
+// It is idempotent and may be called from any goroutine.
+func (c *Conn) Abort() { c.deadline.Abort() }
+
+// CloseWithin closes the connection with code and reason: it writes the
+// close frame and waits for the peer's answer (read by the Read under way,
+// if any, or by CloseWithin itself), giving up on both at deadline, and
+// closes the socket, which makes Read return. A reason longer than 123
+// bytes is shortened.
+//
+// It closes the socket at once, without a close frame, when deadline has
+// passed, when Abort was called, or when an earlier write failed (it timed
+// out: the peer is not reading), so it never waits on a peer known to be
+// stuck. Closing a closed connection returns ErrClosed and changes nothing.
+// A code that may not be sent closes the socket without a handshake and
+// returns an error wrapping ErrCloseCode.
+func (c *Conn) CloseWithin(code int, reason string, deadline time.Time) error {
+	if c.shut.Swap(true) {
+		return ErrClosed
+	}
+	if c.ping != nil {
+		c.ping.Stop()
+	}
+	if !wsadapt.ValidCode(code) {
+		_ = c.nc.Close()
+		return fmt.Errorf("%w: %d", ErrCloseCode, code)
+	}
+	if !time.Now().Before(deadline) || c.deadline.Aborted() {
+		return c.closeSocket()
+	}
+	if err := c.lockWrite(deadline); err != nil {
+		return c.closeSocket()
+	}
+	if c.broken != nil {
+		c.wmu.Unlock()
+		return c.closeSocket()
+	}
+	var err error
+	if !c.closeSent {
+		if err = c.deadline.Set(deadline); err == nil {
+			err = c.writeControlLocked(ws.OpClose, ws.NewCloseFrameBody(ws.StatusCode(code), wsadapt.Reason(reason)))
+		}
+	}
+	c.wmu.Unlock()
+	if err != nil {
+		_ = c.closeSocket()
+		return err
+	}
+	c.awaitPeerClose(deadline)
+	return c.closeSocket()
+}
+
+// Close is CloseWithin with a deadline five seconds away.
+func (c *Conn) Close(code int, reason string) error {
+	return c.CloseWithin(code, reason, time.Now().Add(closeTimeout))
+}
+
+// closeSocket closes the socket; one already closed (the keepalive dropped
+// a dead peer) is no error: the goal was a closed socket.
+func (c *Conn) closeSocket() error {
+	if err := c.nc.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("gobwasws: close: %w", err)
+	}
+	return nil
+}
+
+// awaitPeerClose waits until the peer's close frame arrives or the deadline
+// passes. A Read under way does the reading and signals the close frame;
+// otherwise CloseWithin reads, discarding data, itself.
+func (c *Conn) awaitPeerClose(deadline time.Time) {
+	_ = c.nc.SetReadDeadline(deadline)
+	select {
+	case <-c.peerClosed:
+		return
+	case c.reading <- struct{}{}:
+	}
+	defer func() { <-c.reading }()
+	if c.readBroken {
+		return // a Read stopped inside a frame: the stream cannot be parsed
+	}
+	for {
+		select {
+		case <-c.peerClosed:
+			return
+		default:
+		}
+		if f, err := c.readFrame(); err != nil || f.h.OpCode == ws.OpClose {
+			return
+		}
+	}
+}
