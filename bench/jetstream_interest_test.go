@@ -60,16 +60,16 @@ func stamped() []byte {
 	return binary.BigEndian.AppendUint64(msg, uint64(time.Now().UnixNano()))
 }
 
-// latencyConn is an in-memory wsmanager.Conn that notes the latency of
+// stampedConn is an in-memory wsmanager.Conn that notes the latency of
 // each message written to it; reset frames, which carry no time, are not
 // noted.
-type latencyConn struct {
+type stampedConn struct {
 	lat    *latencies
 	closed chan struct{}
 	once   sync.Once
 }
 
-func (c *latencyConn) Read(ctx context.Context) ([]byte, error) {
+func (c *stampedConn) Read(ctx context.Context) ([]byte, error) {
 	select {
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -78,14 +78,14 @@ func (c *latencyConn) Read(ctx context.Context) ([]byte, error) {
 	}
 }
 
-func (c *latencyConn) Write(_ context.Context, msg []byte) error {
+func (c *stampedConn) Write(_ context.Context, msg []byte) error {
 	if len(msg) >= 43 && string(msg[len(msg)-43:len(msg)-8]) == "interest fan-out benchmark message " {
 		c.lat.note(msg)
 	}
 	return nil
 }
 
-func (c *latencyConn) Close(int, string) error {
+func (c *stampedConn) Close(int, string) error {
 	c.once.Do(func() { close(c.closed) })
 	return nil
 }
@@ -105,7 +105,7 @@ func newInterestCluster(tb testing.TB, opts server.Options, history wsmanager.Hi
 	ns := startBenchServer(tb, opts)
 	c := &interestCluster{}
 	var brokers []natsNode
-	var conns []*latencyConn
+	var conns []*stampedConn
 	var serving sync.WaitGroup
 	for range 3 {
 		b, err := connect(ns.ClientURL())
@@ -124,7 +124,7 @@ func newInterestCluster(tb testing.TB, opts server.Options, history wsmanager.Hi
 		if err != nil {
 			tb.Fatal(err)
 		}
-		conn := &latencyConn{lat: &c.lat, closed: make(chan struct{})}
+		conn := &stampedConn{lat: &c.lat, closed: make(chan struct{})}
 		conns = append(conns, conn)
 		serving.Go(func() {
 			_ = r.Serve(conn, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
