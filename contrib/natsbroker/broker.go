@@ -316,12 +316,12 @@ func (b *Broker) Connected() bool { return b.counters.Connected.Load() }
 // Stats returns the counters.
 func (b *Broker) Stats() Stats { return Stats(b.counters.Snapshot()) }
 
-// Close makes Publish and Subscribe fail with ErrClosed, ends every
-// subscription's deliveries (waiting for one under way) and, for a Broker
-// made by Connect, flushes and closes the connection and waits until the client has
-// finished closing, or returns ctx.Err(). It is idempotent. Close the
-// Factory first, so that it unsubscribes and stops sending before the
-// broker goes.
+// Close makes Publish, Subscribe, SubscribeUsers and Interest.Add fail
+// with ErrClosed, ends every subscription's and Interest's deliveries
+// (waiting for one under way) and, for a Broker made by Connect, flushes
+// and closes the connection and waits until the client has finished
+// closing, or returns ctx.Err(). It is idempotent. Close the Factory
+// first, so that it unsubscribes and stops sending before the broker goes.
 func (b *Broker) Close(ctx context.Context) error {
 	b.closed.Store(true)
 	b.live.StopAll()
