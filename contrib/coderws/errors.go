@@ -8,7 +8,11 @@ const (
 	// ErrInvalidOptions is returned by NewUpgrader for a negative read limit
 	// or a malformed origin pattern.
 	ErrInvalidOptions = sentinel("coderws: invalid options")
-	// ErrCloseCode is returned by Conn.Close for a code that may not be sent
+	// ErrAborted is returned by Conn.WriteMessages and Conn.Write once
+	// Abort was called: by the write Abort interrupted and by every later
+	// one.
+	ErrAborted = sentinel("coderws: write aborted")
+	// ErrCloseCode is returned by Conn.CloseWithin and Conn.Close for a code that may not be sent
 	// in a close frame (1005, 1006, 1015 and codes outside 1000–1014 and
 	// 3000–4999). The connection is still closed, without a handshake.
 	ErrCloseCode = sentinel("coderws: close code may not be sent")

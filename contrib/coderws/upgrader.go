@@ -2,6 +2,7 @@ package coderws
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 
 	"github.com/coder/websocket"
@@ -92,10 +93,19 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, subprotocol s
 	if sel := wsadapt.Subprotocol(r, subprotocol); sel != "" {
 		opts.Subprotocols = []string{sel}
 	}
+	// The socket is kept, so that CloseWithin can close it at its deadline.
+	tap, tapped := wsadapt.TapHijack(w, nil)
+	if tapped {
+		w = tap
+	}
 	c, err := websocket.Accept(w, r, &opts)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUpgrade, err)
 	}
 	c.SetReadLimit(u.readLimit)
-	return &Conn{c: c, typ: u.typ}, nil
+	var nc net.Conn
+	if tapped {
+		nc = tap.Conn
+	}
+	return newConn(c, u.typ, nc), nil
 }
