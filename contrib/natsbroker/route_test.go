@@ -251,3 +251,51 @@ func TestInterestThreeNodesReceiveOnlyTheirUsers(t *testing.T) {
 		t.Fatalf("found %d nodes' connections, want %d", seen, len(nodes))
 	}
 }
+
+// TestInterestSlowDeliveriesDropAndCount: an Interest whose deliveries
+// fall behind keeps PendingMessages waiting and drops and counts the rest;
+// every message is either delivered or dropped.
+func TestInterestSlowDeliveriesDropAndCount(t *testing.T) {
+	t.Parallel()
+	const sent, pending = 20, 2
+	srv := startNATS(t, -1)
+	node, err := natsbroker.Connect(srv.ClientURL(), natsbroker.Options{Prefix: "test.users", PendingMessages: pending, Logger: brokertest.Quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = node.Close(context.Background()) })
+	got := make(chan string, sent)
+	release := make(chan struct{})
+	first := true
+	in, err := node.SubscribeUsers(func(_ string, msg []byte) {
+		got <- string(msg)
+		if first { // deliveries are one at a time
+			first = false
+			<-release // the node stops keeping up
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	if err := in.Add(context.Background(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	pub := newBroker(t, srv.ClientURL())
+	publish(t, pub, "alice", "00")
+	<-got
+	for i := 1; i < sent; i++ {
+		publish(t, pub, "alice", fmt.Sprintf("%02d", i))
+	}
+	brokertest.WaitFor(t, "the messages past the limit to be dropped", func() bool { return node.Stats().Dropped == sent-1-pending })
+	close(release)
+	for i := 1; i <= pending; i++ {
+		if m, want := <-got, fmt.Sprintf("%02d", i); m != want {
+			t.Errorf("delivered %s, want %s: the oldest waiting are kept", m, want)
+		}
+	}
+	brokertest.WaitFor(t, "the counters to settle", func() bool {
+		st := node.Stats()
+		return st.Delivered+st.Dropped == sent
+	})
+}
