@@ -65,7 +65,7 @@ func writeRouting(w *strings.Builder, lines []clusterresult.Line) (miss string) 
 		return a.node < b.node
 	})
 	fmt.Fprintf(w, "N wsmanager nodes (N = 3 and 10) over one broker on 127.0.0.1, each holding its own %s; a sender node of its own sends every user the same number of messages, every user in turn (`TestClusterRouting`). ", "users, one in-memory connection each")
-	fmt.Fprintf(w, "*Needed* is what a node's users are sent; *received* is what the broker sent the node: for NATS and JetStream the nats-server's own count of the messages it sent the node's connection (`Connz` OutMsgs, the connection found by its name), for Redis the adapter's `Stats.Delivered` (Redis 7.0 keeps no message count per client). ")
+	fmt.Fprintf(w, "*Needed* is what a node's users are sent; *received* is what the broker sent the node: for NATS and JetStream the nats-server's own count of the messages it sent the node's connection (`Connz` OutMsgs, the connection found by its name), for Redis publish/subscribe and the Redis Streams Log the adapter's `Stats.Delivered` (Redis 7.0 keeps no message count per client). ")
 	fmt.Fprintf(w, "*Before* is the adapter hidden behind a plain `wsmanager.Broker` (or `wsmanager.Log`), so the Factory subscribes to every user, as it did before interest routing; *after* is the adapter as it is, a `Router` (or `LogRouter`). ")
 	fmt.Fprintf(w, "Through JetStream the server's count also holds the replies to the node's API requests: one when the Log connects and two for each user it adds.\n\n")
 	fmt.Fprintf(w, "Target: after, every node receives at most %.1f× what it needs; before, about N× (within %.0f%%).\n\n", routedRatio, unroutedSpread*100)
@@ -137,14 +137,14 @@ func writeRolling(w *strings.Builder, lines []clusterresult.Line) (miss string) 
 	fmt.Fprintf(w, "Node processes (`bench/cmd/clusternode`: a Factory with history over the Log, `NewEndpoint` over gobwasws, and on SIGTERM `Drain`, `http.Server.Shutdown`, `Factory.Close`, the Log's `Close`) behind real WebSocket clients on 127.0.0.1, one user each, spread over the nodes; ")
 	fmt.Fprintf(w, "a sender in the test process calls `SendToUser` at a fixed rate, every user in turn, through the same Log; then every node is restarted in turn (SIGTERM, wait for it to exit, start it again, wait until it listens) (`TestRollingDeploy`). ")
 	fmt.Fprintf(w, "A client keeps the position of the last message it handled and, when its connection closes, reconnects after a full-jitter backoff to another live node with `?resume=<position>`. ")
-	fmt.Fprintf(w, "A drain's pace is the connections the draining node held over the drain duration, per second; the accept rate is counted by the driver from the clients' connect times, per surviving node, in 1-second windows. Latency is from `SendToUser` to the client's read.\n\n")
+	fmt.Fprintf(w, "A drain's pace is the connections the draining node held over the drain duration, per second; the accept rate is counted by the driver from the clients' connect times, per surviving node, in every 1-second window (sliding) of the drain. Latency is from `SendToUser` to the client's read, replays included; total is from the sender's first message to the last client's last.\n\n")
 	fmt.Fprintf(w, "Target: every message of every user reaches its client exactly once and in order (no duplicate, no loss, no reset on a reconnection), and no surviving node accepts more than %.1f× the drain's pace in any window (the drain spreads its batches with jitter, and the clients' backoff adds its own).\n\n", acceptTolerance)
-	fmt.Fprintf(w, "| log | clients | nodes | drain | sent | received | duplicates | lost | resets on reconnect | reconnects | max accepts/s on a node | pace/s | ratio | p50 | p99 | total |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "| log | clients | nodes | drain | sent/s | sent | received | duplicates | lost | resets on reconnect | reconnects | max accepts/s on a node | pace/s | ratio | p50 | p99 | total |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	missed := false
 	var verdicts []string
 	for _, r := range runs {
-		fmt.Fprintf(w, "| %s | %d | %d | %.1f s | %d | %d | %d | %d | %d | %d | %s | %s | %.2f× | %s ms | %s ms | %.1f s |\n",
-			r.Log, r.Clients, r.Nodes, r.DrainSeconds, r.Messages, r.Received, r.Duplicates, r.Lost, r.UnexpectedResets, r.Reconnects,
+		fmt.Fprintf(w, "| %s | %d | %d | %.1f s | %s | %d | %d | %d | %d | %d | %d | %s | %s | %.2f× | %s ms | %s ms | %.1f s |\n",
+			r.Log, r.Clients, r.Nodes, r.DrainSeconds, num(r.RatePerSecond), r.Messages, r.Received, r.Duplicates, r.Lost, r.UnexpectedResets, r.Reconnects,
 			num(r.MaxAcceptPerSec), num(r.PacePerSec), r.MaxAcceptRatio, num(r.P50Millis), num(r.P99Millis), r.Seconds)
 		exact := r.Error == "" && r.Duplicates == 0 && r.Lost == 0 && r.UnexpectedResets == 0 && r.Received == r.Messages
 		paced := r.MaxAcceptRatio <= acceptTolerance

@@ -70,7 +70,7 @@ func TestRoutingReportsEveryNodeBeforeAndAfter(t *testing.T) {
 
 func TestRollingReportsLossesAndThePace(t *testing.T) {
 	t.Parallel()
-	clean := clusterresult.Rolling{Log: "jetstream", Clients: 1000, Nodes: 3, DrainSeconds: 5, Messages: 9000, Received: 9000,
+	clean := clusterresult.Rolling{Log: "jetstream", Clients: 1000, Nodes: 3, DrainSeconds: 5, RatePerSecond: 1000, Messages: 9000, Received: 9000,
 		Reconnects: 1900, MaxAcceptPerSec: 40, PacePerSec: 66.6, MaxAcceptRatio: 0.6, P50Millis: 2, P99Millis: 30, Seconds: 31}
 	lossy, stampede := clean, clean
 	lossy.Received, lossy.Lost = 8999, 1
@@ -93,7 +93,7 @@ func TestRollingReportsLossesAndThePace(t *testing.T) {
 			if !strings.Contains(sb.String(), tt.want) {
 				t.Errorf("report lacks %q:\n%s", tt.want, sb.String())
 			}
-			if !strings.Contains(sb.String(), "| jetstream | 1000 | 3 | 5.0 s | 9000 |") {
+			if !strings.Contains(sb.String(), "| jetstream | 1000 | 3 | 5.0 s | 1000 | 9000 |") {
 				t.Errorf("report lacks the run's row:\n%s", sb.String())
 			}
 			if (miss != "") != tt.wantMiss {
