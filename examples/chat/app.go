@@ -115,15 +115,19 @@ func (a *app) cluster() error {
 		// what it missed; room messages are broadcasts, not kept.
 		History:      wsmanager.HistoryOptions{Messages: a.cfg.History, Frame: framePosition, ResetFrame: frameReset},
 		WriteTimeout: a.cfg.WriteTimeout,
-		Broker:       usersBroker,
-		BrokerKey:    key,
+		// A client that floods is closed with 1008 "rate limited" at its
+		// own connection, before its messages fill anyone else's queue.
+		ReadRate:  wsmanager.RateLimit{Rate: a.cfg.ReadRate, Burst: a.cfg.ReadBurst},
+		Broker:    usersBroker,
+		BrokerKey: key,
 		OnConnect: func(c *wsmanager.Connection) {
 			if err := a.rooms.join(c.User().ThreadID); err != nil {
 				a.logger.Warn("chat: room messages from other nodes will not reach this connection", "err", err)
 			}
 			connected(c)
 		},
-		Logger: a.logger,
+		OnDisconnect: logEnding(a.logger),
+		Logger:       a.logger,
 	})
 	if err != nil {
 		return fmt.Errorf("chat: wsmanager: %w", err)
@@ -224,7 +228,7 @@ func (a *app) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chat: CHAT_ALLOWED_ORIGINS or CHAT_READ_LIMIT: %w", err)
 	}
-	ch := &chat{f: a.factory, rooms: a.rooms, clustered: len(a.brokers) > 0, logger: a.logger, now: time.Now}
+	ch := &chat{f: a.factory, auth: a.auth, rooms: a.rooms, clustered: len(a.brokers) > 0, logger: a.logger, now: time.Now}
 	ws, err := wsmanager.NewEndpoint(a.factory, a.auth, loggingUpgrader{up: up, logger: a.logger}, ch, wsmanager.EndpointOptions{
 		Subprotocol:       subprotocol,
 		CloseAfterUpgrade: a.cfg.CloseAfterUpgrade,

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 
@@ -34,14 +35,15 @@ const defaultRoom = "lobby"
 
 // inbound is a message a client sends.
 type inbound struct {
-	Type string `json:"type"` // "say" or "dm"
-	To   string `json:"to,omitempty"`
-	Text string `json:"text"`
+	Type  string `json:"type"` // "say", "dm" or "refresh"
+	To    string `json:"to,omitempty"`
+	Text  string `json:"text"`
+	Token string `json:"token,omitempty"` // a refresh's new token
 }
 
 // outbound is a message the server sends.
 type outbound struct {
-	Type  string    `json:"type"`          // "welcome", "message", "dm", "reset" or "error"
+	Type  string    `json:"type"`          // "welcome", "message", "dm", "refreshed", "reset" or "error"
 	Pos   string    `json:"pos,omitempty"` // a direct message's position in its user's stream; see framePosition
 	Room  string    `json:"room,omitempty"`
 	From  string    `json:"from,omitempty"`
@@ -56,6 +58,7 @@ type outbound struct {
 // the recipient's and the sender's connections and nobody else's.
 type chat struct {
 	f         *wsmanager.Factory
+	auth      *auth.Unified // checks the tokens of in-band refreshes
 	rooms     *rooms
 	clustered bool // other nodes may hold connections this one does not see
 	logger    *slog.Logger
@@ -69,6 +72,19 @@ func (ch *chat) HandleMessage(ctx context.Context, c *wsmanager.Connection, msg 
 	var in inbound
 	if err := json.Unmarshal(msg, &in); err != nil {
 		return ch.reply(ctx, c, "messages are JSON objects with a type")
+	}
+	if in.Type == "refresh" {
+		// A refused refresh closes the connection with 1008; an accepted
+		// one moves its expiry, and the page keeps its connection.
+		if err := c.Refresh(ctx, ch.auth, in.Token); err != nil {
+			ch.logger.Info("chat: token refresh refused", "user", c.User().UserID, "kind", auth.Kind(err))
+			return nil
+		}
+		out, err := json.Marshal(outbound{Type: "refreshed"})
+		if err != nil {
+			return err
+		}
+		return c.Send(ctx, out)
 	}
 	if in.Text == "" || !utf8.ValidString(in.Text) || utf8.RuneCountInString(in.Text) > maxText {
 		return ch.reply(ctx, c, "text must be 1 to 2000 characters of UTF-8")
@@ -114,7 +130,7 @@ func (ch *chat) HandleMessage(ctx context.Context, c *wsmanager.Connection, msg 
 		}
 		return nil
 	}
-	return ch.reply(ctx, c, `type must be "say" or "dm"`)
+	return ch.reply(ctx, c, `type must be "say", "dm" or "refresh"`)
 }
 
 // onConnect returns the factory's OnConnect hook. It notes the user for

@@ -27,7 +27,9 @@ type Config struct {
 	OIDCAudience      string        `env:"OIDC_AUDIENCE"`
 	AllowedOrigins    []string      `env:"CHAT_ALLOWED_ORIGINS"`
 	ReadLimit         int64         `env:"CHAT_READ_LIMIT" default:"16384"`
-	QueueSize         int           `env:"CHAT_QUEUE_SIZE" default:"256"`
+	QueueSize         int           `env:"CHAT_QUEUE_SIZE" default:"65536"`
+	ReadRate          float64       `env:"CHAT_READ_RATE" default:"20"`
+	ReadBurst         int           `env:"CHAT_READ_BURST" default:"40"`
 	History           int           `env:"CHAT_HISTORY" default:"1000"`
 	WriteTimeout      time.Duration `env:"CHAT_WRITE_TIMEOUT" default:"10s"`
 	ShutdownTimeout   time.Duration `env:"CHAT_SHUTDOWN_TIMEOUT" default:"10s"`
@@ -192,6 +194,9 @@ func (c *settings) validate() []error {
 		if !f.ok {
 			p = append(p, problem(env.ErrInvalidValue, f.key, "must be positive"))
 		}
+	}
+	if c.ReadRate < 0 || c.ReadBurst < 0 {
+		p = append(p, problem(env.ErrInvalidValue, "CHAT_READ_RATE", "and CHAT_READ_BURST must not be negative"))
 	}
 	if c.Drain < 0 {
 		p = append(p, problem(env.ErrInvalidValue, "CHAT_DRAIN", "must not be negative"))

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
-	"sync/atomic"
 
 	"github.com/ssotkit/ssot/middleware"
 	"github.com/ssotkit/ssot/wsmanager"
@@ -55,14 +53,36 @@ func noteUser(c *wsmanager.Connection) {
 	}
 }
 
-// loggingUpgrader wraps the transport's Upgrader so that every WebSocket
-// logs, at Info, how it ended.
+// logEnding returns the factory's OnDisconnect hook: one Info line per
+// served connection, with the close code as it went over the wire
+// (wsmanager.Ending): the peer's when it closed, the transport's own (1009
+// for a message over the read limit), 1006 when no close frame was
+// exchanged (a reset), the server's otherwise.
+func logEnding(logger *slog.Logger) func(*wsmanager.Connection, error) {
+	return func(c *wsmanager.Connection, _ error) {
+		e, _ := c.Ending()
+		attrs := []any{"user", c.User().UserID, "room", c.User().ThreadID, "outcome", e.Outcome.String(), "code", e.Code}
+		if e.Reason != "" {
+			attrs = append(attrs, "reason", e.Reason)
+		}
+		if l, ok := c.Context().Value(connLogKey{}).(*connLog); ok {
+			attrs = append(attrs, "request_id", l.requestID)
+		}
+		logger.Info("chat: disconnected", attrs...)
+	}
+}
+
+// loggingUpgrader wraps the transport's Upgrader so that a WebSocket the
+// endpoint refuses after its upgrade (so that the browser can read the
+// code) logs, at Info, how it was refused. A served connection is closed
+// through wsmanager.DeadlineConn, and logged by logEnding.
 type loggingUpgrader struct {
 	up     wsmanager.Upgrader
 	logger *slog.Logger
 }
 
-// Upgrade upgrades with the wrapped Upgrader and wraps the connection.
+// Upgrade upgrades with the wrapped Upgrader and wraps the connection,
+// keeping every interface of the transport's that wsmanager uses.
 func (u loggingUpgrader) Upgrade(w http.ResponseWriter, r *http.Request, subprotocol string) (wsmanager.Conn, error) {
 	c, err := u.up.Upgrade(w, r, subprotocol)
 	if err != nil || c == nil {
@@ -72,61 +92,36 @@ func (u loggingUpgrader) Upgrade(w http.ResponseWriter, r *http.Request, subprot
 	if !ok {
 		l = &connLog{}
 	}
-	lc := &loggedConn{Conn: c, log: l, logger: u.logger}
-	if b, ok := c.(wsmanager.BatchConn); ok {
-		return loggedBatchConn{loggedConn: lc, batch: b}, nil
+	lc := &refusalConn{Conn: c, log: l, logger: u.logger}
+	if d, ok := c.(wsmanager.DeadlineConn); ok {
+		return refusalDeadlineConn{refusalConn: lc, DeadlineConn: d}, nil
 	}
 	return lc, nil
 }
 
-// loggedBatchConn is a loggedConn over a transport that writes batches, so
-// that logging costs the writer none of its batching.
-type loggedBatchConn struct {
-	*loggedConn
-	batch wsmanager.BatchConn
-}
-
-// WriteBatch writes msgs with the wrapped Conn's WriteBatch.
-func (c loggedBatchConn) WriteBatch(ctx context.Context, msgs [][]byte) error {
-	return c.batch.WriteBatch(ctx, msgs)
-}
-
-// loggedConn logs one line as the server closes the connection, before the
-// close frame goes out: the close code and reason it sends and, when the
-// peer closed first, the peer's code. A connection closed before it was
-// served (a request refused after the upgrade, so that the browser can read
-// the code) logs as refused.
-type loggedConn struct {
+// refusalConn logs a connection closed with Conn.Close: the endpoint's
+// refusal after the upgrade, the one close wsmanager makes that way on a
+// transport that implements DeadlineConn.
+type refusalConn struct {
 	wsmanager.Conn
-	log      *connLog
-	logger   *slog.Logger
-	peerCode atomic.Int64 // the peer's close code; 0 until one is read
-	closed   atomic.Bool
+	log    *connLog
+	logger *slog.Logger
 }
 
-// Read reads from the wrapped Conn and notes the peer's close code.
-func (c *loggedConn) Read(ctx context.Context) ([]byte, error) {
-	msg, err := c.Conn.Read(ctx)
-	var ce *wsmanager.CloseError
-	if errors.As(err, &ce) {
-		c.peerCode.CompareAndSwap(0, int64(ce.Code))
-	}
-	return msg, err
-}
-
-// Close logs, once, how the connection ends, and closes the wrapped Conn.
-func (c *loggedConn) Close(code int, reason string) error {
-	if !c.closed.Swap(true) {
-		attrs := []any{"room", c.log.room, "code", code, "reason", reason}
-		if p := c.peerCode.Load(); p != 0 {
-			attrs = append(attrs, "peer_code", p)
-		}
-		attrs = append(attrs, "request_id", c.log.requestID)
-		if user := c.log.getUser(); user != "" {
-			c.logger.Info("chat: disconnected", append([]any{"user", user}, attrs...)...)
-		} else {
-			c.logger.Info("chat: websocket refused", attrs...)
-		}
-	}
+// Close logs the refusal and closes the wrapped Conn.
+func (c *refusalConn) Close(code int, reason string) error {
+	c.logger.Info("chat: websocket refused", "room", c.log.room, "code", code, "reason", reason, "request_id", c.log.requestID)
 	return c.Conn.Close(code, reason)
+}
+
+// refusalDeadlineConn is a refusalConn over a transport that implements
+// wsmanager.DeadlineConn, which the connection's writer then uses as it is.
+type refusalDeadlineConn struct {
+	*refusalConn
+	wsmanager.DeadlineConn
+}
+
+// Read resolves the ambiguity of the two embedded Reads: the transport's.
+func (c refusalDeadlineConn) Read(ctx context.Context) ([]byte, error) {
+	return c.DeadlineConn.Read(ctx)
 }

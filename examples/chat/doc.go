@@ -31,7 +31,9 @@
 //	OIDC_AUDIENCE            this service's identifier at that provider; required with it
 //	CHAT_ALLOWED_ORIGINS     extra origins allowed to open WebSockets (comma-separated hosts)
 //	CHAT_READ_LIMIT          largest client message in bytes; defaults to 16384
-//	CHAT_QUEUE_SIZE          messages queued per connection; defaults to 256
+//	CHAT_QUEUE_SIZE          messages queued per connection; defaults to 65536 (the 1 MiB byte bound binds first)
+//	CHAT_READ_RATE           messages a second a client may send; defaults to 20 (0: no limit)
+//	CHAT_READ_BURST          messages a client may send at once; defaults to 40; past the limit it is closed with 1008 "rate limited"
 //	CHAT_HISTORY             direct messages kept per user for tabs that reconnect; defaults to 1000, 0 keeps none
 //	CHAT_WRITE_TIMEOUT       a stuck write closes that connection; defaults to 10s
 //	CHAT_SHUTDOWN_TIMEOUT    grace period on SIGINT/SIGTERM; defaults to 10s
@@ -89,8 +91,11 @@
 // {"type":"welcome","room":…,"to":<user>}: the user and room the server put
 // it in. The page shows "Connected" when it arrives.
 // Clients send {"type":"say","text":…} to their room or
-// {"type":"dm","to":"bob","text":…} to one user; the server sends
-// {"type":"message",…}, {"type":"dm",…} or {"type":"error",…}. The sender is
+// {"type":"dm","to":"bob","text":…} to one user, and
+// {"type":"refresh","token":…} with a new token before theirs expires,
+// which keeps the connection open past the old token's expiry; the server
+// sends {"type":"message",…}, {"type":"dm",…}, {"type":"refreshed"} or
+// {"type":"error",…}. The sender is
 // always the authenticated user: a client cannot speak for someone else.
 // On SIGINT or SIGTERM the service first drains (wsmanager.Factory.Drain):
 // new connections are refused with 503, and the clients it has are closed

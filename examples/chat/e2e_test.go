@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -258,7 +259,9 @@ func TestInvalidRoom(t *testing.T) {
 // every message.
 func TestSlowClientIsClosed(t *testing.T) {
 	t.Parallel()
-	s := start(t, map[string]string{"CHAT_QUEUE_SIZE": "64", "CHAT_WRITE_TIMEOUT": "2s"}, hooks{})
+	// No read rate: alice talks as fast as she can, to fill the stuck
+	// client's queue.
+	s := start(t, map[string]string{"CHAT_QUEUE_SIZE": "64", "CHAT_WRITE_TIMEOUT": "2s", "CHAT_READ_RATE": "0"}, hooks{})
 	alice := s.connect(t, "alice", "")
 	bob := s.connect(t, "bob", "")
 	stuck := s.connect(t, "stuck", "") // reads nothing until the end
@@ -357,6 +360,48 @@ func TestShutdownClosesWith1001(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Errorf("run returned %v after a clean shutdown", err)
+	}
+}
+
+// TestBurstIsRefusedAtItsSender: with the default settings, a user who
+// sends 1,000 direct messages in a loop is closed with 1008 "rate limited"
+// at their own connection, and the recipient, who reads, keeps its
+// connection and gets every message the sender was allowed, in order.
+func TestBurstIsRefusedAtItsSender(t *testing.T) {
+	t.Parallel()
+	s := start(t, nil, hooks{})
+	flooder := s.connect(t, "mallory", "")
+	bob := s.connect(t, "bob", "")
+	for i := range 1000 {
+		if err := flooder.Write(context.Background(), websocket.MessageText, []byte(fmt.Sprintf(`{"type":"dm","to":"bob","text":"%d"}`, i))); err != nil {
+			break // closed by the server
+		}
+	}
+	if code, _ := closeStatus(t, flooder); code != websocket.StatusPolicyViolation {
+		t.Errorf("the flooder was closed with %d, want 1008", code)
+	}
+	got := 0
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, b, err := bob.Read(ctx)
+		cancel()
+		if err != nil {
+			break // nothing more for a second: the burst is over
+		}
+		var m outbound
+		if err := json.Unmarshal(b, &m); err != nil || m.Type != "dm" {
+			continue
+		}
+		if m.Text != fmt.Sprint(got) {
+			t.Fatalf("bob got %q as message %d: lost or reordered", m.Text, got)
+		}
+		got++
+	}
+	if got == 0 || got >= 1000 {
+		t.Errorf("bob got %d of the flood, want the burst the limit allowed", got)
+	}
+	if h := s.health(t).Connections; h.RateLimitCloses != 1 || h.SlowCloses != 0 {
+		t.Errorf("RateLimitCloses %d, SlowCloses %d; want 1, 0: only the flooder closed", h.RateLimitCloses, h.SlowCloses)
 	}
 }
 

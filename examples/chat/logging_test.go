@@ -68,8 +68,8 @@ func TestLogsAtInfo(t *testing.T) {
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`level=INFO msg="chat: authentication failed" err="auth: invalid token.*" request_id=\w+`),
 		regexp.MustCompile(`level=INFO msg="chat: websocket refused" room=lobby code=1008 reason=unauthorized request_id=\w+`),
-		regexp.MustCompile(`level=INFO msg="chat: disconnected" user=alice room=lobby code=1000 reason="" peer_code=1000 request_id=\w+`),
-		regexp.MustCompile(`level=INFO msg="chat: disconnected" user=bob room=games code=1001 reason="going away" request_id=\w+`),
+		regexp.MustCompile(`level=INFO msg="chat: disconnected" user=alice room=lobby outcome=peer code=1000 request_id=\w+`),
+		regexp.MustCompile(`level=INFO msg="chat: disconnected" user=bob room=games outcome=server code=1001 reason="going away" request_id=\w+`),
 	} {
 		if !want.MatchString(logs) {
 			t.Errorf("no log line matches %s in:\n%s", want, logs)
@@ -149,10 +149,13 @@ func TestConfigErrorForAnUnknownEnvironment(t *testing.T) {
 	}
 }
 
-// batchConn is a transport that writes batches.
-type batchConn struct{ wsmanager.Conn }
+// deadlineConn is a transport that implements wsmanager.DeadlineConn.
+type deadlineConn struct{ wsmanager.Conn }
 
-func (batchConn) WriteBatch(context.Context, [][]byte) error { return nil }
+func (deadlineConn) WriteMessages([][]byte, time.Time) error  { return nil }
+func (deadlineConn) Abort()                                   {}
+func (deadlineConn) CloseWithin(int, string, time.Time) error { return nil }
+func (deadlineConn) Read(context.Context) ([]byte, error)     { return nil, nil }
 
 type fixedUpgrader struct{ conn wsmanager.Conn }
 
@@ -160,23 +163,24 @@ func (u fixedUpgrader) Upgrade(http.ResponseWriter, *http.Request, string) (wsma
 	return u.conn, nil
 }
 
-// TestLoggingKeepsBatching checks that wrapping a transport for logging
-// keeps its WriteBatch, which the connection's writer looks for.
-func TestLoggingKeepsBatching(t *testing.T) {
+// TestLoggingKeepsTheWriteContract checks that wrapping a transport for
+// logging keeps its wsmanager.DeadlineConn, which the connection's writer
+// looks for, and claims none that the transport lacks.
+func TestLoggingKeepsTheWriteContract(t *testing.T) {
 	t.Parallel()
 	r := httptest.NewRequest("GET", "/ws", nil)
-	up := loggingUpgrader{up: fixedUpgrader{conn: batchConn{}}, logger: slog.New(slog.DiscardHandler)}
+	up := loggingUpgrader{up: fixedUpgrader{conn: deadlineConn{}}, logger: slog.New(slog.DiscardHandler)}
 	c, err := up.Upgrade(httptest.NewRecorder(), r, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := c.(wsmanager.BatchConn); !ok {
-		t.Errorf("the logged connection %T lost WriteBatch", c)
+	if _, ok := c.(wsmanager.DeadlineConn); !ok {
+		t.Errorf("the logged connection %T lost DeadlineConn", c)
 	}
 	up = loggingUpgrader{up: fixedUpgrader{conn: struct{ wsmanager.Conn }{}}, logger: slog.New(slog.DiscardHandler)}
 	if c, _ := up.Upgrade(httptest.NewRecorder(), r, ""); c == nil {
 		t.Error("no connection")
-	} else if _, ok := c.(wsmanager.BatchConn); ok {
-		t.Errorf("the logged connection %T claims a WriteBatch its transport lacks", c)
+	} else if _, ok := c.(wsmanager.DeadlineConn); ok {
+		t.Errorf("the logged connection %T claims a DeadlineConn its transport lacks", c)
 	}
 }

@@ -19,8 +19,9 @@ import (
 
 // TestSignalShutsDownGracefully runs the real command (main, in a child
 // process) with no configuration but a free port, connects a client and
-// sends the signal an operator or orchestrator would: the client sees 1001,
-// and the process exits 0 after saying it shut down.
+// sends the signal an operator or orchestrator would: the client sees 1012
+// (the drain sends it elsewhere), and the process exits 0 after saying it
+// shut down.
 func TestSignalShutsDownGracefully(t *testing.T) {
 	t.Parallel()
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
@@ -36,8 +37,8 @@ func TestSignalShutsDownGracefully(t *testing.T) {
 			if err := child.cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
-			if code, _ := closeStatus(t, alice); code != websocket.StatusGoingAway {
-				t.Errorf("client closed with %d, want 1001", code)
+			if code, _ := closeStatus(t, alice); code != websocket.StatusServiceRestart {
+				t.Errorf("client closed with %d, want 1012", code)
 			}
 			if err := child.wait(t); err != nil {
 				t.Errorf("after %v the command exited with %v, want status 0\n%s", sig, err, child.log())

@@ -15,6 +15,9 @@ let retries = 0;
 // the page presents it when it reconnects, so it gets every direct message
 // it missed, once, in order.
 let position = "";
+// refreshTimer refreshes the token before it expires, in band, so that the
+// connection outlives it.
+let refreshTimer = 0;
 
 function setStatus(text, state) {
   $("status").textContent = text;
@@ -66,9 +69,42 @@ function render(msg) {
       li.dataset.from = msg.from;
       break;
     }
+    case "refreshed":
+      break;
     case "error":
       add("error", "", msg.error);
       break;
+  }
+}
+
+// login asks the development login for a token for user and schedules its
+// refresh a minute before it expires (or at 80% of its life, if shorter).
+async function login(user) {
+  const res = await fetch("/dev/login", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ user }),
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.error || "Login failed.");
+  me = body.user;
+  token = body.token;
+  clearTimeout(refreshTimer);
+  const life = new Date(body.expires_at).getTime() - Date.now();
+  refreshTimer = setTimeout(refresh, Math.max(Math.min(life - 60000, life * 0.8), 1000));
+}
+
+// refresh gets a new token and hands it to the server over the open
+// connection: the server checks it, for the same user, and moves the
+// connection's expiry. A later reconnect uses it too.
+async function refresh() {
+  try {
+    await login(me);
+  } catch (e) {
+    return; // the connection closes at expiry, and the page asks to log in
+  }
+  if (ws && ws.readyState === WebSocket.OPEN) {
+    ws.send(JSON.stringify({ type: "refresh", token }));
   }
 }
 
@@ -108,18 +144,12 @@ $("login-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   room = $("room").value.trim() || "lobby";
   position = "";
-  const res = await fetch("/dev/login", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ user: $("user").value.trim() }),
-  });
-  const body = await res.json();
-  if (!res.ok) {
-    setStatus(body.error || "Login failed.", "closed");
+  try {
+    await login($("user").value.trim());
+  } catch (err) {
+    setStatus(err.message, "closed");
     return;
   }
-  me = body.user;
-  token = body.token;
   $("login-form").hidden = true;
   $("chat").hidden = false;
   connect();
