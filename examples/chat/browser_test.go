@@ -264,3 +264,53 @@ func TestBrowserChat(t *testing.T) {
 		t.Errorf("carol's status after shutdown: %q, want the 1001 explanation", got)
 	}
 }
+
+// TestBrowserRefreshesToken: with tokens that live 3 seconds, the page
+// refreshes its token in band before each expires, and its connection
+// stays open, serving, well past the first token's expiry.
+func TestBrowserRefreshesToken(t *testing.T) {
+	t.Parallel()
+	path := chromiumPath(t)
+	s := start(t, map[string]string{"CHAT_DEV_TOKEN_TTL": "3s"}, hooks{})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	tab, cancelTab := chromedp.NewContext(allocCtx)
+	defer cancelTab()
+	err := chromedp.Do(tab,
+		chromedp.Navigate(s.base+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#login-form")),
+		chromedp.SendKeys(chromedp.CSS("#user"), "alice"),
+		chromedp.Click(chromedp.CSS("#login")),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-state="connected"]`)),
+	)
+	if err != nil {
+		t.Fatalf("logging in: %v", err)
+	}
+	time.Sleep(7 * time.Second) // two token lifetimes and more
+	state, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.body.dataset.state`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state != "connected" {
+		t.Fatalf("the page is %q seven seconds after logging in with a 3-second token, want still connected", state)
+	}
+	h := s.health(t).Connections
+	if h.TokenRefreshes < 2 || h.ExpiredCloses != 0 || h.RefreshFailures != 0 {
+		t.Errorf("TokenRefreshes %d, ExpiredCloses %d, RefreshFailures %d; want at least 2, 0, 0", h.TokenRefreshes, h.ExpiredCloses, h.RefreshFailures)
+	}
+	if err := chromedp.Do(tab,
+		chromedp.SendKeys(chromedp.CSS("#text"), "still here"),
+		chromedp.Click(chromedp.CSS("#send")),
+		chromedp.WaitVisible(`//li[contains(@class,"message")][contains(., "still here")]`),
+	); err != nil {
+		t.Fatalf("the connection no longer serves after the refreshes: %v", err)
+	}
+}

@@ -78,7 +78,8 @@ function render(msg) {
 }
 
 // login asks the development login for a token for user and schedules its
-// refresh a minute before it expires (or at 80% of its life, if shorter).
+// refresh at 80% of its life, or a minute before it expires if that is
+// sooner, and never within a second.
 async function login(user) {
   const res = await fetch("/dev/login", {
     method: "POST",
