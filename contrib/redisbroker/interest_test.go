@@ -277,3 +277,45 @@ func TestEachNodeReceivesOnlyItsUsers(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseEndsInterestsLeftOpen: a broker, or a Log, closed before its
+// Factory still stops the goroutines of its Interests (goleak checks), and
+// the Interests' Close then does nothing.
+func TestCloseEndsInterestsLeftOpen(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	b, err := redisbroker.Connect(srv.URL(""), redisbroker.Options{Logger: brokertest.Quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := b.SubscribeUsers(func(string, []byte) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, in, "alice")
+	lb, err := redisbroker.Connect(srv.URL(""), redisbroker.Options{Logger: brokertest.Quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := redisbroker.NewLog(lb, redisbroker.LogOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logIn, err := l.SubscribeLogUsers(func(string, string, wsmanager.Position, []byte) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, logIn, "alice")
+	if err := b.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Close(); err != nil {
+		t.Errorf("Interest.Close after the broker's = %v", err)
+	}
+	if err := logIn.Close(); err != nil {
+		t.Errorf("the Log Interest's Close after the Log's = %v", err)
+	}
+}

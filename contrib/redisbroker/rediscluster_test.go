@@ -216,3 +216,78 @@ func TestClusterLogResumesOnAnotherNodeAfterOneIsKilled(t *testing.T) {
 	}
 	brokertest.ResumeAcrossNodes(t, lc, total)
 }
+
+// TestClusterFollowsAMovedSlot moves the hash slot of a user's channel to
+// another master, as a resharding does: Redis ends the subscription on
+// the old master (a sunsubscribe the node did not ask for), and the node
+// subscribes on the new one; the user's messages flow again.
+func TestClusterFollowsAMovedSlot(t *testing.T) {
+	t.Parallel()
+	c := redistest.StartCluster(t)
+	pub, sub := connectCluster(t, c), connectCluster(t, c)
+	rec := newRecorder()
+	in := subscribeUsers(t, sub, rec.deliver)
+	add(t, in, "alice")
+	ctx := context.Background()
+	admin := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+	defer admin.Close()
+	channel := brokerkit.Topic("test.users", "alice")
+	slot, err := admin.ClusterKeySlot(ctx, channel).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := admin.MasterForKey(ctx, channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var masters []*redis.Client
+	if err := admin.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		masters = append(masters, m)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var dst *redis.Client
+	for _, m := range masters {
+		if m.Options().Addr != src.Options().Addr {
+			dst = m
+			break
+		}
+	}
+	srcID, err := src.ClusterMyID(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dstID, err := dst.ClusterMyID(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		on   *redis.Client
+		args []any
+	}{
+		{dst, []any{"cluster", "setslot", slot, "importing", srcID}},
+		{src, []any{"cluster", "setslot", slot, "migrating", dstID}},
+		{dst, []any{"cluster", "setslot", slot, "node", dstID}},
+		{src, []any{"cluster", "setslot", slot, "node", dstID}},
+	} {
+		if err := step.on.Do(ctx, step.args...).Err(); err != nil {
+			t.Fatalf("%v: %v", step.args, err)
+		}
+	}
+	brokertest.WaitFor(t, "the node to subscribe on the new master", func() bool {
+		n, err := dst.Do(ctx, "pubsub", "shardnumsub", channel).Slice()
+		return err == nil && len(n) == 2 && n[1] == int64(1)
+	})
+	// The publisher may learn of the move from a refused SPUBLISH.
+	brokertest.WaitFor(t, "a message through the new master", func() bool {
+		_ = pub.Publish(ctx, "alice", []byte("moved"))
+		return slices.Contains(rec.of("alice"), "moved")
+	})
+	if st := sub.Stats(); st.Reconnects == 0 {
+		t.Errorf("the move was not counted as a restored subscription: %+v", st)
+	}
+}
