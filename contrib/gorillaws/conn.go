@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync"
 	"time"
 
@@ -13,29 +14,47 @@ import (
 	"github.com/ssotkit/ssot/wsmanager"
 )
 
-var _ wsmanager.Conn = (*Conn)(nil)
+var (
+	_ wsmanager.DeadlineConn = (*Conn)(nil)
+	_ wsmanager.Conn         = (*Conn)(nil)
+)
 
-// closeTimeout bounds both writing the close frame and waiting for the
-// peer's answer, as coder/websocket does.
+// closeTimeout bounds Close's handshake, and the pongs and close frames
+// Read writes, as coder/websocket does.
 const closeTimeout = 5 * time.Second
 
-// Conn is one gorilla/websocket connection seen as a wsmanager.Conn. Read may
-// be called by one goroutine at a time; Write and Close are safe for
-// concurrent use with each other and with Read. The zero value is not
-// usable: a Conn comes from Upgrader.Upgrade or Wrap.
+// Conn is one gorilla/websocket connection seen as a wsmanager.DeadlineConn
+// (and, for direct callers, a wsmanager.Conn). Read may be called by one
+// goroutine at a time; WriteMessages, Write, CloseWithin and Close are safe
+// for concurrent use with each other and with Read, and Abort may be called
+// from any goroutine at any time. The zero value is not usable: a Conn
+// comes from Upgrader.Upgrade or Wrap.
+//
+// Every frame the adapter writes (messages, pongs, close frames) goes
+// through one write lock and is bounded by the socket's write deadline: the
+// write's own, or the earliest of the writes waiting for the lock, or the
+// past once Abort was called. Nothing else ends a write.
 type Conn struct {
 	c   *websocket.Conn
 	typ int
+	// deadline moves the socket's write deadline. For a Conn from
+	// Upgrader.Upgrade, gorilla reaches the socket through it, so no frame
+	// can set a deadline past what Abort or a waiting write set.
+	deadline *wsadapt.WriteDeadline
 
-	// readLock and writeLock are one-slot semaphores rather than mutexes so
-	// that a caller waiting for one gives up when its context ends.
-	readLock  chan struct{}
-	writeLock chan struct{}
+	// readLock is a one-slot semaphore rather than a mutex so that a Read
+	// waiting for it gives up when its context ends.
+	readLock chan struct{}
 
-	// mu orders Close against a Read that is about to clear the read
-	// deadline, so the deadline Close sets for the handshake always holds.
+	// mu orders CloseWithin against a Read that is about to clear the
+	// read deadline, so the deadline CloseWithin sets for the handshake
+	// always holds.
 	mu     sync.Mutex
 	closed bool
+
+	wmu       sync.Mutex // one writer on gorilla's Conn at a time
+	closeSent bool       // held with wmu: a close frame went out
+	broken    error      // held with wmu: why a write failed; gorilla cannot write again
 }
 
 // Wrap returns c as a Conn that writes messages of type typ
@@ -43,16 +62,63 @@ type Conn struct {
 // at most readLimit bytes (no limit if readLimit is not positive). It lets a
 // client made with websocket.Dialer use the same interface as the server
 // side. The Conn owns c from then on: use c only through it.
+//
+// gorilla sets the socket's write deadline itself for each frame, and a
+// Conn from Wrap cannot stand between them: an Abort, or a waiting write's
+// deadline, that lands just as gorilla starts a frame may be overwritten
+// by that frame's own deadline, which then bounds the frame. A Conn from
+// Upgrader.Upgrade has no such gap.
 func Wrap(c *websocket.Conn, typ int, readLimit int64) *Conn {
+	return newConn(c, typ, readLimit, wsadapt.NewWriteDeadline(c.NetConn().SetWriteDeadline))
+}
+
+func newConn(c *websocket.Conn, typ int, readLimit int64, deadline *wsadapt.WriteDeadline) *Conn {
 	if readLimit > 0 {
 		c.SetReadLimit(readLimit)
 	}
-	return &Conn{
-		c:         c,
-		typ:       typ,
-		readLock:  make(chan struct{}, 1),
-		writeLock: make(chan struct{}, 1),
+	conn := &Conn{
+		c:        c,
+		typ:      typ,
+		deadline: deadline,
+		readLock: make(chan struct{}, 1),
 	}
+	// The answers Read writes go through the write lock, like every frame.
+	c.SetPingHandler(func(data string) error {
+		_ = conn.writeControl(websocket.PongMessage, []byte(data), time.Now().Add(closeTimeout))
+		return nil
+	})
+	c.SetCloseHandler(func(code int, _ string) error {
+		// Echo the peer's code, as RFC 6455 section 5.5.1 suggests.
+		_ = conn.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(closeTimeout))
+		return nil
+	})
+	return conn
+}
+
+// socket is the connection gorilla writes to, for a Conn from
+// Upgrader.Upgrade: the write deadline gorilla sets for each frame goes
+// through the Conn's WriteDeadline.
+type socket struct {
+	net.Conn
+	deadline *wsadapt.WriteDeadline
+}
+
+func newSocket(nc net.Conn) *socket {
+	return &socket{Conn: nc, deadline: wsadapt.NewWriteDeadline(nc.SetWriteDeadline)}
+}
+
+func (s *socket) SetWriteDeadline(t time.Time) error {
+	if err := s.deadline.Set(t); err != nil && !errors.Is(err, wsadapt.ErrAborted) {
+		return err
+	}
+	return nil
+}
+
+func (s *socket) SetDeadline(t time.Time) error {
+	if err := s.Conn.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return s.SetWriteDeadline(t)
 }
 
 // Read returns the next message, text or binary. When the peer sent a
@@ -81,7 +147,7 @@ func (c *Conn) Read(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 
-	stop := context.AfterFunc(ctx, func() { _ = c.c.SetReadDeadline(aLongTimeAgo()) })
+	stop := context.AfterFunc(ctx, func() { _ = c.c.SetReadDeadline(wsadapt.LongAgo()) })
 	_, msg, err := c.c.ReadMessage()
 	if !stop() {
 		// ctx ended and its deadline fired or is about to: the connection
@@ -106,82 +172,6 @@ func readError(err error) error {
 		return fmt.Errorf("gorillaws: connection ended without a close frame: %w", io.ErrUnexpectedEOF)
 	}
 	return wsadapt.Abnormal("gorillaws", err)
-}
-
-// Write sends msg as one message. Concurrent calls are serialised. If ctx
-// ends before the message is written, the connection is closed, because the
-// peer may have seen part of a frame.
-func (c *Conn) Write(ctx context.Context, msg []byte) error {
-	select {
-	case c.writeLock <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-c.writeLock }()
-
-	deadline, _ := ctx.Deadline()
-	if err := c.c.SetWriteDeadline(deadline); err != nil {
-		return err
-	}
-	// gorilla's write deadline is a plain field read by the writer, so a
-	// cancellation cannot move it; closing the socket is safe from any
-	// goroutine and unblocks the write.
-	stop := context.AfterFunc(ctx, func() { _ = c.c.NetConn().Close() })
-	err := c.c.WriteMessage(c.typ, msg)
-	if !stop() {
-		return ctx.Err()
-	}
-	return err
-}
-
-// Close sends a close frame with code and reason, waits up to five seconds
-// for the peer's answer and closes the socket. A reason longer than 123
-// bytes is shortened. Closing a closed connection returns ErrClosed and
-// changes nothing. A code that may not be sent closes the socket without a
-// handshake and returns an error wrapping ErrCloseCode.
-func (c *Conn) Close(code int, reason string) error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return ErrClosed
-	}
-	c.closed = true
-	if !wsadapt.ValidCode(code) {
-		c.mu.Unlock()
-		_ = c.c.NetConn().Close()
-		return fmt.Errorf("%w: %d", ErrCloseCode, code)
-	}
-	deadline := time.Now().Add(closeTimeout)
-	// Bound the wait for the peer's answer before a reader can clear it.
-	_ = c.c.SetReadDeadline(deadline)
-	c.mu.Unlock()
-
-	msg := websocket.FormatCloseMessage(code, wsadapt.Reason(reason))
-	err := c.c.WriteControl(websocket.CloseMessage, msg, deadline)
-	if err == nil {
-		c.awaitPeerClose()
-	} else if errors.Is(err, websocket.ErrCloseSent) {
-		// The peer closed first and its frame was answered while reading,
-		// or the read limit sent 1009: the handshake is over.
-		err = nil
-	}
-	if cerr := c.c.NetConn().Close(); err == nil && !isClosedConn(cerr) {
-		err = cerr
-	}
-	return err
-}
-
-// awaitPeerClose reads, discarding data, until the peer's close frame or the
-// read deadline. A Read under way does the reading instead: it returns once
-// the close frame arrives, and Close then finds nothing left to wait for.
-func (c *Conn) awaitPeerClose() {
-	c.readLock <- struct{}{}
-	defer func() { <-c.readLock }()
-	for {
-		if _, _, err := c.c.NextReader(); err != nil {
-			return
-		}
-	}
 }
 
 // Subprotocol returns the subprotocol the handshake selected, or "" if none.

@@ -8,12 +8,17 @@ const (
 	// ErrInvalidOptions is returned by NewUpgrader for a negative read limit
 	// or a malformed origin pattern.
 	ErrInvalidOptions = sentinel("gorillaws: invalid options")
-	// ErrCloseCode is returned by Conn.Close for a code that may not be sent
+	// ErrAborted is returned by Conn.WriteMessages and Conn.Write once
+	// Abort was called: by the write Abort interrupted and by every later
+	// one.
+	ErrAborted = sentinel("gorillaws: write aborted")
+	// ErrCloseCode is returned by Conn.CloseWithin and Conn.Close for a code that may not be sent
 	// in a close frame (1005, 1006, 1015 and codes outside 1000–1014 and
 	// 3000–4999). The connection is still closed, without a handshake.
 	ErrCloseCode = sentinel("gorillaws: close code may not be sent")
-	// ErrClosed is returned by Read, Write and Close on a connection that
-	// Close has already closed.
+	// ErrClosed is returned by Read, CloseWithin and Close on a connection
+	// that CloseWithin or Close has already closed, and by WriteMessages
+	// and Write once a close frame went out.
 	ErrClosed = sentinel("gorillaws: connection closed")
 	// ErrUpgrade is returned by Upgrader.Upgrade when the handshake fails.
 	// The HTTP error response has already been written.

@@ -2,6 +2,7 @@ package gorillaws
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 
 	"github.com/gorilla/websocket"
@@ -93,9 +94,22 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, subprotocol s
 	if sel := wsadapt.Subprotocol(r, subprotocol); sel != "" {
 		header = http.Header{"Sec-Websocket-Protocol": {sel}}
 	}
+	// gorilla reaches the socket through a socket of the adapter's, so
+	// that the write deadline gorilla sets for each frame goes through the
+	// Conn's WriteDeadline.
+	var sock *socket
+	if tap, ok := wsadapt.TapHijack(w, func(nc net.Conn) net.Conn {
+		sock = newSocket(nc)
+		return sock
+	}); ok {
+		w = tap
+	}
 	c, err := u.up.Upgrade(w, r, header)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUpgrade, err)
 	}
-	return Wrap(c, u.typ, u.readLimit), nil
+	if sock == nil {
+		return Wrap(c, u.typ, u.readLimit), nil
+	}
+	return newConn(c, u.typ, u.readLimit, sock.deadline), nil
 }
