@@ -61,6 +61,7 @@ const (
 	reasonRestart      = "service restart"
 	reasonDraining     = "server draining"
 	reasonRateLimited  = "rate limited"
+	reasonBroker       = "try again later"
 )
 
 // cause records why a connection closes. The first close request wins and

@@ -217,7 +217,7 @@ func (e *endpoint) refuseAuth(w http.ResponseWriter, r *http.Request, err error)
 
 // refuseReserve answers an authenticated request the factory refused.
 func (e *endpoint) refuseReserve(w http.ResponseWriter, r *http.Request, err error) {
-	limit := errors.Is(err, ErrUserLimit) || errors.Is(err, ErrConnLimit) || errors.Is(err, ErrFactoryLimit) || errors.Is(err, ErrDraining)
+	limit := errors.Is(err, ErrUserLimit) || errors.Is(err, ErrConnLimit) || errors.Is(err, ErrFactoryLimit) || errors.Is(err, ErrDraining) || errors.Is(err, ErrBroker)
 	if limit && e.opts.CloseAfterUpgrade {
 		code, reason := refusal(err)
 		e.closeAfterUpgrade(w, r, code, reason)

@@ -55,9 +55,12 @@ const (
 	// 1011 and the panic handed to Options.OnPanic.
 	ErrObserverPanic = sentinel("wsmanager: a state machine observer panicked")
 	// ErrBroker is returned when Options.Broker fails: by NewFactory when
-	// Subscribe fails, by Factory.SendToUser when Publish fails (the message
-	// was still queued to this node's connections), and by Factory.Close
-	// when unsubscribing fails.
+	// its subscription fails; by Factory.SendToUser when Publish fails (the
+	// message was still queued to this node's connections) or, with a Log,
+	// when an append it waits for fails; by the Reserve and Serve methods
+	// when a Router cannot subscribe to the user (the Serve methods close
+	// the transport with 1013, NewEndpoint answers 503); and by
+	// Factory.Close when unsubscribing fails.
 	ErrBroker = sentinel("wsmanager: broker failed")
 )
 

@@ -50,8 +50,11 @@ type Interest interface {
 	// Add subscribes to userID's messages. It returns once the broker has
 	// the subscription: every message published (or stored) for userID
 	// after Add returns is delivered. It returns ctx's error if ctx ends
-	// first, and the broker's error if it refuses; the user is then not
-	// added, and the Factory adds it again on the user's next connection.
+	// first, and the broker's error if it refuses or cannot be reached;
+	// the user is then not added, the connection being registered is
+	// refused with ErrBroker (close 1013, or 503 before an upgrade: try
+	// again later), and the Factory adds the user again on their next
+	// connection. Users already added keep being served meanwhile.
 	Add(ctx context.Context, userID string) error
 	// Remove unsubscribes from userID's messages. It does not wait for the
 	// broker: a message already on its way may still be delivered, and the

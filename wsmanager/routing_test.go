@@ -12,6 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/ssotkit/ssot/internal/memconn"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 
@@ -212,8 +213,15 @@ func TestRouterFailedAddRefusesAndRetries(t *testing.T) {
 	if _, err := a.f.Reserve(ctx, uc); !errors.Is(err, wsmanager.ErrBroker) {
 		t.Fatalf("Reserve with the subscription refused = %v, want ErrBroker", err)
 	}
-	if got := a.f.Stats().BrokerErrors; got != 1 {
-		t.Errorf("BrokerErrors %d, want 1", got)
+	peer := memconn.New(memconn.Options{})
+	if err := a.f.Serve(ctx, uc, peer, echo()); !errors.Is(err, wsmanager.ErrBroker) {
+		t.Fatalf("Serve with the subscription refused = %v, want ErrBroker", err)
+	}
+	if code, _, _ := peer.Closed(); code != wsmanager.CodeTryAgainLater {
+		t.Errorf("refused transport closed with %d, want 1013: try again later", code)
+	}
+	if got := a.f.Stats().BrokerErrors; got != 2 {
+		t.Errorf("BrokerErrors %d, want 2", got)
 	}
 	r.mu.Lock()
 	r.addErr = nil

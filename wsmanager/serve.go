@@ -237,6 +237,8 @@ func refusal(err error) (int, string) {
 		return CodeTryAgainLater, reasonFactoryLimit
 	case errors.Is(err, ErrDraining):
 		return CodeTryAgainLater, reasonDraining
+	case errors.Is(err, ErrBroker):
+		return CodeTryAgainLater, reasonBroker
 	}
 	return CodeGoingAway, reasonGoingAway
 }
