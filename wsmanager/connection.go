@@ -22,9 +22,12 @@ import (
 // Closing, by anyone, closes the connection, and only once its transport is
 // closed does the machine reach Closed or Failed (see MachineTable).
 //
-// All methods are safe for concurrent use. Send never blocks and never calls
-// the transport: the connection's own writer goroutine performs every write
-// and the close, so a slow or stuck peer delays nobody but itself. The zero
+// All methods are safe for concurrent use. Send never waits for the peer
+// and never calls the transport: the connection's own writer goroutine
+// performs every write and the close, so a slow or stuck peer delays
+// nobody but itself. A Send that CloseSlow refuses moves the machine to
+// Closing on the sender's goroutine, so the machine's observers run there,
+// their panics contained (see Options.OnPanic). The zero
 // value is not usable; connections are created by Factory.Reserve and the
 // Serve methods.
 type Connection struct {
@@ -134,13 +137,13 @@ func (c *Connection) Pending() int {
 	return c.q.len()
 }
 
-// Send queues msg for this connection and returns at once: it never waits
-// for the peer. With Options.History, msg is framed with the zero Position
-// (see HistoryOptions.Frame): it is this connection's alone, has no
-// position in its user's stream, and is never replayed. msg is written as it is, later, by the connection's writer;
-// the caller must not modify it after Send, and may share one slice between
-// many Sends. Messages sent before the connection is operational are written
-// once it is, in order.
+// Send queues msg for this connection and returns: it never waits for the
+// peer. With Options.History, msg is framed with the zero Position (see
+// HistoryOptions.Frame): it is this connection's alone, has no position in
+// its user's stream, and is never replayed. msg is written as it is,
+// later, by the connection's writer; the caller must not modify it after
+// Send, and may share one slice between many Sends. Messages sent before
+// the connection is operational are written once it is, in order.
 //
 // It returns ErrClosed once the machine is in Closing or later, ctx.Err() if
 // ctx has already ended, and ErrQueueFull when the queue is full and

@@ -6,8 +6,8 @@
 //
 // It prevents the failures hand-written connection registries keep having:
 // one user's message reaching another (a Manager has no user argument to get
-// wrong); one slow client stalling everyone (Send never blocks; a full queue
-// or a write past its deadline closes only that connection); messages
+// wrong); one slow client stalling everyone (Send never waits for a peer; a
+// full queue or a write past its deadline closes only that connection); messages
 // written before a connection is ready or lost while it gets ready (the
 // connection's machine decides every write, and what is sent during set-up
 // waits in the queue); clean client closes recorded as failures; managers
@@ -53,22 +53,33 @@
 // # Delivery
 //
 // Messages to one connection are written in the order they were queued.
-// Send returns as soon as the message is queued. A queue holds at most
-// Options.QueueSize messages and Options.QueueBytes bytes waiting for the
-// transport, one slot freed per message handed over; when it is full,
+// Send returns as soon as the message is queued. A queue is bounded in
+// bytes (Options.QueueBytes, 1 MiB by default, each message counting its
+// payload and its slot) and in messages (Options.QueueSize, which by
+// default the bytes reach first), one slot freed per message handed over:
+// a reader that keeps up takes any burst that fits. When it is full,
 // Options.OnFull closes the connection with 1008 (the default), refuses the
-// new message or discards the oldest. A transport that implements BatchConn
-// is handed everything waiting in one call. Each write, or batch, has the
-// deadline Options.WriteTimeout; one that passes it closes that connection
-// with 1008. Messages are shared, not copied, between the connections they
-// are queued to: do not modify a slice after sending it.
+// new message or discards the oldest. The writer hands the transport
+// everything waiting in one call, up to 1,024 messages (DeadlineConn,
+// BatchConn), with one deadline, Options.WriteTimeout away: a peer that
+// stops reading is closed with 1008 once a write has waited that long.
+// Options.ReadRate bounds what a client may send. Messages are shared, not
+// copied, between the connections they are queued to: do not modify a
+// slice after sending it.
 //
 // Closing with Connection.Close, Manager.Close, Factory.Close or a
 // transition to Closing writes what was queued before it to a peer still
 // reading, then the close frame, if the machine was operational then;
-// otherwise (set-up, Reconnecting) nothing more is written. A slow consumer, an expired identity, a
-// peer's close and every failure discard what is left. Stats counts every
-// message queued once as written, dropped or discarded.
+// otherwise (set-up, Reconnecting) nothing more is written. A slow
+// consumer, an expired identity, a peer's close and every failure discard
+// what is left. Stats counts every message queued once as written, dropped
+// or discarded, and every served connection's end by outcome and close
+// code (Connection.Ending).
+//
+// A handler moves its connection's state through the Connection's verbs
+// (SetProcessing, SetIdle, SetDegraded, Pause, Resume, Close) and reads it
+// with State; an identity given to Reserve or Serve expires the connection
+// at its ExpiresAt unless Connection.Refresh moves it.
 //
 // # Clusters
 //

@@ -31,7 +31,11 @@ const (
 	// with 1013 after the upgrade with EndpointOptions.CloseAfterUpgrade.
 	ErrDraining = sentinel("wsmanager: draining")
 	// ErrQueueFull is returned by Connection.Send when the connection's queue
-	// is full and Options.OnFull dropped or refused the message.
+	// is full and Options.OnFull refused the message; wrapped, by
+	// Factory.SendToUser and Manager.Send when some of the connections they
+	// queue to in the call were full (not with a Log, whose deliveries
+	// happen after the call: Stats counts those); and by the Serve methods
+	// of a connection CloseSlow closed.
 	ErrQueueFull = sentinel("wsmanager: queue full")
 	// ErrInvalidUser is returned for a UserContext that fails Validate.
 	ErrInvalidUser = sentinel("wsmanager: invalid user context")
