@@ -18,3 +18,13 @@ func BenchmarkWrite(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWriteMessages measures the writer's path, a batch per deadline,
+// comparable across the adapters.
+func BenchmarkWriteMessages(b *testing.B) {
+	for _, batch := range []int{1, 16} {
+		b.Run(fmt.Sprintf("size=128/batch=%d", batch), func(b *testing.B) {
+			wsmanagertest.BenchWriteMessages(b, newUpgrader(b, wsmanagertest.Options{}), 128, batch)
+		})
+	}
+}
