@@ -203,8 +203,14 @@ func TestRollingDeploy(t *testing.T) {
 		{"jetstream", jetStreamRollingLog},
 		{"redis-streams", redisStreamsRollingLog},
 	}
+	// The short form runs the Logs at once, as its drains mostly wait; a
+	// longer run takes them in turn, so that each one's latency is its own.
+	parallel := clients <= 200
 	for _, l := range logs {
 		t.Run(l.name, func(t *testing.T) {
+			if parallel {
+				t.Parallel()
+			}
 			r := runRollingDeploy(t, bin, l.make(t), clients, drain)
 			recordResult(t, clusterresult.Line{Rolling: &r})
 			t.Logf("%d clients, %d messages: %d received, %d duplicates, %d lost, %d resets on reconnect, %d reconnects; accepts %.2f× the pace at most (%.0f/s for %.1f/s); latency p50 %.1f ms, p99 %.1f ms; %.1f s",
