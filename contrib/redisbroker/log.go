@@ -56,7 +56,9 @@ const DefaultMessagesPerUser = 1000
 // publishes with SPUBLISH.
 //
 // Position.Epoch names one incarnation of a user's stream: a new, random
-// epoch is chosen when the stream has none, or when the stream is gone
+// epoch is chosen when the stream has none (a Replay of a user with no
+// stream yet leaves the hash, with the epoch, for the first append; with
+// MaxAge it expires as the stream does), or when the stream is gone
 // although messages were appended to it (deleted, evicted, expired).
 // Position.Seq is the entry's ID, "<ms>-<seq>", as ms<<20 | seq: it
 // increases along the stream, with gaps. An append that would make an ID

@@ -396,3 +396,39 @@ func TestLogResumesOnAnotherNodeAfterOneIsKilled(t *testing.T) {
 	}
 	brokertest.ResumeAcrossNodes(t, c, total)
 }
+
+// TestLogSubscribeLogDeliversEveryUser: SubscribeLog, for callers that
+// want every user's messages, delivers them with thread and position, and
+// counts what the append script did not publish.
+func TestLogSubscribeLogDeliversEveryUser(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	writer, reader := newLog(t, srv.URL(""), redisbroker.LogOptions{}), newLog(t, srv.URL(""), redisbroker.LogOptions{})
+	rec := &logRecorder{}
+	unsub, err := reader.SubscribeLog(rec.deliver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsub()
+	ctx := context.Background()
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer admin.Close()
+	if err := admin.Publish(ctx, brokerkit.Topic("test.users.log", "alice"), "not an entry").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var want []logged
+	for _, u := range []string{"alice", "bob"} {
+		pos, err := writer.Append(ctx, u, "t-"+u, []byte("to "+u))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, logged{u, "t-" + u, pos, "to " + u})
+	}
+	brokertest.WaitFor(t, "both messages", func() bool { return len(rec.of("alice"))+len(rec.of("bob")) == 2 })
+	if got := append(rec.of("alice"), rec.of("bob")...); !slices.Equal(got, want) {
+		t.Errorf("delivered %v, want %v", got, want)
+	}
+	if st := reader.Stats(); st.Malformed != 1 {
+		t.Errorf("Malformed = %d, want 1", st.Malformed)
+	}
+}

@@ -15,7 +15,7 @@ import (
 
 func TestMain(m *testing.M) {
 	if _, err := exec.LookPath("redis-server"); err != nil && os.Getenv("CI") == "" {
-		fmt.Fprintln(os.Stderr, "redisbroker: SKIPPING every test against a real Redis: redis-server is not on PATH (Debian: apt-get install redis-server; .ci/run installs it)")
+		fmt.Fprintln(os.Stderr, "redisbroker: SKIPPING every test against a real Redis: redis-server is not on PATH (Debian: apt-get install redis-server redis-tools, whose redis-cli makes the Cluster tests' cluster; .ci/run installs both)")
 	}
 	goleak.VerifyTestMain(m)
 }
