@@ -12,10 +12,10 @@ import (
 )
 
 // TestCloseWhileAnsweringPings: Close sends its code and reason also while
-// the Read under way is answering a ping. Only a data write under way may
-// be interrupted by Close; a pong is short and has its own deadline, and
-// interrupting it breaks the stream, so the peer sees the connection end
-// without the close frame (1006 in a browser) instead of the server's code.
+// the Read under way is answering a ping: it waits its turn for the write
+// lock behind the pong, rather than cut the pong short, which would break
+// the stream so that the peer sees the connection end without the close
+// frame (1006 in a browser) instead of the server's code.
 func TestCloseWhileAnsweringPings(t *testing.T) {
 	t.Parallel()
 	up, err := gobwasws.NewUpgrader(gobwasws.Options{PingInterval: gobwasws.NoPing})

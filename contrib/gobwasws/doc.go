@@ -1,10 +1,12 @@
 // Package gobwasws is a WebSocket transport for
 // github.com/ssotkit/ssot/wsmanager over github.com/gobwas/ws, built for
-// fan-out: its [Conn] implements wsmanager.BatchConn, so a connection's
-// writer hands it every message waiting at once, and it writes them with
-// one writev system call, frame headers encoded into a buffer the
-// connection keeps and payloads written from the senders' slices. It is a
-// module of its own, so the library depends on no transport:
+// fan-out: its [Conn] implements wsmanager.DeadlineConn, so a connection's
+// writer hands it every message waiting at once, with one deadline, and it
+// writes them with one writev system call (TestWriteMessagesOneSystemCall),
+// frame headers encoded into a buffer the connection keeps and payloads
+// written from the senders' slices. A batch allocates nothing
+// (TestWriteMessagesAllocates, BenchmarkWriteMessages). It is a module of its own, so the library
+// depends on no transport:
 //
 //	go get github.com/ssotkit/ssot/contrib/gobwasws
 //
@@ -27,10 +29,17 @@
 //   - A message larger than the read limit, an unmasked frame, a text
 //     message that is not UTF-8 and other protocol errors close the
 //     connection with 1009, 1002 or 1007.
-//   - A write whose context ends gives up, and the connection cannot be
-//     written again: the peer may have seen part of a frame.
-//   - Close performs the close handshake and waits up to five seconds for
-//     the peer's answer; reasons longer than 123 bytes are shortened.
+//   - One mechanism ends a write: the socket's write deadline. A batch sets
+//     it once; a write waiting behind another (a pong, a ping) cuts that
+//     one short at its own deadline; Abort moves it into the past for good.
+//     A write that fails, at its deadline or aborted, leaves the
+//     connection unable to write again (the peer may have seen part of a
+//     frame), and the close after it closes the socket at once.
+//   - CloseWithin performs the close handshake within its deadline; Close
+//     gives it five seconds. Reasons longer than 123 bytes are shortened.
+//   - Write and WriteBatch, for callers that hold a context rather than a
+//     deadline, are WriteMessages bounded by the context's deadline; a
+//     context that ends mid-write aborts the connection's writes.
 //   - The request's Origin must match the request host or one of
 //     Options.OriginPatterns, which blocks cross-site WebSocket hijacking;
 //     only the subprotocol the server asks for is echoed, and only if the
