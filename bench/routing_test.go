@@ -133,6 +133,9 @@ type routingBackend struct {
 	// received returns, when the server counts them, the messages it sent
 	// each node's connection, and what it is called; nil otherwise.
 	received func(t *testing.T) (map[string]int64, string)
+	// serverOut, when not nil, returns the bytes the server reports it
+	// has sent all its clients so far.
+	serverOut func(t *testing.T) int64
 	// hide returns b as a plain Broker or Log: "before".
 	hide func(b routingBroker) wsmanager.Broker
 }
@@ -192,7 +195,8 @@ func natsRoutingBackend(t *testing.T, jetstream bool) routingBackend {
 func redisRoutingBackend(t *testing.T) routingBackend {
 	srv := redistest.Start(t)
 	return routingBackend{
-		name: "redis",
+		name:      "redis",
+		serverOut: func(t *testing.T) int64 { return redisNetOutput(t, srv.Addr()) },
 		connect: func(t *testing.T, _ int) (routingBroker, func() int64) {
 			b, err := redisbroker.Connect(srv.URL(""), redisbroker.Options{Prefix: "bench.routing", Logger: quietLogger()})
 			if err != nil {
@@ -210,8 +214,9 @@ func redisRoutingBackend(t *testing.T) routingBackend {
 func redisStreamsRoutingBackend(t *testing.T) routingBackend {
 	srv := redistest.Start(t)
 	return routingBackend{
-		name:    "redis-streams",
-		history: true,
+		name:      "redis-streams",
+		history:   true,
+		serverOut: func(t *testing.T) int64 { return redisNetOutput(t, srv.Addr()) },
 		connect: func(t *testing.T, _ int) (routingBroker, func() int64) {
 			b, err := redisbroker.Connect(srv.URL(""), redisbroker.Options{Prefix: "bench.routing", Logger: quietLogger()})
 			if err != nil {
@@ -250,8 +255,10 @@ func clusterNATSServer(tb testing.TB, opts server.Options) *server.Server {
 
 // runRouting builds nodes Factories over be, each holding its own users,
 // sends the workload from a sender Factory of its own, and returns each
-// node's row once every node has every message it needs.
-func runRouting(t *testing.T, be routingBackend, nodes int, routed bool) []clusterresult.Routing {
+// node's row once every node has every message it needs, with what the
+// server reports it sent over the sends when it counts no messages per
+// client.
+func runRouting(t *testing.T, be routingBackend, nodes int, routed bool) ([]clusterresult.Routing, *clusterresult.RoutingServer) {
 	t.Helper()
 	var history wsmanager.HistoryOptions
 	if be.history {
@@ -312,6 +319,10 @@ func runRouting(t *testing.T, be routingBackend, nodes int, routed bool) []clust
 	// every other message the sender sent: one publisher's messages reach
 	// a node in order, so when a node has its last one, the server has
 	// sent it every message it was going to.
+	var outBefore int64
+	if be.serverOut != nil {
+		outBefore = be.serverOut(t)
+	}
 	ctx := context.Background()
 	msg := []byte("routing table message")
 	for i := range users * routingMessagesPerUser {
@@ -350,7 +361,11 @@ func runRouting(t *testing.T, be routingBackend, nodes int, routed bool) []clust
 		}
 		rows[i] = row
 	}
-	return rows
+	var total *clusterresult.RoutingServer
+	if be.serverOut != nil {
+		total = &clusterresult.RoutingServer{Broker: be.name, Nodes: nodes, Routed: routed, OutBytes: be.serverOut(t) - outBefore, Source: "redis-server INFO total_net_output_bytes"}
+	}
+	return rows, total
 }
 
 // TestClusterRouting measures, for 3 and 10 nodes over NATS core, a
@@ -375,7 +390,10 @@ func TestClusterRouting(t *testing.T) {
 			for _, routed := range []bool{false, true} {
 				mode := map[bool]string{false: "before", true: "after"}[routed]
 				t.Run(fmt.Sprintf("%s/nodes=%d/%s", b.name, nodes, mode), func(t *testing.T) {
-					rows := runRouting(t, b.make(t), nodes, routed)
+					rows, total := runRouting(t, b.make(t), nodes, routed)
+					if total != nil {
+						recordResult(t, clusterresult.Line{RoutingServer: total})
+					}
 					for _, r := range rows {
 						ratio := r.Ratio()
 						switch {

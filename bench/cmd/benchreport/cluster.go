@@ -112,10 +112,53 @@ func writeRouting(w *strings.Builder, lines []clusterresult.Line) (miss string) 
 		fmt.Fprintf(w, "- %s, after: target %s (the most any node received is %.2f× what it needs)\n", g, verdictMark(ok), r)
 	}
 	fmt.Fprintf(w, "- before: every node received about N× what it needs: %s\n\n", verdictMark(beforeOK))
+	writeRoutingServer(w, lines)
 	if !afterOK || !beforeOK {
 		return unexplained(routingTitle)
 	}
 	return ""
+}
+
+// writeRoutingServer reports what a server that counts no messages per
+// client (Redis) says it sent all of its clients, the sender included,
+// while each run sent its messages, before and after.
+func writeRoutingServer(w *strings.Builder, lines []clusterresult.Line) {
+	type key struct {
+		broker string
+		nodes  int
+	}
+	before, after := map[key]int64{}, map[key]int64{}
+	var keys []key
+	for _, l := range lines {
+		r := l.RoutingServer
+		if r == nil {
+			continue
+		}
+		k := key{r.Broker, r.Nodes}
+		_, b := before[k]
+		_, a := after[k]
+		if !a && !b {
+			keys = append(keys, k)
+		}
+		if r.Routed {
+			after[k] = r.OutBytes
+		} else {
+			before[k] = r.OutBytes
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "What redis-server itself reports: the growth of `INFO stats` `total_net_output_bytes` while the messages were sent, everything it sent every client (the nodes, and the sender its replies). Before, a node's messages also carry the pattern it subscribed with.\n\n")
+	fmt.Fprintf(w, "| broker | N | before: bytes sent | after: bytes sent | before / after |\n|---|---:|---:|---:|---:|\n")
+	for _, k := range keys {
+		ratio := "—"
+		if before[k] > 0 && after[k] > 0 {
+			ratio = fmt.Sprintf("%.2f×", float64(before[k])/float64(after[k]))
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %s |\n", k.broker, k.nodes, before[k], after[k], ratio)
+	}
+	fmt.Fprintln(w)
 }
 
 // writeRolling reports TestRollingDeploy: each Log's run, with its

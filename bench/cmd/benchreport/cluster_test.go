@@ -34,6 +34,15 @@ func TestRoutingReportsEveryNodeBeforeAndAfter(t *testing.T) {
 			},
 		},
 		{
+			name: "what Redis reports",
+			lines: []clusterresult.Line{
+				routingLine("redis", 3, 0, false, 1500, 500), routingLine("redis", 3, 0, true, 500, 500),
+				{RoutingServer: &clusterresult.RoutingServer{Broker: "redis", Nodes: 3, OutBytes: 3600}},
+				{RoutingServer: &clusterresult.RoutingServer{Broker: "redis", Nodes: 3, Routed: true, OutBytes: 1000}},
+			},
+			want: []string{"| redis | 3 | 3600 | 1000 | 3.60× |"},
+		},
+		{
 			name:     "a routed node receiving twice what it needs",
 			lines:    []clusterresult.Line{routingLine("nats", 3, 0, false, 1500, 500), routingLine("nats", 3, 0, true, 1000, 500)},
 			want:     []string{"- nats, N = 3, after: target **MISSED** (the most any node received is 2.00× what it needs)"},

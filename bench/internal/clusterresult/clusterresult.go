@@ -13,8 +13,9 @@ import (
 
 // Line is one line of the file: exactly one of its fields is set.
 type Line struct {
-	Routing *Routing `json:"routing,omitempty"`
-	Rolling *Rolling `json:"rolling,omitempty"`
+	Routing       *Routing       `json:"routing,omitempty"`
+	RoutingServer *RoutingServer `json:"routing_server,omitempty"`
+	Rolling       *Rolling       `json:"rolling,omitempty"`
 }
 
 // Routing is one node's row of the routing table: what the broker sent
@@ -47,6 +48,19 @@ func (r Routing) Ratio() float64 {
 		return 0
 	}
 	return float64(r.Received) / float64(r.Needed)
+}
+
+// RoutingServer is what the broker's server reports it sent all of its
+// clients, the nodes and the sender, while one run of the routing table
+// sent its messages: for a server that counts nothing per client (Redis).
+type RoutingServer struct {
+	Broker string `json:"broker"`
+	Nodes  int    `json:"nodes"`
+	Routed bool   `json:"routed"`
+	// OutBytes is the growth of the server's count over the sends, and
+	// Source names the count.
+	OutBytes int64  `json:"out_bytes"`
+	Source   string `json:"source"`
 }
 
 // Rolling is one rolling deploy: every node of a cluster restarted in turn
