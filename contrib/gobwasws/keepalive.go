@@ -13,6 +13,9 @@ import (
 // server is busy elsewhere (a handler that takes a few intervals), the
 // pong waits unread in the socket and the peer is not dead.
 func (c *Conn) keepalive(interval time.Duration) {
+	if c.shut.Load() {
+		return // a round that fired as CloseWithin stopped the timer
+	}
 	reads := c.reads.Load()
 	watched := reads%2 == 1 && reads == c.pingReads
 	if c.pinged && watched && !c.heard.Load() && c.dead.CompareAndSwap(false, true) {

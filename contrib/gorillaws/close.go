@@ -1,7 +1,9 @@
 package gorillaws
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -88,4 +90,10 @@ func (c *Conn) awaitPeerClose() {
 			return
 		}
 	}
+}
+
+// isClosedConn reports whether err only says the socket was already closed,
+// which CloseWithin treats as success: the goal was a closed socket.
+func isClosedConn(err error) bool {
+	return err == nil || errors.Is(err, net.ErrClosed)
 }

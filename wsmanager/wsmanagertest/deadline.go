@@ -274,3 +274,22 @@ func testWriteMessagesWhileReading(t *testing.T, tr Transport) {
 		t.Errorf("WriteMessages: %v", err)
 	}
 }
+
+// testCloseWithinBounded: CloseWithin gives up waiting for the answer of a
+// peer that never answers once its deadline passes, and the peer then
+// sees the close frame and the connection end.
+func testCloseWithinBounded(t *testing.T, tr Transport) {
+	conn, client := deadlinePair(t, tr)
+	deadline := time.Now().Add(300 * time.Millisecond)
+	_ = conn.CloseWithin(wsmanager.CodeGoingAway, "bye", deadline)
+	if late := time.Since(deadline); late > promptly {
+		t.Errorf("CloseWithin returned %v after its deadline", late)
+	}
+	ce, err := client.ReadClose()
+	if err != nil || ce.Code != wsmanager.CodeGoingAway {
+		t.Errorf("peer saw close %v, %v; want 1001", ce, err)
+	}
+	if _, _, _, err := client.ReadFrame(); err == nil {
+		t.Error("the connection is still open after CloseWithin returned")
+	}
+}

@@ -73,6 +73,7 @@ func Run(t *testing.T, tr Transport) {
 		{"CloseAfterTimeout", testCloseAfterTimeout},
 		{"ClosePassedDeadline", testClosePassedDeadline},
 		{"CloseWithinDelivers", testCloseWithinDelivers},
+		{"CloseWithinBounded", testCloseWithinBounded},
 		{"WriteMessagesWhileReading", testWriteMessagesWhileReading},
 	}
 	for _, c := range cases {
