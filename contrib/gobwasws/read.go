@@ -21,7 +21,9 @@ import (
 // broke the protocol or sent a message over the read limit (the connection
 // has then been sent 1002, 1007 or 1009), and the socket's error otherwise.
 // If ctx ends while Read waits, Read returns ctx's error and the connection
-// cannot be read again. A pong or close frame Read writes is due within
+// cannot be read again: ctx is watched with context.AfterFunc for the
+// length of the call, which moves the socket's read deadline into the
+// past. A pong or close frame Read writes is due within
 // five seconds, through the write lock and the socket's write deadline as
 // every write.
 func (c *Conn) Read(ctx context.Context) ([]byte, error) {
