@@ -54,10 +54,13 @@ type interest struct {
 	// onMessage takes a message received on a user's channel; shards call
 	// it concurrently, one message at a time each.
 	onMessage func(userID, payload string)
-	// resume, if set, is called by a shard when Redis confirms the
-	// subscription of a user whose earlier subscription was lost, before
-	// the shard reads on: the Log catches the user up.
-	resume func(ctx context.Context, userID string)
+	// resume, if set, is called by a shard for users whose earlier
+	// subscription was lost once Redis has confirmed their subscriptions
+	// again, before the shard hands on any message after the
+	// confirmations: the Log catches those users up. If it fails, the
+	// shard ends its connection and subscribes again, the users still
+	// counted as lost.
+	resume func(ctx context.Context, users []string) error
 	// stopDeliveries ends the deliveries and waits for one under way.
 	stopDeliveries func()
 

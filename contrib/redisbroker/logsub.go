@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/ssotkit/ssot/contrib/internal/brokerkit"
 	"github.com/ssotkit/ssot/wsmanager"
@@ -19,11 +22,12 @@ import (
 // stream: the position after which this node hands on the user's
 // messages.
 //
-// After a lost connection, as Redis confirms each user's subscription
-// again (on the master that now serves the user's slot, in a Cluster),
-// the Interest reads the user's stream (XRANGE) from the message after the
-// last it delivered for that user, and delivers what it finds before the
-// user's newer live messages, skipping those it already delivered: while the stream holds them, an added user misses no
+// After a lost connection, once Redis confirms the users' subscriptions
+// again (on the master that now serves each user's slot, in a Cluster),
+// the Interest reads each user's stream (XRANGE, many users to a
+// pipeline) from the message after the last it delivered for that user,
+// and delivers what it finds before the user's newer live messages,
+// skipping those it already delivered: while the stream holds them, an added user misses no
 // message. A user whose stream no longer holds some of them (trimmed) gets
 // what it still holds, and counts one in Stats.Dropped, as do messages dropped past
 // Options.PendingMessages and PendingBytes. Messages on the Log's channels
@@ -131,50 +135,99 @@ func (ls *logInterest) receive(userID, payload string) {
 	ls.inbox.Put(userID, []byte(payload))
 }
 
-// catchUp hands on what userID's stream got after the last message handed
-// on for the user: the messages stored while its subscription was down. A
-// shard calls it once the user is subscribed again, before the live
-// messages received since.
-func (ls *logInterest) catchUp(ctx context.Context, userID string) {
-	ls.mu.Lock()
-	last, added := ls.last[userID]
-	ls.mu.Unlock()
-	if !added {
-		return
+// catchUpBatch is how many users one pipeline of a catch-up reads.
+const catchUpBatch = 256
+
+// catchUp hands on what the streams of users got after the last message
+// handed on for each: the messages stored while their subscriptions were
+// down. A shard calls it once they are subscribed again, before the live
+// messages received since. It reads the heads of many users in one
+// pipeline, then their entries in another. It returns the error of a read
+// that failed: the shard then subscribes again and calls it anew.
+func (ls *logInterest) catchUp(ctx context.Context, users []string) error {
+	for len(users) > 0 {
+		n := min(len(users), catchUpBatch)
+		if err := ls.catchUpBatch(ctx, users[:n]); err != nil {
+			return fmt.Errorf("redisbroker: catch up: %w", err)
+		}
+		users = users[n:]
 	}
-	err := ls.catchUpUser(ctx, userID, last)
-	if err != nil && !errors.Is(err, context.Canceled) {
-		ls.l.b.opts.Logger.Warn("redisbroker: a user's stream could not be read to catch up; its messages stored meanwhile reach the user's clients when they resume", "prefix", ls.l.prefix, "err", err)
-	}
+	return nil
 }
 
-func (ls *logInterest) catchUpUser(ctx context.Context, userID string, last wsmanager.Position) error {
+// pendingCatchUp is a user to catch up: its stream holds entries after
+// from, up to to.
+type pendingCatchUp struct {
+	userID          string
+	epoch, from, to uint64
+	page            *redis.XMessageSliceCmd
+}
+
+func (ls *logInterest) catchUpBatch(ctx context.Context, users []string) error {
 	l := ls.l
-	head, err := l.headOf(ctx, userID)
-	if err != nil {
-		return err
+	last := make([]wsmanager.Position, len(users))
+	ls.mu.Lock()
+	for i, u := range users {
+		last[i] = ls.last[u] // the zero Position for a user removed since
 	}
-	from := last.Seq
-	if last.Epoch != head.Epoch {
-		from = 0 // a new epoch: all of it
+	ls.mu.Unlock()
+
+	// The heads, read as the scripts do, without making an epoch: a
+	// stream with none, or gone, has nothing to catch up on.
+	pipe := l.b.client.Pipeline()
+	heads := make([]*redis.SliceCmd, len(users))
+	exists := make([]*redis.IntCmd, len(users))
+	for i, u := range users {
+		_, keys := l.keys(u)
+		heads[i] = pipe.HMGet(ctx, keys[1], "e", "l")
+		exists[i] = pipe.Exists(ctx, keys[0])
 	}
-	if from >= head.Seq {
+	if _, err := pipe.Exec(ctx); err != nil {
+		return classify(err)
+	}
+	var todo []pendingCatchUp
+	pipe = l.b.client.Pipeline()
+	for i, u := range users {
+		vals := heads[i].Val()
+		eText, _ := vals[0].(string)
+		lastID, _ := vals[1].(string)
+		epoch, err1 := strconv.ParseUint(eText, 10, 64)
+		head, err2 := seqOf(lastID)
+		if last[i] == (wsmanager.Position{}) || err1 != nil || err2 != nil || exists[i].Val() == 0 {
+			continue
+		}
+		from := last[i].Seq
+		if last[i].Epoch != epoch {
+			from = 0 // a new epoch: all of it
+		}
+		if from >= head {
+			continue
+		}
+		_, keys := l.keys(u)
+		todo = append(todo, pendingCatchUp{u, epoch, from, head, pipe.XRangeN(ctx, keys[0], "("+idOf(from), idOf(head), replayBatch)})
+	}
+	if len(todo) == 0 {
 		return nil
 	}
-	entries, err := l.read(ctx, userID, head.Epoch, from, head.Seq, false)
-	if errors.Is(err, errUnlinked) {
-		// Some were trimmed: hand on what the stream still holds.
-		l.b.counters.Dropped.Add(1)
-		entries, err = l.read(ctx, userID, head.Epoch, from, head.Seq, true)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return classify(err)
+	}
+	for _, c := range todo {
+		entries, err := l.readOn(ctx, c.userID, c.epoch, c.from, c.to, false, c.page.Val())
 		if errors.Is(err, errUnlinked) {
-			return nil // trimmed again meanwhile: live delivery goes on
+			// Some were trimmed: hand on what the stream still holds.
+			l.b.counters.Dropped.Add(1)
+			entries, err = l.read(ctx, c.userID, c.epoch, c.from, c.to, true)
+			if errors.Is(err, errUnlinked) {
+				continue // trimmed again meanwhile: live delivery goes on
+			}
 		}
-	}
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		ls.receive(userID, formatLive(e.pos, e.thread, e.msg))
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			ls.receive(c.userID, formatLive(e.pos, e.thread, e.msg))
+		}
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ssotkit/ssot/contrib/internal/brokerkit"
 	"github.com/ssotkit/ssot/wsmanager"
 )
@@ -98,16 +100,23 @@ const errUnlinked = sentinel("redisbroker: the stream no longer holds every entr
 // names the one before it, the first names from (unless oldest: then it
 // starts at the oldest entry held), and the last is to.
 func (l *Log) read(ctx context.Context, userID string, epoch, from, to uint64, oldest bool) ([]entry, error) {
+	return l.readOn(ctx, userID, epoch, from, to, oldest, nil)
+}
+
+// readOn is read, given the first page of entries if it has been read
+// (XRANGE after from up to to, at most replayBatch), or nil.
+func (l *Log) readOn(ctx context.Context, userID string, epoch, from, to uint64, oldest bool, page []redis.XMessage) ([]entry, error) {
 	_, keys := l.keys(userID)
 	var out []entry
-	prev := idOf(from)
-	start, end := "("+prev, idOf(to)
+	prev, end := idOf(from), idOf(to)
 	for {
-		msgs, err := l.b.client.XRangeN(ctx, keys[0], start, end, replayBatch).Result()
-		if err != nil {
-			return nil, classify(err)
+		if page == nil {
+			var err error
+			if page, err = l.b.client.XRangeN(ctx, keys[0], "("+prev, end, replayBatch).Result(); err != nil {
+				return nil, classify(err)
+			}
 		}
-		for _, m := range msgs {
+		for _, m := range page {
 			seq, err := seqOf(m.ID)
 			thread, tok := m.Values["t"].(string)
 			p, pok := m.Values["p"].(string)
@@ -122,10 +131,10 @@ func (l *Log) read(ctx context.Context, userID string, epoch, from, to uint64, o
 			prev = m.ID
 			out = append(out, entry{wsmanager.Position{Epoch: epoch, Seq: seq}, thread, msg})
 		}
-		if len(msgs) < replayBatch {
+		if len(page) < replayBatch {
 			break
 		}
-		start = "(" + prev
+		page = nil
 	}
 	if prev != end {
 		return nil, fmt.Errorf("%w: %w", wsmanager.ErrPositionLost, errUnlinked)

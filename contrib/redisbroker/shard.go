@@ -205,12 +205,18 @@ func (sh *shard) reroute() {
 	}
 }
 
+// resumeWait is how long a shard waits for more confirmations of lost
+// subscriptions before it resumes the users confirmed so far, so that
+// their streams are read in pipelines rather than one user at a time.
+const resumeWait = time.Millisecond
+
 // serve subscribes to chans on ps and reads ps until it fails, calling
 // up when Redis confirms a subscription. When Redis confirms the
-// subscription of a user whose earlier subscription was lost, the shard
+// subscriptions of users whose earlier subscription was lost, the shard
 // counts the restored connection in Stats.Reconnects (once) and, with a
-// resume function, calls it for the user before it reads on: the messages
-// behind the confirmation on the connection come after it.
+// resume function, calls it for those users before it hands on any
+// message after their confirmations (the messages behind a confirmation
+// on the connection come after it), and returns its error.
 func (sh *shard) serve(ps *redis.PubSub, chans []string, up func()) error {
 	in := sh.in
 	ctx := sh.ctx
@@ -229,11 +235,31 @@ func (sh *shard) serve(ps *redis.PubSub, chans []string, up func()) error {
 		}
 	}
 	restored := false
+	var resuming []string // users confirmed again, to resume
+	resume := func() error {
+		if len(resuming) == 0 {
+			return nil
+		}
+		err := in.resume(ctx, resuming)
+		resuming = nil
+		return err
+	}
 	pinged := false
 	for {
-		m, err := ps.ReceiveTimeout(ctx, idlePing)
+		wait := idlePing
+		if len(resuming) > 0 {
+			wait = resumeWait
+		}
+		m, err := ps.ReceiveTimeout(ctx, wait)
 		if err != nil {
-			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() && !pinged {
+			ne, ok := errors.AsType[net.Error](err)
+			switch {
+			case ok && ne.Timeout() && len(resuming) > 0:
+				if err := resume(); err != nil {
+					return err
+				}
+				continue
+			case ok && ne.Timeout() && !pinged:
 				if err := ps.Ping(ctx); err != nil {
 					return err
 				}
@@ -257,7 +283,7 @@ func (sh *shard) serve(ps *redis.PubSub, chans []string, up func()) error {
 					in.b.counters.Reconnects.Add(1)
 				}
 				if in.resume != nil {
-					in.resume(ctx, userID)
+					resuming = append(resuming, userID)
 				}
 			case "unsubscribe", "sunsubscribe":
 				if !sh.unsubscribed(m.Channel) {
@@ -265,6 +291,9 @@ func (sh *shard) serve(ps *redis.PubSub, chans []string, up func()) error {
 				}
 			}
 		case *redis.Message:
+			if err := resume(); err != nil {
+				return err
+			}
 			userID, ok := brokerkit.UserFromTopic(in.prefix, m.Channel)
 			if !ok {
 				// Counted, not logged: anyone who can publish under the
