@@ -432,3 +432,58 @@ func TestLogSubscribeLogDeliversEveryUser(t *testing.T) {
 		t.Errorf("Malformed = %d, want 1", st.Malformed)
 	}
 }
+
+// TestLogCatchesUpManyUsers: a connection holding more users than one
+// pipeline of the catch-up reads is restored, and every user gets what
+// its stream got meanwhile, once, in order.
+func TestLogCatchesUpManyUsers(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	writer, reader := newLog(t, srv.URL(""), redisbroker.LogOptions{}), newLog(t, srv.URL(""), redisbroker.LogOptions{})
+	rec := &logRecorder{}
+	in, err := reader.SubscribeLogUsers(rec.deliver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var users []string
+	for u := range 300 {
+		users = append(users, "user-"+strconv.Itoa(u))
+	}
+	add(t, in, users...)
+	ctx := context.Background()
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer admin.Close()
+	appendAll := func(i int) {
+		for _, u := range users {
+			if _, err := writer.Append(ctx, u, "", []byte(strconv.Itoa(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	appendAll(0)
+	// Kill the subscriber's connection and append while it is down (the
+	// reader waits ReconnectWait before it subscribes again).
+	if err := admin.Do(ctx, "client", "kill", "type", "pubsub").Err(); err != nil {
+		t.Fatal(err)
+	}
+	appendAll(1)
+	appendAll(2)
+	brokertest.WaitFor(t, "every message", func() bool {
+		for _, u := range users {
+			if len(rec.of(u)) < 3 {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(50 * time.Millisecond) // a duplicate would land by now
+	for _, u := range users {
+		if got := msgs(rec.of(u)); !slices.Equal(got, numbers(3)) {
+			t.Fatalf("%s got %q", u, got)
+		}
+	}
+	if st := reader.Stats(); st.Reconnects != 1 {
+		t.Errorf("reader stats %+v: want one reconnect", st)
+	}
+}
