@@ -97,9 +97,11 @@ func newInterest(b *Broker, prefix string, onMessage func(userID, payload string
 // Add subscribes to userID's channel and returns once Redis has confirmed
 // the subscription, or ctx's error if ctx ends first (the user is then not
 // added). It returns ErrInvalidUser for an invalid user ID, ErrClosed after
-// Close, and, for a Redis Cluster, the error of finding the master of the
-// channel's slot. Add is not to be called twice for one user without a
-// Remove between.
+// Close, Redis's error if it refuses the subscription (an ACL without the
+// channel), and, for a Redis Cluster, the error of finding the master of
+// the channel's slot. While Redis cannot be reached, Add waits for it as
+// long as ctx allows. Add is not to be called twice for one user without
+// a Remove between.
 func (in *interest) Add(ctx context.Context, userID string) error {
 	if !brokerkit.ValidUser(userID) {
 		return ErrInvalidUser
