@@ -202,3 +202,23 @@ func checkLog(t *testing.T, writer, reader *redisbroker.Log, interrupt func()) {
 		t.Errorf("replay: %q, %v", replayed, err)
 	}
 }
+
+// TestAddRefusedByRedisFails: an Add whose subscription Redis refuses (an
+// ACL without the user's channel) returns Redis's error, not a timeout.
+func TestAddRefusedByRedisFails(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer admin.Close()
+	ctx := context.Background()
+	if err := admin.Do(ctx, "acl", "setuser", "chat", "on", ">pw", "resetchannels", "&elsewhere.*", "-@all", "+subscribe", "+unsubscribe", "+ping", "+publish").Err(); err != nil {
+		t.Fatal(err)
+	}
+	b := newBroker(t, srv.URL("chat:pw@"))
+	in := subscribeUsers(t, b, func(string, []byte) {})
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := in.Add(ctx, "alice"); err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "NOPERM") {
+		t.Errorf("Add refused by the ACL = %v, want Redis's NOPERM", err)
+	}
+}
