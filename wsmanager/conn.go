@@ -68,7 +68,10 @@ type BatchConn interface {
 // never concurrently with each other; Read may run concurrently with both,
 // and Abort may be called from any goroutine at any time.
 type DeadlineConn interface {
-	// Read returns the next whole message, as Conn.Read does.
+	// Read returns the next whole message, as Conn.Read does. When the
+	// transport ended the connection because a write ran out of time (as
+	// coder/websocket does), Read's error wraps os.ErrDeadlineExceeded, so
+	// that the connection ends as the writer's timeout, not as a failure.
 	Read(ctx context.Context) ([]byte, error)
 	// WriteMessages writes msgs in order, each one message to the peer, in
 	// as few system calls as the transport allows; the writer hands it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime/debug"
 	"sync/atomic"
 	"time"
@@ -332,6 +333,15 @@ func (c *Connection) rateLimited(limit *RateLimit) {
 }
 
 func (c *Connection) readFailed(err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The transport ended the connection because a write ran out of
+		// time (Read has no deadline of the package's): the writer's
+		// timeout, whichever of the two noticed first.
+		if c.requestClose(causeWriteTimeout, CodePolicyViolation, reasonTimeout, nil) {
+			c.m.f.stats.slowCloses.Add(1)
+		}
+		return
+	}
 	if peerEnded(err) {
 		code := CodeNoStatus
 		var ce *CloseError

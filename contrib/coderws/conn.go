@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -37,6 +38,11 @@ type Conn struct {
 
 	writes context.Context // every write's context derives from it
 	abort  context.CancelFunc
+	// writing is the deadline of the batch being written, in Unix
+	// nanoseconds; 0 while none is. coder/websocket closes the connection
+	// when a write's context ends, so Read can fail first: it tells from
+	// this that the write ran out of time.
+	writing atomic.Int64
 }
 
 // Wrap returns c as a Conn that writes messages of type typ. It lets a
@@ -72,6 +78,11 @@ func (c *Conn) Read(ctx context.Context) ([]byte, error) {
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
 	}
+	if d := c.writing.Load(); d != 0 && time.Now().UnixNano() >= d {
+		// The connection closed because a write ran out of time: a peer
+		// that stopped reading, not one that failed.
+		return nil, fmt.Errorf("coderws: read: the connection closed after a write ran out of time: %w", os.ErrDeadlineExceeded)
+	}
 	return nil, wsadapt.Abnormal("coderws", err)
 }
 
@@ -97,6 +108,8 @@ func (c *Conn) WriteMessages(msgs [][]byte, deadline time.Time) error {
 	ctx, cancel := c.writes, context.CancelFunc(func() {})
 	if !deadline.IsZero() {
 		ctx, cancel = context.WithDeadline(c.writes, deadline)
+		c.writing.Store(deadline.UnixNano())
+		defer c.writing.Store(0)
 	}
 	defer cancel()
 	for _, m := range msgs {
