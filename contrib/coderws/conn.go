@@ -78,6 +78,10 @@ func (c *Conn) Read(ctx context.Context) ([]byte, error) {
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
 	}
+	if errors.Is(err, websocket.ErrMessageTooBig) {
+		// coder/websocket has sent the peer 1009 itself.
+		return nil, &wsmanager.SentCloseError{Code: int(websocket.StatusMessageTooBig), Err: wsadapt.Abnormal("coderws", err)}
+	}
 	if d := c.writing.Load(); d != 0 && time.Now().UnixNano() >= d {
 		// The connection closed because a write ran out of time: a peer
 		// that stopped reading, not one that failed.

@@ -1,10 +1,16 @@
 package gobwasws_test
 
 import (
+	"context"
 	"encoding/binary"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ssotkit/ssot/contrib/gobwasws"
 	"github.com/ssotkit/ssot/wsmanager"
@@ -90,5 +96,56 @@ func closeWhilePinged(t *testing.T, conn wsmanager.Conn, client *wsmanagertest.C
 			<-closed
 			return len(payload) >= 2 && binary.BigEndian.Uint16(payload) == 4000 && string(payload[2:]) == "bye"
 		}
+	}
+}
+
+// TestOversizeEndsWithTheCodeSent: a message over the read limit is answered
+// with 1009, and the connection served through a Factory ends with that
+// code (Connection.Ending), not the 1011 the package would send.
+func TestOversizeEndsWithTheCodeSent(t *testing.T) {
+	t.Parallel()
+	ended := make(chan wsmanager.Ending, 1)
+	f, err := wsmanager.NewFactory(wsmanager.Options{
+		Logger: slog.New(slog.DiscardHandler),
+		OnDisconnect: func(c *wsmanager.Connection, _ error) {
+			e, _ := c.Ending()
+			ended <- e
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close(context.Background()) })
+	up, err := gobwasws.NewUpgrader(gobwasws.Options{ReadLimit: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res, err := f.Reserve(context.WithoutCancel(r.Context()), wsmanager.UserContext{UserID: "u"})
+		if err != nil {
+			return
+		}
+		conn, err := up.Upgrade(w, r, "")
+		if err != nil {
+			res.Release()
+			return
+		}
+		_ = res.Serve(conn, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
+	}))
+	t.Cleanup(srv.Close)
+	client := wsmanagertest.DialURL(t, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err := client.WriteMessage(wsmanagertest.OpText, []byte(strings.Repeat("x", 64))); err != nil {
+		t.Fatal(err)
+	}
+	if ce, err := client.ReadClose(); err != nil || ce.Code != 1009 {
+		t.Errorf("client saw %v, %v; want close 1009", ce, err)
+	}
+	select {
+	case e := <-ended:
+		if e.Outcome != wsmanager.OutcomeFailed || e.Code != 1009 {
+			t.Errorf("ended %+v, want failed with 1009", e)
+		}
+	case <-time.After(wsmanagertest.Timeout):
+		t.Fatal("the connection did not end")
 	}
 }

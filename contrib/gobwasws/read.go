@@ -19,7 +19,8 @@ import (
 // without one it returns an abnormal error, never io.EOF: wrapping ErrNoPong
 // for a peer that stopped answering pings, ErrProtocol for a peer that
 // broke the protocol or sent a message over the read limit (the connection
-// has then been sent 1002, 1007 or 1009), and the socket's error otherwise.
+// has then been sent 1002, 1007 or 1009, which the error, a
+// *wsmanager.SentCloseError, carries), and the socket's error otherwise.
 // If ctx ends while Read waits, Read returns ctx's error and the connection
 // cannot be read again: ctx is watched with context.AfterFunc for the
 // length of the call, which moves the socket's read deadline into the
@@ -180,10 +181,12 @@ func (c *Conn) closeOnceSignal() {
 }
 
 // fail sends the peer a close frame with code, unless one already went out,
-// and returns the protocol error Read reports.
+// and returns the protocol error Read reports: a wsmanager.SentCloseError
+// with that code, so that the connection ends with the code the peer was
+// sent, wrapping ErrProtocol.
 func (c *Conn) fail(code ws.StatusCode, what string) error {
 	_ = c.writeControl(ws.OpClose, ws.NewCloseFrameBody(code, ""), time.Now().Add(closeTimeout))
-	return fmt.Errorf("%w: %s", ErrProtocol, what)
+	return &wsmanager.SentCloseError{Code: int(code), Err: fmt.Errorf("%w: %s", ErrProtocol, what)}
 }
 
 // readErr maps a socket error while reading onto wsmanager's rule.

@@ -143,6 +143,9 @@ func readError(err error) error {
 		return wsadapt.PeerClosed(ce.Code, ce.Text)
 	case errors.As(err, &ce):
 		return fmt.Errorf("gorillaws: connection ended without a close frame: %w", io.ErrUnexpectedEOF)
+	case errors.Is(err, websocket.ErrReadLimit):
+		// gorilla has sent the peer 1009 itself.
+		return &wsmanager.SentCloseError{Code: websocket.CloseMessageTooBig, Err: wsadapt.Abnormal("gorillaws", err)}
 	}
 	return wsadapt.Abnormal("gorillaws", err)
 }

@@ -17,6 +17,12 @@ import (
 // client, and a channel that receives Serve's result.
 func factoryPair(t *testing.T, tr Transport, opts wsmanager.Options) (*wsmanager.Factory, *wsmanager.Connection, *Client, <-chan error) {
 	t.Helper()
+	return factoryPairWith(t, tr, opts, Options{})
+}
+
+// factoryPairWith is factoryPair with the adapter's options topts.
+func factoryPairWith(t *testing.T, tr Transport, opts wsmanager.Options, topts Options) (*wsmanager.Factory, *wsmanager.Connection, *Client, <-chan error) {
+	t.Helper()
 	conns := make(chan *wsmanager.Connection, 1)
 	ended := make(chan error, 1)
 	opts.Logger = slog.New(slog.DiscardHandler)
@@ -25,7 +31,7 @@ func factoryPair(t *testing.T, tr Transport, opts wsmanager.Options) (*wsmanager
 	if err != nil {
 		t.Fatal(err)
 	}
-	up := tr.NewUpgrader(t, Options{})
+	up := tr.NewUpgrader(t, topts)
 	url := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, err := f.Reserve(context.WithoutCancel(r.Context()), wsmanager.UserContext{UserID: "u"})
 		if err != nil {
@@ -128,5 +134,32 @@ func testStoppedReaderClosed(t *testing.T, tr Transport) {
 	// server's, with no close frame on the wire.
 	if st := f.Stats(); st.SlowCloses != 1 || st.EndedByServer != 1 || st.EndedByCode.Abnormal != 1 {
 		t.Errorf("SlowCloses %d, ended by the server %d, with no close frame %d; want 1, 1, 1", st.SlowCloses, st.EndedByServer, st.EndedByCode.Abnormal)
+	}
+}
+
+// testOversizeEnding: a message over the read limit is answered by the
+// transport with 1009, and the connection ends with that code
+// (wsmanager.Ending, by way of wsmanager.SentCloseError), not the 1011 the
+// package would otherwise send.
+func testOversizeEnding(t *testing.T, tr Transport) {
+	f, c, client, ended := factoryPairWith(t, tr, wsmanager.Options{}, Options{ReadLimit: 64})
+	ctx := Context(t)
+	_, _ = c.Wait(ctx, func(s statemachine.ConnState) bool { return s.IsOperational() })
+	if err := client.WriteMessage(OpText, make([]byte, 1024)); err != nil {
+		t.Fatal(err)
+	}
+	if ce, err := client.ReadClose(); err != nil || ce.Code != 1009 {
+		t.Errorf("client saw close %v, %v; want 1009", ce, err)
+	}
+	select {
+	case <-ended:
+	case <-time.After(Timeout):
+		t.Fatal("the connection did not end")
+	}
+	if e, _ := c.Ending(); e.Outcome != wsmanager.OutcomeFailed || e.Code != 1009 {
+		t.Errorf("ended %+v, want failed with 1009", e)
+	}
+	if got := f.Stats().EndedByCode.TooBig; got != 1 {
+		t.Errorf("endings with 1009 %d, want 1", got)
 	}
 }

@@ -68,6 +68,7 @@ func Run(t *testing.T, tr Transport) {
 		{"ServeEnds", testServeEnds},
 		{"BurstWithDefaults", testBurstWithDefaults},
 		{"StoppedReaderClosed", testStoppedReaderClosed},
+		{"OversizeEnding", testOversizeEnding},
 		{"WriteDeadline", testWriteDeadline},
 		{"AbortUnblocks", testAbortUnblocks},
 		{"CloseAfterTimeout", testCloseAfterTimeout},
