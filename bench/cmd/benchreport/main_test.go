@@ -250,14 +250,16 @@ func TestCrossNodeReportsEveryBrokerAndTheRatio(t *testing.T) {
 	res := map[string]map[string][]float64{
 		"BenchmarkNATSFanout":      {"delivered/s": {800000, 900000, 1000000}, "ns/op": {1100}, "B/op": {900}, "allocs/op": {18}},
 		"BenchmarkJetStreamFanout": {"delivered/s": {9000}, "ns/op": {110000}, "B/op": {6700}, "allocs/op": {122}},
+		"BenchmarkRedisLogFanout":  {"delivered/s": {12000}, "ns/op": {80000}, "B/op": {3000}, "allocs/op": {90}},
 		"BenchmarkRedisFanout":     {"delivered/s": {45000}, "ns/op": {22000}, "B/op": {1500}, "allocs/op": {54}},
 	}
 	var sb strings.Builder
 	writeCrossNode(&sb, res)
 	for _, want := range []string{
 		"| NATS | 900000 | 1.00× | 1100 | 900 | 18 |",
-		"| JetStream | 9000 | 0.01× | 110000 | 6700 | 122 |",
+		"| JetStream Log | 9000 | 0.01× | 110000 | 6700 | 122 |",
 		"| Redis | 45000 | 0.05× | 22000 | 1500 | 54 |",
+		"| Redis Streams Log | 12000 | 0.01× | 80000 | 3000 | 90 |",
 	} {
 		if !strings.Contains(sb.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, sb.String())
@@ -267,5 +269,36 @@ func TestCrossNodeReportsEveryBrokerAndTheRatio(t *testing.T) {
 	writeCrossNode(&sb, map[string]map[string][]float64{})
 	if !strings.Contains(sb.String(), "Not measured in this run.") {
 		t.Errorf("empty report:\n%s", sb.String())
+	}
+}
+
+func TestLogsReportTheirTargets(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name           string
+		log, raw, core float64
+		want           []string
+		missed         bool
+	}{
+		{"both met", 700, 1000, 2000, []string{"raw JetStream: 0.70×: met", "NATS core: 0.35×: met"}, false},
+		{"both missed", 300, 1000, 3000, []string{"raw JetStream: 0.30×: **MISSED**", "NATS core: 0.10×: **MISSED**"}, true},
+	} {
+		res := map[string]map[string][]float64{
+			"BenchmarkInterestFanout/saturated/nats-core":     {"msgs/s": {tt.core}, "p50-µs": {60}, "p99-µs": {2500}},
+			"BenchmarkInterestFanout/saturated/jetstream-log": {"msgs/s": {tt.log}, "p50-µs": {40000}, "p99-µs": {90000}},
+			"BenchmarkInterestFanout/saturated/jetstream-raw": {"msgs/s": {tt.raw}, "p50-µs": {7000}, "p99-µs": {20000}},
+			"BenchmarkRedisInterest/pubsub/saturated":         {"delivered/s": {400000}, "p50-µs": {15000}, "p99-µs": {49000}},
+			"BenchmarkRedisInterest/streams-log/saturated":    {"delivered/s": {100000}, "p50-µs": {71000}, "p99-µs": {124000}},
+		}
+		var sb strings.Builder
+		misses := writeLogs(&sb, res)
+		for _, want := range append(tt.want, "| saturated | jetstream-log | "+num(tt.log)+" | 40.0 ms | 90.0 ms |", "0.25× what publish/subscribe does") {
+			if !strings.Contains(sb.String(), want) {
+				t.Errorf("%s: report lacks %q:\n%s", tt.name, want, sb.String())
+			}
+		}
+		if got := slices.Contains(misses, missLogs); got != tt.missed {
+			t.Errorf("%s: missLogs among the misses: %v, want %v", tt.name, got, tt.missed)
+		}
 	}
 }
