@@ -133,8 +133,8 @@ func (ch *chat) HandleMessage(ctx context.Context, c *wsmanager.Connection, msg 
 	return ch.reply(ctx, c, `type must be "say", "dm" or "refresh"`)
 }
 
-// onConnect returns the factory's OnConnect hook. It notes the user for
-// the connection's log line and queues every connection's first message,
+// onConnect returns the factory's OnConnect hook. It queues every
+// connection's first message,
 // {"type":"welcome"}, as soon as the connection is registered.
 // wsmanager.NewEndpoint registers it before the upgrade, so messages sent
 // to the user once the handshake completes already reach it; the welcome
@@ -143,7 +143,6 @@ func (ch *chat) HandleMessage(ctx context.Context, c *wsmanager.Connection, msg 
 // is ready.
 func onConnect(logger *slog.Logger) func(*wsmanager.Connection) {
 	return func(c *wsmanager.Connection) {
-		noteUser(c)
 		uc := c.User()
 		out, err := json.Marshal(outbound{Type: "welcome", Room: uc.ThreadID, To: uc.UserID})
 		if err == nil {

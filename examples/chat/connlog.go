@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync"
 
 	"github.com/ssotkit/ssot/middleware"
 	"github.com/ssotkit/ssot/wsmanager"
@@ -13,27 +12,11 @@ import (
 // connLogKey is the context key of a WebSocket request's connLog.
 type connLogKey struct{}
 
-// connLog is what the chat knows of one WebSocket request by the time its
-// connection ends: withConnLog records the request ID and room, the
-// factory's OnConnect hook the user once the request is authenticated, and
-// the transport logs it all when the connection is closed.
+// connLog is what the chat knows of one WebSocket request beyond its
+// connection: the request ID and room, which withConnLog records and the
+// log lines of its ending or refusal name.
 type connLog struct {
 	requestID, room string
-
-	mu   sync.Mutex
-	user string
-}
-
-func (l *connLog) setUser(user string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.user = user
-}
-
-func (l *connLog) getUser() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.user
 }
 
 // withConnLog gives a WebSocket request its connLog. The endpoint passes the
@@ -44,13 +27,6 @@ func withConnLog(next http.Handler) http.Handler {
 		l := &connLog{requestID: id, room: roomOf(r)}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), connLogKey{}, l)))
 	})
-}
-
-// noteUser records c's user in its request's connLog.
-func noteUser(c *wsmanager.Connection) {
-	if l, ok := c.Context().Value(connLogKey{}).(*connLog); ok {
-		l.setUser(c.User().UserID)
-	}
 }
 
 // logEnding returns the factory's OnDisconnect hook: one Info line per
