@@ -214,13 +214,13 @@ func (c *Connection) enqueue(msg []byte) sendResult {
 		return sendClosed
 	}
 	ok, dropped := c.q.offer(msg, f.opts.OnFull == DropOldest)
-	start := ok && st.IsOperational() && c.startWriterLocked()
+	start := ok && st.IsOperational() && c.claimWriterLocked()
 	c.mu.Unlock()
 	if dropped > 0 {
 		f.stats.dropped.Add(uint64(dropped))
 	}
 	if start {
-		go c.writeLoop()
+		c.startWriter()
 	}
 	if ok {
 		return sendQueued
@@ -265,16 +265,24 @@ func closeSlow(conns []*Connection) {
 	}
 }
 
-// startWriterLocked reports whether the caller must start a writer
-// goroutine, and records that one runs. A writer needs a transport, and
-// runs only while there is work: an idle connection costs no goroutine.
-func (c *Connection) startWriterLocked() bool {
+// claimWriterLocked reports whether the caller must start a writer, with
+// startWriter once it holds no lock, and records that one runs. A writer
+// needs a transport, and runs only while there is work: an idle connection
+// costs no goroutine of its writer.
+func (c *Connection) claimWriterLocked() bool {
 	if c.tr == nil || c.writer {
 		return false
 	}
 	c.writer = true
 	return true
 }
+
+// startWriter starts the connection's writer goroutine: the one place it
+// is started, by whoever claimed it with claimWriterLocked. The connection
+// owns it: it runs until it has nothing it may write, and its last act on
+// a closing connection is to close the transport, which Serve and
+// Factory.Close wait for.
+func (c *Connection) startWriter() { go c.writeLoop() }
 
 // observe is the connection's machine observer, registered first. Entering
 // an operational state lets the writer resume what is queued; entering
@@ -292,10 +300,10 @@ func (c *Connection) observe(t statemachine.Transition[statemachine.ConnState]) 
 			// to Closing directly, which closes normally.
 			c.end = ending{why: causeMachine, code: CodeNormal, discard: !t.From.IsOperational()}
 		}
-		start := c.startWriterLocked()
+		start := c.claimWriterLocked()
 		c.mu.Unlock()
 		if start {
-			go c.writeLoop()
+			c.startWriter()
 		}
 	case t.To.IsOperational():
 		c.kick()
@@ -306,10 +314,10 @@ func (c *Connection) observe(t statemachine.Transition[statemachine.ConnState]) 
 func (c *Connection) kick() {
 	c.mu.Lock()
 	st := c.mach.State()
-	start := (st >= statemachine.Closing || st.IsOperational() && c.q.len() > 0) && c.startWriterLocked()
+	start := (st >= statemachine.Closing || st.IsOperational() && c.q.len() > 0) && c.claimWriterLocked()
 	c.mu.Unlock()
 	if start {
-		go c.writeLoop()
+		c.startWriter()
 	}
 }
 

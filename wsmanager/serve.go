@@ -423,10 +423,10 @@ func (c *Connection) abandon() {
 	if c.tr != nil {
 		// The writer closes transports; the machine is in Closing, not
 		// having been operational, so it discards.
-		start := c.startWriterLocked()
+		start := c.claimWriterLocked()
 		c.mu.Unlock()
 		if start {
-			go c.writeLoop()
+			c.startWriter()
 		}
 	} else {
 		discarded := c.q.clear()

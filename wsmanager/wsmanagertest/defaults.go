@@ -13,8 +13,9 @@ import (
 )
 
 // factoryPair serves one connection through the adapter with a Factory
-// made from opts, and returns the Factory, the registered connection, the
-// client, and a channel that receives Serve's result.
+// made from opts and a Handler that echoes, and returns the Factory, the
+// registered connection, the client, and a channel that receives Serve's
+// result.
 func factoryPair(t *testing.T, tr Transport, opts wsmanager.Options) (*wsmanager.Factory, *wsmanager.Connection, *Client, <-chan error) {
 	t.Helper()
 	return factoryPairWith(t, tr, opts, Options{})
@@ -43,7 +44,9 @@ func factoryPairWith(t *testing.T, tr Transport, opts wsmanager.Options, topts O
 			res.Release()
 			return
 		}
-		ended <- res.Serve(conn, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
+		ended <- res.Serve(conn, wsmanager.HandlerFunc(func(ctx context.Context, c *wsmanager.Connection, msg []byte) error {
+			return c.Send(ctx, msg) // an echo
+		}))
 	}), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 		defer cancel()

@@ -1,11 +1,8 @@
 package wsmanagertest
 
 import (
-	"context"
 	"errors"
 	"io"
-	"log/slog"
-	"net/http"
 	"testing"
 	"time"
 
@@ -60,41 +57,7 @@ func testServeEnds(t *testing.T, tr Transport) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ended := make(chan served, 1)
-			conns := make(chan *wsmanager.Connection, 1)
-			f, err := wsmanager.NewFactory(wsmanager.Options{
-				Logger:       slog.New(slog.DiscardHandler),
-				OnConnect:    func(c *wsmanager.Connection) { conns <- c },
-				OnDisconnect: func(c *wsmanager.Connection, err error) { ended <- served{err, c.State()} },
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			up := tr.NewUpgrader(t, Options{})
-			echo := wsmanager.HandlerFunc(func(ctx context.Context, c *wsmanager.Connection, msg []byte) error {
-				return c.Send(ctx, msg)
-			})
-			url := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				res, err := f.Reserve(context.WithoutCancel(r.Context()), wsmanager.UserContext{UserID: "u"})
-				if err != nil {
-					http.Error(w, err.Error(), http.StatusServiceUnavailable)
-					return
-				}
-				conn, err := up.Upgrade(w, r, "")
-				if err != nil {
-					res.Release()
-					return
-				}
-				_ = res.Serve(conn, echo)
-			}), func() {
-				ctx, cancel := context.WithTimeout(context.Background(), Timeout)
-				defer cancel()
-				if err := f.Close(ctx); err != nil {
-					t.Errorf("Factory.Close: %v", err)
-				}
-			})
-			client := DialURL(t, url, nil)
-			c := <-conns
+			_, c, client, ended := factoryPair(t, tr, wsmanager.Options{})
 			if err := client.WriteMessage(OpText, []byte("ping")); err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +67,8 @@ func testServeEnds(t *testing.T, tr Transport) {
 			tt.end(t, c, client)
 			var got served
 			select {
-			case got = <-ended:
+			case err := <-ended:
+				got = served{err, c.State()}
 			case <-time.After(Timeout):
 				t.Fatal("the connection did not end")
 			}
