@@ -114,9 +114,10 @@ function describe(ev) {
   switch (ev.code) {
     case 1000: return "Disconnected.";
     case 1001: return "The server is restarting; reconnecting…";
+    case 1012: return "The server is restarting; reconnecting…";
+    case 1013: return "The server cannot take the connection right now; retrying…";
     case 1008: return "Not authorized (" + (ev.reason || "policy") + "). Log in again.";
     case 1011: return "The server hit an error; reconnecting…";
-    case 1013: return "The server cannot check logins right now; retrying…";
     default: return "Connection lost (" + ev.code + "); reconnecting…";
   }
 }
