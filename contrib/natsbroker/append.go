@@ -105,6 +105,11 @@ type acker struct {
 	stop chan struct{} // closed to fail what still waits
 	done chan struct{} // closed when run returns
 	once sync.Once
+
+	// lastSeq is the stream sequence of the last acknowledgement, read and
+	// written by run alone: a sequence that goes back means the stream
+	// was created again since, as a new epoch.
+	lastSeq uint64
 }
 
 func newAcker(l *Log, inFlight int) *acker {
@@ -168,12 +173,28 @@ func (a *acker) wait(f jetstream.PubAckFuture) (wsmanager.Position, error) {
 		if ack.Stream != a.l.name {
 			return wsmanager.Position{}, fmt.Errorf("natsbroker: append: stored by stream %q, not %q", ack.Stream, a.l.name)
 		}
+		if ack.Sequence <= a.lastSeq {
+			a.refreshEpoch()
+		}
+		a.lastSeq = ack.Sequence
 		return wsmanager.Position{Epoch: a.l.epoch.Load(), Seq: ack.Sequence}, nil
 	case err := <-f.Err():
 		a.l.ackFailed(err)
 		return wsmanager.Position{}, sendError("append", err)
 	case <-a.stop:
 		return wsmanager.Position{}, ErrClosed
+	}
+}
+
+// refreshEpoch reads the epoch of the stream as it is now, after an
+// acknowledgement showed it was created again: so that the position handed
+// to done names the history that holds the message, whoever created it.
+// If the stream cannot be read, the epoch last seen stays.
+func (a *acker) refreshEpoch() {
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	if info, err := a.l.stream.Info(ctx); err == nil {
+		_, _ = a.l.noteEpoch(info)
 	}
 }
 
