@@ -17,6 +17,22 @@
 // multi-process WebSocket harness and cmd/benchreport writes BENCHMARKS.md
 // from both.
 //
+// # Clusters
+//
+// The cross-node benchmarks (the fan-out through each broker, the logs at
+// broker speed: BenchmarkInterestFanout, BenchmarkRedisInterest) run
+// wsmanager nodes over a real in-process nats-server and a real
+// redis-server on 127.0.0.1. Two tests measure what a cluster does rather
+// than how fast: TestClusterRouting counts, for 3 and 10 nodes, what the
+// broker sends each node against what its users need, with and without
+// routing by interest; TestRollingDeploy restarts, one by one, real node
+// processes (cmd/clusternode) under real WebSocket clients that resume on
+// the other nodes, and checks every message arrives once, in order, and the
+// drain's pace. Both run in a short form under go test, and in full (with
+// CLUSTER_RESULTS and ROLLING_CLIENTS set) from ./run for BENCHMARKS.md.
+// TestDisconnectUserAcrossNodes times DisconnectUser across three nodes
+// over each broker.
+//
 // # Names
 //
 // Benchmarks are named Benchmark<Area>/<case>/<peer> so that benchstat can
