@@ -35,7 +35,9 @@ type peer interface {
 }
 
 // queueSize is the per-connection buffer of every buffering peer (melody's
-// MessageBufferSize, wsmanager's QueueSize): equal for all, and larger than
+// MessageBufferSize, wsmanager's QueueSize, and in bytes wsmanager's
+// QueueBytes and centrifuge's ClientQueueMaxSize, for 16 KiB messages):
+// equal for all, and larger than
 // the slow-client run's burst, so that run measures whether one stuck
 // client holds the others back, not each peer's overflow policy.
 const queueSize = 512

@@ -24,7 +24,9 @@ func newSSOTPeerOver(up wsmanager.Upgrader, err error) (peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := wsmanager.NewFactory(wsmanager.Options{QueueSize: queueSize})
+	// The same room as every buffering peer: queueSize messages, as many
+	// 16 KiB ones as centrifuge's queue holds, each with its slot.
+	f, err := wsmanager.NewFactory(wsmanager.Options{QueueSize: queueSize, QueueBytes: queueSize * (16<<10 + 64)})
 	if err != nil {
 		return nil, err
 	}
