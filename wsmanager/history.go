@@ -124,11 +124,6 @@ type stream struct {
 	first   int
 	n       int
 	bytes   int
-	// used is set by every append and join; the janitor clears it and
-	// notes the time, and releases a stream left unused for IdleTimeout,
-	// so a send reads no clock for it.
-	used     bool
-	idleFrom time.Time
 	released bool // removed by the janitor: appends go to a new stream
 	// holds is the replay state of this user's connections that joined
 	// through a Log (see replayHold); nil until one does.

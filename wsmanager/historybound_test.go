@@ -93,3 +93,32 @@ func TestHistoryReleasedWithTheLastManager(t *testing.T) {
 		}
 	})
 }
+
+// TestHistoryNotKeptAliveBySends: sends to a user whose last Manager is
+// gone do not keep the user's stream: the janitor's next sweep releases
+// it however often the user is still sent to.
+func TestHistoryNotKeptAliveBySends(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f, err := wsmanager.NewFactory(wsmanager.Options{History: wsmanager.HistoryOptions{Messages: 10}, IdleTimeout: time.Minute, Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close(context.Background())
+		ctx := context.Background()
+		res, err := f.Reserve(ctx, wsmanager.UserContext{UserID: "u"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Release()
+		for range 30 { // ten seconds apart, past the Manager's removal and two sweeps
+			if _, err := f.SendToUser(ctx, "u", []byte("again")); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(10 * time.Second)
+		}
+		synctest.Wait()
+		if got := f.Stats().HistoryBytes; got != 0 {
+			t.Errorf("HistoryBytes %d: sends kept the stream of a user this node no longer holds", got)
+		}
+	})
+}

@@ -25,7 +25,7 @@ func (f *Factory) janitor() {
 			return
 		case now := <-idle.C:
 			f.sweep(now)
-			f.sweepStreams(now)
+			f.sweepStreams()
 		}
 	}
 }

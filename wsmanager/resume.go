@@ -1,9 +1,6 @@
 package wsmanager
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // framePrefixRoom is the room left before a message for its framing: a
 // position in text (16 hexadecimal digits, a dot, 20 decimal digits), a
@@ -44,7 +41,6 @@ func (f *Factory) lockStream(userID string, create bool) *stream {
 		s := v.(*stream)
 		s.mu.Lock()
 		if !s.released {
-			s.used = true
 			return s
 		}
 		s.mu.Unlock()
@@ -97,24 +93,24 @@ func (c *Connection) pushReplay(msg []byte) {
 }
 
 // sweepStreams releases the streams of users who have no Manager here any
-// more (a Manager outlives its last connection by IdleTimeout), once
-// unused since the previous sweep, and forgets the replay state of
-// connections that have closed.
-func (f *Factory) sweepStreams(now time.Time) {
+// more (a Manager outlives its last connection by IdleTimeout), however
+// often they are still sent to, and forgets the replay state of
+// connections that have closed. A stream made by a join that is
+// registering its connection is not released: the join holds the stream's
+// lock until its Manager is there.
+func (f *Factory) sweepStreams() {
 	f.streams.Range(func(key, v any) bool {
 		userID, s := key.(string), v.(*stream)
-		active := f.holdsUser(userID)
 		s.mu.Lock()
+		// Asked under the stream's lock, after any join holding it has
+		// registered its connection.
+		active := f.holdsUser(userID)
 		for c := range s.holds {
 			if c.isDone() {
 				delete(s.holds, c)
 			}
 		}
-		switch {
-		case active || s.used:
-			s.used = false
-			s.idleFrom = now
-		default:
+		if !active {
 			s.release()
 			f.streams.Delete(userID)
 		}
