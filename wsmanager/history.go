@@ -116,14 +116,14 @@ type historyEntry struct {
 // messages live in the Log, and the stream orders deliveries and resumes
 // alone, holding the replay state of the user's resuming connections.
 type stream struct {
-	mu      sync.Mutex
-	epoch   uint64
-	total   *atomic.Int64  // the bytes kept by all of the Factory's streams
-	head    uint64         // seq of the last message
-	entries []historyEntry // a ring, oldest at first; len is the capacity used so far
-	first   int
-	n       int
-	bytes   int
+	mu       sync.Mutex
+	epoch    uint64
+	total    *atomic.Int64  // the bytes kept by all of the Factory's streams
+	head     uint64         // seq of the last message
+	entries  []historyEntry // a ring, oldest at first; len is the capacity used so far
+	first    int
+	n        int
+	bytes    int
 	released bool // removed by the janitor: appends go to a new stream
 	// holds is the replay state of this user's connections that joined
 	// through a Log (see replayHold); nil until one does.
