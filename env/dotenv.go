@@ -34,9 +34,12 @@ import (
 // would need expansion to mean something is configuration to fix, not to
 // run.
 //
-// A malformed file yields a *SyntaxError (wrapping ErrSyntax) naming the file
-// and line, never the text of the line. An error reading r is returned
-// wrapped, naming name.
+// A malformed file yields every problem at once: an errors.Join of one
+// *SyntaxError (wrapping ErrSyntax) per malformed entry, each naming the file
+// and the line the entry starts on, never the text of a line. Parsing
+// resumes on the line after a malformed entry; an unterminated quoted value
+// runs to the end of the file, so it is the last problem reported. An error
+// reading r is returned wrapped, naming name.
 func Parse(name string, r io.Reader) (Env, error) {
 	if name == "" {
 		name = "dotenv"
@@ -90,6 +93,7 @@ func parseDotenv(name, src string) (Env, error) {
 	p := dotenvParser{name: name, src: strings.TrimPrefix(src, "\uFEFF"), line: 1}
 	vars := make(map[string]entry)
 	firstLine := make(map[string]int)
+	var errs []error
 	for {
 		p.skipBlank()
 		if p.pos >= len(p.src) {
@@ -97,21 +101,27 @@ func parseDotenv(name, src string) (Env, error) {
 		}
 		if p.src[p.pos] == '#' {
 			p.skipToEOL()
-			if err := p.endLine(); err != nil {
-				return Env{}, err
-			}
+			_ = p.endLine() // cannot fail: skipToEOL stops at a line end
 			continue
 		}
 		start := p.line
 		key, value, err := p.entry()
 		if err != nil {
-			return Env{}, err
+			errs = append(errs, err)
+			// Resume on the line after the malformed entry.
+			p.skipToEOL()
+			_ = p.endLine()
+			continue
 		}
 		if first, dup := firstLine[key]; dup {
-			return Env{}, p.errorAt(start, key+" is set twice (first on line "+strconv.Itoa(first)+")")
+			errs = append(errs, p.errorAt(start, key+" is set twice (first on line "+strconv.Itoa(first)+")"))
+			continue
 		}
 		firstLine[key] = start
 		vars[key] = entry{value: value, source: name}
+	}
+	if errs != nil {
+		return Env{}, errors.Join(errs...)
 	}
 	return Env{vars: vars}, nil
 }
@@ -168,6 +178,7 @@ func (p *dotenvParser) entry() (key, value string, err error) {
 func (p *dotenvParser) singleQuoted(start int) (string, error) {
 	end := strings.IndexByte(p.src[p.pos+1:], '\'')
 	if end < 0 {
+		p.pos = len(p.src) // the value swallowed the rest of the file
 		return "", p.errorAt(start, "unterminated single-quoted value")
 	}
 	raw := p.src[p.pos+1 : p.pos+1+end]
@@ -178,16 +189,23 @@ func (p *dotenvParser) singleQuoted(start int) (string, error) {
 
 func (p *dotenvParser) doubleQuoted(start int) (string, error) {
 	var b strings.Builder
+	badEscape := false
 	i := p.pos + 1
 	for i < len(p.src) {
 		c := p.src[i]
 		switch c {
 		case '"':
 			p.pos = i + 1
+			if badEscape {
+				// Reported once the value has ended, so that parsing
+				// resumes after it rather than inside it.
+				return "", p.errorAt(start, `unknown escape sequence in double-quoted value (known: \n \r \t \" \\ \$; single quotes take backslashes literally)`)
+			}
 			return b.String(), nil
 		case '\\':
 			if i+1 >= len(p.src) {
-				return "", p.errorAt(start, "unterminated double-quoted value")
+				i++
+				continue
 			}
 			switch p.src[i+1] {
 			case 'n':
@@ -198,8 +216,11 @@ func (p *dotenvParser) doubleQuoted(start int) (string, error) {
 				b.WriteByte('\t')
 			case '"', '\\', '$':
 				b.WriteByte(p.src[i+1])
+			case '\n':
+				p.line++
+				badEscape = true
 			default:
-				return "", p.errorAt(start, `unknown escape sequence in double-quoted value (known: \n \r \t \" \\ \$; single quotes take backslashes literally)`)
+				badEscape = true
 			}
 			i += 2
 		case '\r':
@@ -218,6 +239,7 @@ func (p *dotenvParser) doubleQuoted(start int) (string, error) {
 			i++
 		}
 	}
+	p.pos = len(p.src) // the value swallowed the rest of the file
 	return "", p.errorAt(start, "unterminated double-quoted value")
 }
 

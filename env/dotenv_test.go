@@ -239,3 +239,38 @@ func TestParseReadsAllOfALargeValue(t *testing.T) {
 		t.Errorf("BIG has %d bytes, want %d", len(got), len(big))
 	}
 }
+
+// TestParseReportsEverySyntaxError: a file with several bad lines yields one
+// *SyntaxError per line, as Decode reports every problem at once, and the
+// text quotes none of the values around them.
+func TestParseReportsEverySyntaxError(t *testing.T) {
+	t.Parallel()
+	src := "GOOD=visible-secret-1\n" +
+		"NOEQUALS hidden-secret-2\n" +
+		"PASSWORD=\"C:\\hidden-secret-3\" \n" +
+		"OK='fine'\n" +
+		"1KEY=hidden-secret-4\n" +
+		"LAST=visible-secret-5\n"
+	_, err := env.Parse("app.env", strings.NewReader(src))
+	if !errors.Is(err, env.ErrSyntax) {
+		t.Fatalf("Parse = %v, want ErrSyntax", err)
+	}
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		t.Fatalf("Parse = %v, want every problem joined", err)
+	}
+	var lines []int
+	for _, e := range joined.Unwrap() {
+		var se *env.SyntaxError
+		if !errors.As(e, &se) || se.Name != "app.env" {
+			t.Fatalf("%v is not a *SyntaxError of app.env", e)
+		}
+		lines = append(lines, se.Line)
+	}
+	if diff := cmp.Diff([]int{2, 3, 5}, lines); diff != "" {
+		t.Errorf("lines reported (-want +got):\n%s", diff)
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Errorf("Error() = %q quotes a value", err)
+	}
+}

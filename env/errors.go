@@ -31,8 +31,9 @@ const (
 	// parse) or names a field Decode cannot set.
 	ErrBadTag = sentinel("env: bad tag")
 	// ErrSyntax is returned by Parse, Load and LoadOptional when a dotenv
-	// file cannot be parsed; the error is a *SyntaxError naming the file and
-	// line, whose SyntaxError.Unwrap returns ErrSyntax.
+	// file cannot be parsed; the error is an errors.Join of one *SyntaxError
+	// per malformed entry, each naming the file and line, whose
+	// SyntaxError.Unwrap returns ErrSyntax.
 	ErrSyntax = sentinel("env: syntax error")
 	// ErrInvalidTarget is returned for an argument the function cannot use:
 	// by Decode and Check when they are not given a non-nil pointer to a
