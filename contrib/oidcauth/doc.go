@@ -24,6 +24,13 @@
 // reaching the provider. Only asymmetric keys of Options.Algorithms verify:
 // "none" and HMAC are never accepted, because a key set is public.
 //
+// A redirect of the discovery document or the key set is followed only
+// while it stays on https (when the request was https) and on the origin of
+// the issuer or of the URL requested; any other is refused with an error
+// wrapping ErrRedirect, so that a key set served elsewhere, over plain http
+// say, never verifies a token. This holds for a caller's Options.Client
+// too: New uses a copy of it whose CheckRedirect makes this check first.
+//
 // # Claims
 //
 // A token must carry the issuer in "iss", Options.Audience among its "aud",
@@ -37,9 +44,13 @@
 // An expired token fails with an error wrapping auth.ErrExpired; any other
 // rejected token with auth.ErrInvalidToken, which auth.Unified caches
 // briefly and never counts toward its breaker; a token that could not be
-// checked because the key set could not be fetched with
-// auth.ErrUnavailable, which opens the breaker, so that an unreachable
-// provider fails closed. Errors never quote a token or a claim value.
+// checked because the key set is older than Options.KeyMaxAge and could not
+// be fetched with auth.ErrUnavailable, which opens the breaker, so that an
+// unreachable provider fails closed. A token naming a key the cached set
+// lacks, while that set is younger than Options.KeyMaxAge, is an invalid
+// token even when the set cannot be fetched again, so that tokens naming
+// made-up keys cannot open the breaker during an outage.
+// Errors never quote a token or a claim value.
 //
 // # Why not go-oidc
 //

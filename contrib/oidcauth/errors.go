@@ -14,4 +14,11 @@ const (
 	// document cannot be used: it is malformed, names another issuer, or
 	// has no usable jwks_uri.
 	ErrDiscovery = sentinel("oidcauth: unusable discovery document")
+	// ErrRedirect is wrapped, beside auth.ErrUnavailable, by the error of
+	// fetching the discovery document or the key set when the server
+	// redirects the request to a URL that is not https (when the request
+	// was) or whose origin is neither the issuer's nor that of the URL
+	// requested. New returns that error; a Verifier logs it as a failed
+	// key set fetch.
+	ErrRedirect = sentinel("oidcauth: redirect refused")
 )

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/ssotkit/ssot/auth"
@@ -76,6 +77,36 @@ func checkURL(rawURL string) error {
 		return nil
 	}
 	return errors.New("not https (http is allowed for a loopback host only)")
+}
+
+// guardRedirects returns a copy of client whose redirects may not leave
+// https (when the request was https) or go to an origin other than the
+// issuer's or the requested URL's: a key set served anywhere else would
+// vouch for tokens the provider never signed. The client's own
+// CheckRedirect, if any, then decides; without one, the policy of
+// http.Client (at most ten redirects) applies.
+func guardRedirects(client *http.Client, issuer *url.URL) *http.Client {
+	guarded := *client
+	next := client.CheckRedirect
+	guarded.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		from := via[0].URL
+		switch {
+		case from.Scheme == "https" && req.URL.Scheme != "https":
+			return fmt.Errorf("%w: from https to %s", ErrRedirect, req.URL.Scheme)
+		case !sameOrigin(req.URL, from) && !sameOrigin(req.URL, issuer):
+			return fmt.Errorf("%w: to another origin than the issuer's or the requested URL's", ErrRedirect)
+		case next != nil:
+			return next(req, via)
+		case len(via) >= 10:
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &guarded
+}
+
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host)
 }
 
 func isLoopback(host string) bool {

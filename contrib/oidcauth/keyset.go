@@ -36,7 +36,6 @@ type keySet struct {
 	keys      []key
 	fetched   time.Time  // when keys were fetched; zero before the first fetch
 	attempted time.Time  // when the last fetch started
-	failed    bool       // the last fetch failed
 	inflight  *fetchCall // the fetch under way, if any
 }
 
@@ -58,9 +57,13 @@ type fetchCall struct {
 // lacks kid and the refresh interval allows. A token naming no key is
 // checked only when a single key of the set suits its algorithm.
 //
-// It returns an error wrapping auth.ErrInvalidToken when no key matches
-// after the set is current, and auth.ErrUnavailable when the set is stale
-// or lacks kid and could not be fetched.
+// It returns an error wrapping auth.ErrBadSignature (an auth.ErrInvalidToken)
+// when no key matches and the cached set is younger than KeyMaxAge, whether
+// or not fetching the set again succeeded: a token naming a key the provider
+// never published is an invalid token, not an outage, so tokens naming
+// made-up keys cannot open the breaker of auth.Unified. It returns one
+// wrapping auth.ErrUnavailable when the set is stale and could not be
+// fetched.
 func (k *keySet) verifiers(ctx context.Context, kid, alg string) ([]*jwtauth.Verifier, error) {
 	k.mu.Lock()
 	now := time.Now()
@@ -74,19 +77,18 @@ func (k *keySet) verifiers(ctx context.Context, kid, alg string) ([]*jwtauth.Ver
 	c := k.inflight
 	if c == nil {
 		if now.Sub(k.attempted) < k.refresh {
-			failed := k.failed
 			k.mu.Unlock()
-			if !fresh || failed {
+			if !fresh {
 				return nil, fmt.Errorf("%w: the provider's key set could not be fetched", auth.ErrUnavailable)
 			}
-			return nil, fmt.Errorf("%w: signed with a key the provider does not publish", auth.ErrBadSignature)
+			return nil, errUnknownKey
 		}
 		c = &fetchCall{done: make(chan struct{})}
 		k.inflight, k.attempted = c, now
 		k.mu.Unlock()
 		c.err = k.refetch(context.WithoutCancel(ctx))
 		k.mu.Lock()
-		k.inflight, k.failed = nil, c.err != nil
+		k.inflight = nil
 		k.mu.Unlock()
 		close(c.done)
 	} else {
@@ -98,16 +100,23 @@ func (k *keySet) verifiers(ctx context.Context, kid, alg string) ([]*jwtauth.Ver
 		}
 	}
 	if c.err != nil {
+		if fresh {
+			return nil, errUnknownKey
+		}
 		return nil, c.err
 	}
 	k.mu.Lock()
 	vs := k.match(kid, alg)
 	k.mu.Unlock()
 	if len(vs) == 0 {
-		return nil, fmt.Errorf("%w: signed with a key the provider does not publish", auth.ErrBadSignature)
+		return nil, errUnknownKey
 	}
 	return vs, nil
 }
+
+// errUnknownKey is the error of a token naming a key the provider's key set
+// lacks, as last fetched.
+var errUnknownKey = fmt.Errorf("%w: signed with a key the provider's key set lacks", auth.ErrBadSignature)
 
 // match returns the verifiers for kid and alg; k.mu must be held.
 func (k *keySet) match(kid, alg string) []*jwtauth.Verifier {

@@ -52,6 +52,10 @@ type Options struct {
 	Claims jwtauth.ClaimNames
 	// Client makes the discovery and key set requests. Defaults to a new
 	// http.Client (never http.DefaultClient, which is shared mutable state).
+	// New uses a copy of it whose CheckRedirect refuses, with ErrRedirect,
+	// a redirect that leaves https or goes to an origin other than the
+	// issuer's or the requested URL's, then applies Client.CheckRedirect
+	// (without one, http.Client's limit of ten redirects).
 	Client *http.Client
 	// Timeout bounds each discovery or key set request. Defaults to
 	// DefaultTimeout (10s).

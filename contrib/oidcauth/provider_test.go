@@ -39,6 +39,8 @@ type testProvider struct {
 	client     *http.Client // reaches the provider; nil: the default transport
 	keyFetches atomic.Int64 // requests for the key set
 	down       atomic.Bool  // memoryProvider only: requests fail as if refused
+	keysDown   atomic.Bool  // the key set answers 502 Bad Gateway
+	keysTo     atomic.Value // a string: when set, the key set answers 302 to it
 	stop       func()       // startProvider only: closes the listener, so connections are refused
 }
 
@@ -63,6 +65,7 @@ const (
 	introspectPath = "/oauth/introspect"
 	revokePath     = "/revoke"
 	tokenPath      = "/oauth/token"
+	movedKeysPath  = "/moved/keys" // serves the key set without counting or redirecting
 )
 
 // startProvider serves a new provider on 127.0.0.1 until the test ends.
@@ -74,6 +77,20 @@ func startProvider(t testing.TB) *testProvider {
 	srv.Start()
 	p.stop = srv.Close
 	t.Cleanup(srv.Close)
+	return p
+}
+
+// startTLSProvider serves a new provider over TLS on 127.0.0.1 until the
+// test ends; its client trusts the server's certificate.
+func startTLSProvider(t testing.TB) *testProvider {
+	t.Helper()
+	p := &testProvider{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	p.init(t, srv.URL, newStorage(t))
+	p.client = srv.Client()
+	p.stop = srv.Close
 	return p
 }
 
@@ -116,8 +133,22 @@ func (p *testProvider) init(t testing.TB, issuer string, s *opStorage) {
 }
 
 func (p *testProvider) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == movedKeysPath {
+		r = r.Clone(r.Context())
+		r.URL.Path = "/keys"
+		p.handler.ServeHTTP(w, r)
+		return
+	}
 	if r.URL.Path == "/keys" {
 		p.keyFetches.Add(1)
+		if p.keysDown.Load() {
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+			return
+		}
+		if to, _ := p.keysTo.Load().(string); to != "" {
+			http.Redirect(w, r, to, http.StatusFound)
+			return
+		}
 	}
 	p.handler.ServeHTTP(w, r)
 }

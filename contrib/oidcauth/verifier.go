@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -40,11 +41,12 @@ func New(ctx context.Context, issuer string, opts Options) (*Verifier, error) {
 	if err := checkURL(issuer); err != nil {
 		return nil, fmt.Errorf("%w: issuer is %w", ErrInvalidOptions, err)
 	}
+	issuerURL, _ := url.Parse(issuer) // checkURL parsed it
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	f := &fetcher{client: opts.Client, timeout: opts.Timeout, maxBody: opts.MaxResponseBytes}
+	f := &fetcher{client: guardRedirects(opts.Client, issuerURL), timeout: opts.Timeout, maxBody: opts.MaxResponseBytes}
 	jwksURI, err := discover(ctx, f, issuer)
 	if err != nil {
 		return nil, err
@@ -78,11 +80,15 @@ func New(ctx context.Context, issuer string, opts Options) (*Verifier, error) {
 // An expired token fails with an error wrapping auth.ErrExpired, any other
 // rejected token with one wrapping auth.ErrInvalidToken and the kind of
 // the check that failed (auth.ErrMalformed, auth.ErrBadSignature for an
-// algorithm not allowed or a key the provider does not publish, and
-// jwtauth's kinds for the claims), and a token that
-// could not be checked because the key set could not be fetched with one
+// algorithm not allowed or a key the key set lacks, and jwtauth's kinds for
+// the claims), and a token that could not be checked because the key set
+// is older than Options.KeyMaxAge and could not be fetched with one
 // wrapping auth.ErrUnavailable, which auth.Unified counts toward opening
-// its breaker. Errors never quote the token or a claim value.
+// its breaker. A token naming a key the cached set lacks, while that set is
+// younger than Options.KeyMaxAge, is an invalid token even when fetching
+// the set again fails, so that tokens naming made-up keys during a key set
+// outage cannot open the breaker. Errors never quote the token or a claim
+// value.
 func (v *Verifier) Authenticate(ctx context.Context, token string) (auth.Identity, error) {
 	alg, kid, err := parseHeader(token)
 	if err != nil {
