@@ -17,6 +17,12 @@ type interestSet struct {
 	f  *Factory
 	in Interest
 
+	// life is held for reading around every Add and Remove and for
+	// writing by close, so that none runs after the Interest is closed,
+	// as Interest's contract promises.
+	life   sync.RWMutex
+	closed bool
+
 	mu    sync.Mutex
 	users map[string]*userInterest
 }
@@ -70,6 +76,11 @@ func (s *interestSet) busy(e *userInterest) bool {
 // registering is registered (or has failed to be): until then the user is
 // not removed. A failed Add is returned wrapping ErrBroker.
 func (s *interestSet) ensure(ctx context.Context, userID string) (release func(), err error) {
+	s.life.RLock()
+	defer s.life.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
 	e := s.acquire(userID)
 	e.mu.Lock()
 	if !e.added {
@@ -95,6 +106,11 @@ func (s *interestSet) ensure(ctx context.Context, userID string) (release func()
 // holds no Manager of theirs, and no registration for them is under way.
 // The registry calls it after removing a user's last Manager.
 func (s *interestSet) settle(userID string) {
+	s.life.RLock()
+	defer s.life.RUnlock()
+	if s.closed {
+		return
+	}
 	e := s.acquire(userID)
 	defer s.drop(userID, e)
 	e.mu.Lock()
@@ -109,7 +125,11 @@ func (s *interestSet) settle(userID string) {
 	}
 }
 
-// close ends the Interest, once, at Factory.Close.
+// close ends the Interest, once, at Factory.Close, after any Add or
+// Remove under way.
 func (s *interestSet) close() error {
+	s.life.Lock()
+	defer s.life.Unlock()
+	s.closed = true
 	return s.in.Close()
 }
