@@ -36,6 +36,7 @@ type app struct {
 	auth    *auth.Unified
 	factory *wsmanager.Factory
 	rooms   *rooms
+	idle    *idleThreads
 	brokers []*broker // users', rooms'; none on a single node
 	metrics *prometheus.Registry
 	signer  *jwtauth.Signer // nil when the development login is off
@@ -106,8 +107,9 @@ func (a *app) cluster() error {
 	if err != nil {
 		return fmt.Errorf("chat: wsmanager: %w", err)
 	}
-	a.rooms = &rooms{relays: relays}
+	a.rooms = &rooms{relays: relays, max: a.cfg.MaxRooms}
 	connected := onConnect(a.logger)
+	ended := logEnding(a.logger)
 	a.factory, err = wsmanager.NewFactory(wsmanager.Options{
 		QueueSize: a.cfg.QueueSize,
 		// Direct messages get positions and are kept, so a tab that
@@ -121,18 +123,29 @@ func (a *app) cluster() error {
 		Broker:    usersBroker,
 		BrokerKey: key,
 		OnConnect: func(c *wsmanager.Connection) {
-			if err := a.rooms.join(c.User().ThreadID); err != nil {
+			switch err := a.rooms.join(c); {
+			case errors.Is(err, errTooManyRooms):
+				// Closed before its upgrade completes: the client reads the
+				// close frame, and no welcome.
+				_ = c.Close(1008, "too many rooms")
+				return
+			case err != nil:
 				a.logger.Warn("chat: room messages from other nodes will not reach this connection", "err", err)
 			}
 			connected(c)
 		},
-		OnDisconnect: logEnding(a.logger),
-		Logger:       a.logger,
+		OnDisconnect: func(c *wsmanager.Connection, err error) {
+			a.rooms.leave(c)
+			a.idle.left(c)
+			ended(c, err)
+		},
+		Logger: a.logger,
 	})
 	if err != nil {
 		return fmt.Errorf("chat: wsmanager: %w", err)
 	}
 	a.rooms.users = a.factory
+	a.idle = &idleThreads{f: a.factory, ttl: wsmanager.DefaultIdleTimeout}
 	return nil
 }
 
@@ -228,8 +241,9 @@ func (a *app) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chat: CHAT_ALLOWED_ORIGINS or CHAT_READ_LIMIT: %w", err)
 	}
-	ch := &chat{f: a.factory, auth: a.auth, rooms: a.rooms, clustered: len(a.brokers) > 0, logger: a.logger, now: time.Now}
-	ws, err := wsmanager.NewEndpoint(a.factory, a.auth, loggingUpgrader{up: up, logger: a.logger}, ch, wsmanager.EndpointOptions{
+	ch := &chat{f: a.factory, auth: a.auth, rooms: a.rooms, idle: a.idle, history: a.cfg.History > 0, clustered: len(a.brokers) > 0, logger: a.logger, now: time.Now}
+	logged := loggingUpgrader{up: up, logger: a.logger}
+	ws, err := wsmanager.NewEndpoint(a.factory, a.auth, logged, ch, wsmanager.EndpointOptions{
 		Subprotocol:       subprotocol,
 		CloseAfterUpgrade: a.cfg.CloseAfterUpgrade,
 		// gobwasws hijacks the HTTP connection, so each connection can be
@@ -250,7 +264,7 @@ func (a *app) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("chat: ui: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /ws", requireValidRoom(withConnLog(ws)))
+	mux.Handle("GET /ws", requireValidRoom(withConnLog(requireValidResume(logged, a.cfg.CloseAfterUpgrade, a.logger)(ws))))
 	mux.HandleFunc("GET /api/me", a.me)
 	mux.HandleFunc("POST /dev/login", a.devLogin)
 	mux.HandleFunc("GET /healthz", a.health)

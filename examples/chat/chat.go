@@ -60,6 +60,8 @@ type chat struct {
 	f         *wsmanager.Factory
 	auth      *auth.Unified // checks the tokens of in-band refreshes
 	rooms     *rooms
+	idle      *idleThreads
+	history   bool // direct messages are kept for tabs that reconnect (CHAT_HISTORY)
 	clustered bool // other nodes may hold connections this one does not see
 	logger    *slog.Logger
 	now       func() time.Time
@@ -106,21 +108,29 @@ func (ch *chat) HandleMessage(ctx context.Context, c *wsmanager.Connection, msg 
 		if in.To == "" {
 			return ch.reply(ctx, c, "a direct message needs a recipient")
 		}
+		if err := (wsmanager.UserContext{UserID: in.To}).Validate(); err != nil {
+			return ch.reply(ctx, c, "a direct message's recipient must be a user name")
+		}
 		out, err := json.Marshal(outbound{Type: "dm", From: from.UserID, To: in.To, Text: in.Text, At: ch.now()})
 		if err != nil {
 			return err
 		}
 		// A full queue elsewhere is that connection's problem (OnFull
 		// handles it), and after shutdown began nothing is worth sending:
-		// neither is a reason to close this sender's connection.
+		// neither is a reason to close this sender's connection. A user
+		// with no Manager here gets nothing kept, so a sender cannot grow
+		// the history by writing to made-up names.
 		n, err := ch.f.SendToUser(ctx, in.To, out)
 		if err != nil {
 			ch.logger.Debug("chat: direct message", "err", err)
 		}
 		if n == 0 && !ch.clustered {
-			// With history the message waits for a tab of theirs that
-			// reconnects; one that opens afresh starts after it.
-			return ch.reply(ctx, c, "the recipient is not online")
+			if ch.history && ch.idle.holds(in.To) {
+				// Kept: a tab of theirs that reconnects with its
+				// position gets it; one that opens afresh starts after it.
+				return ch.reply(ctx, c, "the recipient is not online; a tab of theirs that reconnects will get the message")
+			}
+			return ch.reply(ctx, c, "the recipient is not online; the message was not delivered")
 		}
 		if in.To != from.UserID {
 			// The sender's other tabs show the conversation too.

@@ -31,6 +31,7 @@ type Config struct {
 	ReadRate          float64       `env:"CHAT_READ_RATE" default:"20"`
 	ReadBurst         int           `env:"CHAT_READ_BURST" default:"40"`
 	History           int           `env:"CHAT_HISTORY" default:"1000"`
+	MaxRooms          int           `env:"CHAT_MAX_ROOMS" default:"1000"`
 	WriteTimeout      time.Duration `env:"CHAT_WRITE_TIMEOUT" default:"10s"`
 	ShutdownTimeout   time.Duration `env:"CHAT_SHUTDOWN_TIMEOUT" default:"10s"`
 	Drain             time.Duration `env:"CHAT_DRAIN" default:"5s"`
@@ -186,6 +187,7 @@ func (c *settings) validate() []error {
 	}{
 		{"CHAT_READ_LIMIT", c.ReadLimit > 0},
 		{"CHAT_QUEUE_SIZE", c.QueueSize > 0},
+		{"CHAT_MAX_ROOMS", c.MaxRooms > 0},
 		{"CHAT_WRITE_TIMEOUT", c.WriteTimeout > 0},
 		{"CHAT_SHUTDOWN_TIMEOUT", c.ShutdownTimeout > 0},
 		{"CHAT_DEV_TOKEN_TTL", c.DevTokenTTL > 0},

@@ -36,6 +36,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		ReadRate:          20,
 		ReadBurst:         40,
 		History:           1000,
+		MaxRooms:          1000,
 		WriteTimeout:      10 * time.Second,
 		ShutdownTimeout:   10 * time.Second,
 		Drain:             5 * time.Second,
@@ -164,8 +165,8 @@ func TestLoadConfigProblems(t *testing.T) {
 		},
 		{
 			name: "non-positive limits",
-			vars: map[string]string{"CHAT_READ_LIMIT": "0", "CHAT_QUEUE_SIZE": "-1", "CHAT_DEV_TOKEN_TTL": "0s", "JWT_LEEWAY": "-5s"},
-			want: []string{"CHAT_READ_LIMIT", "CHAT_QUEUE_SIZE", "CHAT_DEV_TOKEN_TTL", "JWT_LEEWAY"},
+			vars: map[string]string{"CHAT_READ_LIMIT": "0", "CHAT_QUEUE_SIZE": "-1", "CHAT_DEV_TOKEN_TTL": "0s", "JWT_LEEWAY": "-5s", "CHAT_MAX_ROOMS": "0"},
+			want: []string{"CHAT_READ_LIMIT", "CHAT_QUEUE_SIZE", "CHAT_MAX_ROOMS", "CHAT_DEV_TOKEN_TTL", "JWT_LEEWAY"},
 		},
 	}
 	for _, tt := range tests {

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/ssotkit/ssot/middleware"
@@ -29,9 +34,11 @@ func accessLog(logger *slog.Logger) middleware.Middleware {
 	}
 }
 
-// statusRecorder remembers the status a handler wrote. It passes Unwrap
-// through so http.ResponseController, and with it the WebSocket hijack,
-// still reach the real connection.
+// statusRecorder remembers the status a handler wrote: through
+// WriteHeader, or, for a WebSocket upgrade, in the response the upgrader
+// writes itself on the hijacked connection (101, or the status of a
+// handshake it refused). It passes Unwrap through so
+// http.ResponseController still reaches the real connection.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
@@ -44,6 +51,43 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 // Unwrap returns the wrapped ResponseWriter.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Hijack hijacks the wrapped ResponseWriter's connection. The connection
+// itself is returned as it is, for the transport to use; the buffered
+// writer is one that reads the status line of the response written through
+// it.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(s.ResponseWriter).Hijack()
+	if err != nil {
+		return nc, brw, err
+	}
+	return nc, bufio.NewReadWriter(brw.Reader, bufio.NewWriter(&statusSniffer{w: nc, rec: s})), nil
+}
+
+// statusSniffer passes writes through to w and records, in rec, the status
+// of the HTTP status line that begins them.
+type statusSniffer struct {
+	w    io.Writer
+	rec  *statusRecorder
+	line []byte // the status line so far, until it is complete
+	done bool
+}
+
+func (s *statusSniffer) Write(p []byte) (int, error) {
+	if !s.done {
+		s.line = append(s.line, p[:min(len(p), 16-len(s.line))]...)
+		// "HTTP/1.1 101 ": the code is the three digits after the space.
+		if _, rest, ok := bytes.Cut(s.line, []byte(" ")); ok && len(rest) >= 3 {
+			if code, err := strconv.Atoi(string(rest[:3])); err == nil {
+				s.rec.status = code
+			}
+			s.done = true
+		} else if len(s.line) == 16 {
+			s.done = true
+		}
+	}
+	return s.w.Write(p)
+}
 
 // securityHeaders sets the headers that keep the page from being framed,
 // sniffed or leaking its URL, and its scripts to its own origin.
