@@ -3,6 +3,7 @@ package gobwasws
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"time"
 
@@ -78,9 +79,22 @@ func (c *Conn) closeSocket() error {
 	return nil
 }
 
-// awaitPeerClose waits until the peer's close frame arrives or the deadline
-// passes. A Read under way does the reading and signals the close frame;
-// otherwise CloseWithin reads, discarding data, itself.
+// drainLimit and drainTime bound what CloseWithin reads and discards,
+// after Read sent the peer a close frame for a protocol error, while it
+// waits for the peer's close frame: at most drainLimit bytes of payload,
+// the rest of a message over the read limit included, until drainTime after
+// that close frame. A socket closed with unread input is reset, and the
+// reset would cost the peer the close frame sent before it.
+const (
+	drainLimit = 16 << 20
+	drainTime  = time.Second
+)
+
+// awaitPeerClose waits until the peer's close frame arrives, the deadline
+// passes or, after Read's close frame for a protocol error, drainLimit
+// bytes of payload have been discarded or drainTime has passed. A Read
+// under way does the reading and signals the close frame; otherwise
+// CloseWithin reads, discarding data, itself.
 func (c *Conn) awaitPeerClose(deadline time.Time) {
 	_ = c.nc.SetReadDeadline(deadline)
 	select {
@@ -90,7 +104,14 @@ func (c *Conn) awaitPeerClose(deadline time.Time) {
 	}
 	defer func() { <-c.reading }()
 	if c.readBroken {
-		return // a Read stopped inside a frame: the stream cannot be parsed
+		return // the stream cannot be parsed
+	}
+	budget := int64(math.MaxInt64)
+	if !c.failedAt.IsZero() {
+		budget = drainLimit
+		if until := c.failedAt.Add(drainTime); until.Before(deadline) {
+			_ = c.nc.SetReadDeadline(until)
+		}
 	}
 	for {
 		select {
@@ -98,7 +119,11 @@ func (c *Conn) awaitPeerClose(deadline time.Time) {
 			return
 		default:
 		}
-		if f, err := c.readFrame(); err != nil || f.h.OpCode == ws.OpClose {
+		if c.unread > budget {
+			return
+		}
+		budget -= c.unread
+		if h, err := c.readHeader(); err != nil || h.OpCode == ws.OpClose {
 			return
 		}
 	}

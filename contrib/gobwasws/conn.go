@@ -47,7 +47,9 @@ type Conn struct {
 	// Owned by the reader: Read is called by one goroutine at a time.
 	rhdr       [ws.MaxHeaderSize - 2]byte
 	reading    chan struct{} // a one-slot semaphore: held by Read, or by CloseWithin waiting for the peer
-	readBroken bool          // held with reading: a Read was interrupted, perhaps inside a frame
+	readBroken bool          // held with reading: a Read was interrupted, perhaps inside a frame, or met a frame length it could not parse
+	unread     int64         // held with reading: bytes of the current frame's payload not yet read
+	failedAt   time.Time     // held with reading: when the reader first met a protocol error and sent its close frame (unless one had gone out)
 
 	// heard is set by every frame the peer sends; the keepalive clears it
 	// when it pings, and drops the peer if it is still clear one interval

@@ -28,7 +28,14 @@
 //     as an abnormal end.
 //   - A message larger than the read limit, an unmasked frame, a text
 //     message that is not UTF-8 and other protocol errors close the
-//     connection with 1009, 1002 or 1007.
+//     connection with 1009, 1002 or 1007. The close that follows reads and
+//     discards what the peer still sends, up to 16 MiB and for at most a
+//     second, before it closes the socket: a peer that sends a message over
+//     the limit of up to that size, and then reads, sees 1009 rather than a
+//     reset (TestOversizeCloseReachesSender, TestOversizeCloseBounded).
+//   - A frame's payload is allocated as its bytes arrive, not when its
+//     header declares its length: a peer that sends headers alone pins
+//     little memory (TestReadAllocatesAsBytesArrive).
 //   - One mechanism ends a write: the socket's write deadline. A batch sets
 //     it once; a write waiting behind another (a pong, a ping) cuts that
 //     one short at its own deadline; Abort moves it into the past for good.

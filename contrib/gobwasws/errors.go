@@ -28,9 +28,10 @@ const (
 	// one.
 	ErrAborted = sentinel("gobwasws: write aborted")
 	// ErrProtocol is wrapped by Read's error when the peer broke RFC 6455
-	// (an unmasked frame, reserved bits, a bad close frame, a text message
-	// that is not UTF-8, a message over the read limit); the connection has
-	// been sent the matching close code.
+	// (an unmasked frame, reserved bits, a 64-bit length with its most
+	// significant bit set, a bad close frame, a text message that is not
+	// UTF-8, a message over the read limit); the connection has been sent
+	// the matching close code.
 	ErrProtocol = sentinel("gobwasws: protocol error")
 	// ErrNoPong is Read's error once a peer has left a ping unanswered for
 	// a whole ping interval: the connection was dropped as dead.

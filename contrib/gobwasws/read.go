@@ -2,6 +2,7 @@ package gobwasws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -21,6 +22,17 @@ import (
 // broke the protocol or sent a message over the read limit (the connection
 // has then been sent 1002, 1007 or 1009, which the error, a
 // *wsmanager.SentCloseError, carries), and the socket's error otherwise.
+// After such an error (but for a 64-bit frame length with its top bit
+// set, after which the stream cannot be followed), CloseWithin reads and
+// discards what the peer still sends, up to 16 MiB of payload and for at
+// most a second after the close frame, so that a peer that finishes
+// sending a message over the limit of up to that size in that time, and
+// then reads, sees the close frame rather than a reset.
+//
+// A frame's payload is allocated as its bytes arrive, at most 32 KiB
+// first and then at most doubling, so that a header alone does not make Read
+// allocate the length it declares.
+//
 // If ctx ends while Read waits, Read returns ctx's error and the connection
 // cannot be read again: ctx is watched with context.AfterFunc for the
 // length of the call, which moves the socket's read deadline into the
@@ -57,8 +69,9 @@ func (c *Conn) Read(ctx context.Context) ([]byte, error) {
 	return msg, err
 }
 
-// errReadBroken is Read's error after a Read whose context ended.
-const errReadBroken = sentinel("gobwasws: an earlier Read was interrupted")
+// errReadBroken is Read's error after a Read whose context ended, or one
+// that met a frame length it could not parse: the stream cannot be parsed.
+const errReadBroken = sentinel("gobwasws: an earlier Read left the stream unreadable")
 
 // frame is one frame as read, payload unmasked.
 type frame struct {
@@ -117,32 +130,87 @@ func (c *Conn) readMessage() ([]byte, error) {
 	}
 }
 
+// firstAlloc bounds the first allocation for a frame's payload, which then
+// grows, at most doubling, as its bytes arrive, so that a header alone
+// does not make the connection allocate the length it declares.
+const firstAlloc = 32 << 10
+
 // readFrame reads one frame from the peer and checks what RFC 6455
-// requires of a client's frame.
+// requires of a client's frame and the read limit.
 func (c *Conn) readFrame() (frame, error) {
-	h, err := ws.ReadHeaderBuffer(&c.in, c.rhdr[:])
+	h, err := c.readHeader()
 	if err != nil {
-		return frame{}, c.readErr(err)
+		return frame{}, err
 	}
-	c.heard.Store(true)
-	switch {
-	case !h.Masked:
-		return frame{}, c.fail(ws.StatusProtocolError, "an unmasked frame from a client")
-	case h.Rsv != 0:
-		return frame{}, c.fail(ws.StatusProtocolError, "reserved bits set")
-	case h.OpCode.IsReserved():
-		return frame{}, c.fail(ws.StatusProtocolError, "a reserved opcode")
-	case h.OpCode.IsControl() && (!h.Fin || h.Length > ws.MaxControlFramePayloadSize):
-		return frame{}, c.fail(ws.StatusProtocolError, "a fragmented or oversized control frame")
-	case h.Length > c.readLimit:
+	if h.Length > c.readLimit {
 		return frame{}, c.fail(ws.StatusMessageTooBig, "a message over the read limit")
 	}
-	payload := make([]byte, h.Length)
-	if _, err := io.ReadFull(&c.in, payload); err != nil {
+	payload, err := c.readPayload()
+	if err != nil {
 		return frame{}, c.readErr(err)
 	}
 	ws.Cipher(payload, h.Mask, 0)
 	return frame{h: h, payload: payload}, nil
+}
+
+// readHeader discards what is left unread of the previous frame's payload,
+// reads the next frame's header and checks what RFC 6455 requires of a
+// client's frame. It leaves c.unread at the frame's payload length.
+func (c *Conn) readHeader() (ws.Header, error) {
+	if c.unread > 0 {
+		n, err := io.CopyN(io.Discard, &c.in, c.unread)
+		c.unread -= n
+		if err != nil {
+			return ws.Header{}, c.readErr(err)
+		}
+	}
+	h, err := ws.ReadHeaderBuffer(&c.in, c.rhdr[:])
+	switch {
+	case errors.Is(err, ws.ErrHeaderLengthMSB):
+		c.readBroken = true // the payload's length is unknown
+		return h, c.fail(ws.StatusProtocolError, "a 64-bit payload length with its most significant bit set")
+	case err != nil:
+		return h, c.readErr(err)
+	}
+	c.heard.Store(true)
+	c.unread = h.Length
+	switch {
+	case !h.Masked:
+		return h, c.fail(ws.StatusProtocolError, "an unmasked frame from a client")
+	case h.Rsv != 0:
+		return h, c.fail(ws.StatusProtocolError, "reserved bits set")
+	case h.OpCode.IsReserved():
+		return h, c.fail(ws.StatusProtocolError, "a reserved opcode")
+	case h.OpCode.IsControl() && (!h.Fin || h.Length > ws.MaxControlFramePayloadSize):
+		return h, c.fail(ws.StatusProtocolError, "a fragmented or oversized control frame")
+	}
+	return h, nil
+}
+
+// readPayload reads the c.unread bytes of the current frame's payload,
+// allocating as they arrive: at most firstAlloc bytes first, then at most
+// twice what has arrived.
+func (c *Conn) readPayload() ([]byte, error) {
+	p := make([]byte, 0, min(c.unread, firstAlloc))
+	for c.unread > 0 {
+		if len(p) == cap(p) {
+			grown := make([]byte, len(p), len(p)+int(min(c.unread, int64(len(p)))))
+			p = grown[:copy(grown, p)]
+		}
+		end := len(p) + int(min(int64(cap(p)-len(p)), c.unread))
+		n, err := c.in.Read(p[len(p):end])
+		p = p[:len(p)+n]
+		c.unread -= int64(n)
+		switch {
+		case c.unread == 0:
+			return p, nil
+		case err == io.EOF:
+			return nil, io.ErrUnexpectedEOF
+		case err != nil:
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // peerClose handles the peer's close frame: it answers it, unless a close
@@ -185,6 +253,9 @@ func (c *Conn) closeOnceSignal() {
 // with that code, so that the connection ends with the code the peer was
 // sent, wrapping ErrProtocol.
 func (c *Conn) fail(code ws.StatusCode, what string) error {
+	if c.failedAt.IsZero() {
+		c.failedAt = time.Now()
+	}
 	_ = c.writeControl(ws.OpClose, ws.NewCloseFrameBody(code, ""), time.Now().Add(closeTimeout))
 	return &wsmanager.SentCloseError{Code: int(code), Err: fmt.Errorf("%w: %s", ErrProtocol, what)}
 }
