@@ -1,6 +1,6 @@
 module github.com/ssotkit/ssot/contrib/gorillaws
 
-go 1.25
+go 1.26.0
 
 replace github.com/ssotkit/ssot => ../../
 
