@@ -35,6 +35,8 @@
 //	CHAT_READ_RATE           messages a second a client may send; defaults to 20 (0: no limit)
 //	CHAT_READ_BURST          messages a client may send at once; defaults to 40; past the limit it is closed with 1008 "rate limited"
 //	CHAT_HISTORY             direct messages kept per user for tabs that reconnect; defaults to 1000, 0 keeps none
+//	CHAT_MAX_ROOMS           rooms with members on this node at once; defaults to 1000; a connection to a
+//	                         new room past it is closed with 1008 "too many rooms"
 //	CHAT_WRITE_TIMEOUT       a stuck write closes that connection; defaults to 10s
 //	CHAT_SHUTDOWN_TIMEOUT    grace period on SIGINT/SIGTERM; defaults to 10s
 //	CHAT_DRAIN               on SIGINT/SIGTERM, the time over which clients are sent 1012 before the rest of the shutdown, within the grace period; defaults to 5s, 0 skips it
@@ -63,14 +65,17 @@
 // refused token (with the request ID and the kind of refusal, never the
 // token), every WebSocket that ended (user, room, request ID, the close code
 // and reason the server sent and, when the peer closed first, the peer's
-// code) or was refused after its upgrade, and the shutdown. At Debug, one
-// access line per HTTP request.
+// code) or was refused (after its upgrade, or with 400 for an invalid resume
+// position when CHAT_CLOSE_AFTER_UPGRADE is false), and the shutdown. At
+// Debug, one access line per HTTP request, with the status of the response:
+// 101 for a WebSocket upgrade, a refusal after it included.
 //
 // # Endpoints
 //
 //	GET  /             the single-page UI (embedded, no build step)
 //	GET  /ws?room=R    the WebSocket; token in the Authorization header or as
-//	                   the subprotocol "bearer.<base64url(token)>" next to "chat.v1"
+//	                   the subprotocol "bearer.<base64url(token)>" next to "chat.v1";
+//	                   &resume=P to get the direct messages after position P
 //	GET  /api/me       the caller's identity (Authorization: Bearer …)
 //	POST /dev/login    {"user":"alice"} → {"token":…}; Development only
 //	GET  /healthz      configuration summary and connection statistics, no secrets
@@ -97,6 +102,27 @@
 // sends {"type":"message",…}, {"type":"dm",…}, {"type":"refreshed"} or
 // {"type":"error",…}. The sender is
 // always the authenticated user: a client cannot speak for someone else.
+// A direct message's "to" follows the rule of user IDs
+// (wsmanager.UserContext.Validate), or the sender gets an error. On a
+// single node, a direct message that reaches no connection gets an error:
+// that a tab of the recipient's that reconnects will get it, when
+// CHAT_HISTORY keeps messages and the recipient left a room on the node
+// within wsmanager's IdleTimeout; otherwise that it was not delivered.
+//
+// Direct messages carry "pos", their position in the recipient's stream. A
+// page that reconnects with resume set to the last position it showed gets
+// what it missed, once, or {"type":"reset","pos":…} when that position is
+// no longer kept; a resume that is not a position is refused with 1008
+// "invalid resume position" (400 when CHAT_CLOSE_AFTER_UPGRADE is false).
+// A user keeps on a node the rooms they have a connection in and the room
+// they left last, for a tab that reconnects; that one is released after
+// wsmanager's IdleTimeout, or when they leave another room (its last tab of
+// theirs closes), so rooms visited in turn do not use up wsmanager's
+// MaxManagersPerUser. A
+// user's direct messages are kept while they have a room on the node.
+// Each room with members on a node has one relay there, released with its
+// last member.
+//
 // On SIGINT or SIGTERM the service first drains (wsmanager.Factory.Drain):
 // new connections are refused with 503, and the clients it has are closed
 // with 1012 (service restart) in paced batches over CHAT_DRAIN, so that

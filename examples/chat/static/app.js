@@ -116,7 +116,9 @@ function describe(ev) {
     case 1001: return "The server is restarting; reconnecting…";
     case 1012: return "The server is restarting; reconnecting…";
     case 1013: return "The server cannot take the connection right now; retrying…";
-    case 1008: return "Not authorized (" + (ev.reason || "policy") + "). Log in again.";
+    case 1008:
+      if (ev.reason === "too many rooms") return "The server has as many rooms as it takes; join one that has members.";
+      return "Not authorized (" + (ev.reason || "policy") + "). Log in again.";
     case 1011: return "The server hit an error; reconnecting…";
     default: return "Connection lost (" + ev.code + "); reconnecting…";
   }
