@@ -71,6 +71,12 @@ const (
 	ErrNotYetValid = kind("auth: token not yet valid")
 	// ErrRevoked: the issuer reports the token inactive.
 	ErrRevoked = kind("auth: token revoked")
+	// ErrTokenProtocolAlone: a WebSocket request offered its token as a
+	// subprotocol and no other protocol, so a server has none to choose
+	// that is not the token (and browsers fail a handshake that chooses
+	// none). The client must offer the application's subprotocol beside
+	// it.
+	ErrTokenProtocolAlone = kind("auth: token subprotocol offered without the application's protocol")
 )
 
 // Kind names why err refused a token, for a log line or a metric label:

@@ -64,7 +64,8 @@ type Extractor struct {
 // It returns ErrNoToken when there is no token or it is empty, and
 // ErrInvalidToken for a token longer than MaxLen, containing spaces or
 // control characters, or badly encoded, and for a subprotocol list with more
-// than one token entry or with no other protocol for the server to echo.
+// than one token entry; ErrTokenProtocolAlone (also ErrInvalidToken) for a
+// token entry with no other protocol for the server to echo.
 // Errors never contain the token.
 func (x Extractor) Token(r *http.Request) (token string, src Source, err error) {
 	token, src, _, err = x.TokenProtocol(r)
@@ -148,7 +149,7 @@ func (x Extractor) fromSubprotocols(lists []string, maxLen int) (token, protocol
 		return "", "", false, nil
 	}
 	if protocol == "" {
-		return "", "", false, &classError{class: ErrInvalidToken, detail: "token subprotocol offered without a protocol to echo"}
+		return "", "", false, ErrTokenProtocolAlone
 	}
 	if encoded == "" {
 		return "", "", false, ErrNoToken

@@ -19,9 +19,18 @@
 //
 //	f, err := wsmanager.NewFactory(wsmanager.Options{})
 //	// handle err; defer f.Close(ctx)
-//	h, err := wsmanager.NewEndpoint(f, authenticator, upgrader, handler, wsmanager.EndpointOptions{})
+//	h, err := wsmanager.NewEndpoint(f, authenticator, upgrader, handler, wsmanager.EndpointOptions{
+//		Subprotocol: "chat.v1", // what browsers offer beside their token
+//	})
 //	// handle err
 //	mux.Handle("/ws", h)
+//
+// A browser cannot set headers on a WebSocket, so it sends its token as a
+// subprotocol beside the application's: new WebSocket(url, ["chat.v1",
+// "bearer." + base64url(token)]). The endpoint authenticates that token
+// and echoes "chat.v1", never the token's entry; a client offering its
+// token alone is refused with HTTP 400 saying what to add. Other clients
+// send "Authorization: Bearer <token>".
 //
 // NewEndpoint authenticates the request with an auth.Unified, reserves a
 // connection with the user's Manager, upgrades the request through an

@@ -15,9 +15,14 @@ import (
 // per request.
 type EndpointOptions struct {
 	// Subprotocol is echoed to clients that offer it, typically next to a
-	// subprotocol carrying their token: browsers refuse a handshake that
-	// selects none of the subprotocols they offered. It is never a token.
-	// Defaults to "": none is echoed.
+	// subprotocol carrying their token ("bearer.<base64url(token)>", how a
+	// browser, which cannot set headers on a WebSocket, sends one): browsers
+	// refuse a handshake that selects none of the subprotocols they
+	// offered. It is never a token. Defaults to "": the endpoint then
+	// echoes, to a client that sent its token as a subprotocol, the first
+	// other protocol that client offered, and none to the others. A client
+	// that offers its token alone, with no protocol beside it, is refused
+	// with HTTP 400 saying so (auth.ErrTokenProtocolAlone).
 	Subprotocol string
 	// RequireSubprotocol refuses, with HTTP 400 before authenticating or
 	// upgrading, a request that does not offer Subprotocol: a client that
@@ -83,8 +88,9 @@ const resumeParam = "resume"
 //
 // Requests refused before the upgrade get a plain HTTP error and are never
 // upgraded: 400 when RequireSubprotocol is set and the client did not offer
-// Subprotocol, when Thread returns an invalid ThreadID, or when the resume
-// position is malformed; 401 or 503
+// Subprotocol, when the client offered its token as a subprotocol with no
+// other protocol beside it, when Thread returns an invalid ThreadID, or when
+// the resume position is malformed; 401 or 503
 // (auth.HTTPStatus) when authentication fails; 429 when the user has
 // MaxManagersPerUser threads or the thread has MaxConnsPerManager
 // connections; 503 when the factory has MaxManagers managers or MaxConns
@@ -159,7 +165,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			res.Release() // the upgrade failed or panicked
 		}
 	}()
-	tr, err := e.up.Upgrade(w, r, e.opts.Subprotocol)
+	tr, err := e.up.Upgrade(w, r, e.echo(r))
 	if err != nil {
 		e.f.log.Debug("wsmanager: upgrade failed", "err", err)
 		return
@@ -203,6 +209,16 @@ func offers(r *http.Request, subprotocol string) bool {
 
 // refuseAuth answers a request whose authentication failed.
 func (e *endpoint) refuseAuth(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, auth.ErrTokenProtocolAlone) {
+		// No protocol to choose, so no handshake a browser accepts: say
+		// what is missing, to the developer reading the response.
+		want := "the application's subprotocol"
+		if e.opts.Subprotocol != "" {
+			want = "the subprotocol " + e.opts.Subprotocol
+		}
+		http.Error(w, "the token was offered as a subprotocol alone: offer "+want+" beside it", http.StatusBadRequest)
+		return
+	}
 	if e.opts.CloseAfterUpgrade {
 		code := auth.CloseCode(err)
 		e.closeAfterUpgrade(w, r, code, authReason(code))
@@ -239,10 +255,23 @@ func (e *endpoint) refuseReserve(w http.ResponseWriter, r *http.Request, err err
 	}
 }
 
+// echo is the subprotocol the handshake selects: Subprotocol, or without
+// one, for a token sent as a subprotocol, the first other protocol the
+// client offered (never the token's entry).
+func (e *endpoint) echo(r *http.Request) string {
+	if e.opts.Subprotocol != "" {
+		return e.opts.Subprotocol
+	}
+	if _, src, proto, err := e.a.Extractor().TokenProtocol(r); err == nil && src == auth.SourceSubprotocol {
+		return proto
+	}
+	return ""
+}
+
 // closeAfterUpgrade upgrades a refused request only to close it with code
 // and reason, which browsers can read.
 func (e *endpoint) closeAfterUpgrade(w http.ResponseWriter, r *http.Request, code int, reason string) {
-	tr, err := e.up.Upgrade(w, r, e.opts.Subprotocol)
+	tr, err := e.up.Upgrade(w, r, e.echo(r))
 	if err != nil || tr == nil {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -552,4 +553,39 @@ func TestEndpointSurvivesAnUpgraderWithoutConn(t *testing.T) {
 			t.Errorf("token %q: %d connections left registered", token, st.ConnsActive)
 		}
 	}
+}
+
+// TestEndpointTokenSubprotocolPaths: a client that offers its token as a
+// subprotocol alone gets a 400 that says what to add; without
+// EndpointOptions.Subprotocol, a client offering a protocol beside its
+// token gets that protocol echoed, as browsers and Node's ws require.
+func TestEndpointTokenSubprotocolPaths(t *testing.T) {
+	t.Parallel()
+	tokenProto := "bearer." + base64.RawURLEncoding.EncodeToString([]byte("alice"))
+
+	e := newEndpointTest(t, wsmanager.Options{}, wsmanager.EndpointOptions{Subprotocol: "chat.v1"})
+	req, err := http.NewRequest(http.MethodGet, "http://"+e.addr+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Sec-Websocket-Protocol", tokenProto)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "offer the subprotocol chat.v1 beside it") {
+		t.Errorf("token alone: status %d, body %q; want 400 naming chat.v1", resp.StatusCode, body)
+	}
+	if strings.Contains(string(body), "alice") {
+		t.Errorf("the refusal shows the token: %q", body)
+	}
+
+	e = newEndpointTest(t, wsmanager.Options{}, wsmanager.EndpointOptions{})
+	c := dialFrames(t, e.addr, "/ws", http.Header{"Sec-Websocket-Protocol": {tokenProto + ", chat.v1"}})
+	if c.resp.StatusCode != http.StatusSwitchingProtocols || c.resp.Header.Get("Sec-WebSocket-Protocol") != "chat.v1" {
+		t.Errorf("no Subprotocol set: status %d, protocol %q; want 101 echoing chat.v1", c.resp.StatusCode, c.resp.Header.Get("Sec-WebSocket-Protocol"))
+	}
+	c.close(t)
 }
