@@ -1,8 +1,8 @@
 // Command chat is a small multi-user chat service on the whole ssot golden
 // path: configuration from env, an ordered middleware chain, one
 // auth.Unified in front of a JWT backend (a key, or an OpenID provider), and
-// wsmanager serving WebSockets over coder/websocket, one isolated manager per
-// user and room.
+// wsmanager serving WebSockets over gobwas/ws (contrib/gobwasws), one
+// isolated manager per user and room.
 //
 // Run it with no configuration at all:
 //
@@ -92,9 +92,11 @@
 //
 // # Protocol
 //
-// The server's first message on every connection is
-// {"type":"welcome","room":…,"to":<user>}: the user and room the server put
-// it in. The page shows "Connected" when it arrives.
+// A connection first gets its stream's position: for a fresh one a
+// {"type":"reset"} carrying where the user's stream stands, for one that
+// resumed the direct messages it missed (or a reset, if they are no longer
+// kept). Then comes {"type":"welcome","room":…,"to":<user>}: the user and
+// room the server put it in. The page shows "Connected" when it arrives.
 // Clients send {"type":"say","text":…} to their room or
 // {"type":"dm","to":"bob","text":…} to one user, and
 // {"type":"refresh","token":…} with a new token before theirs expires,
