@@ -1,6 +1,6 @@
 module github.com/ssotkit/ssot/contrib/gobwasws
 
-go 1.26
+go 1.26.0
 
 replace github.com/ssotkit/ssot => ../../
 
