@@ -20,15 +20,17 @@ const (
 // about 500 a second, 50 at a time. It is a plain value, safe to copy.
 type DrainOptions struct {
 	// Duration is the time over which the closes are spread: the node's
-	// connections are split into Duration/Interval batches of equal size
-	// (at least one connection each), so the other nodes receive about
+	// connections are split into Duration/Interval batches (fewer when
+	// there are fewer connections than that), as equal in size as can be,
+	// one batch every Duration/batches, so the other nodes receive about
 	// connections/Duration reconnections a second. Defaults to
 	// DefaultDrainDuration.
 	Duration time.Duration
-	// Interval is the pause between two batches. Each pause is jittered,
-	// between half and one and a half Interval, and the connections are
-	// taken in a random order, so that clients that connected together do
-	// not come back together. Defaults to DefaultDrainInterval.
+	// Interval is the shortest pause between two batches. Each pause is
+	// jittered, between half and one and a half of its length, and the
+	// connections are taken in a random order, so that clients that
+	// connected together do not come back together. Defaults to
+	// DefaultDrainInterval.
 	Interval time.Duration
 	// Code and Reason are the close's. Default to 1012 (CodeServiceRestart)
 	// and "service restart": a client reconnects, which a load balancer
@@ -79,20 +81,23 @@ func (f *Factory) Drain(ctx context.Context, opts DrainOptions) error {
 	f.mu.Unlock()
 
 	rand.Shuffle(len(conns), func(i, j int) { conns[i], conns[j] = conns[j], conns[i] })
-	steps := max(int(opts.Duration/opts.Interval), 1)
-	per := max((len(conns)+steps-1)/steps, 1)
-	for len(conns) > 0 {
-		batch := conns[:min(per, len(conns))]
-		conns = conns[len(batch):]
-		for _, c := range batch {
+	// As many batches as Duration has Intervals, but no more than there
+	// are connections, as equal as can be and spread over all of
+	// Duration: the pace is the connections over Duration, whatever their
+	// number.
+	n := len(conns)
+	steps := min(max(int(opts.Duration/opts.Interval), 1), max(n, 1))
+	gap := opts.Duration / time.Duration(steps)
+	for i := range steps {
+		for _, c := range conns[i*n/steps : (i+1)*n/steps] {
 			if c.requestClose(causeClosed, opts.Code, opts.Reason, nil) {
 				f.stats.drainCloses.Add(1)
 			}
 		}
-		if len(conns) == 0 {
+		if i == steps-1 {
 			break
 		}
-		pause := time.NewTimer(opts.Interval/2 + rand.N(opts.Interval))
+		pause := time.NewTimer(gap/2 + rand.N(gap))
 		select {
 		case <-pause.C:
 		case <-ctx.Done():

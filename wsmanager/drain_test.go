@@ -83,6 +83,37 @@ func TestDrainPacesAndRefuses(t *testing.T) {
 	})
 }
 
+// TestDrainSpreadsFewConnections: fewer connections than Duration has
+// Intervals are spread over the whole Duration, one batch each, not closed
+// in the first few Intervals.
+func TestDrainSpreadsFewConnections(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f, err := wsmanager.NewFactory(wsmanager.Options{Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close(context.Background())
+		peers := make([]*memconn.Conn, 5)
+		for i := range peers {
+			res, err := f.Reserve(context.Background(), wsmanager.UserContext{UserID: fmt.Sprint("u", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			peers[i] = memconn.New(memconn.Options{})
+			go func() { _ = res.Serve(peers[i], echo()) }()
+		}
+		synctest.Wait()
+		start := time.Now()
+		if err := f.Drain(context.Background(), wsmanager.DrainOptions{Duration: 10 * time.Second, Interval: 100 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		// Five batches, four jittered pauses of 1 to 3 s.
+		if took := time.Since(start); took < 4*time.Second || took > 12*time.Second {
+			t.Errorf("5 connections drained in %v, want them spread over about the Duration of 10s", took)
+		}
+	})
+}
+
 // TestDrainContextEnds: a Drain whose ctx ends returns its error, with the
 // batches not yet closed left open for Close.
 func TestDrainContextEnds(t *testing.T) {
