@@ -18,23 +18,9 @@ import (
 // never all at once, and returns when every one has finished.
 func TestDrainPacesAndRefuses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f, err := wsmanager.NewFactory(wsmanager.Options{Logger: quietLogger()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close(context.Background())
 		const conns = 100
 		ctx := context.Background()
-		peers := make([]*memconn.Conn, conns)
-		for i := range peers {
-			res, err := f.Reserve(ctx, wsmanager.UserContext{UserID: fmt.Sprint("u", i)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			peers[i] = memconn.New(memconn.Options{})
-			go func() { _ = res.Serve(peers[i], echo()) }()
-		}
-		synctest.Wait()
+		f, peers := servedPeers(t, conns)
 
 		drained := make(chan error, 1)
 		start := time.Now()
@@ -66,8 +52,7 @@ func TestDrainPacesAndRefuses(t *testing.T) {
 		if got := closed(); got != 10 {
 			t.Errorf("%d closed before the first pause could end, want 10", got)
 		}
-		err = <-drained
-		if err != nil {
+		if err := <-drained; err != nil {
 			t.Fatalf("Drain: %v", err)
 		}
 		if got := closed(); got != conns {
@@ -88,21 +73,7 @@ func TestDrainPacesAndRefuses(t *testing.T) {
 // in the first few Intervals.
 func TestDrainSpreadsFewConnections(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f, err := wsmanager.NewFactory(wsmanager.Options{Logger: quietLogger()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close(context.Background())
-		peers := make([]*memconn.Conn, 5)
-		for i := range peers {
-			res, err := f.Reserve(context.Background(), wsmanager.UserContext{UserID: fmt.Sprint("u", i)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			peers[i] = memconn.New(memconn.Options{})
-			go func() { _ = res.Serve(peers[i], echo()) }()
-		}
-		synctest.Wait()
+		f, _ := servedPeers(t, 5)
 		start := time.Now()
 		if err := f.Drain(context.Background(), wsmanager.DrainOptions{Duration: 10 * time.Second, Interval: 100 * time.Millisecond}); err != nil {
 			t.Fatal(err)
@@ -118,21 +89,7 @@ func TestDrainSpreadsFewConnections(t *testing.T) {
 // batches not yet closed left open for Close.
 func TestDrainContextEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f, err := wsmanager.NewFactory(wsmanager.Options{Logger: quietLogger()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close(context.Background())
-		peers := make([]*memconn.Conn, 4)
-		for i := range peers {
-			res, err := f.Reserve(context.Background(), wsmanager.UserContext{UserID: fmt.Sprint("u", i)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			peers[i] = memconn.New(memconn.Options{})
-			go func() { _ = res.Serve(peers[i], echo()) }()
-		}
-		synctest.Wait()
+		f, peers := servedPeers(t, 4)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 		defer cancel()
 		if err := f.Drain(ctx, wsmanager.DrainOptions{Duration: 4 * time.Second, Interval: time.Second}); !errors.Is(err, context.DeadlineExceeded) {
@@ -189,4 +146,27 @@ func TestDrainingEndpointAnswers503(t *testing.T) {
 	if got := c.next(t); got != "close 1013 server draining" {
 		t.Errorf("got %q, want close 1013 after the upgrade", got)
 	}
+}
+
+// servedPeers makes a Factory, inside the caller's synctest bubble, and
+// serves n in-memory connections with it, one user each, returning once
+// they are all served.
+func servedPeers(t *testing.T, n int) (*wsmanager.Factory, []*memconn.Conn) {
+	t.Helper()
+	f, err := wsmanager.NewFactory(wsmanager.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close(context.Background()) })
+	peers := make([]*memconn.Conn, n)
+	for i := range peers {
+		res, err := f.Reserve(context.Background(), wsmanager.UserContext{UserID: fmt.Sprint("u", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		peers[i] = memconn.New(memconn.Options{})
+		go func() { _ = res.Serve(peers[i], echo()) }()
+	}
+	synctest.Wait()
+	return f, peers
 }
