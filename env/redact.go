@@ -1,10 +1,15 @@
 package env
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/ssotkit/ssot/internal/safefmt"
+)
 
 // Redacted is what Redact returns in place of a secret value. It is the same
-// whatever the value, so not even the value's length shows.
-const Redacted = "[REDACTED]"
+// whatever the value, so not even the value's length shows, and the same
+// text every description in the library shows for a secret.
+const Redacted = safefmt.Redacted
 
 // secretWords are the fragments that make a key look secret. Matching is on
 // the lower-cased key, anywhere in it, so API_KEY, apiKey, DB_PASSWORD_FILE

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/ssotkit/ssot/contrib/internal/wsadapt"
+	"github.com/ssotkit/ssot/internal/wsadapt"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 

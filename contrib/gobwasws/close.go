@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
-	"github.com/ssotkit/ssot/contrib/internal/wsadapt"
+	"github.com/ssotkit/ssot/internal/wsadapt"
 )
 
 // Abort moves the socket's write deadline into the past for good: the

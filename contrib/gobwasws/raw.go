@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
-	"github.com/ssotkit/ssot/contrib/internal/wsadapt"
+	"github.com/ssotkit/ssot/internal/wsadapt"
 )
 
 // MaxRequestBytes is the most UpgradeConn reads of a client's opening

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
-	"github.com/ssotkit/ssot/contrib/internal/wsadapt"
+	"github.com/ssotkit/ssot/internal/wsadapt"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
-	"github.com/ssotkit/ssot/contrib/internal/wsadapt"
+	"github.com/ssotkit/ssot/internal/wsadapt"
 )
 
 // WriteMessages sends msgs, in order, each as one frame, with one writev

@@ -5,7 +5,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/ssotkit/ssot/contrib/internal/wsadapt"
+	"github.com/ssotkit/ssot/internal/wsadapt"
 )
 
 // socket is the connection gorilla writes to, for a Conn from

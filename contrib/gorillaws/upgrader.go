@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/gorilla/websocket"
-	"github.com/ssotkit/ssot/contrib/internal/wsadapt"
+	"github.com/ssotkit/ssot/internal/wsadapt"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 

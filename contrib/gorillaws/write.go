@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/ssotkit/ssot/contrib/internal/wsadapt"
+	"github.com/ssotkit/ssot/internal/wsadapt"
 )
 
 // WriteMessages sends msgs, in order, each as one message, with the

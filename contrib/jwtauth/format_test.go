@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/ssotkit/ssot/contrib/jwtauth"
-	"github.com/ssotkit/ssot/internal/leakcheck"
+	"github.com/ssotkit/ssot/internal/testkit/leakcheck"
 )
 
 // TestNoKeyInAnyRendering renders every type of this package that holds a

@@ -13,7 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ssotkit/ssot/contrib/natsbroker"
-	"github.com/ssotkit/ssot/internal/brokertest"
+	"github.com/ssotkit/ssot/internal/testkit/brokertest"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/ssotkit/ssot/contrib/natsbroker"
-	"github.com/ssotkit/ssot/internal/brokertest"
+	"github.com/ssotkit/ssot/internal/testkit/brokertest"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 

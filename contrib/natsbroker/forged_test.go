@@ -5,8 +5,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/ssotkit/ssot/contrib/internal/brokerkit"
-	"github.com/ssotkit/ssot/internal/brokertest"
+	"github.com/ssotkit/ssot/internal/brokerkit"
+	"github.com/ssotkit/ssot/internal/testkit/brokertest"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 

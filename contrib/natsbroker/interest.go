@@ -8,7 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/ssotkit/ssot/contrib/internal/brokerkit"
+	"github.com/ssotkit/ssot/internal/brokerkit"
 )
 
 // userSubs are the subscriptions of an Interest: one NATS core subscription

@@ -7,7 +7,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/ssotkit/ssot/contrib/natsbroker"
-	"github.com/ssotkit/ssot/internal/brokertest"
+	"github.com/ssotkit/ssot/internal/testkit/brokertest"
 )
 
 // TestSlowSubscriberDropsAreCounted: a node whose deliveries fall behind

@@ -3,7 +3,7 @@ package natsbroker
 import (
 	"strings"
 
-	"github.com/ssotkit/ssot/contrib/internal/brokerkit"
+	"github.com/ssotkit/ssot/internal/brokerkit"
 )
 
 // DefaultPrefix is the subject prefix when Options.Prefix is empty.

@@ -17,7 +17,7 @@ import (
 	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/contrib/jwtauth"
 	"github.com/ssotkit/ssot/contrib/oidcauth"
-	"github.com/ssotkit/ssot/internal/testlog"
+	"github.com/ssotkit/ssot/internal/testkit/testlog"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/contrib/prommetrics"
-	"github.com/ssotkit/ssot/internal/brokertest"
+	"github.com/ssotkit/ssot/internal/testkit/brokertest"
 )
 
 func authExposition(hits, misses, calls, opens, refused, state, entries string) string {

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/ssotkit/ssot/contrib/prommetrics"
-	"github.com/ssotkit/ssot/internal/brokertest"
+	"github.com/ssotkit/ssot/internal/testkit/brokertest"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 

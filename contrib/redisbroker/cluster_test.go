@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/ssotkit/ssot/contrib/redisbroker"
-	"github.com/ssotkit/ssot/internal/brokertest"
-	"github.com/ssotkit/ssot/internal/redistest"
+	"github.com/ssotkit/ssot/internal/testkit/brokertest"
+	"github.com/ssotkit/ssot/internal/testkit/redistest"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 

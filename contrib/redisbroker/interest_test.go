@@ -15,9 +15,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ssotkit/ssot/contrib/redisbroker"
-	"github.com/ssotkit/ssot/internal/brokertest"
-	"github.com/ssotkit/ssot/internal/memconn"
-	"github.com/ssotkit/ssot/internal/redistest"
+	"github.com/ssotkit/ssot/internal/testkit/brokertest"
+	"github.com/ssotkit/ssot/internal/testkit/memconn"
+	"github.com/ssotkit/ssot/internal/testkit/redistest"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
-	"github.com/ssotkit/ssot/internal/testlog"
+	"github.com/ssotkit/ssot/internal/testkit/testlog"
 )
 
 func TestMain(m *testing.M) {

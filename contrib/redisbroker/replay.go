@@ -6,7 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ssotkit/ssot/contrib/internal/brokerkit"
+	"github.com/ssotkit/ssot/internal/brokerkit"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ssotkit/ssot/contrib/internal/brokerkit"
+	"github.com/ssotkit/ssot/internal/brokerkit"
 )
 
 // errUnsubscribed ends a shard's connection on which Redis ended a

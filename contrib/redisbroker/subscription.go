@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ssotkit/ssot/contrib/internal/brokerkit"
+	"github.com/ssotkit/ssot/internal/brokerkit"
 )
 
 // idlePing is how long the subscription's connection may stay silent

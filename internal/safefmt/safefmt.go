@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-
-	"github.com/ssotkit/ssot/env"
 )
+
+// Redacted is how a secret that is set appears in a description, the one
+// text for it across the library (env.Redacted is this constant).
+const Redacted = "[REDACTED]"
 
 // Format writes s to f for every verb and flag: %q quotes it, every other
 // verb writes it as it is. It never looks at the value s describes.
@@ -21,11 +23,11 @@ func Format(f fmt.State, verb rune, s string) {
 	_, _ = io.WriteString(f, s)
 }
 
-// Secret is how a secret appears in a description: env.Redacted when it is
+// Secret is how a secret appears in a description: Redacted when it is
 // set, "none" when it is not (an unset secret is worth seeing).
 func Secret(set bool) string {
 	if set {
-		return env.Redacted
+		return Redacted
 	}
 	return "none"
 }
