@@ -13,7 +13,7 @@ import (
 
 	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/env"
-	"github.com/ssotkit/ssot/internal/memconn"
+	"github.com/ssotkit/ssot/internal/testkit/memconn"
 	"github.com/ssotkit/ssot/middleware"
 	"github.com/ssotkit/ssot/statemachine"
 	"github.com/ssotkit/ssot/wsmanager"

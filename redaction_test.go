@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ssotkit/ssot/internal/leakcheck"
+	"github.com/ssotkit/ssot/internal/testkit/leakcheck"
 )
 
 // sample is what TestNoSecretInAnyRendering knows of one exported type.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/ssotkit/ssot/auth"
-	"github.com/ssotkit/ssot/internal/testlog"
+	"github.com/ssotkit/ssot/internal/testkit/testlog"
 )
 
 // switchable fails while failing is set and otherwise accepts every token as

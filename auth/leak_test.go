@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ssotkit/ssot/auth"
-	"github.com/ssotkit/ssot/internal/testlog"
+	"github.com/ssotkit/ssot/internal/testkit/testlog"
 )
 
 // TestNoTokenInErrorsLogsOrStats drives a token through every outcome and

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/ssotkit/ssot/contrib/redisbroker"
-	"github.com/ssotkit/ssot/internal/redistest"
+	"github.com/ssotkit/ssot/internal/testkit/redistest"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 

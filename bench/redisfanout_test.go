@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/ssotkit/ssot/contrib/redisbroker"
-	"github.com/ssotkit/ssot/internal/redistest"
+	"github.com/ssotkit/ssot/internal/testkit/redistest"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 

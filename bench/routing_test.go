@@ -17,7 +17,7 @@ import (
 	"github.com/ssotkit/ssot/bench/internal/clusterresult"
 	"github.com/ssotkit/ssot/contrib/natsbroker"
 	"github.com/ssotkit/ssot/contrib/redisbroker"
-	"github.com/ssotkit/ssot/internal/redistest"
+	"github.com/ssotkit/ssot/internal/testkit/redistest"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/ssotkit/ssot/auth"
 	"github.com/ssotkit/ssot/env"
-	"github.com/ssotkit/ssot/internal/testlog"
+	"github.com/ssotkit/ssot/internal/testkit/testlog"
 	"github.com/ssotkit/ssot/middleware"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ssotkit/ssot/internal/testlog"
+	"github.com/ssotkit/ssot/internal/testkit/testlog"
 	"github.com/ssotkit/ssot/middleware"
 )
 

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/ssotkit/ssot/env"
-	"github.com/ssotkit/ssot/internal/testlog"
+	"github.com/ssotkit/ssot/internal/testkit/testlog"
 	"github.com/ssotkit/ssot/middleware"
 )
 

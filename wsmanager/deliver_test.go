@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/ssotkit/ssot/internal/memconn"
+	"github.com/ssotkit/ssot/internal/testkit/memconn"
 	"github.com/ssotkit/ssot/statemachine"
 	"github.com/ssotkit/ssot/wsmanager"
 )

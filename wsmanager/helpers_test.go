@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ssotkit/ssot/internal/memconn"
+	"github.com/ssotkit/ssot/internal/testkit/memconn"
 	"github.com/ssotkit/ssot/statemachine"
 	"github.com/ssotkit/ssot/wsmanager"
 )

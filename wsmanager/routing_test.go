@@ -12,7 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/ssotkit/ssot/internal/memconn"
+	"github.com/ssotkit/ssot/internal/testkit/memconn"
 	"github.com/ssotkit/ssot/wsmanager"
 )
 

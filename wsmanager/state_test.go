@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/ssotkit/ssot/internal/memconn"
+	"github.com/ssotkit/ssot/internal/testkit/memconn"
 	"github.com/ssotkit/ssot/statemachine"
 	"github.com/ssotkit/ssot/wsmanager"
 )

@@ -14,8 +14,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/ssotkit/ssot/internal/brokerkit"
 	"github.com/ssotkit/ssot/contrib/natsbroker"
+	"github.com/ssotkit/ssot/internal/brokerkit"
 	"github.com/ssotkit/ssot/internal/testkit/brokertest"
 	"github.com/ssotkit/ssot/wsmanager"
 )

@@ -11,8 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ssotkit/ssot/internal/brokerkit"
 	"github.com/ssotkit/ssot/contrib/redisbroker"
+	"github.com/ssotkit/ssot/internal/brokerkit"
 	"github.com/ssotkit/ssot/internal/testkit/brokertest"
 	"github.com/ssotkit/ssot/internal/testkit/redistest"
 	"github.com/ssotkit/ssot/wsmanager"

@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/ssotkit/ssot/env"
-	"github.com/ssotkit/ssot/internal/redistest"
+	"github.com/ssotkit/ssot/internal/testkit/redistest"
 )
 
 // The cluster tests run three nodes in this process: each is the real

@@ -16,7 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/ssotkit/ssot/env"
-	"github.com/ssotkit/ssot/internal/testlog"
+	"github.com/ssotkit/ssot/internal/testkit/testlog"
 )
 
 // testTimeout bounds every wait on the network, so a regression fails
