@@ -16,8 +16,10 @@ import (
 )
 
 // waitLimit bounds every wait of the Log checks, so that a broken Log fails
-// a test instead of hanging it.
-const waitLimit = 10 * time.Second
+// a test instead of hanging it. It is generous: on a loaded 2-core machine,
+// a Redis Cluster's six processes share the cores with every test of the
+// module running in parallel.
+const waitLimit = 30 * time.Second
 
 // Client plays a browser tab that keeps its position, as wsmanager
 // documents for PrefixFrame: it splits every message at its first space
