@@ -501,22 +501,10 @@ func (f *Factory) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return f.cutShort(ctx)
 	}
-	f.liveMu.Lock()
-	if f.live == 0 {
-		f.liveMu.Unlock()
-		return f.unsubErr
-	}
-	if f.drained == nil {
-		f.drained = make(chan struct{})
-	}
-	drained := f.drained
-	f.liveMu.Unlock()
-	select {
-	case <-drained:
-		return f.unsubErr
-	case <-ctx.Done():
+	if err := f.waitConns(ctx); err != nil {
 		return f.cutShort(ctx)
 	}
+	return f.unsubErr
 }
 
 // cutShort ends the deliveries of a Close whose ctx ended: every write
