@@ -108,7 +108,8 @@ type Upgrader interface {
 }
 
 // Handler handles the messages a connection reads. HandleMessage is called
-// from the goroutine serving the connection, one message at a time and in the
+// from the goroutine reading the connection (the one serving it, or for a
+// PushConn one of the transport's), one message at a time and in the
 // order the messages were read, so a Handler sees the messages of one
 // connection sequentially; the same Handler serves many connections
 // concurrently. Returning an error, or panicking, closes that connection with

@@ -43,9 +43,10 @@ type Connection struct {
 	closed chan struct{}
 
 	mu       sync.Mutex
-	tr       Conn      // the transport; nil until Serve gives it
-	out      transport // how the writer writes to tr
-	aborted  bool      // out was aborted: nothing more is written
+	tr       Conn        // the transport; nil until Serve gives it
+	out      transport   // how the writer writes to tr
+	pushed   *pushReader // tr's receiver, when it is a PushConn served as one
+	aborted  bool        // out was aborted: nothing more is written
 	q        queue
 	writer   bool          // a writer goroutine runs, or has closed the transport
 	spare    [][]byte      // a small batch buffer kept between writers

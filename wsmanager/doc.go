@@ -135,12 +135,16 @@
 // # Goroutines
 //
 // A Factory runs one janitor goroutine; a Broker or Log runs its own to
-// deliver to it. Serve runs on the caller's
-// goroutine; each connection has at most one writer goroutine, which runs
-// only while the connection has messages to write or is closing, so an idle
-// connection costs no goroutine of its own. Serve returns only after its
-// connection's writer has closed the transport; Factory.Close closes every
-// connection and waits for all of them.
+// deliver to it. Each connection has at most one writer goroutine, which
+// runs only while the connection has messages to write or is closing.
+// Reading is the transport's: a pull transport (Conn) is read by the
+// goroutine serving the connection, Serve's caller or, with Reservation.Go,
+// one of the Factory's, for the connection's whole life; a PushConn
+// (github.com/ssotkit/ssot/contrib/nbiows) calls back on its own goroutines
+// when a message arrives, so a connection it serves with Reservation.Go (or
+// EndpointOptions.Detach) holds no goroutine while it is idle. Serve
+// returns only after its connection's writer has closed the transport;
+// Factory.Close closes every connection and waits for all of them.
 //
 // A connection keeps the queue ring and batch buffer a burst grew until
 // the janitor's next sweep finds it with nothing to write (every

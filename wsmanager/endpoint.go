@@ -42,11 +42,12 @@ type EndpointOptions struct {
 	// RequestID returns the RequestID recorded in the UserContext, for
 	// example the request-ID middleware's. Defaults to nil: none.
 	RequestID func(*http.Request) string
-	// Detach serves each connection on a goroutine of the Factory's
-	// (Reservation.Go) and returns from ServeHTTP once the connection is
-	// being served: net/http's goroutine, and the stack it grew handling
-	// the request, are released, which is most of the memory an idle
-	// connection costs. The connection's context then keeps the request's
+	// Detach serves each connection with Reservation.Go and returns from
+	// ServeHTTP once the connection is being served: net/http's goroutine,
+	// and the stack it grew handling the request, are released. A pull
+	// transport's connection is then read on a goroutine of the Factory's;
+	// a PushConn's (contrib/nbiows) holds no goroutine while idle. The
+	// connection's context then keeps the request's
 	// values but not its cancellation. It suits transports that hijack the
 	// HTTP connection, as every contrib adapter does over HTTP/1.1; a
 	// transport that serves the WebSocket inside the handler (over HTTP/2,

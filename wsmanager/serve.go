@@ -92,7 +92,9 @@ func (r *Reservation) Connection() *Connection { return r.c }
 // Serve gives the reservation its transport tr and serves it with h: it
 // drives the connection's machine from Connecting to ProcessingReady, lets
 // its writer deliver what was queued, then reads messages and hands them to
-// h, one at a time, until the connection closes. It returns when the
+// h, one at a time, until the connection closes: on the calling goroutine,
+// or, for a PushConn, on the transport's goroutines as messages arrive
+// while the caller waits. It returns when the
 // transport is closed, the connection removed, Options.OnDisconnect called
 // and the machine in Closed or Failed. Call it on the goroutine that owns
 // the connection, such as the HTTP handler's.
@@ -138,15 +140,20 @@ func (r *Reservation) begin(tr Conn, h Handler) error {
 	return nil
 }
 
-// Go is Serve on a goroutine of the Factory's: it gives the reservation its
-// transport and returns at once, and the connection is served, as Serve
-// serves it, until it ends; what Serve would have returned reaches
-// Options.OnDisconnect. Factory.Close waits for that goroutine.
+// Go is Serve without waiting: it gives the reservation its transport and
+// returns at once, and the connection is served, as Serve serves it, until
+// it ends; what Serve would have returned reaches Options.OnDisconnect.
+// Factory.Close waits for the connection to finish.
+//
+// A pull transport (a Conn that is not a PushConn) is read on a goroutine
+// of the Factory's, one per connection for its whole life. A PushConn
+// (github.com/ssotkit/ssot/contrib/nbiows) is read on the transport's own
+// goroutines as messages arrive, so an idle connection served with Go
+// holds no goroutine at all.
 //
 // It lets the goroutine that upgraded the connection return: under
 // net/http, the handler's goroutine and the stack it grew handling the
-// request are then released, which is most of what an idle connection
-// costs. The context given to Reserve must then outlive the request: a
+// request are then released. The context given to Reserve must then outlive the request: a
 // request's context ends when its handler returns (reserve with
 // context.WithoutCancel(r.Context()), as NewEndpoint does with
 // EndpointOptions.Detach).
@@ -157,6 +164,10 @@ func (r *Reservation) begin(tr Conn, h Handler) error {
 func (r *Reservation) Go(tr Conn, h Handler) error {
 	if err := r.begin(tr, h); err != nil {
 		return err
+	}
+	if p, ok := tr.(PushConn); ok {
+		r.c.servePush(r.ctx, tr, p, h, false)
+		return nil
 	}
 	go func() { _ = r.c.serve(r.ctx, tr, h) }()
 	return nil
@@ -247,6 +258,11 @@ func refusal(err error) (int, string) {
 // serve is Reservation.Serve once its arguments are checked: the one place
 // a connection is served.
 func (c *Connection) serve(ctx context.Context, tr Conn, h Handler) error {
+	if p, ok := tr.(PushConn); ok {
+		r := c.servePush(ctx, tr, p, h, true)
+		<-r.done
+		return r.err
+	}
 	stop := context.AfterFunc(ctx, func() {
 		c.requestClose(causeContext, CodeGoingAway, reasonGoingAway, nil)
 	})

@@ -161,6 +161,7 @@ func (c *Connection) shutdownLocked() {
 	discarded := c.q.clear()
 	c.q.shrink()
 	end := c.end
+	pushed := c.pushed
 	c.mu.Unlock()
 	f := c.m.f
 	if discarded > 0 {
@@ -181,4 +182,8 @@ func (c *Connection) shutdownLocked() {
 	c.mu.Unlock()
 	c.cancel()
 	close(c.closed)
+	if pushed != nil {
+		// A PushConn's connection finishes here if reading already ended.
+		pushed.transportClosed()
+	}
 }

@@ -1,0 +1,133 @@
+package wsmanager
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/ssotkit/ssot/statemachine"
+)
+
+// PushConn is a transport that delivers what it reads by calling back
+// instead of being read: a readiness-driven transport, such as
+// github.com/ssotkit/ssot/contrib/nbiows, whose poller hands each
+// connection's bytes to a bounded pool of workers when they arrive. Served
+// through one (Reservation.Go, or EndpointOptions.Detach), an idle
+// connection holds no goroutine at all: not a reading one, and its writer
+// runs only while messages wait, as for every transport.
+//
+// The package never calls Read on a PushConn it serves this way; it calls
+// Receive once, after the connection is operational, and writes and closes
+// it through DeadlineConn as it does any other. Every Serve and Go method
+// takes this path for a PushConn with nothing else to change: code written
+// for a pull transport switches by changing its Upgrader.
+type PushConn interface {
+	DeadlineConn
+	// Receive starts delivering to r: the transport calls r.Message with
+	// each whole message it reads, in order, one call at a time for the
+	// connection, each after the previous one returned, and then r.End
+	// exactly once, after the last Message returned, with what ended
+	// reading: the errors Read would return (a *CloseError or io.EOF when
+	// the peer ended the connection, an error wrapping
+	// os.ErrDeadlineExceeded when the transport ended it because a write
+	// ran out of time, any other error for an abnormal end). Messages read
+	// before Receive are held and delivered first. CloseWithin and Abort
+	// must lead to End. Message and End may run on any goroutine of the
+	// transport's, never on the one calling Receive.
+	Receive(r Receiver)
+}
+
+// Receiver is what a PushConn delivers to; the package gives one to
+// PushConn.Receive. Its methods must be called as Receive says.
+type Receiver interface {
+	// Message hands the connection's next message to its Handler, on the
+	// calling goroutine. msg belongs to the package once Message is
+	// called: the transport must not modify or reuse it. A Handler that
+	// blocks holds the calling goroutine, and the connection's later
+	// messages wait for it, as they do for a pull transport.
+	Message(msg []byte)
+	// End reports that reading ended with err. It never blocks: the
+	// connection finishes (Options.OnDisconnect, the machine's last
+	// transition) on whichever goroutine completes it, this one or the
+	// connection's writer once the transport is closed.
+	End(err error)
+}
+
+// pushReader is a served PushConn's Receiver: the body of readLoop, called
+// back, and the end of serve, run by whichever of reading and the writer's
+// close finishes last.
+type pushReader struct {
+	c    *Connection
+	h    Handler
+	rate bucket
+	stop func() bool // the AfterFunc closing the connection when its context ends
+	// left counts what must end before the connection finishes: reading
+	// (End) and the writer's close of the transport.
+	left atomic.Int32
+	// done, for Serve, is closed once the connection finished, with err
+	// what Serve returns; nil for Go, which waits for nothing.
+	done chan struct{}
+	err  error
+}
+
+// servePush serves tr, whose PushConn p is, as serve serves a pull transport, without a
+// goroutine: set-up on the caller's, then reads on the transport's, and the
+// end on whichever goroutine finishes last. With wait, the caller is given
+// a channel closed once the connection finished.
+func (c *Connection) servePush(ctx context.Context, tr Conn, p PushConn, h Handler, wait bool) *pushReader {
+	r := &pushReader{c: c, h: h}
+	r.left.Store(2)
+	if wait {
+		r.done = make(chan struct{})
+	}
+	c.mu.Lock()
+	c.pushed = r
+	c.mu.Unlock()
+	r.stop = context.AfterFunc(ctx, func() {
+		c.requestClose(causeContext, CodeGoingAway, reasonGoingAway, nil)
+	})
+	c.attach(tr)
+	c.setUp()
+	if c.mach.State().IsOperational() {
+		p.Receive(r)
+		return r
+	}
+	// Set-up failed and a close was requested: nothing will be read.
+	r.settle()
+	return r
+}
+
+func (r *pushReader) Message(msg []byte) {
+	c := r.c
+	if c.mach.State() >= statemachine.Closing {
+		return
+	}
+	if limit := &c.m.f.opts.ReadRate; limit.Rate > 0 && !r.rate.allow(limit, time.Now()) {
+		c.rateLimited(limit)
+		return
+	}
+	if err := c.handle(r.h, msg); err != nil {
+		c.handlerFailed(err)
+	}
+}
+
+func (r *pushReader) End(err error) {
+	r.c.readFailed(err)
+	r.settle()
+}
+
+// settle counts one of reading and the transport's close as ended, and
+// finishes the connection after the second.
+func (r *pushReader) settle() {
+	if r.left.Add(-1) != 0 {
+		return
+	}
+	r.stop()
+	r.err = r.c.finish()
+	if r.done != nil {
+		close(r.done)
+	}
+}
+
+// transportClosed is called by the writer once it closed the transport.
+func (r *pushReader) transportClosed() { r.settle() }
