@@ -1,0 +1,184 @@
+package client_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ssotkit/ssot/auth"
+	"github.com/ssotkit/ssot/contrib/gobwasws"
+	"github.com/ssotkit/ssot/wsmanager"
+)
+
+// node is one ssot server on 127.0.0.1: a Factory with its endpoint at
+// /ws (gobwas/ws, the token as a subprotocol beside "test.v1", refusals
+// as close codes), the test page at /, ssot.js at /ssot.js and /token,
+// which issues tokens for any user. Its handler answers in-band refreshes
+// ({"type":"refresh","token":…}) with {"type":"refreshed"} and records
+// every other message it receives.
+type node struct {
+	addr  string
+	f     *wsmanager.Factory
+	srv   *http.Server
+	wg    sync.WaitGroup
+	close sync.Once
+
+	mu        sync.Mutex
+	resumes   []string // the resume position of every connection, "" for none
+	got       []string // the messages clients sent, in order
+	refreshes int
+}
+
+// cluster is what the nodes of one test share: the token authority and
+// the authenticator.
+type cluster struct {
+	tokens tokens
+	authn  *auth.Unified
+}
+
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
+	k := tokens{key: []byte("a test key of 32 bytes or more, for HS256")}
+	a, err := auth.New(k, auth.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := a.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return &cluster{tokens: k, authn: a}
+}
+
+// quiet is a logger that discards.
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// startNode starts a node with opts on a free port; the test's end stops
+// it, if the test did not.
+func (c *cluster) startNode(t *testing.T, opts wsmanager.Options) *node {
+	t.Helper()
+	script, err := os.ReadFile("js/ssot.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile("testdata/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Logger == nil {
+		opts.Logger = quiet()
+	}
+	f, err := wsmanager.NewFactory(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &node{f: f}
+	up, err := gobwasws.NewUpgrader(gobwasws.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := wsmanager.NewEndpoint(f, c.authn, up, wsmanager.HandlerFunc(func(ctx context.Context, conn *wsmanager.Connection, msg []byte) error {
+		var in struct{ Type, Token string }
+		if json.Unmarshal(msg, &in) == nil && in.Type == "refresh" {
+			if err := conn.Refresh(ctx, c.authn, in.Token); err != nil {
+				return nil // refused: the connection closes with 1008
+			}
+			n.mu.Lock()
+			n.refreshes++
+			n.mu.Unlock()
+			return conn.Send(ctx, []byte(`{"type":"refreshed"}`))
+		}
+		n.mu.Lock()
+		n.got = append(n.got, string(msg))
+		n.mu.Unlock()
+		return nil
+	}), wsmanager.EndpointOptions{
+		Subprotocol:        "test.v1",
+		RequireSubprotocol: true,
+		CloseAfterUpgrade:  true,
+		Resume: func(r *http.Request) string {
+			p := r.URL.Query().Get("resume")
+			n.mu.Lock()
+			n.resumes = append(n.resumes, p)
+			n.mu.Unlock()
+			return p
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /ws", ep)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(page)
+	})
+	mux.HandleFunc("GET /ssot.js", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		_, _ = w.Write(script)
+	})
+	mux.HandleFunc("GET /token", func(w http.ResponseWriter, r *http.Request) {
+		ms, err := strconv.Atoi(r.URL.Query().Get("ttl"))
+		user := r.URL.Query().Get("user")
+		if err != nil || user == "" {
+			http.Error(w, "user and ttl (milliseconds) required", http.StatusBadRequest)
+			return
+		}
+		_, _ = io.WriteString(w, c.tokens.issue(user, time.Duration(ms)*time.Millisecond))
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.addr = ln.Addr().String()
+	n.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(quiet().Handler(), slog.LevelError)}
+	n.wg.Go(func() {
+		if err := n.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("serving: %v", err)
+		}
+	})
+	t.Cleanup(func() { n.stop(t) })
+	return n
+}
+
+// stop stops the node: the listener, then the factory, whose connections
+// still open get 1001. Killing a node is front.drop before stop.
+func (n *node) stop(t *testing.T) {
+	t.Helper()
+	n.close.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := n.srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutting the server down: %v", err)
+		}
+		if err := n.f.Close(ctx); err != nil {
+			t.Errorf("closing the factory: %v", err)
+		}
+		n.wg.Wait()
+	})
+}
+
+// send sends msg to user through the node's factory.
+func (n *node) send(t *testing.T, user, msg string) {
+	t.Helper()
+	if _, err := n.f.SendToUserWait(context.Background(), user, []byte(msg)); err != nil {
+		t.Fatalf("sending %q to %s: %v", msg, user, err)
+	}
+}
+
+// record returns copies of what the node recorded.
+func (n *node) record() (resumes, got []string, refreshes int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.resumes...), append([]string(nil), n.got...), n.refreshes
+}
