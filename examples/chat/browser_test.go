@@ -216,7 +216,7 @@ func TestBrowserChat(t *testing.T) {
 	// bob's tab loses its connection; alice sends him direct messages
 	// meanwhile; when the tab reconnects it presents the position of the
 	// last one it showed and gets each missed one, once, in order.
-	if _, err := chromedp.Run(tabs["bob"], chromedp.Evaluate[bool](`ws.close(1000, "offline"); true`)); err != nil {
+	if _, err := chromedp.Run(tabs["bob"], chromedp.Evaluate[bool](`chat.client.close(1000, "offline"); true`)); err != nil {
 		t.Fatalf("bob: closing the connection: %v", err)
 	}
 	if err := chromedp.Do(tabs["bob"], chromedp.WaitVisible(chromedp.CSS(`body[data-state="closed"]`))); err != nil {
@@ -229,7 +229,7 @@ func TestBrowserChat(t *testing.T) {
 			t.Fatalf("alice: %v", err)
 		}
 	}
-	if _, err := chromedp.Run(tabs["bob"], chromedp.Evaluate[bool](`connect(); true`)); err != nil {
+	if _, err := chromedp.Run(tabs["bob"], chromedp.Evaluate[bool](`chat.client.connect(); true`)); err != nil {
 		t.Fatalf("bob: reconnecting: %v", err)
 	}
 	if err := chromedp.Do(tabs["bob"], chromedp.WaitVisible(`//li[contains(@class,"dm")][contains(., "missed three")]`)); err != nil {

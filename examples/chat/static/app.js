@@ -1,23 +1,26 @@
-"use strict";
-// The chat client: log in through the development login, open a WebSocket
-// with the token as a subprotocol (browsers cannot set headers on one), and
-// render what the server sends. Text is always set with textContent, never
-// parsed as HTML.
+// The chat client: log in through the development login, then keep a
+// connection to the chat with ssot.js (the repository's client/js/ssot.js,
+// copied here byte for byte), which sends the token as a subprotocol,
+// reconnects, resumes the direct messages it missed and refreshes the
+// token before it expires; render what the server sends. Text is always
+// set with textContent, never parsed as HTML.
+import { Client } from "/static/ssot.js";
 
 const $ = (id) => document.getElementById(id);
 let me = "";
 let token = "";
+let issued = 0; // when token was issued and expires, in milliseconds
+let expires = 0;
 let room = "lobby";
-let ws = null;
-let retries = 0;
-// position is where this page stands in its user's stream of direct
-// messages: the server sends it with each one ("pos") and in a reset, and
-// the page presents it when it reconnects, so it gets every direct message
-// it missed, once, in order.
-let position = "";
-// refreshTimer refreshes the token before it expires, in band, so that the
-// connection outlives it.
-let refreshTimer = 0;
+let client = null;
+
+// chat is for the browser's console (and the browser test): chat.client
+// is the page's ssot.js Client.
+window.chat = {
+  get client() {
+    return client;
+  },
+};
 
 function setStatus(text, state) {
   $("status").textContent = text;
@@ -39,21 +42,18 @@ function add(kind, who, text) {
   return li;
 }
 
-// The token travels as "bearer.<base64url(token)>": subprotocols allow only
-// token characters, and base64url keeps it within them.
-function bearer(t) {
-  return "bearer." + btoa(t).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+// parse is the chat's framing for ssot.js: every message is a JSON object;
+// a direct message carries its position in its user's stream as "pos", and
+// a reset is {"type":"reset","pos":…}.
+function parse(text) {
+  const msg = JSON.parse(text);
+  return { reset: msg.type === "reset", position: msg.pos || null, data: msg };
 }
 
 function render(msg) {
-  if (msg.pos) position = msg.pos;
   switch (msg.type) {
-    case "reset":
-      // A position the server no longer has, or none yet: from here on.
-      break;
     case "welcome":
       // The server has registered this connection: messages reach it now.
-      retries = 0;
       setStatus("Connected as " + me + " in #" + room + ".", "connected");
       add("system", "", "You joined #" + room + ".");
       break;
@@ -69,17 +69,13 @@ function render(msg) {
       li.dataset.from = msg.from;
       break;
     }
-    case "refreshed":
-      break;
     case "error":
       add("error", "", msg.error);
       break;
   }
 }
 
-// login asks the development login for a token for user and schedules its
-// refresh at 80% of its life, or a minute before it expires if that is
-// sooner, and never within a second.
+// login asks the development login for a token for user.
 async function login(user) {
   const res = await fetch("/dev/login", {
     method: "POST",
@@ -90,64 +86,69 @@ async function login(user) {
   if (!res.ok) throw new Error(body.error || "Login failed.");
   me = body.user;
   token = body.token;
-  clearTimeout(refreshTimer);
-  const life = new Date(body.expires_at).getTime() - Date.now();
-  refreshTimer = setTimeout(refresh, Math.max(Math.min(life - 60000, life * 0.8), 1000));
+  issued = Date.now();
+  expires = new Date(body.expires_at).getTime();
 }
 
-// refresh gets a new token and hands it to the server over the open
-// connection: the server checks it, for the same user, and moves the
-// connection's expiry. A later reconnect uses it too.
-async function refresh() {
-  try {
-    await login(me);
-  } catch (e) {
-    return; // the connection closes at expiry, and the page asks to log in
-  }
-  if (ws && ws.readyState === WebSocket.OPEN) {
-    ws.send(JSON.stringify({ type: "refresh", token }));
-  }
+// currentToken is ssot.js's token(), awaited before each connect and for
+// each refresh. A refresh (the connection is open) gets a new token from
+// the development login; a connect presents the token the user logged in
+// with, or a new one once less than 40% of its life is left, so that a
+// restarted server, whose tokens are signed with another secret, refuses
+// it (1008) and the page asks to log in again.
+async function currentToken() {
+  if (client.state === "open" || expires - Date.now() < 0.4 * (expires - issued)) await login(me);
+  return token;
 }
 
 // Close codes the server uses, and what the user can do about them.
-function describe(ev) {
-  switch (ev.code) {
-    case 1000: return "Disconnected.";
+function describe(d) {
+  switch (d.code) {
+    case 1000: return d.reconnectIn === null ? "Disconnected." : "The server closed the connection; reconnecting…";
     case 1001: return "The server is restarting; reconnecting…";
     case 1012: return "The server is restarting; reconnecting…";
     case 1013: return "The server cannot take the connection right now; retrying…";
     case 1008:
-      if (ev.reason === "too many rooms") return "The server has as many rooms as it takes; join one that has members.";
-      return "Not authorized (" + (ev.reason || "policy") + "). Log in again.";
+      if (d.reason === "too many rooms") return "The server has as many rooms as it takes; join one that has members.";
+      return "Not authorized (" + (d.reason || "policy") + "). Log in again.";
     case 1011: return "The server hit an error; reconnecting…";
-    default: return "Connection lost (" + ev.code + "); reconnecting…";
+    default: return "Connection lost (" + d.code + "); reconnecting…";
   }
 }
 
-function connect() {
-  const url = new URL("/ws?room=" + encodeURIComponent(room), location.href);
-  if (position) url.searchParams.set("resume", position);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  ws = new WebSocket(url, ["chat.v1", bearer(token)]);
-  ws.onopen = () => setStatus("Joining #" + room + "…", "joining");
-  ws.onmessage = (ev) => render(JSON.parse(ev.data));
-  ws.onclose = (ev) => {
-    setStatus(describe(ev), "closed");
-    if (ev.code === 1008) {
-      $("chat").hidden = true;
-      $("login-form").hidden = false;
-      return;
-    }
-    if (ev.code !== 1000 && retries < 6) {
-      setTimeout(connect, 500 * 2 ** retries++);
-    }
-  };
+// join connects to room as the logged-in user. The position is kept per
+// user and room in sessionStorage, so a tab that logs in again after a
+// 1008, or reloads, gets the direct messages it missed.
+function join() {
+  client?.close();
+  client = new Client("/ws?room=" + encodeURIComponent(room), {
+    protocol: "chat.v1",
+    token: currentToken,
+    parse,
+    storageKey: "chat.position " + me + " " + room,
+  });
+  client.on("open", () => setStatus("Joining #" + room + "…", "joining"));
+  client.on("message", ({ data }) => render(data));
+  client.on("reset", () => {
+    // A fresh connection learns where its stream stands; one that resumed
+    // from a position the server no longer keeps missed direct messages.
+    if (client.position) add("system", "", "Direct messages sent while you were away are no longer kept.");
+  });
+  client.on("close", (d) => {
+    // An attempt that never opened leaves the explanation of the close
+    // that started the reconnects in place.
+    if (d.opened || d.reconnectIn === null) setStatus(describe(d), "closed");
+  });
+  client.on("policy", () => {
+    $("chat").hidden = true;
+    $("login-form").hidden = false;
+  });
+  client.connect();
 }
 
 $("login-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   room = $("room").value.trim() || "lobby";
-  position = "";
   try {
     await login($("user").value.trim());
   } catch (err) {
@@ -156,15 +157,18 @@ $("login-form").addEventListener("submit", async (e) => {
   }
   $("login-form").hidden = true;
   $("chat").hidden = false;
-  connect();
+  join();
 });
 
 $("send-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const text = $("text").value;
   const to = $("to").value.trim();
-  if (!text || !ws || ws.readyState !== WebSocket.OPEN) return;
-  ws.send(JSON.stringify(to ? { type: "dm", to, text } : { type: "say", text }));
+  if (!text || !client) return;
+  if (!client.send(JSON.stringify(to ? { type: "dm", to, text } : { type: "say", text }))) {
+    add("error", "", "Not sent: too many messages are waiting for the connection.");
+    return;
+  }
   $("text").value = "";
   $("text").focus();
 });
