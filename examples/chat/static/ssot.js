@@ -14,16 +14,18 @@
  * client's own close() stops it and never reconnects; every other close
  * is the server's or the network's:
  *
- * | code | meaning                                   | the client              |
- * | ---- | ----------------------------------------- | ----------------------- |
- * | 1000 | normal closure, by the server             | reconnects soon         |
- * | 1001 | going away: the server shuts down         | reconnects soon         |
- * | 1012 | service restart: a drain                  | reconnects soon         |
- * | 1008 | policy: token expired or refused, rate limited, too slow | stops; "policy" event |
- * | 1011 | internal error                            | backs off               |
- * | 1013 | try again later: a limit, a draining node | backs off               |
- * | 1006 | abnormal: no close frame, or no handshake | backs off               |
- * | any other                                        | | backs off               |
+ * | code      | meaning                                  | the client            |
+ * | --------- | ---------------------------------------- | --------------------- |
+ * | 1000      | normal closure, by the server            | reconnects soon       |
+ * | 1001      | going away: the server shuts down        | reconnects soon       |
+ * | 1012      | service restart: a drain                 | reconnects soon       |
+ * | 1008      | policy: token expired or refused, token  | stops, keeps its      |
+ * |           | refresh refused, rate limited, too slow  | position; "policy"    |
+ * | 1011      | internal error                           | backs off             |
+ * | 1013      | try again later: a limit, a draining     | backs off             |
+ * |           | node, the broker unavailable             |                       |
+ * | 1006      | abnormal: no close frame, no handshake   | backs off             |
+ * | any other |                                          | backs off             |
  *
  * "Soon" is a random delay between 0 and restartDelay, so that the clients
  * of a node do not come back at once; "backs off" is exponential backoff
