@@ -441,12 +441,12 @@ export class Client extends EventTarget {
     this.#sse?.close();
     this.#ws = this.#sse = null;
     this.#opened = false;
+    if (opened && Date.now() - this.#openedAt >= this.#opts.stableAfter) this.#attempt = 0;
     const action = closeAction(code);
     let delay = null;
     if (action === "soon") {
       delay = Math.floor(Math.random() * this.#opts.restartDelay);
     } else if (action === "backoff") {
-      if (opened && Date.now() - this.#openedAt >= this.#opts.stableAfter) this.#attempt = 0;
       delay = backoffDelay(this.#attempt++, this.#opts.backoffBase, this.#opts.backoffCap);
     }
     if (delay !== null && this.#opts.sseURL && transport === "websocket" && this.#wsFailures >= this.#opts.sseAfter) {
