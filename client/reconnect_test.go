@@ -33,6 +33,7 @@ func TestBrowser(t *testing.T) {
 		{"token refreshed", testTokenRefreshed},
 		{"1008 to the application", testPolicyClose},
 		{"bounded send queue", testSendQueue},
+		{"1013 backs off", testTryAgainLater},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
