@@ -449,7 +449,7 @@ func TestHTTPEndpoints(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(string(body), "<title>ssot chat</title>") {
 		t.Errorf("/: %d", status)
 	}
-	for _, asset := range []string{"/static/app.js", "/static/app.css"} {
+	for _, asset := range []string{"/static/app.js", "/static/ssot.js", "/static/app.css"} {
 		if status, _ := s.get(t, asset, ""); status != http.StatusOK {
 			t.Errorf("%s: %d", asset, status)
 		}
