@@ -196,7 +196,6 @@ export class Client extends EventTarget {
   #sseConn = "";
   #posting = Promise.resolve();
   #transport = "websocket";
-  #opened = false; // the current connection has opened
   #everOpened = false;
   #wsFailures = 0; // WebSocket attempts that never opened, before any did
   #attempt = 0;
@@ -276,11 +275,10 @@ export class Client extends EventTarget {
     this.#gen++;
     clearTimeout(this.#timer);
     clearTimeout(this.#refreshTimer);
-    const opened = this.#opened;
+    const opened = this.#state === "open";
     this.#ws?.close(code, reason);
     this.#sse?.close();
     this.#ws = this.#sse = null;
-    this.#opened = false;
     this.#setState("closed");
     this.#emit("close", { code, reason, opened, transport: this.#transport, reconnectIn: null });
   }
@@ -319,7 +317,7 @@ export class Client extends EventTarget {
   }
 
   #ready() {
-    if (!this.#opened) return false;
+    if (this.#state !== "open") return false;
     return this.#ws ? this.#ws.readyState === WebSocket.OPEN : this.#sse !== null;
   }
 
@@ -373,7 +371,7 @@ export class Client extends EventTarget {
     ws.onmessage = (ev) => gen === this.#gen && this.#receive(ev.data);
     ws.onclose = (ev) => {
       if (gen !== this.#gen) return;
-      if (!this.#opened && !this.#everOpened && ev.code === 1006) this.#wsFailures++;
+      if (!this.#everOpened && ev.code === 1006) this.#wsFailures++;
       this.#closed(ev.code, ev.reason);
     };
   }
@@ -405,14 +403,14 @@ export class Client extends EventTarget {
   }
 
   #open(gen) {
-    this.#opened = this.#everOpened = true;
-    this.#wsFailures = 0;
+    this.#everOpened = true;
     this.#openedAt = Date.now();
-    this.#setState("open");
+    // The queue goes first, before a listener of the state can send.
     const queue = this.#queue;
     this.#queue = [];
     this.#queueBytes = 0;
     for (const data of queue) this.#write(data);
+    this.#setState("open");
     this.#emit("open", { transport: this.#transport });
     this.#scheduleRefresh(gen);
   }
@@ -435,12 +433,11 @@ export class Client extends EventTarget {
   #closed(code, reason) {
     this.#gen++;
     clearTimeout(this.#refreshTimer);
-    const opened = this.#opened;
+    const opened = this.#state === "open";
     const transport = this.#transport;
     this.#ws?.close();
     this.#sse?.close();
     this.#ws = this.#sse = null;
-    this.#opened = false;
     if (opened && Date.now() - this.#openedAt >= this.#opts.stableAfter) this.#attempt = 0;
     const action = closeAction(code);
     let delay = null;
