@@ -24,7 +24,7 @@ const (
 // event is one thing read from the peer, delivered in order.
 type event struct {
 	kind byte
-	data []byte // the message, the ping's payload, or the close frame to send before ending (nil: none)
+	data []byte // the message, or the ping's payload
 	err  error  // evEnd: what reading ended with
 }
 
@@ -74,8 +74,8 @@ func (in *inbox) ping(payload []byte) {
 	}
 }
 
-// end queues the end of reading, with closeFrame to send first (nil:
-// none), unless it is queued already.
+// end queues the end of reading, unless it is queued already, and sends
+// the peer closeFrame, if not nil, without waiting for the events before.
 func (in *inbox) end(closeFrame []byte, err error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -83,7 +83,13 @@ func (in *inbox) end(closeFrame []byte, err error) {
 		return
 	}
 	in.ended = true
-	in.pushLocked(event{kind: evEnd, data: closeFrame, err: err})
+	in.pushLocked(event{kind: evEnd, err: err})
+	if closeFrame != nil {
+		// At once, on a worker of its own: the peer learns why, even while
+		// the messages before the end wait for a busy Receiver.
+		c := in.c
+		c.u.pool.submit(func() { _ = c.writeControl(opClose, closeFrame, time.Now().Add(closeTimeout)) })
+	}
 }
 
 func (in *inbox) pushLocked(ev event) {
@@ -139,9 +145,6 @@ func (in *inbox) deliver(r wsmanager.Receiver, ev event, pulled bool) {
 	case evPing:
 		_ = c.writeControl(opPong, ev.data, time.Now().Add(closeTimeout))
 	case evEnd:
-		if ev.data != nil {
-			_ = c.writeControl(opClose, ev.data, time.Now().Add(closeTimeout))
-		}
 		c.stopKeepalive()
 		r.End(ev.err)
 	}
