@@ -354,6 +354,20 @@ func (u *Unified) AuthenticateRequest(r *http.Request) (Identity, error) {
 	return u.Authenticate(r.Context(), token)
 }
 
+// AuthenticateRequestWith is AuthenticateRequest with the Extractor x
+// instead of Options.Extract: for an endpoint whose clients can send the
+// token in only one way, such as a browser's EventSource, which sets no
+// headers (wsmanager.NewSSEEndpoint allows the query string for its
+// streams alone). Failures are counted as AuthenticateRequest counts them.
+func (u *Unified) AuthenticateRequestWith(r *http.Request, x Extractor) (Identity, error) {
+	token, _, err := x.Token(r)
+	if err != nil {
+		u.failed(r.Context(), err)
+		return Identity{}, err
+	}
+	return u.Authenticate(r.Context(), token)
+}
+
 // Extractor returns the Extractor that AuthenticateRequest uses, with its
 // defaults filled in.
 func (u *Unified) Extractor() Extractor { return u.opts.Extract }

@@ -225,11 +225,7 @@ func (e *endpoint) refuseAuth(w http.ResponseWriter, r *http.Request, err error)
 		e.closeAfterUpgrade(w, r, code, authReason(code))
 		return
 	}
-	status := auth.HTTPStatus(err)
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", "Bearer")
-	}
-	http.Error(w, http.StatusText(status), status)
+	refuseAuthHTTP(w, err)
 }
 
 // refuseReserve answers an authenticated request the factory refused.
@@ -240,6 +236,12 @@ func (e *endpoint) refuseReserve(w http.ResponseWriter, r *http.Request, err err
 		e.closeAfterUpgrade(w, r, code, reason)
 		return
 	}
+	refuseReserveHTTP(w, err)
+}
+
+// refuseReserveHTTP answers, with an HTTP status, an authenticated
+// request the factory refused.
+func refuseReserveHTTP(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, ErrInvalidUser):
 		http.Error(w, "invalid thread", http.StatusBadRequest)

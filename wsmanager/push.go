@@ -31,9 +31,9 @@ type PushConn interface {
 	// the peer ended the connection, an error wrapping
 	// os.ErrDeadlineExceeded when the transport ended it because a write
 	// ran out of time, any other error for an abnormal end). Messages read
-	// before Receive are held and delivered first. CloseWithin and Abort
-	// must lead to End. Message and End may run on any goroutine of the
-	// transport's, never on the one calling Receive.
+	// before Receive are held and delivered first, possibly before
+	// Receive returns. CloseWithin and Abort must lead to End. Message and
+	// End may be called on any goroutine.
 	Receive(r Receiver)
 }
 

@@ -101,7 +101,8 @@ func TestPushConnIdleHoldsNoGoroutine(t *testing.T) {
 		err error
 		st  statemachine.ConnState
 	}
-	ended := make(chan end, 1)
+	const n = 50
+	ended := make(chan end, n)
 	h := newHarness(t, wsmanager.Options{
 		OnDisconnect: func(c *wsmanager.Connection, err error) { ended <- end{err, c.State()} },
 	})
@@ -109,7 +110,6 @@ func TestPushConnIdleHoldsNoGoroutine(t *testing.T) {
 		return c.Send(ctx, append([]byte("echo "), msg...))
 	})
 	base := runtime.NumGoroutine()
-	const n = 50
 	conns := make([]*pushConn, n)
 	for i := range conns {
 		res, err := h.f.Reserve(context.Background(), wsmanager.UserContext{UserID: fmt.Sprint("u", i)})
