@@ -9,3 +9,5 @@ require (
 	github.com/ssotkit/ssot v0.0.0-00010101000000-000000000000
 	go.uber.org/goleak v1.3.0
 )
+
+require github.com/coder/websocket v1.8.15

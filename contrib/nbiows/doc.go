@@ -1,0 +1,90 @@
+// Package nbiows is a readiness-driven WebSocket transport for
+// github.com/ssotkit/ssot/wsmanager over github.com/lesismal/nbio: its
+// [Conn] implements wsmanager.PushConn, so a connection served with
+// Reservation.Go (or EndpointOptions.Detach) holds no goroutine while it
+// is idle. An [Upgrader] owns an nbio engine whose pollers (one by default,
+// Options.Pollers) wait for every connection's socket to become readable
+// and read it, and a pool of workers, at most Options.Workers at once and
+// none while nothing arrives, that delivers each connection's messages to
+// its Handler, in order, one at a time. TestIdleConnectionsHoldNoGoroutine
+// serves 200 idle connections and counts no more goroutines than before
+// they connected, but for the workers. It is a module of its own, so the
+// library depends on no transport:
+//
+//	go get github.com/ssotkit/ssot/contrib/nbiows
+//
+//	up, err := nbiows.NewUpgrader(nbiows.Options{})
+//	if err != nil {
+//		return err
+//	}
+//	defer up.Close(ctx) // after the Factory's Close
+//	ws, err := wsmanager.NewEndpoint(factory, authenticator, up, handler, wsmanager.EndpointOptions{Detach: true})
+//
+// # When to choose it
+//
+// Choose it over gobwasws when a node holds many connections that are
+// mostly idle, and the memory of a goroutine's stack per connection is
+// what limits it. Choose gobwasws otherwise: it serves TLS itself, has a
+// zero-copy upgrade on a listener of its own, and its connections read
+// from their own goroutine, so a busy Handler slows its own peer down
+// rather than filling a backlog. nbiows serves plain TCP (or Unix)
+// sockets behind an http.Server; TLS is terminated in front of it.
+//
+// # Behaviour worth knowing
+//
+//   - Messages read before Receive is called are held and delivered first;
+//     Read works for a caller that does not use Receive.
+//   - A Handler that blocks holds a worker, and its connection's later
+//     messages wait for it; with every worker held, every connection's
+//     messages wait. The poller reads on meanwhile, so what a connection
+//     holds unhandled is bounded by Options.Backlog: a peer that sends
+//     more is closed with 1008 and ErrBacklog.
+//   - A peer's close frame, with any code or none, is answered at once and
+//     ends reading with a *wsmanager.CloseError, so wsmanager ends the
+//     connection in Closed; a connection that ends without one is an
+//     abnormal end, never io.EOF.
+//   - The server pings every Options.PingInterval, from a timer, with no
+//     goroutine in between; a peer that sends nothing, not even a pong, for
+//     a whole interval after a ping is dropped and reading ends with
+//     ErrNoPong, which wsmanager records as an abnormal end.
+//   - A message larger than the read limit, an unmasked frame, a text
+//     message that is not UTF-8 and other protocol errors close the
+//     connection with 1009, 1002 or 1007, reported as a
+//     *wsmanager.SentCloseError. The engine then discards what the peer
+//     still sends, up to 16 MiB, and the close waits at most a second for
+//     the peer's close frame, so that a peer that sends a message over the
+//     limit, and then reads, sees 1009 rather than a reset.
+//   - A message's payload is allocated as its bytes arrive, not when its
+//     header declares its length, and belongs to the Receiver once
+//     delivered: the connection never reuses it.
+//   - Writes do not go through nbio's writes, which keep in a buffer of
+//     their own what the socket cannot take and return at once: a
+//     connection writes in blocking style on a second descriptor of its
+//     socket, so the kernel's socket buffer is the only one, and a
+//     batch is one writev system call when it fits
+//     (TestWriteMessagesOneSystemCall). One mechanism ends a write: that
+//     descriptor's write deadline. A batch sets it once, so a peer that
+//     stops reading is found out at the batch's deadline, with an error
+//     wrapping os.ErrDeadlineExceeded; a write waiting behind another cuts
+//     that one short at its own deadline; Abort moves it into the past for
+//     good. A write that fails leaves the connection unable to write
+//     again, and the close after it closes the socket at once.
+//   - CloseWithin performs the close handshake within its deadline; Close
+//     gives it five seconds. Reasons longer than 123 bytes are shortened.
+//   - The request's Origin must match the request host or one of
+//     Options.OriginPatterns, which blocks cross-site WebSocket hijacking;
+//     only the subprotocol the server asks for is echoed, and only if the
+//     client offered it. Both rules are shared with the other contrib
+//     adapters, and all of them pass wsmanagertest's conformance suite.
+//   - Compression (permessage-deflate) is not offered.
+//   - nbio logs its engine's start and stop through its own package
+//     logger, github.com/lesismal/nbio/logging, to standard output;
+//     logging.SetLevel(logging.LevelNone) silences it for the process.
+//
+// # Shutting down
+//
+// Upgrader.Close refuses further upgrades, closes what is still open, stops
+// the engine's pollers and waits for them and for the workers. Close the
+// wsmanager.Factory first (ssot.Shutdown does), so that each connection is
+// closed with 1001 after what was queued for it.
+package nbiows
