@@ -285,9 +285,20 @@ func (c *Conn) failedSince() time.Time {
 	return c.in.failedAt
 }
 
-// unmask applies mask to b, the payload's bytes from offset pos.
+// unmask applies mask to b, the payload's bytes from offset pos, eight
+// bytes at a time once aligned with the mask.
 func unmask(b []byte, mask [4]byte, pos int64) {
+	for len(b) > 0 && pos&3 != 0 {
+		b[0] ^= mask[pos&3]
+		b, pos = b[1:], pos+1
+	}
+	m := uint64(binary.LittleEndian.Uint32(mask[:]))
+	m |= m << 32
+	for len(b) >= 8 {
+		binary.LittleEndian.PutUint64(b, binary.LittleEndian.Uint64(b)^m)
+		b = b[8:]
+	}
 	for i := range b {
-		b[i] ^= mask[(pos+int64(i))&3]
+		b[i] ^= mask[i&3]
 	}
 }

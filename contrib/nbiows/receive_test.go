@@ -17,14 +17,13 @@ import (
 // recorder is a wsmanager.Receiver that keeps what it is given and checks
 // that its calls never overlap.
 type recorder struct {
-	mu       sync.Mutex
-	inside   bool
-	overlap  bool
-	msgs     []string
-	ends     []error
-	got      chan struct{} // a token per call
-	hold     chan struct{} // when not nil, Message waits for it to close
-	released chan struct{}
+	mu      sync.Mutex
+	inside  bool
+	overlap bool
+	msgs    []string
+	ends    []error
+	got     chan struct{} // a token per call
+	hold    chan struct{} // when not nil, Message waits for it to close
 }
 
 func newRecorder() *recorder { return &recorder{got: make(chan struct{}, 1<<16)} }
