@@ -495,3 +495,25 @@ func TestCloseCancelsInFlightCallsAndIsFinal(t *testing.T) {
 		t.Errorf("second Close = %v", err)
 	}
 }
+
+// AuthenticateRequestWith takes the token where its Extractor says, and
+// counts a request without one as AuthenticateRequest does.
+func TestAuthenticateRequestWith(t *testing.T) {
+	t.Parallel()
+	u := newUnified(t, users(), auth.Options{})
+	r := httptest.NewRequest("GET", "/events?token=token-carol", nil)
+	if _, err := u.AuthenticateRequest(r); !errors.Is(err, auth.ErrNoToken) {
+		t.Fatalf("AuthenticateRequest read the query string: %v", err)
+	}
+	id, err := u.AuthenticateRequestWith(r, auth.Extractor{AllowQuery: true})
+	if err != nil || id.UserID != "carol" {
+		t.Fatalf("AuthenticateRequestWith = %+v, %v", id, err)
+	}
+	before := u.Stats().Failures
+	if _, err := u.AuthenticateRequestWith(httptest.NewRequest("GET", "/events", nil), auth.Extractor{AllowQuery: true}); !errors.Is(err, auth.ErrNoToken) {
+		t.Errorf("no token = %v", err)
+	}
+	if after := u.Stats().Failures; after == before {
+		t.Errorf("a request without a token was not counted: %+v", after)
+	}
+}

@@ -547,3 +547,50 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// With default Options, a burst of 5,000 messages of 100 bytes reaches a
+// reading client whole and in order, and the connection stays open, as
+// wsmanagertest's BurstWithDefaults asks of every WebSocket adapter.
+func TestSSEBurstWithDefaults(t *testing.T) {
+	st := newSSETest(t, wsmanager.Options{}, wsmanager.SSEOptions{})
+	c := st.open(t, "alice", nil, nil)
+	pad := strings.Repeat("x", 95)
+	ctx := context.Background()
+	for i := range 5000 {
+		if _, err := st.h.f.SendToUser(ctx, "alice", fmt.Appendf(nil, "%04d%s", i, pad)); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	for i := range 5000 {
+		if ev := c.next(); ev.Data != fmt.Sprintf("%04d%s", i, pad) {
+			t.Fatalf("message %d arrived as %.20q", i, ev.Data)
+		}
+	}
+	if s := st.h.f.Stats(); s.ConnsActive != 1 || s.SlowCloses != 0 || s.MessagesDropped != 0 {
+		t.Errorf("after the burst: %d connections, %d slow closes, %d dropped", s.ConnsActive, s.SlowCloses, s.MessagesDropped)
+	}
+}
+
+// A stream whose token expires is closed with 1008, as a WebSocket is.
+func TestSSETokenExpiry(t *testing.T) {
+	h := newHarness(t, wsmanager.Options{})
+	a, err := auth.New(auth.Func(func(context.Context, string) (auth.Identity, error) {
+		return auth.Identity{UserID: "alice", ExpiresAt: time.Now().Add(200 * time.Millisecond)}, nil
+	}), auth.Options{Logger: quietLogger(), CacheTTL: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close(context.Background()) })
+	ep, err := wsmanager.NewSSEEndpoint(h.f, a, whoami(), wsmanager.SSEOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ep)
+	t.Cleanup(srv.Close)
+	st := &sseTest{h: h, srv: srv}
+	c := st.open(t, "short-lived", nil, nil)
+	if ev := c.next(); ev.Event != "close" || ev.Data != "1008 token expired" {
+		t.Fatalf("%+v, want the close event with 1008", ev)
+	}
+	c.ended()
+}
