@@ -16,8 +16,9 @@ import (
 // messages to users across them. It is a registry (the managers, their
 // limits and the janitor that removes idle ones) and a delivery chosen once
 // from its Options: this node alone, a Broker, or a Log (see SendToUser).
-// It owns one goroutine, the janitor, and every connection's writer while
-// it writes.
+// It owns one goroutine, the janitor, every connection's writer while it
+// writes, and, for a pull transport served with Reservation.Go, the
+// goroutine reading it (a PushConn is read on the transport's goroutines).
 //
 // All methods are safe for concurrent use. No lock is held while a
 // transport, a Handler, a Broadcast filter or an observer runs. The zero

@@ -131,9 +131,11 @@ type Options struct {
 	// OnDisconnect, if not nil, is called exactly once for every connection
 	// that was served, after it ended: its transport is closed, it is
 	// removed from its Manager and its machine is in Closed or Failed. err
-	// is what Serve returns (nil for a peer's close). It runs on the
-	// goroutine running Serve, with no lock held, before Serve returns:
-	// the place to record presence. Factory.Close waits for it to return,
+	// is what Serve returns (nil for a peer's close). It runs with no lock
+	// held, before Serve returns: on the goroutine running Serve for a
+	// pull transport, and for a PushConn on the transport's goroutine
+	// that ended reading or the connection's writer, whichever finished
+	// last. It is the place to record presence. Factory.Close waits for it to return,
 	// as for a running Handler. A reservation that is released is not
 	// served and does not call it. Defaults to nil.
 	OnDisconnect func(c *Connection, err error)

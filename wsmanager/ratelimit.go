@@ -38,8 +38,8 @@ func (r RateLimit) withDefaults() (RateLimit, error) {
 	return r, nil
 }
 
-// bucket is one connection's token bucket, used by its reading goroutine
-// alone. A message costs one clock read.
+// bucket is one connection's token bucket, used by whatever reads the
+// connection, one message at a time. A message costs one clock read.
 type bucket struct {
 	tokens float64
 	last   time.Time
