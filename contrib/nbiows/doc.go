@@ -7,8 +7,9 @@
 // and read it, and a pool of workers, at most Options.Workers at once and
 // none while nothing arrives, that delivers each connection's messages to
 // its Handler, in order, one at a time. TestIdleConnectionsHoldNoGoroutine
-// serves 200 idle connections and counts no more goroutines than before
-// they connected, but for the workers. It is a module of its own, so the
+// serves 200 idle connections and checks that the process then has no
+// more goroutines than before they connected but for Options.Workers and
+// a constant few of the runtime's. It is a module of its own, so the
 // library depends on no transport:
 //
 //	go get github.com/ssotkit/ssot/contrib/nbiows
@@ -24,10 +25,10 @@
 //
 // Choose it over gobwasws when a node holds many connections that are
 // mostly idle, and the memory of a goroutine's stack per connection is
-// what limits it. Choose gobwasws otherwise: it serves TLS itself, has a
-// zero-copy upgrade on a listener of its own, and its connections read
-// from their own goroutine, so a busy Handler slows its own peer down
-// rather than filling a backlog. nbiows serves plain TCP (or Unix)
+// what limits it. Choose gobwasws otherwise: it works over TLS, has a
+// zero-copy upgrade on a listener of its own, and its connections are
+// read by the goroutine that runs their Handler, so a busy Handler slows
+// its own peer down rather than filling a backlog. nbiows serves plain TCP
 // sockets behind an http.Server; TLS is terminated in front of it.
 //
 // # Behaviour worth knowing

@@ -71,7 +71,7 @@ type hijacked struct {
 	early []byte   // what the client sent after its request
 }
 
-// filer is a socket the engine can take: *net.TCPConn, *net.UnixConn.
+// filer is a socket that can be duplicated, as *net.TCPConn can.
 type filer interface {
 	net.Conn
 	File() (*os.File, error)

@@ -41,8 +41,8 @@ type Options struct {
 	// Defaults to DefaultReadLimit.
 	ReadLimit int64
 	// Backlog bounds, in bytes, the messages a connection holds read but
-	// not yet handled: those waiting for Receive, or for the Receiver to
-	// return from the message before them. A message that would take the
+	// not yet handled: those waiting for Receive, for the Receiver to
+	// return from the message before them, or for Read. A message that would take the
 	// held bytes past Backlog closes the connection with 1008 and
 	// ErrBacklog, unless nothing else is held, so that one message within
 	// ReadLimit always fits. The poller reads every connection as its
@@ -191,13 +191,14 @@ func (u *Upgrader) opened(nc *nbio.Conn) {
 // is not empty and the client offered it, it is echoed in the
 // Sec-WebSocket-Protocol response header; no other offered subprotocol
 // (such as one carrying a token) is ever echoed. A request whose Origin is
-// not allowed gets 403, one that is not a WebSocket handshake 400 (426 for
-// another protocol version), one over TLS 501, and every request once the
-// Upgrader is closed 503. On failure the HTTP error response has been
-// written and the error wraps ErrUpgrade.
+// not allowed gets 403, one over TLS 501, one that is not a WebSocket
+// handshake 400 (426 for another protocol version), and, once the Upgrader
+// is closed, one that would have been upgraded 503. On failure the error
+// wraps ErrUpgrade, and whatever HTTP error response the connection could
+// still take has been written.
 //
-// The connection must be a plain TCP or Unix socket: the engine reads the
-// socket itself, so TLS is terminated in front of the server.
+// The connection must be a plain TCP socket: the engine reads the socket
+// itself, so TLS is terminated in front of the server.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, subprotocol string) (wsmanager.Conn, error) {
 	if !wsadapt.CheckOrigin(w, r, u.origins) {
 		return nil, fmt.Errorf("%w: origin not allowed", ErrUpgrade)
@@ -238,6 +239,7 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, subprotocol s
 	}
 	u.mu.Unlock()
 	if err != nil {
+		_ = h.read.Close() // when the engine failed before taking it
 		_ = h.write.Close()
 		return nil, fmt.Errorf("%w: handing the socket to the engine: %w", ErrUpgrade, err)
 	}

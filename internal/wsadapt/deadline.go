@@ -6,8 +6,8 @@ import (
 )
 
 // WriteDeadline keeps a socket's write deadline, the one mechanism that
-// ends a write in the adapters over a net.Conn (gobwasws, gorillaws). The
-// socket's deadline is always the earliest of these:
+// ends a write in the adapters over a net.Conn (gobwasws, gorillaws,
+// nbiows). The socket's deadline is always the earliest of these:
 //
 //   - the deadline of the write under way (Set);
 //   - the deadlines of the writes waiting for the adapter's write lock

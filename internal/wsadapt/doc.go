@@ -1,6 +1,6 @@
 // Package wsadapt holds what every WebSocket transport adapter in contrib/
-// (coderws, gorillaws, gobwasws) must decide identically, so that it is
-// written once: which origins may open a connection, which subprotocol a
+// (coderws, gorillaws, gobwasws, nbiows) must decide identically, so that
+// it is written once: which origins may open a connection, which subprotocol a
 // handshake echoes, which close codes may be sent and how long a reason may
 // be, and how a transport's read errors map onto wsmanager's rule (a peer's
 // close frame is a *wsmanager.CloseError, an end without one is abnormal).
