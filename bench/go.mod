@@ -14,6 +14,7 @@ require (
 	github.com/gorilla/websocket v1.5.4-0.20250319132907-e064f32e3674
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/justinas/alice v1.2.0
+	github.com/lesismal/nbio v1.6.8
 	github.com/looplab/fsm v1.0.3
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
@@ -26,6 +27,7 @@ require (
 	github.com/ssotkit/ssot/contrib/gobwasws v0.0.0-00010101000000-000000000000
 	github.com/ssotkit/ssot/contrib/gorillaws v0.0.0-00010101000000-000000000000
 	github.com/ssotkit/ssot/contrib/natsbroker v0.0.0-00010101000000-000000000000
+	github.com/ssotkit/ssot/contrib/nbiows v0.0.0-00010101000000-000000000000
 	github.com/ssotkit/ssot/contrib/redisbroker v0.0.0-00010101000000-000000000000
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sync v0.24.0
@@ -95,3 +97,5 @@ replace github.com/ssotkit/ssot/contrib/gorillaws => ../contrib/gorillaws
 replace github.com/ssotkit/ssot/contrib/gobwasws => ../contrib/gobwasws
 
 replace github.com/ssotkit/ssot/contrib/redisbroker => ../contrib/redisbroker
+
+replace github.com/ssotkit/ssot/contrib/nbiows => ../contrib/nbiows

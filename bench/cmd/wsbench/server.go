@@ -57,6 +57,7 @@ func peers() []peerSpec {
 	}
 	return []peerSpec{
 		plain("ssot-gobwas", newSSOTGobwasPeer),
+		plain("ssot-nbio", newSSOTNbioPeer),
 		plain("ssot", newSSOTPeer),
 		plain("ssot-gorilla", newSSOTGorillaPeer),
 		plain("reference", newRefPeer),
