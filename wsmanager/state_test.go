@@ -109,7 +109,10 @@ func TestPauseStopsTheWriterUntilResume(t *testing.T) {
 // the batch the writer had taken is still written.
 func TestPauseUnderABusySender(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, wsmanager.Options{QueueSize: 1 << 16})
+	// Room for what the sender queues while the writer is slowed by the
+	// race detector and a loaded machine: a full queue would close the
+	// connection, which is not what this test is about.
+	h := newHarness(t, wsmanager.Options{QueueSize: 1 << 20, QueueBytes: 256 << 20})
 	ctx := context.Background()
 	s := h.serveConn(t, ctx, wsmanager.UserContext{UserID: "u"}, memconn.NewBatch(memconn.Options{}), echo())
 	s.ready(t)
