@@ -21,8 +21,9 @@ import (
 
 // node is one ssot server on 127.0.0.1: a Factory with its endpoint at
 // /ws (gobwas/ws, the token as a subprotocol beside "test.v1", refusals
-// as close codes), the test page at /, ssot.js at /ssot.js and /token,
-// which issues tokens for any user. Its handler answers in-band refreshes
+// as close codes) and its server-sent events endpoint at /sse, the test
+// page at /, ssot.js at /ssot.js and /token, which issues tokens for any
+// user. Its handler answers in-band refreshes
 // ({"type":"refresh","token":…}) with {"type":"refreshed"} and records
 // every other message it receives.
 type node struct {
@@ -67,6 +68,14 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // it, if the test did not.
 func (c *cluster) startNode(t *testing.T, opts wsmanager.Options) *node {
 	t.Helper()
+	return c.startNodeWith(t, opts, true)
+}
+
+// startNodeWith is startNode; without webSocket, /ws answers 502 to every
+// request, as a proxy that does not pass upgrades on, and clients can
+// connect only to /sse, the node's server-sent events endpoint.
+func (c *cluster) startNodeWith(t *testing.T, opts wsmanager.Options, webSocket bool) *node {
+	t.Helper()
 	script, err := os.ReadFile("js/ssot.js")
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +96,7 @@ func (c *cluster) startNode(t *testing.T, opts wsmanager.Options) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep, err := wsmanager.NewEndpoint(f, c.authn, up, wsmanager.HandlerFunc(func(ctx context.Context, conn *wsmanager.Connection, msg []byte) error {
+	handler := wsmanager.HandlerFunc(func(ctx context.Context, conn *wsmanager.Connection, msg []byte) error {
 		var in struct{ Type, Token string }
 		if json.Unmarshal(msg, &in) == nil && in.Type == "refresh" {
 			if err := conn.Refresh(ctx, c.authn, in.Token); err != nil {
@@ -102,23 +111,36 @@ func (c *cluster) startNode(t *testing.T, opts wsmanager.Options) *node {
 		n.got = append(n.got, string(msg))
 		n.mu.Unlock()
 		return nil
-	}), wsmanager.EndpointOptions{
+	})
+	resume := func(r *http.Request) string {
+		p := r.URL.Query().Get("resume")
+		n.mu.Lock()
+		n.resumes = append(n.resumes, p)
+		n.mu.Unlock()
+		return p
+	}
+	ep, err := wsmanager.NewEndpoint(f, c.authn, up, handler, wsmanager.EndpointOptions{
 		Subprotocol:        "test.v1",
 		RequireSubprotocol: true,
 		CloseAfterUpgrade:  true,
-		Resume: func(r *http.Request) string {
-			p := r.URL.Query().Get("resume")
-			n.mu.Lock()
-			n.resumes = append(n.resumes, p)
-			n.mu.Unlock()
-			return p
-		},
+		Resume:             resume,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	sse, err := wsmanager.NewSSEEndpoint(f, c.authn, handler, wsmanager.SSEOptions{Resume: resume})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /ws", ep)
+	if webSocket {
+		mux.Handle("GET /ws", ep)
+	} else {
+		mux.HandleFunc("GET /ws", func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "no WebSocket here", http.StatusBadGateway)
+		})
+	}
+	mux.Handle("/sse", sse)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(page)
@@ -151,18 +173,19 @@ func (c *cluster) startNode(t *testing.T, opts wsmanager.Options) *node {
 	return n
 }
 
-// stop stops the node: the listener, then the factory, whose connections
-// still open get 1001. Killing a node is front.drop before stop.
+// stop stops the node: the factory, whose connections still open get
+// 1001, then the server, which waits for the server-sent event streams
+// the factory closed. Killing a node is front.drop before stop.
 func (n *node) stop(t *testing.T) {
 	t.Helper()
 	n.close.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := n.srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutting the server down: %v", err)
-		}
 		if err := n.f.Close(ctx); err != nil {
 			t.Errorf("closing the factory: %v", err)
+		}
+		if err := n.srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutting the server down: %v", err)
 		}
 		n.wg.Wait()
 	})

@@ -34,6 +34,7 @@ func TestBrowser(t *testing.T) {
 		{"1008 to the application", testPolicyClose},
 		{"bounded send queue", testSendQueue},
 		{"1013 backs off", testTryAgainLater},
+		{"server-sent events fallback", testSSEFallback},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
