@@ -78,6 +78,10 @@
 //     client offered it. Both rules are shared with the other contrib
 //     adapters, and all of them pass wsmanagertest's conformance suite.
 //   - Compression (permessage-deflate) is not offered.
+//   - nbio's engine keeps a table with a slot for every file descriptor
+//     the process may open (RLIMIT_NOFILE's hard limit, at most about two
+//     million), eight bytes each, per Upgrader; a socket whose descriptor
+//     does not fit is refused.
 //   - nbio logs its engine's start and stop through its own package
 //     logger, github.com/lesismal/nbio/logging, to standard output;
 //     logging.SetLevel(logging.LevelNone) silences it for the process.

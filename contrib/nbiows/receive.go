@@ -159,7 +159,7 @@ func (in *inbox) deliver(r wsmanager.Receiver, ev event, pulled bool) {
 // the messages, by the same workers.
 //
 // End's error is a *wsmanager.CloseError when the peer sent a close frame
-// (which a worker has answered), and otherwise an abnormal end, never
+// (which a worker answers at once), and otherwise an abnormal end, never
 // io.EOF: ErrClosed once CloseWithin or Close closed the connection,
 // ErrUpgraderClosed once the Upgrader's Close did, ErrNoPong for a peer
 // that stopped answering pings, a *wsmanager.SentCloseError wrapping
