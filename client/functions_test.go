@@ -91,6 +91,17 @@ func testFunctions(t *testing.T, browser context.Context) {
 			t.Errorf("bearerProtocol(%q) = %q, want %q", tok, got, want)
 		}
 	}
+
+	// A protocol a WebSocket refuses stops the client: no attempt can succeed.
+	var invalid struct{ State, Error string }
+	p.evalInto(`new Promise((resolve) => {
+		const c = new ssot.Client("/ws", {protocol: "not a protocol", storageKey: null});
+		c.on("error", (d) => resolve({state: c.state, error: d.error.name}));
+		c.connect();
+	})`, &invalid)
+	if invalid.State != "closed" || invalid.Error != "SyntaxError" {
+		t.Errorf("with an invalid protocol: state %q, error %q; want closed, SyntaxError", invalid.State, invalid.Error)
+	}
 }
 
 func mustJSON(t *testing.T, v any) string {

@@ -178,8 +178,9 @@ const defaults = {
  *   or refused, a rate limit). The client has stopped, with its position;
  *   call connect() to try again, after arranging for token() to return a
  *   valid token.
- * - "error" {error, data}: token() failed, or a message sent over the
- *   server-sent events transport was refused (data is that message).
+ * - "error" {error, data}: token() failed, a message sent over the
+ *   server-sent events transport was refused (data is that message), or
+ *   the URL or a protocol is invalid (the client has stopped).
  *
  * Not safe to share between pages; one Client per endpoint and page.
  */
@@ -354,8 +355,15 @@ export class Client extends EventTarget {
     }
     if (gen !== this.#gen) return;
     this.#token = token;
-    if (this.#transport === "sse") this.#openSSE(gen, token);
-    else this.#openWebSocket(gen, token);
+    try {
+      if (this.#transport === "sse") this.#openSSE(gen, token);
+      else this.#openWebSocket(gen, token);
+    } catch (error) {
+      // An invalid URL or protocol: no attempt can succeed.
+      this.#gen++;
+      this.#setState("closed");
+      this.#emit("error", { error, data: null });
+    }
   }
 
   #openWebSocket(gen, token) {
