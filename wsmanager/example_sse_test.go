@@ -36,7 +36,11 @@ func ExampleNewSSEEndpoint() {
 
 	// EventSource sets no headers: the stream takes its token from the
 	// query string.
-	resp, _ := http.Get(srv.URL + "?token=alice-token")
+	resp, err := http.Get(srv.URL + "?token=alice-token")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	defer resp.Body.Close()
 	events := bufio.NewReader(resp.Body)
 	next := func() (fields []string) {
@@ -57,7 +61,11 @@ func ExampleNewSSEEndpoint() {
 	// A message in: a POST with the same user's token, naming the key.
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"?conn="+key, strings.NewReader("hello"))
 	req.Header.Set("Authorization", "Bearer alice-token")
-	posted, _ := http.DefaultClient.Do(req)
+	posted, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	posted.Body.Close()
 	fmt.Println("POST:", posted.StatusCode)
 	ev := next()

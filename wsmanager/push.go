@@ -83,9 +83,14 @@ func (c *Connection) servePush(ctx context.Context, tr Conn, p PushConn, h Handl
 	c.mu.Lock()
 	c.pushed = r
 	c.mu.Unlock()
-	r.stop = context.AfterFunc(ctx, func() {
-		c.requestClose(causeContext, CodeGoingAway, reasonGoingAway, nil)
-	})
+	r.stop = noStop
+	if ctx.Done() != nil {
+		// A context that cannot end (EndpointOptions.Detach's) costs
+		// nothing to watch.
+		r.stop = context.AfterFunc(ctx, func() {
+			c.requestClose(causeContext, CodeGoingAway, reasonGoingAway, nil)
+		})
+	}
 	c.attach(tr)
 	c.setUp()
 	if c.mach.State().IsOperational() {
@@ -128,6 +133,9 @@ func (r *pushReader) settle() {
 		close(r.done)
 	}
 }
+
+// noStop is the stop of a context that cannot end.
+func noStop() bool { return true }
 
 // transportClosed is called by the writer once it closed the transport.
 func (r *pushReader) transportClosed() { r.settle() }
