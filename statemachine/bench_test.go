@@ -33,7 +33,8 @@ func BenchmarkTransitionNoHistory(b *testing.B) {
 }
 
 // BenchmarkTransitionHistory is the same with the default 16-entry history,
-// which reads the clock once per transition and still allocates nothing.
+// which reads the clock once per transition and, once its ring is full,
+// allocates nothing.
 func BenchmarkTransitionHistory(b *testing.B) {
 	benchTransition(b, sm.Options{}, false)
 }

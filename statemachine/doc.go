@@ -26,6 +26,8 @@
 // # Cost
 //
 // With [NoHistory] and no observers or waiters, a transition reads no clock
-// and allocates nothing; with history it still allocates nothing. Only a
-// failed transition allocates, for its *[TransitionError] or *[StaleError].
+// and allocates nothing; with history it allocates only while the history
+// ring grows to its size (its first, fifth and ninth transitions, with the
+// default size), and nothing after that. A failed transition allocates,
+// for its *[TransitionError] or *[StaleError].
 package statemachine

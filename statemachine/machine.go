@@ -24,7 +24,9 @@ const MaxHistorySize = 1 << 16
 // history.
 type Options struct {
 	// HistorySize is how many recent transitions History returns, kept in a
-	// ring allocated once by New: history never grows. Defaults to
+	// ring that grows with the first transitions (to 4, then doubling) up
+	// to HistorySize and never past it, so that a machine that makes few
+	// transitions keeps little. Defaults to
 	// DefaultHistorySize (16); NoHistory keeps none. Other negative values
 	// and values over MaxHistorySize are ErrInvalidOptions.
 	HistorySize int
