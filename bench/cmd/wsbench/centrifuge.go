@@ -7,17 +7,25 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/centrifugal/centrifuge"
 )
 
 // centrifugePeer is a centrifuge Node behind its WebSocket handler, with
-// every client subscribed to one channel: a broadcast is one Publish to it.
+// every active client subscribed to one channel: a broadcast is one
+// Publish to it. An idle client connects and subscribes to nothing.
 type centrifugePeer struct {
 	node *centrifuge.Node
 	ws   *centrifuge.WebsocketHandler
+	// idle counts the idle clients connected.
+	idle atomic.Int64
 }
+
+// idleKey is the request context's key marking an idle client, which
+// centrifuge hands on to the client's context.
+type idleKey struct{}
 
 const centrifugeChannel = "bench"
 
@@ -34,7 +42,12 @@ func newCentrifugePeer() (peer, error) {
 	node.OnConnecting(func(context.Context, centrifuge.ConnectEvent) (centrifuge.ConnectReply, error) {
 		return centrifuge.ConnectReply{Credentials: &centrifuge.Credentials{}}, nil
 	})
+	p := &centrifugePeer{node: node}
 	node.OnConnect(func(c *centrifuge.Client) {
+		if c.Context().Value(idleKey{}) != nil {
+			p.idle.Add(1)
+			c.OnDisconnect(func(centrifuge.DisconnectEvent) { p.idle.Add(-1) })
+		}
 		c.OnSubscribe(func(_ centrifuge.SubscribeEvent, cb centrifuge.SubscribeCallback) {
 			cb(centrifuge.SubscribeReply{}, nil)
 		})
@@ -43,11 +56,16 @@ func newCentrifugePeer() (peer, error) {
 		return nil, err
 	}
 	// The write timeout of the other peers.
-	h := centrifuge.NewWebsocketHandler(node, centrifuge.WebsocketConfig{WriteTimeout: 10 * time.Second})
-	return &centrifugePeer{node: node, ws: h}, nil
+	p.ws = centrifuge.NewWebsocketHandler(node, centrifuge.WebsocketConfig{WriteTimeout: 10 * time.Second})
+	return p, nil
 }
 
-func (p *centrifugePeer) handle(w http.ResponseWriter, r *http.Request) { p.ws.ServeHTTP(w, r) }
+func (p *centrifugePeer) handle(w http.ResponseWriter, r *http.Request) {
+	if isIdle(r) {
+		r = r.WithContext(context.WithValue(r.Context(), idleKey{}, true))
+	}
+	p.ws.ServeHTTP(w, r)
+}
 
 func (p *centrifugePeer) broadcast(msg []byte) {
 	if _, err := p.node.Publish(centrifugeChannel, msg); err != nil {
@@ -56,8 +74,10 @@ func (p *centrifugePeer) broadcast(msg []byte) {
 }
 
 // conns counts the clients subscribed to the channel, which a Publish
-// reaches.
-func (p *centrifugePeer) conns() int { return p.node.Hub().NumSubscribers(centrifugeChannel) }
+// reaches, and the idle clients.
+func (p *centrifugePeer) conns() int {
+	return p.node.Hub().NumSubscribers(centrifugeChannel) + int(p.idle.Load())
+}
 
 func (p *centrifugePeer) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -72,9 +92,15 @@ func (p *centrifugePeer) close() {
 // ping, answered with an empty object.
 type centrifugeWire struct{}
 
-func (centrifugeWire) join(c *client) error {
+// join connects, and an active client subscribes: the least an idle
+// client can send is the connect command, without which centrifuge closes
+// it.
+func (centrifugeWire) join(c *client, idle bool) error {
 	if err := centrifugeCommand(c, 1, `{"id":1,"connect":{}}`); err != nil {
 		return fmt.Errorf("centrifuge connect: %w", err)
+	}
+	if idle {
+		return nil
 	}
 	if err := centrifugeCommand(c, 2, `{"id":2,"subscribe":{"channel":"`+centrifugeChannel+`"}}`); err != nil {
 		return fmt.Errorf("centrifuge subscribe: %w", err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -140,6 +141,18 @@ func (c *client) header() (fin bool, op ws.OpCode, n int, err error) {
 		n = int(l)
 	}
 	return fin, op, n, nil
+}
+
+// readIdle is an idle client's reading: it receives, answering pings,
+// until the connection ends, and counts in delivered every message, which
+// an idle client should not get.
+func (c *client) readIdle(w wire, delivered *atomic.Int64) error {
+	for {
+		err := w.receive(c, func([]byte) error { delivered.Add(1); return nil })
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // read receives until n messages arrived or the connection fails, and

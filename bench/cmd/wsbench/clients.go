@@ -26,6 +26,10 @@ type clientJob struct {
 	Clients  int    `json:"clients"`
 	Messages int    `json:"messages"`
 	Stuck    bool   `json:"stuck"` // the first client never reads
+	// Idle is how many of the clients, the first ones, are idle: they
+	// join with idleParam in their URL and never send, and they read
+	// until the end, expecting nothing.
+	Idle int `json:"idle,omitempty"`
 	// Profile, if set, is the file for a CPU profile of this process
 	// while it receives the broadcast.
 	Profile string        `json:"profile,omitempty"`
@@ -35,8 +39,11 @@ type clientJob struct {
 // clientReport is what a client process hands the driver when it is done.
 type clientReport struct {
 	Delivered int64
-	Last      int64   // when the last message arrived, Unix nanoseconds
-	Latencies []int64 // one per message delivered, nanoseconds
+	// IdleDelivered counts the messages idle clients received: a peer
+	// whose broadcast reaches them has some.
+	IdleDelivered int64
+	Last          int64   // when the last message arrived, Unix nanoseconds
+	Latencies     []int64 // one per message delivered, nanoseconds
 }
 
 // runClients is a client process. It connects job.Clients clients and
@@ -62,14 +69,18 @@ func runClients(jobJSON string, in io.Reader, out io.Writer) error {
 		return err
 	}
 
-	readers := cs
+	idle, readers := cs[:job.Idle], cs[job.Idle:]
 	if job.Stuck {
-		readers = cs[1:]
+		readers = readers[1:]
 	}
 	expected := int64(len(readers)) * int64(job.Messages)
 	var delivered, last atomic.Int64
 	done := make(chan struct{})
 	var wg sync.WaitGroup
+	var idleDelivered atomic.Int64
+	for _, c := range idle {
+		wg.Go(func() { _ = c.readIdle(w, &idleDelivered) })
+	}
 	for _, c := range readers {
 		wg.Go(func() {
 			_ = c.read(w, job.Messages, func(now int64) {
@@ -95,7 +106,7 @@ func runClients(jobJSON string, in io.Reader, out io.Writer) error {
 	stop()
 	closeAll(cs)
 	wg.Wait()
-	rep := clientReport{Delivered: delivered.Load(), Last: last.Load()}
+	rep := clientReport{Delivered: delivered.Load(), IdleDelivered: idleDelivered.Load(), Last: last.Load()}
 	for _, c := range readers {
 		rep.Latencies = append(rep.Latencies, c.lat...)
 	}
@@ -130,8 +141,8 @@ func waitDelivered(ctx context.Context, done <-chan struct{}, delivered *atomic.
 }
 
 // connect dials every client, 64 at a time, and has each join as its wire
-// requires. With job.Stuck the first client is the stuck one (see dial),
-// never read.
+// requires. The first job.Idle clients are idle ones; with job.Stuck the
+// first active client is the stuck one (see dial), never read.
 func connect(ctx context.Context, job clientJob, w wire) ([]*client, error) {
 	cs := make([]*client, job.Clients)
 	sem := make(chan struct{}, 64)
@@ -142,10 +153,15 @@ func connect(ctx context.Context, job clientJob, w wire) ([]*client, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			c, err := dial(ctx, job.URL, job.Stuck && i == 0, job.Messages)
+			idle := i < job.Idle
+			url := job.URL
+			if idle {
+				url += "?" + idleParam
+			}
+			c, err := dial(ctx, url, job.Stuck && i == job.Idle, job.Messages)
 			if err == nil {
 				cs[i] = c
-				err = w.join(c)
+				err = w.join(c, idle)
 			}
 			if err != nil {
 				mu.Lock()
@@ -172,8 +188,9 @@ func closeAll(cs []*client) {
 // wire is how a client speaks to a peer once its WebSocket is open.
 type wire interface {
 	// join does what the peer needs before it counts the client among
-	// those a broadcast reaches.
-	join(c *client) error
+	// those a broadcast reaches, or, for an idle client, among its
+	// clients at all.
+	join(c *client, idle bool) error
 	// receive reads one message and calls got with each payload in it.
 	receive(c *client, got func(payload []byte) error) error
 }
@@ -197,7 +214,7 @@ func wireFor(name string) (wire, error) {
 // plainWire is a bare WebSocket: one message a frame, nothing to join.
 type plainWire struct{}
 
-func (plainWire) join(*client) error { return nil }
+func (plainWire) join(*client, bool) error { return nil }
 
 func (plainWire) receive(c *client, got func([]byte) error) error {
 	b, err := c.next()

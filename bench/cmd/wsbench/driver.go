@@ -21,6 +21,8 @@ import (
 type config struct {
 	clients, messages, size int
 	slow                    bool
+	// idle is how many of the clients are idle (see idleParam).
+	idle int
 	// scale marks the run as the scale run in its results.
 	scale bool
 	// perProcess is the most clients one client process holds; zero means
@@ -60,7 +62,7 @@ func runDriver(cfg config, only string) error {
 // runPeer starts the peer's server process and the client processes,
 // broadcasts and collects what the clients received.
 func runPeer(name string, cfg config) (result, error) {
-	res := result{Peer: name, Clients: cfg.clients, Messages: cfg.messages, Slow: cfg.slow, Scale: cfg.scale}
+	res := result{Peer: name, Clients: cfg.clients, Idle: cfg.idle, Messages: cfg.messages, Slow: cfg.slow, Scale: cfg.scale}
 	spec, ok := lookupPeer(name)
 	if !ok {
 		return res, fmt.Errorf("unknown peer %q", name)
@@ -103,6 +105,7 @@ func runPeer(name string, cfg config) (result, error) {
 			URL:      "ws://" + base + "/ws",
 			Wire:     spec.wire,
 			Clients:  cfg.clients*(i+1)/procs - cfg.clients*i/procs,
+			Idle:     cfg.idle*(i+1)/procs - cfg.idle*i/procs,
 			Messages: cfg.messages,
 			Stuck:    cfg.slow && i == 0,
 			Timeout:  cfg.timeout,
@@ -129,8 +132,10 @@ func runPeer(name string, cfg config) (result, error) {
 	res.RSSPerConn = float64(after.RSS-before.RSS) / float64(cfg.clients)
 	res.HeapPerConn = float64(after.Heap-before.Heap) / float64(cfg.clients)
 	res.StackPerConn = float64(after.Stack-before.Stack) / float64(cfg.clients)
+	res.SocketMemPerConn = float64(after.SocketMem-before.SocketMem) / float64(cfg.clients)
+	res.Goroutines, res.GoroutinesBefore, res.Procs = after.Goroutines, before.Goroutines, after.Procs
 
-	readers := cfg.clients
+	readers := cfg.clients - cfg.idle
 	if cfg.slow {
 		readers--
 	}
@@ -155,13 +160,14 @@ func runPeer(name string, cfg config) (result, error) {
 		return res, err
 	}
 	var lat []int64
-	var last int64
+	var last, idleDelivered int64
 	for _, w := range workers {
 		var rep clientReport
 		if err := gob.NewDecoder(w.out).Decode(&rep); err != nil {
 			return res, fmt.Errorf("client report: %w", err)
 		}
 		res.Delivered += rep.Delivered
+		idleDelivered += rep.IdleDelivered
 		last = max(last, rep.Last)
 		lat = append(lat, rep.Latencies...)
 	}
@@ -189,6 +195,9 @@ func runPeer(name string, cfg config) (result, error) {
 	if res.Delivered < res.Expected {
 		return res, fmt.Errorf("delivered %d of %d", res.Delivered, res.Expected)
 	}
+	if idleDelivered > 0 {
+		return res, fmt.Errorf("idle clients received %d messages", idleDelivered)
+	}
 	return res, nil
 }
 
@@ -200,6 +209,8 @@ func profileName(r result) string {
 		kind = "-slow"
 	case r.Scale:
 		kind = "-scale"
+	case r.Idle > 0:
+		kind = fmt.Sprintf("-idle%d", r.Idle)
 	}
 	return fmt.Sprintf("%s-%d%s.pprof", r.Peer, r.Clients, kind)
 }

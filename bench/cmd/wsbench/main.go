@@ -26,6 +26,7 @@ func main() {
 	size := flag.Int("size", 64, fmt.Sprintf("bytes per message (at least %d: the send time)", minSize))
 	slow := flag.Bool("slow", false, "one client never reads and has a tiny receive buffer")
 	scale := flag.Bool("scale", false, "mark the results as the scale run")
+	idle := flag.Int("idle", 0, "of the clients, how many are idle: connected and reading, never sending, left out of the broadcast")
 	perProcess := flag.Int("per-process", 10000, "most clients in one client process (0: no bound)")
 	profile := flag.String("profile", "", "directory for a CPU profile of each server's broadcast")
 	timeout := flag.Duration("timeout", 90*time.Second, "bound on one peer's run")
@@ -33,10 +34,12 @@ func main() {
 	flag.Parse()
 	raiseFileLimit()
 	ran, err := runAsChild(*timeout)
-	if !ran {
+	if !ran && (*idle < 0 || *idle >= *clients || *idle > 0 && *slow) {
+		err = fmt.Errorf("-idle %d: want 0 to %d idle clients, and no -slow with them", *idle, *clients-1)
+	} else if !ran {
 		err = runDriver(config{
 			clients: *clients, messages: *messages, size: max(*size, minSize),
-			slow: *slow, scale: *scale, perProcess: *perProcess, profileDir: *profile, timeout: *timeout,
+			slow: *slow, scale: *scale, idle: *idle, perProcess: *perProcess, profileDir: *profile, timeout: *timeout,
 		}, *peers)
 	}
 	if err != nil {
@@ -63,11 +66,24 @@ func runAsChild(timeout time.Duration) (bool, error) {
 }
 
 // raiseFileLimit lifts the soft file limit to the hard one: every client
-// and every server connection is a descriptor.
+// and every server connection is a descriptor, and an ssot-nbio server
+// holds two for each (nbiows reads and writes through two descriptors of
+// the socket), so where the process may raise the hard limit too (as
+// root) it lifts both to wantFiles.
 func raiseFileLimit() {
 	var l syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err == nil && l.Cur < l.Max {
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return
+	}
+	if l.Max < wantFiles && syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: wantFiles, Max: wantFiles}) == nil {
+		return
+	}
+	if l.Cur < l.Max {
 		l.Cur = l.Max
 		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
 	}
 }
+
+// wantFiles is the descriptor limit raiseFileLimit asks for: two for each
+// of the scale run's clients, and room besides.
+const wantFiles = 1 << 16

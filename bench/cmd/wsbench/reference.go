@@ -18,11 +18,12 @@ import (
 // Its reader is a goroutine of its own, started once the handshake is
 // done, so that net/http's serving goroutine, whose stack the request has
 // grown, ends with the handler instead of living as long as the
-// connection.
+// connection. Idle clients are a set of their own, which broadcasts pass
+// by.
 type refPeer struct {
-	mu     sync.Mutex
-	set    map[*refConn]struct{}
-	closed bool
+	mu        sync.Mutex
+	set, idle map[*refConn]struct{}
+	closed    bool
 	// goroutines are every connection's reader and writer.
 	goroutines sync.WaitGroup
 }
@@ -39,7 +40,9 @@ type refConn struct {
 // refWriteTimeout bounds each batch, as the other peers bound each write.
 const refWriteTimeout = 10 * time.Second
 
-func newRefPeer() (peer, error) { return &refPeer{set: map[*refConn]struct{}{}}, nil }
+func newRefPeer() (peer, error) {
+	return &refPeer{set: map[*refConn]struct{}{}, idle: map[*refConn]struct{}{}}, nil
+}
 
 func (p *refPeer) handle(w http.ResponseWriter, r *http.Request) {
 	nc, rw, _, err := ws.UpgradeHTTP(r, w)
@@ -47,13 +50,17 @@ func (p *refPeer) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &refConn{nc: nc}
+	set := p.set
+	if isIdle(r) {
+		set = p.idle
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		_ = nc.Close()
 		return
 	}
-	p.set[c] = struct{}{}
+	set[c] = struct{}{}
 	var rd io.Reader = nc
 	if rw.Reader.Buffered() > 0 {
 		rd = rw.Reader
@@ -79,6 +86,7 @@ func (p *refPeer) read(c *refConn, rd io.Reader) {
 func (p *refPeer) drop(c *refConn) {
 	p.mu.Lock()
 	delete(p.set, c)
+	delete(p.idle, c)
 	p.mu.Unlock()
 	c.mu.Lock()
 	c.dead = true
@@ -149,12 +157,15 @@ func (c *refConn) flush() {
 	}
 }
 
-func (p *refPeer) conns() int { p.mu.Lock(); defer p.mu.Unlock(); return len(p.set) }
+func (p *refPeer) conns() int { p.mu.Lock(); defer p.mu.Unlock(); return len(p.set) + len(p.idle) }
 
 func (p *refPeer) close() {
 	p.mu.Lock()
 	p.closed = true
 	for c := range p.set {
+		_ = c.nc.Close()
+	}
+	for c := range p.idle {
 		_ = c.nc.Close()
 	}
 	p.mu.Unlock()

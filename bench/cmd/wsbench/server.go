@@ -25,11 +25,11 @@ import (
 
 // peer is one broadcast server under test.
 type peer interface {
-	// handle upgrades one client.
+	// handle upgrades one client, an idle one if isIdle(r).
 	handle(w http.ResponseWriter, r *http.Request)
-	// broadcast sends msg to every connected client.
+	// broadcast sends msg to every connected client but the idle ones.
 	broadcast(msg []byte)
-	// conns is how many clients are registered.
+	// conns is how many clients are registered, idle ones included.
 	conns() int
 	close()
 }
@@ -61,7 +61,7 @@ func peers() []peerSpec {
 		plain("ssot", newSSOTPeer),
 		plain("ssot-gorilla", newSSOTGorillaPeer),
 		plain("reference", newRefPeer),
-		plain("raw", func() (peer, error) { return &rawPeer{set: map[*websocket.Conn]struct{}{}}, nil }),
+		plain("raw", newRawPeer),
 		plain("gorilla", func() (peer, error) { return newHub(), nil }),
 		plain("melody", func() (peer, error) { return newMelodyPeer(), nil }),
 		{name: "centrifuge", wire: centrifugeWireName, make: newCentrifugePeer},
@@ -106,7 +106,10 @@ func runServer(name string, timeout time.Duration) error {
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		_ = json.NewEncoder(w).Encode(serverStats{Conns: p.conns(), RSS: rss(), Heap: int64(ms.HeapInuse), Stack: int64(ms.StackInuse), Writes: writeCalls()})
+		_ = json.NewEncoder(w).Encode(serverStats{
+			Conns: p.conns(), RSS: rss(), Heap: int64(ms.HeapInuse), Stack: int64(ms.StackInuse), Writes: writeCalls(),
+			Goroutines: runtime.NumGoroutine(), Procs: runtime.GOMAXPROCS(0), SocketMem: tcpSocketMemory(),
+		})
 	})
 	mux.HandleFunc("/broadcast", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
@@ -196,6 +199,11 @@ type serverStats struct {
 	Heap   int64 `json:"heap"`  // runtime.MemStats.HeapInuse
 	Stack  int64 `json:"stack"` // runtime.MemStats.StackInuse
 	Writes int64 `json:"writes"`
+	// Goroutines counts the process's goroutines, Procs is its GOMAXPROCS.
+	Goroutines int `json:"goroutines"`
+	Procs      int `json:"procs"`
+	// SocketMem is what tcpSocketMemory reads.
+	SocketMem int64 `json:"socket_mem"`
 }
 
 // writeCalls is how many write system calls (write, writev and the like)
@@ -228,10 +236,15 @@ func rss() int64 {
 }
 
 // rawPeer is the floor: no manager, no queues, one loop writing every
-// message to every connection in turn, as a first version would.
+// message to every connection in turn, as a first version would. Idle
+// clients are a set of their own.
 type rawPeer struct {
-	mu  sync.Mutex
-	set map[*websocket.Conn]struct{}
+	mu        sync.Mutex
+	set, idle map[*websocket.Conn]struct{}
+}
+
+func newRawPeer() (peer, error) {
+	return &rawPeer{set: map[*websocket.Conn]struct{}{}, idle: map[*websocket.Conn]struct{}{}}, nil
 }
 
 func (p *rawPeer) handle(w http.ResponseWriter, r *http.Request) {
@@ -239,8 +252,12 @@ func (p *rawPeer) handle(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	set := p.set
+	if isIdle(r) {
+		set = p.idle
+	}
 	p.mu.Lock()
-	p.set[c] = struct{}{}
+	set[c] = struct{}{}
 	p.mu.Unlock()
 	<-c.CloseRead(context.Background()).Done()
 	p.drop(c)
@@ -249,6 +266,7 @@ func (p *rawPeer) handle(w http.ResponseWriter, r *http.Request) {
 func (p *rawPeer) drop(c *websocket.Conn) {
 	p.mu.Lock()
 	delete(p.set, c)
+	delete(p.idle, c)
 	p.mu.Unlock()
 	_ = c.CloseNow()
 }
@@ -269,7 +287,7 @@ func (p *rawPeer) broadcast(msg []byte) {
 	}
 }
 
-func (p *rawPeer) conns() int { p.mu.Lock(); defer p.mu.Unlock(); return len(p.set) }
+func (p *rawPeer) conns() int { p.mu.Lock(); defer p.mu.Unlock(); return len(p.set) + len(p.idle) }
 
 func (p *rawPeer) close() {
 	p.mu.Lock()
@@ -277,11 +295,15 @@ func (p *rawPeer) close() {
 	for c := range p.set {
 		_ = c.CloseNow()
 	}
+	for c := range p.idle {
+		_ = c.CloseNow()
+	}
 }
 
 // hub is the gorilla/websocket chat example's pattern: one hub goroutine,
 // a buffered send channel and a write pump per client, a client whose
-// channel is full is dropped.
+// channel is full is dropped. The hub keeps idle clients in a map of
+// their own, which broadcasts pass by.
 type hub struct {
 	register, unregister chan *hubClient
 	bcast                chan []byte
@@ -293,6 +315,7 @@ type hub struct {
 type hubClient struct {
 	conn *gorilla.Conn
 	send chan []byte
+	idle bool
 }
 
 func newHub() *hub {
@@ -302,15 +325,20 @@ func newHub() *hub {
 }
 
 func (h *hub) run() {
-	clients := map[*hubClient]bool{}
+	clients, idle := map[*hubClient]bool{}, map[*hubClient]bool{}
 	for {
 		select {
 		case c := <-h.register:
-			clients[c] = true
+			if c.idle {
+				idle[c] = true
+			} else {
+				clients[c] = true
+			}
 			h.n.Add(1)
 		case c := <-h.unregister:
-			if clients[c] {
+			if clients[c] || idle[c] {
 				delete(clients, c)
+				delete(idle, c)
 				close(c.send)
 				h.n.Add(-1)
 			}
@@ -328,6 +356,9 @@ func (h *hub) run() {
 			for c := range clients {
 				_ = c.conn.Close()
 			}
+			for c := range idle {
+				_ = c.conn.Close()
+			}
 			return
 		}
 	}
@@ -338,7 +369,7 @@ func (h *hub) handle(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := &hubClient{conn: conn, send: make(chan []byte, queueSize)}
+	c := &hubClient{conn: conn, send: make(chan []byte, queueSize), idle: isIdle(r)}
 	select {
 	case h.register <- c:
 	case <-h.quit:
@@ -376,6 +407,8 @@ func (h *hub) broadcast(msg []byte) {
 func (h *hub) conns() int { return int(h.n.Load()) }
 func (h *hub) close()     { close(h.quit) }
 
+// melodyPeer marks each idle session with the key idleParam, which its
+// broadcast's filter leaves out.
 type melodyPeer struct{ m *melody.Melody }
 
 func newMelodyPeer() *melodyPeer {
@@ -384,9 +417,17 @@ func newMelodyPeer() *melodyPeer {
 	return &melodyPeer{m: m}
 }
 
-func (p *melodyPeer) handle(w http.ResponseWriter, r *http.Request) { _ = p.m.HandleRequest(w, r) }
+func (p *melodyPeer) handle(w http.ResponseWriter, r *http.Request) {
+	var keys map[string]any
+	if isIdle(r) {
+		keys = map[string]any{idleParam: true}
+	}
+	_ = p.m.HandleRequestWithKeys(w, r, keys)
+}
+
 func (p *melodyPeer) broadcast(msg []byte) {
-	if err := p.m.BroadcastBinary(msg); err != nil && !errors.Is(err, melody.ErrClosed) {
+	active := func(s *melody.Session) bool { _, idle := s.Get(idleParam); return !idle }
+	if err := p.m.BroadcastBinaryFilter(msg, active); err != nil && !errors.Is(err, melody.ErrClosed) {
 		fmt.Fprintln(os.Stderr, "melody:", err)
 	}
 }

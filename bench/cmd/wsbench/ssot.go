@@ -11,7 +11,9 @@ import (
 
 // ssotPeer serves each client as its own user through a wsmanager Factory,
 // over the transport of its Upgrader; the ssot peers differ in that alone.
-// Authentication is left out: this measures the manager, not auth.
+// Authentication is left out: this measures the manager, not auth. An idle
+// client's user has the ThreadID idleParam, which Broadcast's filter
+// leaves out.
 type ssotPeer struct {
 	f    *wsmanager.Factory
 	up   wsmanager.Upgrader
@@ -39,6 +41,9 @@ func newSSOTPeerOver(up wsmanager.Upgrader, err error) (peer, error) {
 // NewEndpoint does with EndpointOptions.Detach.
 func (p *ssotPeer) handle(w http.ResponseWriter, r *http.Request) {
 	uc := wsmanager.UserContext{UserID: "u" + strconv.FormatInt(p.next.Add(1), 10)}
+	if isIdle(r) {
+		uc.ThreadID = idleParam
+	}
 	res, err := p.f.Reserve(context.WithoutCancel(r.Context()), uc)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
@@ -52,7 +57,10 @@ func (p *ssotPeer) handle(w http.ResponseWriter, r *http.Request) {
 	_ = res.Go(c, wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil }))
 }
 
-func (p *ssotPeer) broadcast(msg []byte) { p.f.Broadcast(context.Background(), msg, nil) }
+func (p *ssotPeer) broadcast(msg []byte) { p.f.Broadcast(context.Background(), msg, active) }
+
+// active is Broadcast's filter: every user but the idle ones.
+func active(uc wsmanager.UserContext) bool { return uc.ThreadID != idleParam }
 
 // conns counts the connections the factory has registered, which a
 // Broadcast reaches; a counter bumped before Serve would let the driver

@@ -10,9 +10,13 @@ type Result struct {
 	Messages int    `json:"messages"`
 	// Slow marks the run with a client that never reads; Scale marks the
 	// scale run.
-	Slow        bool `json:"slow"`
-	Scale       bool `json:"scale,omitempty"`
-	ClientProcs int  `json:"client_procs"`
+	Slow  bool `json:"slow"`
+	Scale bool `json:"scale,omitempty"`
+	// Idle is how many of the Clients are idle: connected and reading,
+	// never sending, left out of the broadcast. The other clients are the
+	// active ones, which Expected, the rates and the latencies count.
+	Idle        int `json:"idle,omitempty"`
+	ClientProcs int `json:"client_procs"`
 	// Expected counts the messages every reading client should receive;
 	// Delivered those they did.
 	Expected   int64   `json:"expected"`
@@ -30,6 +34,17 @@ type Result struct {
 	// RSSPerConn is what the runtime and the kernel keep besides.
 	HeapPerConn  float64 `json:"heap_per_conn_bytes,omitempty"`
 	StackPerConn float64 `json:"stack_per_conn_bytes,omitempty"`
+	// SocketMemPerConn is the growth of the kernel's TCP socket buffer
+	// memory (/proc/net/sockstat, the whole network namespace: the
+	// clients' ends of the loopback connections too) over the same span,
+	// per client, in bytes: memory no RSS shows.
+	SocketMemPerConn float64 `json:"socket_mem_per_conn_bytes,omitempty"`
+	// Goroutines is the server's runtime.NumGoroutine() with every client
+	// connected and nothing being sent, GoroutinesBefore the same before
+	// any client connected, and Procs the server's GOMAXPROCS.
+	Goroutines       int `json:"goroutines,omitempty"`
+	GoroutinesBefore int `json:"goroutines_before,omitempty"`
+	Procs            int `json:"procs,omitempty"`
 	// WritesPerMsg is the server's write system calls per message
 	// delivered: below 1 when it writes several frames at a time.
 	WritesPerMsg float64 `json:"writes_per_msg"`
