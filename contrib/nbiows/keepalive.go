@@ -24,9 +24,10 @@ func (c *Conn) stopKeepalive() {
 // doing, so a pong is seen as soon as it arrives.
 func (c *Conn) keepalive() {
 	interval := c.u.ping
-	if c.pingStop.Load() {
+	if c.pingStop.Load() || !c.u.startRound() {
 		return // a round that fired as the pings were stopped
 	}
+	defer c.u.rounds.Done()
 	if c.pinged && !c.heard.Load() && c.dead.CompareAndSwap(false, true) {
 		// Nothing since the last ping, not even a pong: the socket is
 		// closed, and reading ends with ErrNoPong.

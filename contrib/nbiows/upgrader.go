@@ -105,6 +105,7 @@ type Upgrader struct {
 	closed bool
 	conns  map[*Conn]struct{} // open, for Close
 	adding *Conn              // the connection AddConn registers, for OnOpen
+	rounds sync.WaitGroup     // keepalive rounds running; added to under mu while not closed
 }
 
 // NewUpgrader returns an Upgrader configured by opts, with its engine
@@ -253,6 +254,18 @@ func (u *Upgrader) isClosed() bool {
 	return u.closed
 }
 
+// startRound reports whether a keepalive round may run, and counts it
+// for Close to wait for; the round calls rounds.Done.
+func (u *Upgrader) startRound() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.closed {
+		return false
+	}
+	u.rounds.Add(1)
+	return true
+}
+
 // forget drops a connection whose socket was closed.
 func (u *Upgrader) forget(c *Conn) {
 	u.mu.Lock()
@@ -262,10 +275,11 @@ func (u *Upgrader) forget(c *Conn) {
 
 // Close refuses further upgrades, closes the socket of every connection
 // still open, without a close frame (reading ends with ErrUpgraderClosed),
-// stops the engine's pollers and waits for them, and then waits for the
-// workers to deliver what is left, each connection's End included. Close a
-// Upgrader after the wsmanager.Factory serving its connections, which
-// closes them with 1001 first. If ctx ends while a Handler still holds a
+// stops the engine's pollers and waits for them and for the keepalive
+// rounds under way, and then waits for the workers to deliver what is
+// left, each connection's End included. Close an Upgrader after the
+// wsmanager.Factory serving its connections, which closes them with 1001
+// first. If ctx ends while a Handler still holds a
 // worker, Close returns ctx's error; the engine has stopped all the same,
 // and a later Close waits again. Close is safe to call more than once.
 func (u *Upgrader) Close(ctx context.Context) error {
@@ -282,6 +296,7 @@ func (u *Upgrader) Close(ctx context.Context) error {
 			c.shutdown()
 		}
 		u.engine.Stop()
+		u.rounds.Wait()
 	}
 	return u.pool.close(ctx)
 }
