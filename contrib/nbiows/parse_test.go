@@ -43,7 +43,7 @@ func parsed(t *testing.T, data []byte, step int) []string {
 			}
 			out = append(out, fmt.Sprintf("message %q", ev.data))
 		case evPing:
-			out = append(out, fmt.Sprintf("ping %q", ev.data))
+			out = append(out, fmt.Sprintf("ping %q", c.inbox.pong))
 		case evEnd:
 			var ce *wsmanager.CloseError
 			if errors.As(ev.err, &ce) {
@@ -113,6 +113,9 @@ func TestParseEvents(t *testing.T) {
 		{"fragmented around a ping",
 			append(frame(false, opText, []byte("a")), append(frame(true, opPing, []byte("p")), frame(true, opContinuation, []byte("b"))...)...),
 			[]string{`ping "p"`, `message "ab"`}},
+		{"pings answered once, with the latest",
+			append(frame(true, opPing, []byte("1")), append(frame(true, opPing, []byte("2")), frame(true, opText, []byte("m"))...)...),
+			[]string{`ping "2"`, `message "m"`}},
 		{"peer close", frame(true, opClose, []byte{0x0F, 0xA0, 'x'}), []string{`end close 4000 "x"`}},
 		{"over the limit", frame(true, opText, bytes.Repeat([]byte("z"), 65)), []string{"end wsmanager: transport closed with code 1009: nbiows: protocol error: a message over the read limit"}},
 		{"not UTF-8", frame(true, opText, []byte{0xC3, 0x28}), []string{"end wsmanager: transport closed with code 1007: nbiows: protocol error: a text message that is not UTF-8"}},

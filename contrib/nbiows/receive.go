@@ -24,7 +24,7 @@ const (
 // event is one thing read from the peer, delivered in order.
 type event struct {
 	kind byte
-	data []byte // the message, or the ping's payload
+	data []byte // evMessage: the message
 	err  error  // evEnd: what reading ended with
 }
 
@@ -37,8 +37,10 @@ type inbox struct {
 
 	mu        sync.Mutex
 	events    []event
-	held      int64 // bytes of the messages in events, and of those the pull receiver holds
-	ended     bool  // the end is queued: nothing more is
+	held      int64  // bytes of the messages in events, and of those the pull receiver holds
+	pong      []byte // the payload of the latest ping
+	pongDue   bool   // an evPing is queued: pong is still to be answered
+	ended     bool   // the end is queued: nothing more is
 	recv      wsmanager.Receiver
 	pull      *pullReceiver // recv, when Read installed it
 	scheduled bool          // a worker has, or will have, drainFn to run
@@ -65,12 +67,19 @@ func (in *inbox) message(msg []byte) bool {
 	return true
 }
 
-// ping queues a ping's answer.
+// ping queues a ping's answer. While one is queued, a later ping replaces
+// its payload instead, as RFC 6455 section 5.5.3 allows: a peer sending
+// pings faster than they are answered queues one.
 func (in *inbox) ping(payload []byte) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if !in.ended {
-		in.pushLocked(event{kind: evPing, data: payload})
+	if in.ended {
+		return
+	}
+	in.pong = payload
+	if !in.pongDue {
+		in.pongDue = true
+		in.pushLocked(event{kind: evPing})
 	}
 }
 
@@ -143,7 +152,11 @@ func (in *inbox) deliver(r wsmanager.Receiver, ev event, pulled bool) {
 			in.release(len(ev.data))
 		}
 	case evPing:
-		_ = c.writeControl(opPong, ev.data, time.Now().Add(closeTimeout))
+		in.mu.Lock()
+		payload := in.pong
+		in.pong, in.pongDue = nil, false
+		in.mu.Unlock()
+		_ = c.writeControl(opPong, payload, time.Now().Add(closeTimeout))
 	case evEnd:
 		c.stopKeepalive()
 		r.End(ev.err)

@@ -28,7 +28,9 @@ const (
 	NoPing = -1
 	// DefaultHandshakeTimeout is Options.HandshakeTimeout's default.
 	DefaultHandshakeTimeout = 10 * time.Second
-	// DefaultWorkers is Options.Workers' default.
+	// DefaultWorkers is Options.Workers' default: room for Handlers that
+	// wait on a broker or a database now and then, while the stacks of
+	// the workers stay small next to the connections' they replace.
 	DefaultWorkers = 256
 	// DefaultPollers is Options.Pollers' default.
 	DefaultPollers = 1
