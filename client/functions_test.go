@@ -102,6 +102,15 @@ func testFunctions(t *testing.T, browser context.Context) {
 	if invalid.State != "closed" || invalid.Error != "SyntaxError" {
 		t.Errorf("with an invalid protocol: state %q, error %q; want closed, SyntaxError", invalid.State, invalid.Error)
 	}
+
+	var thrown string
+	p.evalInto(`(() => {
+		const c = new ssot.Client("/ws", {storageKey: null});
+		try { c.close(1001); return "nothing"; } catch (e) { return e.name; }
+	})()`, &thrown)
+	if thrown != "RangeError" {
+		t.Errorf("close(1001) threw %q, want a RangeError: a page may not send 1001", thrown)
+	}
 }
 
 func mustJSON(t *testing.T, v any) string {

@@ -268,10 +268,14 @@ export class Client extends EventTarget {
    * reconnect. The position and the send queue are kept for the next
    * connect().
    *
-   * @param {number} [code]
+   * @param {number} [code] 1000, or 3000 to 4999: the codes the WebSocket
+   *   API lets a page send; any other throws a RangeError
    * @param {string} [reason]
    */
   close(code = 1000, reason = "") {
+    if (code !== 1000 && !(code >= 3000 && code <= 4999)) {
+      throw new RangeError("ssot: a page may close with 1000 or 3000 to 4999, not " + code);
+    }
     if (this.#state === "closed") return;
     this.#gen++;
     clearTimeout(this.#timer);
