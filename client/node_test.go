@@ -24,8 +24,8 @@ import (
 // as close codes) and its server-sent events endpoint at /sse, the test
 // page at /, ssot.js at /ssot.js and /token, which issues tokens for any
 // user. Its handler answers in-band refreshes
-// ({"type":"refresh","token":…}) with {"type":"refreshed"} and records
-// every other message it receives.
+// ({"type":"refresh","token":…}) with {"type":"refreshed"}, fails on
+// "fail" and records every other message it receives.
 type node struct {
 	addr  string
 	f     *wsmanager.Factory
@@ -106,6 +106,9 @@ func (c *cluster) startNodeWith(t *testing.T, opts wsmanager.Options, webSocket 
 			n.refreshes++
 			n.mu.Unlock()
 			return conn.Send(ctx, []byte(`{"type":"refreshed"}`))
+		}
+		if string(msg) == "fail" {
+			return errors.New("asked to fail") // the connection closes with 1011
 		}
 		n.mu.Lock()
 		n.got = append(n.got, string(msg))

@@ -34,6 +34,7 @@ func TestBrowser(t *testing.T) {
 		{"1008 to the application", testPolicyClose},
 		{"bounded send queue", testSendQueue},
 		{"1013 backs off", testTryAgainLater},
+		{"server closes with 1000 and 1011", testServerCloses},
 		{"server-sent events fallback", testSSEFallback},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,6 +147,18 @@ func testOfflineAndBack(t *testing.T, browser context.Context) {
 	}
 	if codes := p.closeCodes(); len(codes) == 0 || codes[0] != 1006 {
 		t.Errorf("close codes %v, want 1006 first: the connection dropped", codes)
+	}
+	// Full jitter under a doubling bound: the page's backoffBase is 100 ms
+	// and its backoffCap 1 s.
+	i := 0
+	for _, e := range p.events() {
+		if e.Type != "close" {
+			continue
+		}
+		if bound := min(1000, 100<<i); e.ReconnectIn == nil || *e.ReconnectIn < 0 || *e.ReconnectIn >= bound {
+			t.Errorf("attempt %d: reconnecting in %v ms, want within [0, %d)", i, e.ReconnectIn, bound)
+		}
+		i++
 	}
 }
 
