@@ -9,8 +9,9 @@ import (
 // testSSEFallback: the WebSocket never opens (every upgrade is answered
 // 502), so after sseAfter attempts the client falls back to server-sent
 // events: it receives framed messages, sends in order through POSTs,
-// refreshes its 3-second token in band past its expiry, and resumes from
-// its position once a dropped stream is back.
+// refreshes its 3-second token in band past its expiry, resumes from its
+// position once a dropped stream is back, and reconnects after a close
+// event.
 func testSSEFallback(t *testing.T, browser context.Context) {
 	c := newCluster(t)
 	n := c.startNodeWith(t, historyOn(), false)
@@ -51,6 +52,15 @@ func testSSEFallback(t *testing.T, browser context.Context) {
 	if got := n.lastResume(t); got != pos {
 		t.Errorf("the stream resumed from %q, want %q", got, pos)
 	}
+
+	// A close reaches the client as an event: the code and reason it
+	// carries decide what follows.
+	if err := n.f.DisconnectUser(context.Background(), "alice", 1012, "service restart"); err != nil {
+		t.Fatal(err)
+	}
+	n.sendAll(t, "alice", numbered("m", 9, 10))
+	p.wait(`events.some(e => e.type === "close" && e.code === 1012 && e.reason === "service restart") && client.state === "open"`)
+	p.exactly("m", numbered("m", 1, 10))
 	if got := p.count("reset"); got != 1 {
 		t.Errorf("%d resets, want only the first stream's", got)
 	}
