@@ -67,6 +67,9 @@ func runPeer(name string, cfg config) (result, error) {
 	if !ok {
 		return res, fmt.Errorf("unknown peer %q", name)
 	}
+	if need, limit := cfg.clients*max(spec.filesPerConn, 1)+filesReserved, fileLimit(); limit > 0 && need > limit {
+		return res, fmt.Errorf("%d clients need %d descriptors in the server, %d for each, and its limit is %d", cfg.clients, need, max(spec.filesPerConn, 1), limit)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
 
@@ -132,6 +135,7 @@ func runPeer(name string, cfg config) (result, error) {
 	res.RSSPerConn = float64(after.RSS-before.RSS) / float64(cfg.clients)
 	res.HeapPerConn = float64(after.Heap-before.Heap) / float64(cfg.clients)
 	res.StackPerConn = float64(after.Stack-before.Stack) / float64(cfg.clients)
+	res.HeapFreePerConn = float64(after.HeapFree-before.HeapFree) / float64(cfg.clients)
 	res.SocketMemPerConn = float64(after.SocketMem-before.SocketMem) / float64(cfg.clients)
 	res.Goroutines, res.GoroutinesBefore, res.Procs = after.Goroutines, before.Goroutines, after.Procs
 

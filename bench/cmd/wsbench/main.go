@@ -84,6 +84,21 @@ func raiseFileLimit() {
 	}
 }
 
+// fileLimit is this process's descriptor limit, which the servers it
+// starts share: they raise theirs as it did. Zero means unknown.
+func fileLimit() int {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0
+	}
+	return int(min(l.Cur, 1<<30))
+}
+
+// filesReserved is what a server keeps of its descriptor limit for its
+// own: standard streams, its listener, the runtime's poller and the
+// driver's connections.
+const filesReserved = 64
+
 // wantFiles is the descriptor limit raiseFileLimit asks for: two for each
 // of the scale run's clients, and room besides.
 const wantFiles = 1 << 16

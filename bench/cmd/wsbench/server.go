@@ -47,7 +47,10 @@ type peerSpec struct {
 	name string
 	// wire is how the clients speak to it (see wireFor).
 	wire string
-	make func() (peer, error)
+	// filesPerConn is how many descriptors its server holds for each
+	// connection; zero means one.
+	filesPerConn int
+	make         func() (peer, error)
 }
 
 // peers lists every peer built in, in the order of a run.
@@ -57,7 +60,8 @@ func peers() []peerSpec {
 	}
 	return []peerSpec{
 		plain("ssot-gobwas", newSSOTGobwasPeer),
-		plain("ssot-nbio", newSSOTNbioPeer),
+		// nbiows reads and writes through two descriptors of each socket.
+		{name: "ssot-nbio", wire: plainWireName, filesPerConn: 2, make: newSSOTNbioPeer},
 		plain("ssot", newSSOTPeer),
 		plain("ssot-gorilla", newSSOTGorillaPeer),
 		plain("reference", newRefPeer),
@@ -108,6 +112,7 @@ func runServer(name string, timeout time.Duration) error {
 		runtime.ReadMemStats(&ms)
 		_ = json.NewEncoder(w).Encode(serverStats{
 			Conns: p.conns(), RSS: rss(), Heap: int64(ms.HeapInuse), Stack: int64(ms.StackInuse), Writes: writeCalls(),
+			HeapFree:   int64(ms.HeapIdle - ms.HeapReleased),
 			Goroutines: runtime.NumGoroutine(), Procs: runtime.GOMAXPROCS(0), SocketMem: tcpSocketMemory(),
 		})
 	})
@@ -194,11 +199,15 @@ func startProfile(path string) (stop func(), err error) {
 }
 
 type serverStats struct {
-	Conns  int   `json:"conns"`
-	RSS    int64 `json:"rss"`
-	Heap   int64 `json:"heap"`  // runtime.MemStats.HeapInuse
-	Stack  int64 `json:"stack"` // runtime.MemStats.StackInuse
-	Writes int64 `json:"writes"`
+	Conns int   `json:"conns"`
+	RSS   int64 `json:"rss"`
+	Heap  int64 `json:"heap"`  // runtime.MemStats.HeapInuse
+	Stack int64 `json:"stack"` // runtime.MemStats.StackInuse
+	// HeapFree is heap memory the runtime holds free and has not yet
+	// returned to the system (HeapIdle less HeapReleased): resident, but
+	// in no object.
+	HeapFree int64 `json:"heap_free"`
+	Writes   int64 `json:"writes"`
 	// Goroutines counts the process's goroutines, Procs is its GOMAXPROCS.
 	Goroutines int `json:"goroutines"`
 	Procs      int `json:"procs"`

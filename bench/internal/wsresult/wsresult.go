@@ -34,6 +34,10 @@ type Result struct {
 	// RSSPerConn is what the runtime and the kernel keep besides.
 	HeapPerConn  float64 `json:"heap_per_conn_bytes,omitempty"`
 	StackPerConn float64 `json:"stack_per_conn_bytes,omitempty"`
+	// HeapFreePerConn is the growth of the heap the runtime holds free
+	// without having returned it to the system, per client, in bytes:
+	// resident, in RSSPerConn, but in no object.
+	HeapFreePerConn float64 `json:"heap_free_per_conn_bytes,omitempty"`
 	// SocketMemPerConn is the growth of the kernel's TCP socket buffer
 	// memory (/proc/net/sockstat, the whole network namespace: the
 	// clients' ends of the loopback connections too) over the same span,
