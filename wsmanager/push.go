@@ -10,8 +10,9 @@ import (
 
 // PushConn is a transport that delivers what it reads by calling back
 // instead of being read: a readiness-driven transport, such as
-// github.com/ssotkit/ssot/contrib/nbiows, whose poller hands each
-// connection's bytes to a bounded pool of workers when they arrive. Served
+// github.com/ssotkit/ssot/contrib/nbiows, whose pollers read each
+// connection as its bytes arrive and hand its messages to a bounded pool
+// of workers. Served
 // through one (Reservation.Go, or EndpointOptions.Detach), an idle
 // connection holds no goroutine at all: not a reading one, and its writer
 // runs only while messages wait, as for every transport.
@@ -32,8 +33,8 @@ type PushConn interface {
 	// os.ErrDeadlineExceeded when the transport ended it because a write
 	// ran out of time, any other error for an abnormal end). Messages read
 	// before Receive are held and delivered first, possibly before
-	// Receive returns. CloseWithin and Abort must lead to End. Message and
-	// End may be called on any goroutine.
+	// Receive returns. CloseWithin must lead to End (the package calls it
+	// after Abort too). Message and End may be called on any goroutine.
 	Receive(r Receiver)
 }
 
