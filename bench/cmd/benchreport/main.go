@@ -307,6 +307,9 @@ func writeReport(w *strings.Builder, res map[string]map[string][]float64, cpu, m
 	if writeWS(w, ws) {
 		misses = append(misses, missWS)
 	}
+	if writeIdle(w, ws) {
+		misses = append(misses, missIdle)
+	}
 	misses = append(misses, writeInProcess(w, res)...)
 	misses = append(misses, writeCrossNode(w, res)...)
 	for _, write := range []func(*strings.Builder, []clusterresult.Line) string{writeRouting, writeRolling} {

@@ -124,8 +124,11 @@ BenchmarkAuth/hit-1KiB/ssot-2        1000  160.0 ns/op 16 B/op 1 allocs/op
 		authNote = "**" + authTitle + ".**"
 		mwNote   = "**middleware against hand-nested.**"
 		wsNote   = "**" + wsTitle
+		idleNote = "**" + idleTitle + ".**"
 		allMet   = "Every evaluated target was met in this run."
 	)
+	idleMissed := append(slices.Clone(wsMet),
+		WSResult{Peer: "ssot-nbio", Clients: 10, Idle: 9, Delivered: 5, Expected: 5, MsgsPerSec: 100, RSSPerConn: 8 << 10, Goroutines: 7, GoroutinesBefore: 7, Procs: 2})
 	tests := []struct {
 		name    string
 		bench   string
@@ -133,9 +136,10 @@ BenchmarkAuth/hit-1KiB/ssot-2        1000  160.0 ns/op 16 B/op 1 allocs/op
 		want    []string
 		notWant []string
 	}{
-		{"all met", met, wsMet, []string{allMet}, []string{authNote, mwNote, wsNote}},
-		{"auth missed", missed, wsMet, []string{authNote}, []string{allMet, mwNote, wsNote}},
-		{"ws missed", met, wsMissed, []string{wsNote}, []string{allMet, authNote, mwNote}},
+		{"all met", met, wsMet, []string{allMet}, []string{authNote, mwNote, wsNote, idleNote}},
+		{"auth missed", missed, wsMet, []string{authNote}, []string{allMet, mwNote, wsNote, idleNote}},
+		{"ws missed", met, wsMissed, []string{wsNote}, []string{allMet, authNote, mwNote, idleNote}},
+		{"idle missed", met, idleMissed, []string{idleNote}, []string{allMet, authNote, mwNote, wsNote}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ssotkit/ssot/bench/internal/wsresult"
@@ -43,7 +44,7 @@ const (
 
 // wsSSOTPeers are the wsmanager peers, one a transport, in the order of
 // the ratio table.
-func wsSSOTPeers() []string { return []string{wsPeer, "ssot-gorilla", "ssot"} }
+func wsSSOTPeers() []string { return []string{wsPeer, "ssot-nbio", "ssot-gorilla", "ssot"} }
 
 // wsRun is one run of the harness: every peer with the same clients,
 // messages and kind.
@@ -69,6 +70,7 @@ func writeWS(w *strings.Builder, ws []WSResult) (missed bool) {
 	fmt.Fprint(w, wsMethod)
 	fmt.Fprintf(w, "Targets, for `%s`: at least %.1f× melody's messages/s in the fan-out runs and %.1f× with a stuck client; at least %.2f× the near-limit reference's messages/s; ahead of centrifuge on the same work; at most %d KiB of server RSS per connection, in the scale run too.\n\n",
 		wsPeer, wsMelody, wsStuckMelody, wsReference, wsRSSPerConn>>10)
+	ws = slices.DeleteFunc(slices.Clone(ws), func(r WSResult) bool { return r.Idle > 0 }) // see writeIdle
 	if len(ws) == 0 {
 		fmt.Fprintf(w, "Not measured in this run.\n\n")
 		return false
@@ -184,7 +186,7 @@ func wsVerdicts(k wsRun, g map[string]WSResult) []wsVerdict {
 }
 
 // wsMethod says how the harness measures, ahead of the figures.
-const wsMethod = "Peers, each the server of its own process: wsmanager over `contrib/gobwasws` (`ssot-gobwas`), `contrib/gorillaws` (`ssot-gorilla`) and `contrib/coderws` (`ssot`), every client its own user; " +
+const wsMethod = "Peers, each the server of its own process: wsmanager over `contrib/gobwasws` (`ssot-gobwas`), `contrib/nbiows` (`ssot-nbio`, which holds two descriptors per connection and so no 10,000 clients under a 20,000-descriptor limit: see the idle connections below), `contrib/gorillaws` (`ssot-gorilla`) and `contrib/coderws` (`ssot`), every client its own user; " +
 	"`reference`, the near-limit reference: no manager, gobwas/ws framing, each broadcast encoded into one frame once, everything queued for a connection written with one writev, a writer goroutine per connection only while it has something to write; " +
 	"olahol/melody; the gorilla/websocket chat hub (`gorilla`); centrifuge, a Node with every client subscribed to one channel and a broadcast being one Publish to it; " +
 	"and `raw`, one loop writing every message to every coder/websocket connection in turn. " +
