@@ -37,6 +37,9 @@ type node struct {
 	resumes   []string // the resume position of every connection, "" for none
 	got       []string // the messages clients sent, in order
 	refreshes int
+	// lastEventIDs is the Last-Event-ID header of every stream opened,
+	// "" for none.
+	lastEventIDs []string
 }
 
 // cluster is what the nodes of one test share: the token authority and
@@ -131,7 +134,7 @@ func (c *cluster) startNodeWith(t *testing.T, opts wsmanager.Options, webSocket 
 	if err != nil {
 		t.Fatal(err)
 	}
-	sse, err := wsmanager.NewSSEEndpoint(f, c.authn, handler, wsmanager.SSEOptions{Resume: resume})
+	sse, err := wsmanager.NewSSEEndpoint(f, c.authn, handler, wsmanager.SSEOptions{Resume: resume, Retry: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +146,14 @@ func (c *cluster) startNodeWith(t *testing.T, opts wsmanager.Options, webSocket 
 			http.Error(w, "no WebSocket here", http.StatusBadGateway)
 		})
 	}
-	mux.Handle("/sse", sse)
+	mux.Handle("/sse", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			n.mu.Lock()
+			n.lastEventIDs = append(n.lastEventIDs, r.Header.Get("Last-Event-ID"))
+			n.mu.Unlock()
+		}
+		sse.ServeHTTP(w, r)
+	}))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(page)

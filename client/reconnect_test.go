@@ -36,6 +36,7 @@ func TestBrowser(t *testing.T) {
 		{"1013 backs off", testTryAgainLater},
 		{"server closes with 1000 and 1011", testServerCloses},
 		{"server-sent events fallback", testSSEFallback},
+		{"EventSource resumes by itself", testEventSourceResume},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

@@ -56,6 +56,12 @@ type SSEOptions struct {
 	// has had nothing else for that long. Defaults to
 	// DefaultSSEPingInterval; negative sends none.
 	PingInterval time.Duration
+	// Retry, when positive, is sent with the open event as the stream's
+	// "retry" field: how long a browser's EventSource waits before it
+	// reconnects by itself once the stream broke, in milliseconds on the
+	// wire. Defaults to 0: none is sent, and browsers wait their own time
+	// (about 3 seconds in Chromium).
+	Retry time.Duration
 }
 
 // NewSSEEndpoint returns an http.Handler that serves connections of f over
@@ -74,7 +80,8 @@ type SSEOptions struct {
 // answered 200 with these events:
 //
 //   - first, "event: open" whose data is the connection's key, an opaque
-//     string that its POSTs name;
+//     string that its POSTs name (with SSEOptions.Retry, the stream's
+//     retry field too);
 //   - then every message sent to the connection as one event whose data is
 //     the message as a WebSocket client gets it (with Options.History,
 //     framed: "<position> <message>", or a reset frame), and, when it has
@@ -198,7 +205,11 @@ func (e *sseEndpoint) stream(w http.ResponseWriter, r *http.Request) {
 		e.mu.Unlock()
 	}()
 	w.WriteHeader(http.StatusOK)
-	if err := sc.writeRaw("event: open\ndata: "+key+"\n\n", time.Now().Add(e.f.opts.WriteTimeout)); err != nil {
+	open := "event: open\ndata: " + key + "\n\n"
+	if e.opts.Retry > 0 {
+		open = "retry: " + strconv.FormatInt(e.opts.Retry.Milliseconds(), 10) + "\n" + open
+	}
+	if err := sc.writeRaw(open, time.Now().Add(e.f.opts.WriteTimeout)); err != nil {
 		sc.end(err)
 		res.Release()
 		return

@@ -594,3 +594,20 @@ func TestSSETokenExpiry(t *testing.T) {
 	}
 	c.ended()
 }
+
+// Retry reaches the client as the stream's retry field, before the open
+// event's data.
+func TestSSERetry(t *testing.T) {
+	st := newSSETest(t, wsmanager.Options{}, wsmanager.SSEOptions{Retry: 250 * time.Millisecond})
+	resp, err := st.srv.Client().Get(st.srv.URL + "?token=alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	r := bufio.NewReader(resp.Body)
+	for _, want := range []string{"retry: 250\n", "event: open\n"} {
+		if line, err := r.ReadString('\n'); err != nil || line != want {
+			t.Fatalf("read %q, %v; want %q", line, err, want)
+		}
+	}
+}
