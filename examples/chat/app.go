@@ -259,12 +259,28 @@ func (a *app) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("chat: endpoint: %w", err)
 	}
 
+	// The same connections over server-sent events, for networks where a
+	// WebSocket cannot open: the page's ssot.js falls back to it.
+	sse, err := wsmanager.NewSSEEndpoint(a.factory, a.auth, ch, wsmanager.SSEOptions{
+		Thread:    roomOf,
+		ReadLimit: a.cfg.ReadLimit,
+		RequestID: func(r *http.Request) string {
+			id, _ := middleware.RequestIDFrom(r.Context())
+			return id
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chat: server-sent events endpoint: %w", err)
+	}
+
 	ui, err := staticHandler()
 	if err != nil {
 		return nil, fmt.Errorf("chat: ui: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", requireValidRoom(withConnLog(requireValidResume(logged, a.cfg.CloseAfterUpgrade, a.logger)(ws))))
+	mux.Handle("GET /sse", requireValidRoom(withConnLog(sse)))
+	mux.Handle("POST /sse", sse)
 	mux.HandleFunc("GET /api/me", a.me)
 	mux.HandleFunc("POST /dev/login", a.devLogin)
 	mux.HandleFunc("GET /healthz", a.health)
@@ -275,8 +291,10 @@ func (a *app) routes() (http.Handler, error) {
 	authn, err := middleware.NewAuthenticate(a.auth, middleware.AuthOptions{
 		// Only /api/ needs an identity from the middleware: the
 		// WebSocket endpoint authenticates itself, so it can answer
-		// with a close code browsers can read.
-		Skip: []string{"/", "/ws", "/healthz", "/metrics", "/dev/login", "/static/", "/favicon.ico"},
+		// with a close code browsers can read, and the server-sent events
+		// endpoint takes a stream's token from the query string, where
+		// EventSource puts it.
+		Skip: []string{"/", "/ws", "/sse", "/healthz", "/metrics", "/dev/login", "/static/", "/favicon.ico"},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("chat: middleware: %w", err)

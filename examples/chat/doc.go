@@ -76,6 +76,11 @@
 //	GET  /ws?room=R    the WebSocket; token in the Authorization header or as
 //	                   the subprotocol "bearer.<base64url(token)>" next to "chat.v1";
 //	                   &resume=P to get the direct messages after position P
+//	GET  /sse?room=R   the same connection over server-sent events, for networks
+//	                   where a WebSocket cannot open (the page falls back to it);
+//	                   token as ?token=, since EventSource sets no headers
+//	POST /sse?conn=K   a message in, for the stream whose open event named K
+//	                   (Authorization: Bearer …)
 //	GET  /api/me       the caller's identity (Authorization: Bearer …)
 //	POST /dev/login    {"user":"alice"} → {"token":…}; Development only
 //	GET  /healthz      configuration summary and connection statistics, no secrets

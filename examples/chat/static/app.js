@@ -123,6 +123,7 @@ function join() {
   client?.close();
   client = new Client("/ws?room=" + encodeURIComponent(room), {
     protocol: "chat.v1",
+    sseURL: "/sse?room=" + encodeURIComponent(room), // when a WebSocket cannot open
     token: currentToken,
     parse,
     storageKey: "chat.position " + me + " " + room,
