@@ -42,6 +42,7 @@ require (
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/redis/go-redis/v9 v9.23.0 // indirect
+	github.com/ssotkit/ssot/client v0.0.0-00010101000000-000000000000
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
@@ -60,3 +61,5 @@ replace github.com/ssotkit/ssot/contrib/natsbroker => ../contrib/natsbroker
 replace github.com/ssotkit/ssot/contrib/prommetrics => ../contrib/prommetrics
 
 replace github.com/ssotkit/ssot/contrib/redisbroker => ../contrib/redisbroker
+
+replace github.com/ssotkit/ssot/client => ../client

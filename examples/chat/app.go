@@ -15,6 +15,7 @@ import (
 
 	"github.com/ssotkit/ssot"
 	"github.com/ssotkit/ssot/auth"
+	ssotjs "github.com/ssotkit/ssot/client/js"
 	"github.com/ssotkit/ssot/contrib/gobwasws"
 	"github.com/ssotkit/ssot/contrib/jwtauth"
 	"github.com/ssotkit/ssot/contrib/oidcauth"
@@ -287,6 +288,7 @@ func (a *app) routes() (http.Handler, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn)}))
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET /static/", ui)
+	mux.Handle("GET /static/ssot.js", ssotjs.Handler()) // the client, from its module
 
 	authn, err := middleware.NewAuthenticate(a.auth, middleware.AuthOptions{
 		// Only /api/ needs an identity from the middleware: the

@@ -1,6 +1,6 @@
 // The chat client: log in through the development login, then keep a
 // connection to the chat with ssot.js (the repository's client/js/ssot.js,
-// copied here byte for byte), which sends the token as a subprotocol,
+// which the server serves from package ssotjs), which sends the token as a subprotocol,
 // reconnects, resumes the direct messages it missed and refreshes the
 // token before it expires; render what the server sends. Text is always
 // set with textContent, never parsed as HTML.
