@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ssotkit/ssot/auth"
+	ssotjs "github.com/ssotkit/ssot/client/js"
 	"github.com/ssotkit/ssot/contrib/gobwasws"
 	"github.com/ssotkit/ssot/wsmanager"
 )
@@ -79,10 +80,6 @@ func (c *cluster) startNode(t *testing.T, opts wsmanager.Options) *node {
 // connect only to /sse, the node's server-sent events endpoint.
 func (c *cluster) startNodeWith(t *testing.T, opts wsmanager.Options, webSocket bool) *node {
 	t.Helper()
-	script, err := os.ReadFile("js/ssot.js")
-	if err != nil {
-		t.Fatal(err)
-	}
 	page, err := os.ReadFile("testdata/index.html")
 	if err != nil {
 		t.Fatal(err)
@@ -158,10 +155,7 @@ func (c *cluster) startNodeWith(t *testing.T, opts wsmanager.Options, webSocket 
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(page)
 	})
-	mux.HandleFunc("GET /ssot.js", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-		_, _ = w.Write(script)
-	})
+	mux.Handle("GET /ssot.js", ssotjs.Handler())
 	mux.HandleFunc("GET /token", func(w http.ResponseWriter, r *http.Request) {
 		ms, err := strconv.Atoi(r.URL.Query().Get("ttl"))
 		user := r.URL.Query().Get("user")
