@@ -173,7 +173,7 @@ func idleSplit(runs []idleRun, byRun map[idleRun][]WSResult) string {
 				continue
 			}
 			rest := r.RSSPerConn - r.HeapPerConn - r.StackPerConn - r.HeapFreePerConn
-			fmt.Fprintf(&b, "With %d clients, %d idle, `%s`'s %.1f KiB of RSS per connection are %.1f KiB of Go heap in use, %.1f KiB of goroutine stacks, %.1f KiB of heap the runtime holds free and has not returned to the system, and %.1f KiB besides (the runtime's own metadata); the kernel's TCP buffers grew by %.2f KiB per connection.\n\n",
+			fmt.Fprintf(&b, "With %d clients, %d idle, `%s`'s %.1f KiB of RSS per connection are %.1f KiB of Go heap in use, %.1f KiB of goroutine stacks, %.1f KiB of heap the runtime holds free and has not returned to the system, and %.1f KiB besides; the kernel's TCP buffers grew by %.2f KiB per connection.\n\n",
 				r.Clients, r.Idle, idlePeer, r.RSSPerConn/1024, r.HeapPerConn/1024, r.StackPerConn/1024, r.HeapFreePerConn/1024, rest/1024, r.SocketMemPerConn/1024)
 		}
 	}
@@ -220,4 +220,9 @@ const missIdle = "**" + idleTitle + ".** What the runs on this machine show.\n" 
 	"  the second descriptor's net.Conn).\n" +
 	"  *Descriptors.* `contrib/nbiows` holds two descriptors per connection, so the runs of 10,000 and\n" +
 	"  19,000 clients cannot be made under a 20,000-descriptor limit, and their fan-out target is\n" +
-	"  missed unmeasured; the idle run that fits it has 9,900 clients."
+	"  missed unmeasured; the idle run that fits it has 9,900 clients.\n" +
+	"  *Fan-out.* Where it could be measured, `ssot-nbio` against `ssot-gobwas` moved from run to run\n" +
+	"  by more than the target's margin: 0.90–1.08× its messages/s at 2,000 clients, and 0.22–1.29× at\n" +
+	"  9,900 (`-clients 9900 -peers ssot-nbio,ssot-gobwas`). Their CPU profiles at 9,900 clients are\n" +
+	"  alike: about half of the server's time in write system calls, from wsmanager's writers, the\n" +
+	"  same on both transports."
