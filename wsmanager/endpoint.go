@@ -137,13 +137,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.refuseAuth(w, r, err)
 		return
 	}
-	uc := UserContext{UserID: id.UserID}
-	if e.opts.Thread != nil {
-		uc.ThreadID = e.opts.Thread(r)
-	}
-	if e.opts.RequestID != nil {
-		uc.RequestID = e.opts.RequestID(r)
-	}
+	uc := requestUser(r, id, e.opts.Thread, e.opts.RequestID)
 	after, err := e.resumeFrom(r)
 	if err != nil {
 		http.Error(w, "invalid resume position", http.StatusBadRequest)
@@ -187,13 +181,29 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // resumeFrom returns the position the request resumes from.
 func (e *endpoint) resumeFrom(r *http.Request) (Position, error) {
-	var s string
-	if e.opts.Resume != nil {
-		s = e.opts.Resume(r)
-	} else {
-		s = r.URL.Query().Get(resumeParam)
+	return requestResume(r, e.opts.Resume)
+}
+
+// requestUser is the UserContext of a request authenticated as id, with
+// the thread and request ID an endpoint's options give it.
+func requestUser(r *http.Request, id auth.Identity, thread, requestID func(*http.Request) string) UserContext {
+	uc := UserContext{UserID: id.UserID}
+	if thread != nil {
+		uc.ThreadID = thread(r)
 	}
-	return ParsePosition(s)
+	if requestID != nil {
+		uc.RequestID = requestID(r)
+	}
+	return uc
+}
+
+// requestResume is the position a request presents: resume's, or the
+// query parameter's.
+func requestResume(r *http.Request, resume func(*http.Request) string) (Position, error) {
+	if resume != nil {
+		return ParsePosition(resume(r))
+	}
+	return ParsePosition(r.URL.Query().Get(resumeParam))
 }
 
 // offers reports whether the request offers subprotocol.

@@ -167,13 +167,7 @@ func (e *sseEndpoint) stream(w http.ResponseWriter, r *http.Request) {
 		refuseAuthHTTP(w, err)
 		return
 	}
-	uc := UserContext{UserID: id.UserID}
-	if e.opts.Thread != nil {
-		uc.ThreadID = e.opts.Thread(r)
-	}
-	if e.opts.RequestID != nil {
-		uc.RequestID = e.opts.RequestID(r)
-	}
+	uc := requestUser(r, id, e.opts.Thread, e.opts.RequestID)
 	after, err := e.resumeFrom(r)
 	if err != nil {
 		http.Error(w, "invalid resume position", http.StatusBadRequest)
@@ -226,10 +220,7 @@ func (e *sseEndpoint) resumeFrom(r *http.Request) (Position, error) {
 	if s := r.Header.Get("Last-Event-ID"); s != "" {
 		return ParsePosition(s)
 	}
-	if e.opts.Resume != nil {
-		return ParsePosition(e.opts.Resume(r))
-	}
-	return ParsePosition(r.URL.Query().Get(resumeParam))
+	return requestResume(r, e.opts.Resume)
 }
 
 // post serves a POST: one message in, for the connection its "conn"
