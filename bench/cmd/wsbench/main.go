@@ -68,8 +68,8 @@ func runAsChild(timeout time.Duration) (bool, error) {
 // raiseFileLimit lifts the soft file limit to the hard one: every client
 // and every server connection is a descriptor, and an ssot-nbio server
 // holds two for each (nbiows reads and writes through two descriptors of
-// the socket), so where the process may raise the hard limit too (as
-// root) it lifts both to wantFiles.
+// the socket), so where the process may raise the hard limit too (with
+// CAP_SYS_RESOURCE) it lifts both to wantFiles.
 func raiseFileLimit() {
 	var l syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {

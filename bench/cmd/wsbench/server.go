@@ -231,6 +231,31 @@ func writeCalls() int64 {
 	return 0
 }
 
+// tcpSocketMemory is the memory, in bytes, the kernel holds for the
+// buffers of every TCP socket of this network namespace ("TCP: … mem" in
+// /proc/net/sockstat, in pages), both ends of a loopback connection
+// included: memory no process's RSS shows.
+func tcpSocketMemory() int64 {
+	b, err := os.ReadFile("/proc/net/sockstat")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		rest, ok := strings.CutPrefix(line, "TCP:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		for i := 0; i+1 < len(f); i += 2 {
+			if f[i] == "mem" {
+				n, _ := strconv.ParseInt(f[i+1], 10, 64)
+				return n * int64(os.Getpagesize())
+			}
+		}
+	}
+	return 0
+}
+
 // rss is the resident set size of this process in bytes.
 func rss() int64 {
 	b, err := os.ReadFile("/proc/self/statm")
