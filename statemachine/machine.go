@@ -80,16 +80,19 @@ type Machine[S Enum] struct {
 	table *Table[S]
 	state atomic.Uint32
 
-	mu          sync.Mutex // serializes transitions and guards everything below
+	// The fields below are guarded by mu, which serializes transitions.
+	// They are ordered to leave no padding: a connection server keeps one
+	// machine per connection.
+	draining    bool // a goroutine is delivering notifications
+	mu          sync.Mutex
 	transitions uint64
 	rejected    uint64
 	since       time.Time
 	history     ring[S]
 	observers   []*observer[S] // copy-on-write: a delivery iterates a snapshot
 	waiters     []*waiter[S]
-	queue       []notification[S] // transitions not yet delivered to observers
+	queue       []notification[S] // transitions awaiting the goroutine that is delivering
 	qhead       int
-	draining    bool // a goroutine is delivering the queue
 	onPanic     func(any)
 }
 
@@ -116,7 +119,7 @@ func New[S Enum](t *Table[S], initial S, opts Options) (*Machine[S], error) {
 	m := &Machine[S]{table: t, onPanic: opts.OnPanic}
 	m.state.Store(uint32(initial))
 	if size > 0 {
-		m.history.size = size
+		m.history.size = int32(size)
 		m.since = time.Now()
 	}
 	return m, nil
@@ -179,13 +182,22 @@ func (m *Machine[S]) applyLocked(from, to S, reason string) error {
 		m.mu.Unlock()
 		return nil
 	}
-	m.queue = append(m.queue, notification[S]{t: t, seq: m.transitions})
+	n := notification[S]{t: t, seq: m.transitions}
 	if m.draining {
+		m.queue = append(m.queue, n)
 		m.mu.Unlock()
 		return nil
 	}
 	m.draining = true
-	m.drainLocked()
+	if m.qhead < len(m.queue) {
+		// Left by an observer that called runtime.Goexit: delivered first.
+		m.queue = append(m.queue, n)
+		m.drainLocked(notification[S]{}, false)
+		return nil
+	}
+	// Uncontended: n is delivered without passing through the queue, so a
+	// machine whose observers never transition reentrantly keeps no queue.
+	m.drainLocked(n, true)
 	return nil
 }
 
@@ -210,17 +222,17 @@ func (m *Machine[S]) Stats() Stats {
 // holds its four set-up transitions, not a full ring.
 type ring[S Enum] struct {
 	buf  []Transition[S]
-	size int
-	next int // where the next transition goes once buf is full
+	size int32 // at most MaxHistorySize
+	next int32 // where the next transition goes once buf is full
 }
 
 func (r *ring[S]) push(t Transition[S]) {
 	switch {
 	case r.size == 0:
 		return
-	case len(r.buf) < r.size:
+	case len(r.buf) < int(r.size):
 		if len(r.buf) == cap(r.buf) {
-			r.buf = slices.Grow(r.buf, min(max(2*len(r.buf), 4), r.size)-len(r.buf))
+			r.buf = slices.Grow(r.buf, min(max(2*len(r.buf), 4), int(r.size))-len(r.buf))
 		}
 		r.buf = append(r.buf, t)
 		return

@@ -69,10 +69,11 @@ func (m *Machine[S]) OnTransition(fn func(Transition[S])) (remove func()) {
 	}
 }
 
-// drainLocked delivers queued notifications until the queue is empty. It is
-// called with m.mu held and m.draining set, releases the lock around every
-// call to an observer, and returns with the lock released.
-func (m *Machine[S]) drainLocked() {
+// drainLocked delivers first, if hasFirst, then queued notifications until
+// the queue is empty. It is called with m.mu held and m.draining set,
+// releases the lock around every call to an observer, and returns with the
+// lock released.
+func (m *Machine[S]) drainLocked(first notification[S], hasFirst bool) {
 	var (
 		firstPanic any
 		panicked   bool
@@ -88,10 +89,15 @@ func (m *Machine[S]) drainLocked() {
 		m.draining = false
 		m.mu.Unlock()
 	}()
-	for m.qhead < len(m.queue) {
-		n := m.queue[m.qhead]
-		m.queue[m.qhead] = notification[S]{} // do not retain the reason string
-		m.qhead++
+	for hasFirst || m.qhead < len(m.queue) {
+		n := first
+		if hasFirst {
+			hasFirst = false
+		} else {
+			n = m.queue[m.qhead]
+			m.queue[m.qhead] = notification[S]{} // do not retain the reason string
+			m.qhead++
+		}
 		obs := m.observers
 		m.mu.Unlock()
 		for _, o := range obs {
