@@ -6,8 +6,11 @@
 // close frame is a *wsmanager.CloseError, an end without one is abnormal).
 // It also holds what more than one adapter needs to honour
 // wsmanager.DeadlineConn: WriteDeadline, the one mechanism that ends a
-// write on a net.Conn, and HijackTap, which keeps a hold on a socket a
-// WebSocket library hijacks itself.
+// write on a net.Conn; WriteLock, the write lock over it that remembers a
+// failed write; FrameWriter, which writes the frames of the adapters that
+// encode them themselves; WriteCtx, a write bounded by a context; and
+// HijackTap, which keeps a hold on a socket a WebSocket library hijacks
+// itself.
 //
 // It is internal to the contrib adapters and uses only the standard library
 // and wsmanager.

@@ -1,0 +1,215 @@
+package wsadapt
+
+import (
+	"encoding/binary"
+	"net"
+	"sync/atomic"
+	"time"
+)
+
+// Opcodes of RFC 6455 section 5.2 that a FrameWriter treats apart.
+const (
+	OpClose = 0x8
+	OpPing  = 0x9
+)
+
+// maxHeader is the largest header of a frame a server sends: unmasked,
+// with a 64-bit length.
+const maxHeader = 10
+
+// ErrCloseSent is what FrameWriter.WriteControl returns after the close
+// frame: RFC 6455 section 5.5.1 allows nothing after it.
+const ErrCloseSent = sentinel("close frame already sent")
+
+// FrameConfig is what a FrameWriter takes from its adapter.
+type FrameConfig struct {
+	// Op is the opcode of the messages: text or binary.
+	Op byte
+	// Name prefixes the errors the FrameWriter returns.
+	Name string
+	// Closed and Aborted are the adapter's ErrClosed and ErrAborted.
+	Closed, Aborted error
+	// Shut is the adapter's record that its close began: a batch written
+	// once it is set fails with Closed.
+	Shut *atomic.Bool
+}
+
+// FrameWriter writes a server connection's frames for the adapters that
+// encode frames themselves over a net.Conn (gobwasws, nbiows): batches of
+// messages, each batch one writev system call, and control frames, all
+// through one WriteLock and bounded by the socket's write deadline.
+//
+// FrameWriter is safe for concurrent use; the zero value is not usable:
+// make one with NewFrameWriter.
+type FrameWriter struct {
+	nc     net.Conn
+	op     byte
+	shut   *atomic.Bool
+	closed error
+	lock   *WriteLock
+
+	closeSent bool          // held with lock: a close frame went out
+	hdrs      []byte        // held with lock: frame headers of the batch being written
+	vec       net.Buffers   // held with lock: the batch's headers and payloads, for writev
+	bufs      net.Buffers   // held with lock: what writev consumes of vec; a field, so it never escapes per batch
+	ctrl      [2 + 125]byte // held with lock: one control frame
+}
+
+// NewFrameWriter returns a FrameWriter that writes to nc and owns its
+// write deadline.
+func NewFrameWriter(nc net.Conn, cfg FrameConfig) *FrameWriter {
+	return &FrameWriter{
+		nc:     nc,
+		op:     cfg.Op,
+		shut:   cfg.Shut,
+		closed: cfg.Closed,
+		lock:   NewWriteLock(NewWriteDeadline(nc.SetWriteDeadline), cfg.Name, cfg.Aborted),
+	}
+}
+
+// WriteMessages sends msgs, in order, each as one frame, with one writev
+// system call for the whole batch: the frame headers are encoded into a
+// buffer the FrameWriter keeps, and the payloads are written from the
+// callers' slices, never copied, so a batch allocates nothing once the
+// buffers have grown to its size. It keeps neither msgs nor their
+// elements.
+//
+// The socket's write deadline is set once for the batch, to deadline
+// (zero: none). A batch that fails leaves the FrameWriter unable to write
+// again: the peer may have seen part of a frame.
+func (w *FrameWriter) WriteMessages(msgs [][]byte, deadline time.Time) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if err := w.lock.Lock(deadline); err != nil {
+		return err
+	}
+	defer w.lock.Unlock()
+	if w.shut.Load() {
+		return w.closed
+	}
+	if err := w.lock.Broken(); err != nil {
+		return err
+	}
+	if err := w.lock.SetDeadline(deadline); err != nil {
+		return err
+	}
+	need := maxHeader * len(msgs)
+	if cap(w.hdrs) < need {
+		w.hdrs = make([]byte, 0, need)
+	}
+	hdrs, vec := w.hdrs[:0], w.vec[:0]
+	for _, m := range msgs {
+		start := len(hdrs)
+		hdrs = appendHeader(hdrs, w.op, len(m))
+		vec = append(vec, hdrs[start:len(hdrs):len(hdrs)], m)
+	}
+	w.hdrs, w.vec, w.bufs = hdrs, vec, vec
+	_, err := w.bufs.WriteTo(w.nc)
+	clear(vec) // keep no caller's slice
+	w.bufs = nil
+	if err != nil {
+		return w.lock.Fail(err)
+	}
+	return nil
+}
+
+// WriteControl writes one control frame of op, due by deadline, unless a
+// close frame already went out or an earlier write failed: then it returns
+// ErrCloseSent or that write's error and writes nothing.
+func (w *FrameWriter) WriteControl(op byte, payload []byte, deadline time.Time) error {
+	if err := w.lock.Lock(deadline); err != nil {
+		return err
+	}
+	defer w.lock.Unlock()
+	if err := w.lock.Broken(); err != nil {
+		return err
+	}
+	if w.closeSent {
+		return ErrCloseSent
+	}
+	if err := w.lock.SetDeadline(deadline); err != nil {
+		return err
+	}
+	return w.writeControlLocked(op, payload)
+}
+
+// TryPing writes a ping due by deadline if no write holds the lock, the
+// adapter's close has not begun, no close frame went out and no write
+// failed, and reports whether it wrote one: a busy writer's own deadline
+// watches the peer.
+func (w *FrameWriter) TryPing(deadline time.Time) bool {
+	if !w.lock.TryLock() {
+		return false
+	}
+	defer w.lock.Unlock()
+	if w.shut.Load() || w.lock.Broken() != nil || w.closeSent || w.lock.SetDeadline(deadline) != nil {
+		return false
+	}
+	return w.writeControlLocked(OpPing, nil) == nil
+}
+
+// WriteClose writes the close frame of the adapter's close handshake, with
+// code and reason (shortened by Reason), due by deadline, unless one
+// already went out. It reports whether waiting for the peer's answer makes
+// sense, and the error of a close frame that failed. It writes nothing and
+// reports no wait, without an error, when the peer is known to be stuck:
+// deadline has passed, Abort was called or an earlier write failed.
+func (w *FrameWriter) WriteClose(code int, reason string, deadline time.Time) (wait bool, err error) {
+	if !time.Now().Before(deadline) || w.lock.Aborted() {
+		return false, nil
+	}
+	if err := w.lock.Lock(deadline); err != nil {
+		return false, nil
+	}
+	defer w.lock.Unlock()
+	if w.lock.Broken() != nil {
+		return false, nil
+	}
+	if w.closeSent {
+		return true, nil
+	}
+	if err := w.lock.SetDeadline(deadline); err != nil {
+		return false, err
+	}
+	reason = Reason(reason)
+	body := binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(reason)), uint16(code))
+	if err := w.writeControlLocked(OpClose, append(body, reason...)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// writeControlLocked writes one control frame; the caller holds the lock
+// and has set the deadline.
+func (w *FrameWriter) writeControlLocked(op byte, payload []byte) error {
+	if op == OpClose {
+		w.closeSent = true
+	}
+	frame := append(appendHeader(w.ctrl[:0], op, len(payload)), payload...)
+	if _, err := w.nc.Write(frame); err != nil {
+		return w.lock.Fail(err)
+	}
+	return nil
+}
+
+// Abort moves the socket's write deadline into the past for good: the
+// write under way returns at once, and every later one fails with the
+// adapter's ErrAborted.
+func (w *FrameWriter) Abort() { w.lock.Abort() }
+
+// Aborted reports whether Abort was called.
+func (w *FrameWriter) Aborted() bool { return w.lock.Aborted() }
+
+// appendHeader appends the header of an unmasked, final frame of op with
+// an n-byte payload, as a server sends it (RFC 6455 section 5.2).
+func appendHeader(dst []byte, op byte, n int) []byte {
+	b0 := 0x80 | op
+	switch {
+	case n <= 125:
+		return append(dst, b0, byte(n))
+	case n <= 0xFFFF:
+		return binary.BigEndian.AppendUint16(append(dst, b0, 126), uint16(n))
+	}
+	return binary.BigEndian.AppendUint64(append(dst, b0, 127), uint64(n))
+}
