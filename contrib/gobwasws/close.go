@@ -15,7 +15,7 @@ import (
 // write under way, if any, returns at once with ErrAborted, as does every
 // later one, and CloseWithin then closes the socket without a close frame.
 // It is idempotent and may be called from any goroutine.
-func (c *Conn) Abort() { c.deadline.Abort() }
+func (c *Conn) Abort() { c.w.Abort() }
 
 // CloseWithin closes the connection with code and reason: it writes the
 // close frame and waits for the peer's answer (read by the Read under way,
@@ -40,28 +40,14 @@ func (c *Conn) CloseWithin(code int, reason string, deadline time.Time) error {
 		_ = c.nc.Close()
 		return fmt.Errorf("%w: %d", ErrCloseCode, code)
 	}
-	if !time.Now().Before(deadline) || c.deadline.Aborted() {
-		return c.closeSocket()
-	}
-	if err := c.lockWrite(deadline); err != nil {
-		return c.closeSocket()
-	}
-	if c.broken != nil {
-		c.wmu.Unlock()
-		return c.closeSocket()
-	}
-	var err error
-	if !c.closeSent {
-		if err = c.deadline.Set(deadline); err == nil {
-			err = c.writeControlLocked(ws.OpClose, ws.NewCloseFrameBody(ws.StatusCode(code), wsadapt.Reason(reason)))
-		}
-	}
-	c.wmu.Unlock()
+	wait, err := c.w.WriteClose(code, reason, deadline)
 	if err != nil {
 		_ = c.closeSocket()
 		return err
 	}
-	c.awaitPeerClose(deadline)
+	if wait {
+		c.awaitPeerClose(deadline)
+	}
 	return c.closeSocket()
 }
 

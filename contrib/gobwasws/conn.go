@@ -3,7 +3,6 @@ package gobwasws
 import (
 	"io"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,10 +21,6 @@ var (
 // Read writes, as the other contrib adapters do.
 const closeTimeout = 5 * time.Second
 
-// maxHeader is the largest header of a frame the server sends: unmasked,
-// with a 64-bit length.
-const maxHeader = 10
-
 // Conn is one gobwas/ws server connection seen as a wsmanager.DeadlineConn
 // (and, for direct callers, a wsmanager.BatchConn). Read may be called by
 // one goroutine at a time; WriteMessages, Write, WriteBatch, CloseWithin
@@ -40,7 +35,6 @@ const maxHeader = 10
 type Conn struct {
 	nc          net.Conn
 	in          wire
-	op          ws.OpCode
 	readLimit   int64
 	subprotocol string
 
@@ -64,14 +58,7 @@ type Conn struct {
 	pingReads uint64      // owned by keepalive: reads when it pinged
 	shut      atomic.Bool // CloseWithin (or Close) was called
 
-	deadline  *wsadapt.WriteDeadline
-	wmu       sync.Mutex    // one frame sequence on the wire at a time
-	closeSent bool          // held with wmu: a close frame went out
-	broken    error         // held with wmu: why a write failed; the stream may then hold part of a frame
-	hdrs      []byte        // held with wmu: frame headers of the batch being written
-	vec       net.Buffers   // held with wmu: the batch's headers and payloads, for writev
-	bufs      net.Buffers   // held with wmu: what writev consumes of vec; a field, so it never escapes per batch
-	ctrl      [2 + 125]byte // held with wmu: one control frame
+	w *wsadapt.FrameWriter // every frame the connection writes
 
 	peerClosed chan struct{} // closed by Read when the peer's close frame arrives
 }
@@ -101,13 +88,14 @@ func newConn(nc net.Conn, early []byte, op ws.OpCode, readLimit int64, ping time
 	c := &Conn{
 		nc:          nc,
 		in:          wire{early: early, nc: nc},
-		op:          op,
 		readLimit:   readLimit,
 		subprotocol: subprotocol,
 		reading:     make(chan struct{}, 1),
 		peerClosed:  make(chan struct{}),
-		deadline:    wsadapt.NewWriteDeadline(nc.SetWriteDeadline),
 	}
+	c.w = wsadapt.NewFrameWriter(nc, wsadapt.FrameConfig{
+		Op: byte(op), Name: "gobwasws", Closed: ErrClosed, Aborted: ErrAborted, Shut: &c.shut,
+	})
 	if ping > 0 {
 		c.ping = time.AfterFunc(ping, func() { c.keepalive(ping) })
 	}

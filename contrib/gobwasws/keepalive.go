@@ -1,10 +1,6 @@
 package gobwasws
 
-import (
-	"time"
-
-	"github.com/gobwas/ws"
-)
+import "time"
 
 // keepalive runs every interval on the timer's goroutine, one round at a
 // time: it drops a peer that has sent nothing since the last round's ping,
@@ -25,17 +21,11 @@ func (c *Conn) keepalive(interval time.Duration) {
 		return
 	}
 	c.heard.Store(false)
-	c.pinged = false
 	c.pingReads = reads
 	// A busy writer holds the lock; its own deadline watches that peer, so
 	// this round goes without a ping. The ping is due within the interval,
 	// like any write, through the socket's write deadline.
-	if c.wmu.TryLock() {
-		if !c.shut.Load() && c.broken == nil && !c.closeSent && c.deadline.Set(time.Now().Add(interval)) == nil {
-			c.pinged = c.writeControlLocked(ws.OpPing, nil) == nil
-		}
-		c.wmu.Unlock()
-	}
+	c.pinged = c.w.TryPing(time.Now().Add(interval))
 	if c.shut.Load() {
 		return
 	}

@@ -1,39 +1,13 @@
 package gobwasws
 
 import (
-	"bufio"
 	"net"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/ssotkit/ssot/internal/testkit/syscount"
 )
-
-// writeCalls returns how many write system calls (write, writev and the
-// like) the process has made, from Linux's /proc/self/io.
-func writeCalls(t *testing.T) int {
-	t.Helper()
-	f, err := os.Open("/proc/self/io")
-	if err != nil {
-		t.Skipf("no /proc/self/io to count system calls: %v", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "syscw: "); ok {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	t.Skip("/proc/self/io has no syscw")
-	return 0
-}
 
 // TestWriteMessagesOneSystemCall checks doc.go's claim that a batch is one
 // writev: over a loopback TCP socket, batches of 16 messages make about
@@ -71,13 +45,13 @@ func TestWriteMessagesOneSystemCall(t *testing.T) {
 		batch[i] = make([]byte, 200)
 	}
 	const batches = 200
-	before := writeCalls(t)
+	before := syscount.Writes(t)
 	for range batches {
 		if err := c.WriteMessages(batch, time.Now().Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	calls := writeCalls(t) - before
+	calls := syscount.Writes(t) - before
 	t.Logf("%d batches of %d messages: %d write system calls", batches, len(batch), calls)
 	if calls > batches*3/2 {
 		t.Errorf("%d batches of %d messages made %d write system calls, want about one per batch", batches, len(batch), calls)

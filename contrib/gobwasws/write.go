@@ -2,12 +2,8 @@ package gobwasws
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
-	"fmt"
 	"time"
 
-	"github.com/gobwas/ws"
 	"github.com/ssotkit/ssot/internal/wsadapt"
 )
 
@@ -26,72 +22,7 @@ import (
 // ErrAborted at once. A batch that fails leaves the connection unable to
 // write again: the peer may have seen part of a frame.
 func (c *Conn) WriteMessages(msgs [][]byte, deadline time.Time) error {
-	if len(msgs) == 0 {
-		return nil
-	}
-	if err := c.lockWrite(deadline); err != nil {
-		return err
-	}
-	defer c.wmu.Unlock()
-	switch {
-	case c.shut.Load():
-		return ErrClosed
-	case c.broken != nil:
-		return c.brokenErr()
-	}
-	if err := c.deadline.Set(deadline); err != nil {
-		return c.writeErr(err)
-	}
-	need := maxHeader * len(msgs)
-	if cap(c.hdrs) < need {
-		c.hdrs = make([]byte, 0, need)
-	}
-	hdrs, vec := c.hdrs[:0], c.vec[:0]
-	for _, m := range msgs {
-		start := len(hdrs)
-		hdrs = appendHeader(hdrs, c.op, len(m))
-		vec = append(vec, hdrs[start:len(hdrs):len(hdrs)], m)
-	}
-	c.hdrs, c.vec, c.bufs = hdrs, vec, vec
-	_, err := c.bufs.WriteTo(c.nc)
-	clear(vec) // keep no caller's slice
-	c.bufs = nil
-	if err != nil {
-		c.broken = err
-		return c.writeErr(err)
-	}
-	return nil
-}
-
-// brokenErr is the error of a write after one that failed: it wraps that
-// one's, so a write behind one that timed out (a ping, or another batch,
-// cut short at this write's deadline) reports os.ErrDeadlineExceeded too.
-func (c *Conn) brokenErr() error {
-	if c.deadline.Aborted() {
-		return ErrAborted
-	}
-	return fmt.Errorf("gobwasws: an earlier write failed: %w", c.broken)
-}
-
-// writeErr is the error a write returns for err: ErrAborted once Abort
-// was called, whatever the socket said.
-func (c *Conn) writeErr(err error) error {
-	if errors.Is(err, wsadapt.ErrAborted) || c.deadline.Aborted() {
-		return ErrAborted
-	}
-	return fmt.Errorf("gobwasws: write: %w", err)
-}
-
-// lockWrite takes the write lock for a write due by deadline, registered
-// as waiting meanwhile so that the write under way ends by then. It fails
-// with ErrAborted, without the lock, once Abort was called.
-func (c *Conn) lockWrite(deadline time.Time) error {
-	if err := c.deadline.Wait(deadline); err != nil {
-		return c.writeErr(err)
-	}
-	c.wmu.Lock()
-	c.deadline.Acquired()
-	return nil
+	return c.w.WriteMessages(msgs, deadline)
 }
 
 // Write sends msg as one message, as WriteBatch does for one message.
@@ -106,65 +37,5 @@ func (c *Conn) Write(ctx context.Context, msg []byte) error {
 // error returned; the connection can then no longer be written to. A ctx
 // already ended returns its error and leaves the connection alone.
 func (c *Conn) WriteBatch(ctx context.Context, msgs [][]byte) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	deadline, _ := ctx.Deadline()
-	stop := context.AfterFunc(ctx, c.Abort)
-	err := c.WriteMessages(msgs, deadline)
-	if !stop() && err != nil {
-		return ctx.Err()
-	}
-	return err
-}
-
-// appendHeader appends the header of an unmasked, final frame of op with an
-// n-byte payload, as a server sends it (RFC 6455 section 5.2).
-func appendHeader(dst []byte, op ws.OpCode, n int) []byte {
-	b0 := 0x80 | byte(op)
-	switch {
-	case n <= 125:
-		return append(dst, b0, byte(n))
-	case n <= 0xFFFF:
-		return binary.BigEndian.AppendUint16(append(dst, b0, 126), uint16(n))
-	}
-	return binary.BigEndian.AppendUint64(append(dst, b0, 127), uint64(n))
-}
-
-// writeControl writes one control frame, due by deadline, unless a close
-// frame already went out or an earlier write failed (then it returns
-// errCloseSent or that write's error and writes nothing).
-func (c *Conn) writeControl(op ws.OpCode, payload []byte, deadline time.Time) error {
-	if err := c.lockWrite(deadline); err != nil {
-		return err
-	}
-	defer c.wmu.Unlock()
-	switch {
-	case c.broken != nil:
-		return c.brokenErr()
-	case c.closeSent:
-		return errCloseSent
-	}
-	if err := c.deadline.Set(deadline); err != nil {
-		return c.writeErr(err)
-	}
-	return c.writeControlLocked(op, payload)
-}
-
-// errCloseSent is what writeControl returns after the close frame: RFC
-// 6455 section 5.5.1 allows nothing after it.
-const errCloseSent = sentinel("gobwasws: close frame already sent")
-
-// writeControlLocked writes one control frame; the caller holds wmu and
-// has set the deadline.
-func (c *Conn) writeControlLocked(op ws.OpCode, payload []byte) error {
-	if op == ws.OpClose {
-		c.closeSent = true
-	}
-	frame := append(appendHeader(c.ctrl[:0], op, len(payload)), payload...)
-	if _, err := c.nc.Write(frame); err != nil {
-		c.broken = err
-		return c.writeErr(err)
-	}
-	return nil
+	return wsadapt.WriteCtx(ctx, msgs, c.WriteMessages, c.Abort)
 }

@@ -1,7 +1,6 @@
 package nbiows
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -15,7 +14,7 @@ import (
 // later one, and CloseWithin then closes the socket without a close frame.
 // Reading goes on until CloseWithin. It is idempotent and may be called
 // from any goroutine.
-func (c *Conn) Abort() { c.deadline.Abort() }
+func (c *Conn) Abort() { c.w.Abort() }
 
 // CloseWithin closes the connection with code and reason: it writes the
 // close frame and waits for the peer's answer, which the engine reads,
@@ -42,29 +41,14 @@ func (c *Conn) CloseWithin(code int, reason string, deadline time.Time) error {
 		_ = c.closeSocket()
 		return fmt.Errorf("%w: %d", ErrCloseCode, code)
 	}
-	if !time.Now().Before(deadline) || c.deadline.Aborted() {
-		return c.closeSocket()
-	}
-	if err := c.lockWrite(deadline); err != nil {
-		return c.closeSocket()
-	}
-	if c.broken != nil {
-		c.wmu.Unlock()
-		return c.closeSocket()
-	}
-	var err error
-	if !c.closeSent {
-		if err = c.deadline.Set(deadline); err == nil {
-			body := binary.BigEndian.AppendUint16(make([]byte, 0, 125), uint16(code))
-			err = c.writeControlLocked(opClose, append(body, wsadapt.Reason(reason)...))
-		}
-	}
-	c.wmu.Unlock()
+	wait, err := c.w.WriteClose(code, reason, deadline)
 	if err != nil {
 		_ = c.closeSocket()
 		return err
 	}
-	c.awaitPeer(deadline)
+	if wait {
+		c.awaitPeer(deadline)
+	}
 	return c.closeSocket()
 }
 

@@ -80,14 +80,7 @@ type Conn struct {
 	peerDone     chan struct{}
 	peerDoneOnce sync.Once
 
-	deadline  *wsadapt.WriteDeadline
-	wmu       sync.Mutex    // one frame sequence on the wire at a time
-	closeSent bool          // held with wmu: a close frame went out
-	broken    error         // held with wmu: why a write failed; the stream may then hold part of a frame
-	hdrs      []byte        // held with wmu: frame headers of the batch being written
-	vec       net.Buffers   // held with wmu: the batch's headers and payloads, for writev
-	bufs      net.Buffers   // held with wmu: what writev consumes of vec
-	ctrl      [2 + 125]byte // held with wmu: one control frame
+	w *wsadapt.FrameWriter // every frame the connection writes
 
 	closeOnce sync.Once
 }
@@ -98,8 +91,10 @@ func newConn(u *Upgrader, wc net.Conn, subprotocol string) *Conn {
 		wc:          wc,
 		subprotocol: subprotocol,
 		peerDone:    make(chan struct{}),
-		deadline:    wsadapt.NewWriteDeadline(wc.SetWriteDeadline),
 	}
+	c.w = wsadapt.NewFrameWriter(wc, wsadapt.FrameConfig{
+		Op: u.op, Name: "nbiows", Closed: ErrClosed, Aborted: ErrAborted, Shut: &c.shut,
+	})
 	c.in = parser{limit: u.readLimit}
 	c.inbox.init(c)
 	if u.ping > 0 {

@@ -35,16 +35,10 @@ func (c *Conn) keepalive() {
 		return
 	}
 	c.heard.Store(false)
-	c.pinged = false
 	// A busy writer holds the lock; its own deadline watches that peer, so
 	// this round goes without a ping. The ping is due within the interval,
 	// like any write, through the descriptor's write deadline.
-	if c.wmu.TryLock() {
-		if !c.shut.Load() && c.broken == nil && !c.closeSent && c.deadline.Set(time.Now().Add(interval)) == nil {
-			c.pinged = c.writeControlLocked(opPing, nil) == nil
-		}
-		c.wmu.Unlock()
-	}
+	c.pinged = c.w.TryPing(time.Now().Add(interval))
 	c.ping.Reset(interval)
 	// stopKeepalive sets pingStop before it stops the timer: whichever of
 	// its Stop and this Reset comes last, the timer ends stopped.

@@ -1,38 +1,12 @@
 package nbiows_test
 
 import (
-	"bufio"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/ssotkit/ssot/contrib/nbiows"
+	"github.com/ssotkit/ssot/internal/testkit/syscount"
 )
-
-// writeCalls returns how many write system calls (write, writev and the
-// like) the process has made, from Linux's /proc/self/io.
-func writeCalls(t *testing.T) int {
-	t.Helper()
-	f, err := os.Open("/proc/self/io")
-	if err != nil {
-		t.Skipf("no /proc/self/io to count system calls: %v", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "syscw: "); ok {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	t.Skip("/proc/self/io has no syscw")
-	return 0
-}
 
 // TestWriteMessagesOneSystemCall checks doc.go's claim that a batch is one
 // writev: over a loopback TCP socket, batches of 16 messages make about
@@ -55,13 +29,13 @@ func TestWriteMessagesOneSystemCall(t *testing.T) {
 		}
 		drained <- nil
 	}()
-	before := writeCalls(t)
+	before := syscount.Writes(t)
 	for range batches {
 		if err := conn.WriteMessages(batch, time.Now().Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	calls := writeCalls(t) - before
+	calls := syscount.Writes(t) - before
 	if err := <-drained; err != nil {
 		t.Fatal(err)
 	}
