@@ -149,16 +149,7 @@ func (c *Conn) Abort() { c.abort() }
 // connection then cannot be written to. A ctx already ended returns its
 // error and leaves the connection alone.
 func (c *Conn) Write(ctx context.Context, msg []byte) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	deadline, _ := ctx.Deadline()
-	stop := context.AfterFunc(ctx, c.Abort)
-	err := c.WriteMessages([][]byte{msg}, deadline)
-	if !stop() && err != nil {
-		return ctx.Err()
-	}
-	return err
+	return wsadapt.WriteCtx(ctx, [][]byte{msg}, c.WriteMessages, c.Abort)
 }
 
 // CloseWithin sends a close frame with code and reason and waits for the

@@ -34,7 +34,7 @@ func (c *Conn) CloseWithin(code int, reason string, deadline time.Time) error {
 		_ = c.closeSocket()
 		return fmt.Errorf("%w: %d", ErrCloseCode, code)
 	}
-	if !time.Now().Before(deadline) || c.deadline.Aborted() {
+	if !time.Now().Before(deadline) || c.lock.Aborted() {
 		c.mu.Unlock()
 		return c.closeSocket()
 	}
@@ -45,8 +45,8 @@ func (c *Conn) CloseWithin(code int, reason string, deadline time.Time) error {
 	if err := c.lockWrite(deadline); err != nil {
 		return c.closeSocket()
 	}
-	if c.broken != nil {
-		c.wmu.Unlock()
+	if c.lock.Broken() != nil {
+		c.lock.Unlock()
 		return c.closeSocket()
 	}
 	var err error
@@ -54,7 +54,7 @@ func (c *Conn) CloseWithin(code int, reason string, deadline time.Time) error {
 	if !sent {
 		err = c.writeControlLocked(websocket.CloseMessage, websocket.FormatCloseMessage(code, wsadapt.Reason(reason)), deadline)
 	}
-	c.wmu.Unlock()
+	c.lock.Unlock()
 	if err == nil {
 		c.awaitPeerClose()
 	}

@@ -36,10 +36,11 @@ const closeTimeout = 5 * time.Second
 type Conn struct {
 	c   *websocket.Conn
 	typ int
-	// deadline moves the socket's write deadline. For a Conn from
-	// Upgrader.Upgrade, gorilla reaches the socket through it, so no frame
-	// can set a deadline past what Abort or a waiting write set.
-	deadline *wsadapt.WriteDeadline
+	// lock is the write lock; its WriteDeadline moves the socket's write
+	// deadline. For a Conn from Upgrader.Upgrade, gorilla reaches the
+	// socket through that WriteDeadline, so no frame can set a deadline
+	// past what Abort or a waiting write set.
+	lock *wsadapt.WriteLock
 
 	// readLock is a one-slot semaphore rather than a mutex so that a Read
 	// waiting for it gives up when its context ends.
@@ -51,9 +52,7 @@ type Conn struct {
 	mu     sync.Mutex
 	closed bool
 
-	wmu       sync.Mutex // one writer on gorilla's Conn at a time
-	closeSent bool       // held with wmu: a close frame went out
-	broken    error      // held with wmu: why a write failed; gorilla cannot write again
+	closeSent bool // held with lock: a close frame went out
 }
 
 // Wrap returns c as a Conn that writes messages of type typ
@@ -78,7 +77,7 @@ func newConn(c *websocket.Conn, typ int, readLimit int64, deadline *wsadapt.Writ
 	conn := &Conn{
 		c:        c,
 		typ:      typ,
-		deadline: deadline,
+		lock:     wsadapt.NewWriteLock(deadline, "gorillaws", ErrAborted),
 		readLock: make(chan struct{}, 1),
 	}
 	// The answers Read writes go through the write lock, like every frame.

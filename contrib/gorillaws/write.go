@@ -27,19 +27,18 @@ func (c *Conn) WriteMessages(msgs [][]byte, deadline time.Time) error {
 	if err := c.lockWrite(deadline); err != nil {
 		return err
 	}
-	defer c.wmu.Unlock()
-	switch {
-	case c.closeSent:
+	defer c.lock.Unlock()
+	if c.closeSent {
 		return ErrClosed
-	case c.broken != nil:
-		return c.brokenErr()
+	}
+	if err := c.lock.Broken(); err != nil {
+		return err
 	}
 	// gorilla hands the deadline to the socket for each frame.
 	_ = c.c.SetWriteDeadline(deadline)
 	for _, m := range msgs {
 		if err := c.c.WriteMessage(c.typ, m); err != nil {
-			c.broken = err
-			return c.writeErr(err)
+			return c.fail(err)
 		}
 	}
 	return nil
@@ -50,41 +49,26 @@ func (c *Conn) WriteMessages(msgs [][]byte, deadline time.Time) error {
 // with ErrAborted, without the lock, once Abort was called; with the lock,
 // it fails the same way if Abort came while it waited.
 func (c *Conn) lockWrite(deadline time.Time) error {
-	if err := c.deadline.Wait(deadline); err != nil {
-		return c.writeErr(err)
+	if err := c.lock.Lock(deadline); err != nil {
+		return err
 	}
-	c.wmu.Lock()
-	c.deadline.Acquired()
-	if c.deadline.Aborted() {
-		c.wmu.Unlock()
+	if c.lock.Aborted() {
+		c.lock.Unlock()
 		return ErrAborted
 	}
 	return nil
 }
 
-// writeErr is the error a write returns for err: ErrAborted once Abort
-// was called, whatever the socket said; a timeout wraps
-// os.ErrDeadlineExceeded, which gorilla replaces with an error of its own
-// that only says Timeout.
-func (c *Conn) writeErr(err error) error {
+// fail records that a write failed with err and returns its error: a
+// timeout wraps os.ErrDeadlineExceeded, which gorilla replaces with an
+// error of its own that only says Timeout.
+func (c *Conn) fail(err error) error {
+	werr := c.lock.Fail(err)
 	var ne net.Error
-	switch {
-	case errors.Is(err, wsadapt.ErrAborted) || c.deadline.Aborted():
-		return ErrAborted
-	case !errors.Is(err, os.ErrDeadlineExceeded) && errors.As(err, &ne) && ne.Timeout():
+	if !errors.Is(werr, ErrAborted) && !errors.Is(err, os.ErrDeadlineExceeded) && errors.As(err, &ne) && ne.Timeout() {
 		return fmt.Errorf("gorillaws: write: %w: %w", os.ErrDeadlineExceeded, err)
 	}
-	return fmt.Errorf("gorillaws: write: %w", err)
-}
-
-// brokenErr is the error of a write after one that failed: it wraps that
-// one's, so a write behind one that timed out reports
-// os.ErrDeadlineExceeded too.
-func (c *Conn) brokenErr() error {
-	if c.deadline.Aborted() {
-		return ErrAborted
-	}
-	return fmt.Errorf("gorillaws: an earlier write failed: %w", c.broken)
+	return werr
 }
 
 // writeControl writes one control frame due by deadline, unless a close
@@ -93,17 +77,18 @@ func (c *Conn) writeControl(typ int, payload []byte, deadline time.Time) error {
 	if err := c.lockWrite(deadline); err != nil {
 		return err
 	}
-	defer c.wmu.Unlock()
-	switch {
-	case c.broken != nil:
-		return c.brokenErr()
-	case c.closeSent:
+	defer c.lock.Unlock()
+	if err := c.lock.Broken(); err != nil {
+		return err
+	}
+	if c.closeSent {
 		return ErrClosed
 	}
 	return c.writeControlLocked(typ, payload, deadline)
 }
 
-// writeControlLocked writes one control frame; the caller holds wmu.
+// writeControlLocked writes one control frame; the caller holds the write
+// lock.
 func (c *Conn) writeControlLocked(typ int, payload []byte, deadline time.Time) error {
 	if typ == websocket.CloseMessage {
 		c.closeSent = true
@@ -117,8 +102,7 @@ func (c *Conn) writeControlLocked(typ int, payload []byte, deadline time.Time) e
 		return nil
 	}
 	if err != nil {
-		c.broken = err
-		return c.writeErr(err)
+		return c.fail(err)
 	}
 	return nil
 }
@@ -127,7 +111,7 @@ func (c *Conn) writeControlLocked(typ int, payload []byte, deadline time.Time) e
 // write under way, if any, returns at once with ErrAborted, as does every
 // later one, and CloseWithin then closes the socket without a close frame.
 // It is idempotent and may be called from any goroutine.
-func (c *Conn) Abort() { c.deadline.Abort() }
+func (c *Conn) Abort() { c.lock.Abort() }
 
 // Write sends msg as one message, for direct callers: it is WriteMessages
 // bounded by ctx's deadline, and when ctx ends while it waits or writes,
@@ -136,14 +120,5 @@ func (c *Conn) Abort() { c.deadline.Abort() }
 // connection then cannot be written to. A ctx already ended returns its
 // error and leaves the connection alone.
 func (c *Conn) Write(ctx context.Context, msg []byte) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	deadline, _ := ctx.Deadline()
-	stop := context.AfterFunc(ctx, c.Abort)
-	err := c.WriteMessages([][]byte{msg}, deadline)
-	if !stop() && err != nil {
-		return ctx.Err()
-	}
-	return err
+	return wsadapt.WriteCtx(ctx, [][]byte{msg}, c.WriteMessages, c.Abort)
 }
