@@ -44,6 +44,26 @@ func BenchmarkTransitionObserved(b *testing.B) {
 	benchTransition(b, sm.Options{HistorySize: sm.NoHistory}, true)
 }
 
+// BenchmarkTransitionObservedFirst has the observer given to NewObserved
+// instead: no allocation either.
+func BenchmarkTransitionObservedFirst(b *testing.B) {
+	n := 0
+	m, err := sm.NewObserved(sm.ConnTable(), sm.ProcessingReady, sm.Options{HistorySize: sm.NoHistory}, observerFunc[sm.ConnState](func(sm.Transition[sm.ConnState]) { n++ }))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		to := sm.Processing
+		if i&1 == 1 {
+			to = sm.Idle
+		}
+		if err := m.Transition(to, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkState(b *testing.B) {
 	m := newMachine(b, sm.ConnTable(), sm.ProcessingReady, sm.Options{})
 	b.ReportAllocs()

@@ -21,7 +21,8 @@
 // exactly once, in order, with no lock held; an observer may itself make
 // transitions. [Machine.Wait] blocks until the machine is in a state that
 // satisfies a predicate, or the context ends, and sees every state entered,
-// even one left at once.
+// even one left at once. [NewObserved] creates a machine with one observer
+// registered for its whole life, at no cost beyond the machine's own.
 //
 // # Cost
 //

@@ -89,10 +89,10 @@ type Machine[S Enum] struct {
 	rejected    uint64
 	since       time.Time
 	history     ring[S]
+	first       Observer[S]    // NewObserved's; nil if none
 	observers   []*observer[S] // copy-on-write: a delivery iterates a snapshot
 	waiters     []*waiter[S]
-	queue       []notification[S] // transitions awaiting the goroutine that is delivering
-	qhead       int
+	backlog     *backlog[S] // nil until a transition had to wait for a delivery under way
 	onPanic     func(any)
 }
 
@@ -166,7 +166,7 @@ func (m *Machine[S]) applyLocked(from, to S, reason string) error {
 	}
 	m.state.Store(uint32(to))
 	m.transitions++
-	if m.history.size == 0 && len(m.observers) == 0 && len(m.waiters) == 0 {
+	if m.history.size == 0 && !m.observed() && len(m.waiters) == 0 {
 		// Nobody will look at the time: keep the clock off this path.
 		m.since = time.Time{}
 		m.mu.Unlock()
@@ -178,25 +178,25 @@ func (m *Machine[S]) applyLocked(from, to S, reason string) error {
 	if len(m.waiters) > 0 {
 		m.wakeLocked(to)
 	}
-	if len(m.observers) == 0 {
+	if !m.observed() {
 		m.mu.Unlock()
 		return nil
 	}
 	n := notification[S]{t: t, seq: m.transitions}
 	if m.draining {
-		m.queue = append(m.queue, n)
+		m.queueLocked(n)
 		m.mu.Unlock()
 		return nil
 	}
 	m.draining = true
-	if m.qhead < len(m.queue) {
+	if m.backlog != nil && m.backlog.len() > 0 {
 		// Left by an observer that called runtime.Goexit: delivered first.
-		m.queue = append(m.queue, n)
+		m.queueLocked(n)
 		m.drainLocked(notification[S]{}, false)
 		return nil
 	}
-	// Uncontended: n is delivered without passing through the queue, so a
-	// machine whose observers never transition reentrantly keeps no queue.
+	// Uncontended: n is delivered without passing through the backlog, so
+	// a machine whose transitions never wait for a delivery keeps none.
 	m.drainLocked(n, true)
 	return nil
 }

@@ -12,6 +12,50 @@ type observer[S Enum] struct {
 	removed atomic.Bool
 }
 
+// Observer receives every transition of a machine created with
+// NewObserved. Its method is called as OnTransition's fn is.
+type Observer[S Enum] interface {
+	Transitioned(t Transition[S])
+}
+
+// NewObserved returns a machine as New does, with o registered as its first
+// observer for its whole life: o sees every transition, as a function that
+// OnTransition registered right after New would, before the observers that
+// OnTransition registers, and it cannot be removed. Registering it costs no
+// allocation, where OnTransition allocates its registration and its remove
+// function: a server that keeps a machine per connection observes each this
+// way. A nil o registers nothing.
+func NewObserved[S Enum](t *Table[S], initial S, opts Options, o Observer[S]) (*Machine[S], error) {
+	m, err := New(t, initial, opts)
+	if err != nil {
+		return nil, err
+	}
+	m.first = o
+	return m, nil
+}
+
+// observed reports whether a transition has anyone to notify. It is called
+// with m.mu held.
+func (m *Machine[S]) observed() bool { return m.first != nil || len(m.observers) > 0 }
+
+// backlog holds the notifications of transitions made while another
+// goroutine was delivering, or by an observer during its delivery, for that
+// delivery to pass on in order.
+type backlog[S Enum] struct {
+	queue []notification[S]
+	head  int
+}
+
+func (b *backlog[S]) len() int { return len(b.queue) - b.head }
+
+// queueLocked appends n to the backlog, creating it on first use.
+func (m *Machine[S]) queueLocked(n notification[S]) {
+	if m.backlog == nil {
+		m.backlog = &backlog[S]{}
+	}
+	m.backlog.queue = append(m.backlog.queue, n)
+}
+
 type notification[S Enum] struct {
 	t   Transition[S]
 	seq uint64 // the machine's transition count after this transition
@@ -89,22 +133,32 @@ func (m *Machine[S]) drainLocked(first notification[S], hasFirst bool) {
 		m.draining = false
 		m.mu.Unlock()
 	}()
-	for hasFirst || m.qhead < len(m.queue) {
+	for hasFirst || m.backlog != nil && m.backlog.len() > 0 {
 		n := first
 		if hasFirst {
 			hasFirst = false
 		} else {
-			n = m.queue[m.qhead]
-			m.queue[m.qhead] = notification[S]{} // do not retain the reason string
-			m.qhead++
+			b := m.backlog
+			n = b.queue[b.head]
+			b.queue[b.head] = notification[S]{} // do not retain the reason string
+			b.head++
 		}
-		obs := m.observers
+		o1, obs := m.first, m.observers
 		m.mu.Unlock()
+		if o1 != nil {
+			if p, ok := call(o1.Transitioned, n.t); ok {
+				if m.onPanic != nil {
+					m.onPanic(p)
+				} else if !panicked {
+					firstPanic, panicked = p, true
+				}
+			}
+		}
 		for _, o := range obs {
 			if n.seq <= o.after || o.removed.Load() {
 				continue
 			}
-			if p, ok := o.call(n.t); ok {
+			if p, ok := call(o.fn, n.t); ok {
 				if m.onPanic != nil {
 					m.onPanic(p)
 				} else if !panicked {
@@ -114,12 +168,14 @@ func (m *Machine[S]) drainLocked(first notification[S], hasFirst bool) {
 		}
 		m.mu.Lock()
 	}
-	if cap(m.queue) > maxIdleQueue {
-		m.queue = nil
-	} else {
-		m.queue = m.queue[:0]
+	if b := m.backlog; b != nil {
+		if cap(b.queue) > maxIdleQueue {
+			b.queue = nil
+		} else {
+			b.queue = b.queue[:0]
+		}
+		b.head = 0
 	}
-	m.qhead = 0
 	m.draining = false
 	finished = true
 	m.mu.Unlock()
@@ -128,12 +184,13 @@ func (m *Machine[S]) drainLocked(first notification[S], hasFirst bool) {
 	}
 }
 
-func (o *observer[S]) call(t Transition[S]) (p any, panicked bool) {
+// call calls fn(t), recovering its panic.
+func call[S Enum](fn func(Transition[S]), t Transition[S]) (p any, panicked bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			p, panicked = r, true
 		}
 	}()
-	o.fn(t)
+	fn(t)
 	return nil, false
 }

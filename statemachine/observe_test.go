@@ -355,3 +355,56 @@ func TestOnPanicContainsObserverPanics(t *testing.T) {
 		t.Errorf("the other observer saw %d transitions, state %v; want 2, authenticated", seen, m.State())
 	}
 }
+
+// observerFunc is an Observer made of a function, for the tests.
+type observerFunc[S sm.Enum] func(sm.Transition[S])
+
+func (f observerFunc[S]) Transitioned(t sm.Transition[S]) { f(t) }
+
+func TestNewObservedDeliversFirstAndContainsPanics(t *testing.T) {
+	t.Parallel()
+	var (
+		order    []string
+		panicked []any
+	)
+	first := observerFunc[sm.ConnState](func(tr sm.Transition[sm.ConnState]) {
+		order = append(order, "first "+tr.To.String())
+		if tr.To == sm.Authenticated {
+			panic("boom")
+		}
+	})
+	m, err := sm.NewObserved(sm.ConnTable(), sm.Connecting, sm.Options{OnPanic: func(r any) { panicked = append(panicked, r) }}, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.OnTransition(func(tr sm.Transition[sm.ConnState]) { order = append(order, "later "+tr.To.String()) })
+	for _, to := range []sm.ConnState{sm.Accepted, sm.Authenticated} {
+		if err := m.Transition(to, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"first accepted", "later accepted", "first authenticated", "later authenticated"}
+	if diff := cmp.Diff(want, order); diff != "" {
+		t.Errorf("deliveries (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]any{"boom"}, panicked); diff != "" {
+		t.Errorf("panics handed to OnPanic (-want +got):\n%s", diff)
+	}
+}
+
+func TestNewObservedRejectsAsNew(t *testing.T) {
+	t.Parallel()
+	if _, err := sm.NewObserved(nil, sm.Connecting, sm.Options{}, observerFunc[sm.ConnState](func(sm.Transition[sm.ConnState]) {})); !errors.Is(err, sm.ErrInvalidOptions) {
+		t.Fatalf("NewObserved(nil table) = %v, want ErrInvalidOptions", err)
+	}
+}
+
+func TestNewObservedCostsNoAllocation(t *testing.T) {
+	tab := sm.ConnTable()
+	var o observerFunc[sm.ConnState] = func(sm.Transition[sm.ConnState]) {}
+	plain := testing.AllocsPerRun(100, func() { _, _ = sm.New(tab, sm.Connecting, sm.Options{}) })
+	observed := testing.AllocsPerRun(100, func() { _, _ = sm.NewObserved(tab, sm.Connecting, sm.Options{}, o) })
+	if observed != plain {
+		t.Fatalf("NewObserved allocates %v times, New %v: registering the observer allocated", observed, plain)
+	}
+}

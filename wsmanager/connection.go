@@ -74,20 +74,31 @@ func newConnection(ctx context.Context, m *Manager) (*Connection, error) {
 	// closed with a proper code, so the handlers' context keeps the
 	// caller's values but not its cancellation.
 	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	// Registered before anyone else can observe the machine, so the
-	// connection acts on every transition first.
 	mopts := f.opts.Machine
-	mopts.OnPanic = func(r any) { f.observerPanicked(c, r) }
+	mopts.OnPanic = c.observerPanicked
 	// One table for all connections: building one per connection would
-	// cost an allocation and a validation each time.
-	mach, err := statemachine.New(f.table, statemachine.Connecting, mopts)
+	// cost an allocation and a validation each time. The connection is
+	// the machine's first observer, so it acts on every transition first.
+	mach, err := statemachine.NewObserved(f.table, statemachine.Connecting, mopts, (*machineObserver)(c))
 	if err != nil { // validated by NewFactory; kept so a change there cannot turn into a nil machine
 		return nil, fmt.Errorf("%w: Machine: %w", ErrInvalidOptions, err)
 	}
 	c.mach = mach
-	mach.OnTransition(c.observe)
 	return c, nil
 }
+
+// machineObserver is a Connection as its machine's observer: a type of its
+// own keeps Transitioned out of Connection's methods.
+type machineObserver Connection
+
+// Transitioned calls observe.
+func (o *machineObserver) Transitioned(t statemachine.Transition[statemachine.ConnState]) {
+	(*Connection)(o).observe(t)
+}
+
+// observerPanicked contains the panic of one of the machine's observers,
+// on whichever goroutine moved it, with Factory.observerPanicked.
+func (c *Connection) observerPanicked(r any) { c.m.f.observerPanicked(c, r) }
 
 // State returns the connection's current lifecycle state, from its
 // machine, the one record of it. Anyone may read it; only the package and
