@@ -53,7 +53,7 @@ func (c *Conn) CloseWithin(code int, reason string, deadline time.Time) error {
 
 // Close is CloseWithin with a deadline five seconds away.
 func (c *Conn) Close(code int, reason string) error {
-	return c.CloseWithin(code, reason, time.Now().Add(closeTimeout))
+	return c.CloseWithin(code, reason, time.Now().Add(wsadapt.CloseTimeout))
 }
 
 // closeSocket closes the socket; one already closed (the keepalive dropped

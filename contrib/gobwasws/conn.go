@@ -17,10 +17,6 @@ var (
 	_ wsmanager.BatchConn    = (*Conn)(nil)
 )
 
-// closeTimeout bounds Close's handshake, and the pongs and close frames
-// Read writes, as the other contrib adapters do.
-const closeTimeout = 5 * time.Second
-
 // Conn is one gobwas/ws server connection seen as a wsmanager.DeadlineConn
 // (and, for direct callers, a wsmanager.BatchConn). Read may be called by
 // one goroutine at a time; WriteMessages, Write, WriteBatch, CloseWithin

@@ -93,7 +93,7 @@ func (c *Conn) readMessage() ([]byte, error) {
 		}
 		switch f.h.OpCode {
 		case ws.OpPing:
-			_ = c.w.WriteControl(byte(ws.OpPong), f.payload, time.Now().Add(closeTimeout))
+			_ = c.w.WriteControl(byte(ws.OpPong), f.payload, time.Now().Add(wsadapt.CloseTimeout))
 			continue
 		case ws.OpPong:
 			continue
@@ -234,7 +234,7 @@ func (c *Conn) peerClose(payload []byte) error {
 	if code != wsmanager.CodeNoStatus {
 		answer = ws.NewCloseFrameBody(ws.StatusCode(code), "")
 	}
-	_ = c.w.WriteControl(wsadapt.OpClose, answer, time.Now().Add(closeTimeout))
+	_ = c.w.WriteControl(wsadapt.OpClose, answer, time.Now().Add(wsadapt.CloseTimeout))
 	c.closeOnceSignal()
 	return wsadapt.PeerClosed(code, reason)
 }
@@ -256,7 +256,7 @@ func (c *Conn) fail(code ws.StatusCode, what string) error {
 	if c.failedAt.IsZero() {
 		c.failedAt = time.Now()
 	}
-	_ = c.w.WriteControl(wsadapt.OpClose, ws.NewCloseFrameBody(code, ""), time.Now().Add(closeTimeout))
+	_ = c.w.WriteControl(wsadapt.OpClose, ws.NewCloseFrameBody(code, ""), time.Now().Add(wsadapt.CloseTimeout))
 	return &wsmanager.SentCloseError{Code: int(code), Err: fmt.Errorf("%w: %s", ErrProtocol, what)}
 }
 

@@ -18,10 +18,6 @@ var (
 	_ wsmanager.Conn         = (*Conn)(nil)
 )
 
-// closeTimeout bounds Close's handshake, and the pongs and close frames
-// Read writes, as coder/websocket does.
-const closeTimeout = 5 * time.Second
-
 // Conn is one gorilla/websocket connection seen as a wsmanager.DeadlineConn
 // (and, for direct callers, a wsmanager.Conn). Read may be called by one
 // goroutine at a time; WriteMessages, Write, CloseWithin and Close are safe
@@ -82,12 +78,12 @@ func newConn(c *websocket.Conn, typ int, readLimit int64, deadline *wsadapt.Writ
 	}
 	// The answers Read writes go through the write lock, like every frame.
 	c.SetPingHandler(func(data string) error {
-		_ = conn.writeControl(websocket.PongMessage, []byte(data), time.Now().Add(closeTimeout))
+		_ = conn.writeControl(websocket.PongMessage, []byte(data), time.Now().Add(wsadapt.CloseTimeout))
 		return nil
 	})
 	c.SetCloseHandler(func(code int, _ string) error {
 		// Echo the peer's code, as RFC 6455 section 5.5.1 suggests.
-		_ = conn.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(closeTimeout))
+		_ = conn.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(wsadapt.CloseTimeout))
 		return nil
 	})
 	return conn

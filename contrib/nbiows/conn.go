@@ -18,10 +18,6 @@ var (
 	_ wsmanager.BatchConn    = (*Conn)(nil)
 )
 
-// closeTimeout bounds Close's handshake, and the pongs and close frames the
-// workers write, as the other contrib adapters do.
-const closeTimeout = 5 * time.Second
-
 // Opcodes of RFC 6455 section 5.2.
 const (
 	opContinuation = 0x0

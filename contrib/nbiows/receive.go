@@ -97,7 +97,7 @@ func (in *inbox) end(closeFrame []byte, err error) {
 		// At once, on a worker of its own: the peer learns why, even while
 		// the messages before the end wait for a busy Receiver.
 		c := in.c
-		c.u.pool.submit(func() { _ = c.w.WriteControl(opClose, closeFrame, time.Now().Add(closeTimeout)) })
+		c.u.pool.submit(func() { _ = c.w.WriteControl(opClose, closeFrame, time.Now().Add(wsadapt.CloseTimeout)) })
 	}
 }
 
@@ -156,7 +156,7 @@ func (in *inbox) deliver(r wsmanager.Receiver, ev event, pulled bool) {
 		payload := in.pong
 		in.pong, in.pongDue = nil, false
 		in.mu.Unlock()
-		_ = c.w.WriteControl(opPong, payload, time.Now().Add(closeTimeout))
+		_ = c.w.WriteControl(opPong, payload, time.Now().Add(wsadapt.CloseTimeout))
 	case evEnd:
 		c.stopKeepalive()
 		r.End(ev.err)

@@ -1,6 +1,14 @@
 package wsadapt
 
-import "unicode/utf8"
+import (
+	"time"
+	"unicode/utf8"
+)
+
+// CloseTimeout bounds the close handshake of an adapter's Close, and each
+// pong and close frame its reader writes: coder/websocket's own bound, so
+// that every adapter gives a peer as long.
+const CloseTimeout = 5 * time.Second
 
 // MaxReason is the longest close reason, in bytes, that fits in a close frame:
 // a control frame carries at most 125 bytes, two of which are the code.
