@@ -29,8 +29,8 @@ type FrameConfig struct {
 	Name string
 	// Closed and Aborted are the adapter's ErrClosed and ErrAborted.
 	Closed, Aborted error
-	// Shut is the adapter's record that its close began: a batch written
-	// once it is set fails with Closed.
+	// Shut is the adapter's record that its close began: once it is set,
+	// a batch fails with Closed and TryPing writes nothing.
 	Shut *atomic.Bool
 }
 

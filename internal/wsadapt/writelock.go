@@ -62,8 +62,9 @@ func (l *WriteLock) SetDeadline(t time.Time) error {
 }
 
 // Broken returns nil until a write failed, and then the error of every
-// later write: it wraps the failed one's, so a write behind one that timed
-// out reports os.ErrDeadlineExceeded too. The caller holds the lock.
+// later write: it wraps the error Fail recorded, so a write behind one
+// that failed with os.ErrDeadlineExceeded reports it too. The caller holds
+// the lock.
 func (l *WriteLock) Broken() error {
 	switch {
 	case l.broken == nil:
