@@ -63,7 +63,7 @@ func validCloseCode(code int) bool {
 func (f *Factory) closeUser(userID string, code int, reason string) {
 	var conns []*Connection
 	f.mu.RLock()
-	for _, m := range f.users[userID] {
+	for m := range f.users[userID].all {
 		if p := m.conns.Load(); p != nil {
 			conns = append(conns, *p...)
 		}

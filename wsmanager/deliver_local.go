@@ -114,7 +114,7 @@ func (f *Factory) sendLocal(userID string, msg []byte, slow []*Connection) (n, f
 	// closed by the caller), so it may run under the read lock; that keeps
 	// the user's managers from being copied.
 	f.mu.RLock()
-	for _, m := range f.users[userID] {
+	for m := range f.users[userID].all {
 		var mn, mf int
 		mn, mf, slow = m.send(msg, slow)
 		n += mn

@@ -149,8 +149,8 @@ func (d *logDelivery) receive(userID, threadID string, pos Position, env []byte)
 	framed := f.frame(pos, msg)
 	n, full := 0, 0
 	f.mu.RLock()
-	for thread, m := range f.users[userID] {
-		if !whole && thread != threadID {
+	for m := range f.users[userID].all {
+		if !whole && m.uc.ThreadID != threadID {
 			continue
 		}
 		p := m.conns.Load()

@@ -71,8 +71,8 @@ func (f *Factory) Drain(ctx context.Context, opts DrainOptions) error {
 	}
 	f.drain.on = true
 	var conns []*Connection
-	for _, threads := range f.users {
-		for _, m := range threads {
+	for _, ts := range f.users {
+		for m := range ts.all {
 			if p := m.conns.Load(); p != nil {
 				conns = append(conns, *p...)
 			}

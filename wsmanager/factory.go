@@ -36,8 +36,8 @@ type Factory struct {
 	// and registered with under its read lock.
 	mu       sync.RWMutex
 	closed   bool
-	users    map[string]map[string]*Manager // UserID → ThreadID → Manager
-	managers int                            // in users
+	users    map[string]threads // UserID → its Managers
+	managers int                // in users
 	isClosed atomic.Bool
 	// all is every Manager, rebuilt lazily for Broadcast after a change
 	// (nil means stale), so fan-out needs neither a lock nor an allocation.
@@ -81,7 +81,7 @@ func NewFactory(opts Options) (*Factory, error) {
 		opts:        opts,
 		log:         opts.Logger,
 		table:       MachineTable(),
-		users:       make(map[string]map[string]*Manager),
+		users:       make(map[string]threads),
 		stopJanitor: make(chan struct{}),
 		janitorDone: make(chan struct{}),
 		start:       time.Now(),
@@ -127,7 +127,7 @@ func (f *Factory) Manager(uc UserContext) (*Manager, error) {
 func (f *Factory) Lookup(uc UserContext) (*Manager, bool) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	m := f.users[uc.UserID][uc.ThreadID]
+	m := f.users[uc.UserID].get(uc.ThreadID)
 	if m == nil {
 		return nil, false
 	}
@@ -143,7 +143,7 @@ func (f *Factory) find(uc UserContext) (*Manager, error) {
 	if f.closed {
 		return nil, ErrClosed
 	}
-	m := f.users[uc.UserID][uc.ThreadID]
+	m := f.users[uc.UserID].get(uc.ThreadID)
 	if m != nil {
 		m.touch()
 	}
@@ -154,11 +154,11 @@ func (f *Factory) getOrCreateLocked(uc UserContext) (*Manager, error) {
 	if f.closed {
 		return nil, ErrClosed
 	}
-	threads := f.users[uc.UserID]
-	if m := threads[uc.ThreadID]; m != nil {
+	ts := f.users[uc.UserID]
+	if m := ts.get(uc.ThreadID); m != nil {
 		return m, nil
 	}
-	if len(threads) >= f.opts.MaxManagersPerUser {
+	if ts.len() >= f.opts.MaxManagersPerUser {
 		f.stats.userLimitHits.Add(1)
 		return nil, ErrUserLimit
 	}
@@ -166,12 +166,8 @@ func (f *Factory) getOrCreateLocked(uc UserContext) (*Manager, error) {
 		f.stats.factoryLimitHits.Add(1)
 		return nil, ErrFactoryLimit
 	}
-	if threads == nil {
-		threads = make(map[string]*Manager, 1)
-		f.users[uc.UserID] = threads
-	}
 	m := newManager(f, uc, time.Now())
-	threads[uc.ThreadID] = m
+	f.users[uc.UserID] = ts.with(m)
 	f.managers++
 	f.all.Store(nil)
 	f.stats.managersCreated.Add(1)
@@ -209,7 +205,7 @@ func (f *Factory) register(ctx context.Context, uc UserContext) (*Connection, er
 		f.mu.RUnlock()
 		return nil, err
 	}
-	if m := f.users[uc.UserID][uc.ThreadID]; m != nil {
+	if m := f.users[uc.UserID].get(uc.ThreadID); m != nil {
 		defer f.mu.RUnlock()
 		return m.register(ctx)
 	}
@@ -255,7 +251,7 @@ func (f *Factory) refusingLocked() error {
 func (f *Factory) holdsUser(userID string) bool {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	return len(f.users[userID]) > 0
+	return f.users[userID].len() > 0
 }
 
 // userGone is called, with no lock held, after the last Manager of userID
@@ -272,7 +268,7 @@ func (f *Factory) addressed(userID string) int {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	n := 0
-	for _, m := range f.users[userID] {
+	for m := range f.users[userID].all {
 		n += m.addressed()
 	}
 	return n
@@ -282,14 +278,15 @@ func (f *Factory) addressed(userID string) int {
 // It reports whether m was its user's last Manager here: the caller then
 // calls userGone once it holds no lock.
 func (f *Factory) removeLocked(m *Manager) (last bool) {
-	threads := f.users[m.uc.UserID]
-	if threads[m.uc.ThreadID] != m {
+	ts := f.users[m.uc.UserID]
+	if ts.get(m.uc.ThreadID) != m {
 		return false
 	}
-	delete(threads, m.uc.ThreadID)
-	if len(threads) == 0 {
+	if ts = ts.without(m.uc.ThreadID); ts.len() == 0 {
 		delete(f.users, m.uc.UserID)
 		last = true
+	} else {
+		f.users[m.uc.UserID] = ts
 	}
 	f.managers--
 	f.all.Store(nil)
@@ -309,8 +306,8 @@ func (f *Factory) allManagers() []*Manager {
 		return *p
 	}
 	all := make([]*Manager, 0, f.managers)
-	for _, threads := range f.users {
-		for _, m := range threads {
+	for _, ts := range f.users {
+		for m := range ts.all {
 			all = append(all, m)
 		}
 	}
@@ -473,8 +470,8 @@ func (f *Factory) Close(ctx context.Context) error {
 		f.closed = true
 		f.isClosed.Store(true)
 		var conns []*Connection
-		for _, threads := range f.users {
-			for _, m := range threads {
+		for _, ts := range f.users {
+			for m := range ts.all {
 				if cs, ok := m.markClosed(); ok {
 					conns = append(conns, cs...)
 					f.stats.managersRemoved.Add(1)
