@@ -134,14 +134,14 @@ func (c cause) delivers() bool {
 
 // ending is the first close request of a connection.
 type ending struct {
-	why    cause
-	code   int
-	reason string
-	err    error // what failed, for Serve's return value
+	why cause
 	// discard is set when what is queued is not written before the close
 	// frame: the cause does not deliver, or the machine was not
 	// operational when the close was asked for, so nothing may be written.
 	discard bool
+	code    int
+	reason  string
+	err     error // what failed, for Serve's return value
 }
 
 // serveErr is what Serve returns for a connection that ended this way.

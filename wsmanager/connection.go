@@ -42,21 +42,23 @@ type Connection struct {
 	// abandoned before it had one.
 	closed chan struct{}
 
+	// The fields below are guarded by mu. They are ordered to leave no
+	// padding, and what most connections never use is a pointer: a server
+	// keeps one Connection per idle client.
 	mu       sync.Mutex
 	tr       Conn        // the transport; nil until Serve gives it
 	out      transport   // how the writer writes to tr
 	pushed   *pushReader // tr's receiver, when it is a PushConn served as one
-	aborted  bool        // out was aborted: nothing more is written
 	q        queue
-	writer   bool          // a writer goroutine runs, or has closed the transport
-	spare    [][]byte      // a small batch buffer kept between writers
-	expiry   *time.Timer   // closes the connection when its identity expires; nil if it never does
-	ident    auth.Identity // what it was served with, or last refreshed to
-	hasIdent bool
-	end      ending // the first close request; zero until one is made
-	peerCode int    // the peer's close code, when it closed
-	ended    Ending // how it ended, once the transport is closed
+	spare    [][]byte       // a small batch buffer kept between writers
+	expiry   *time.Timer    // closes the connection when its identity expires; nil if it never does
+	ident    *auth.Identity // what it was served with, or last refreshed to; nil if none
+	end      ending         // the first close request; zero until one is made
+	ended    Ending         // how it ended, once the transport is closed
 	hasEnded bool
+	aborted  bool  // out was aborted: nothing more is written
+	writer   bool  // a writer goroutine runs, or has closed the transport
+	peerCode int32 // the peer's close code, when it closed: two bytes on the wire
 }
 
 // newConnection makes a connection of m with its machine, whose observers'

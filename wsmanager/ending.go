@@ -85,7 +85,7 @@ func (c *Connection) recordEndingLocked(closeErr error) {
 	var sent *SentCloseError
 	switch {
 	case end.why == causePeer:
-		e = Ending{Outcome: OutcomePeer, Code: c.peerCode}
+		e = Ending{Outcome: OutcomePeer, Code: int(c.peerCode)}
 	case end.why == causeRead && errors.As(end.err, &sent):
 		e = Ending{Outcome: OutcomeFailed, Code: sent.Code}
 	case end.why == causeRead, end.why == causeWrite:

@@ -20,7 +20,10 @@ const reasonRefreshRefused = "token refresh refused"
 func (c *Connection) Identity() (auth.Identity, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.ident, c.hasIdent
+	if c.ident == nil {
+		return auth.Identity{}, false
+	}
+	return *c.ident, true
 }
 
 // setIdentity records id and arms the expiry its ExpiresAt calls for: at
@@ -28,7 +31,7 @@ func (c *Connection) Identity() (auth.Identity, bool) {
 // has passed). A zero ExpiresAt never expires.
 func (c *Connection) setIdentity(id auth.Identity) {
 	c.mu.Lock()
-	c.ident, c.hasIdent = id, true
+	c.ident = &id
 	old := c.expiry
 	c.expiry = nil
 	if !id.ExpiresAt.IsZero() {

@@ -365,7 +365,7 @@ func (c *Connection) readFailed(err error) {
 			code = ce.Code
 		}
 		c.mu.Lock()
-		c.peerCode = code
+		c.peerCode = int32(code) // two bytes on the wire (RFC 6455)
 		c.mu.Unlock()
 		c.requestClose(causePeer, CodeNormal, "", nil)
 	} else if c.requestClose(causeRead, CodeInternalError, reasonInternal, err) {
