@@ -72,17 +72,16 @@ func (c *Conn) awaitPeer(deadline time.Time) {
 	}
 }
 
-// closeSocket closes both of the socket's descriptors, once: the engine's,
-// which ends reading, and the one written to.
+// closeSocket closes the socket, once, which ends reading.
 func (c *Conn) closeSocket() error {
 	var err error
 	c.closeOnce.Do(func() {
 		c.u.forget(c)
+		c.engineClosed()
 		if nc := c.nc.Load(); nc != nil {
-			_ = nc.Close()
-		}
-		if e := c.wc.Close(); e != nil && !errors.Is(e, net.ErrClosed) {
-			err = fmt.Errorf("nbiows: close: %w", e)
+			if e := nc.Close(); e != nil && !errors.Is(e, net.ErrClosed) {
+				err = fmt.Errorf("nbiows: close: %w", e)
+			}
 		}
 	})
 	return err

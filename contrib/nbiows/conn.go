@@ -1,7 +1,7 @@
 package nbiows
 
 import (
-	"net"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,19 +37,18 @@ const (
 // one goroutine at a time, and Abort from any goroutine at any time. The
 // zero value is not usable: a Conn comes from Upgrader.Upgrade.
 //
-// Reads and writes go through two descriptors of the same socket: the
-// engine's, watched by its pollers, and one written by the goroutine that
-// writes, in blocking style. Every frame the connection writes (messages,
-// pongs, pings, close frames) goes through one write lock and is bounded
-// by that descriptor's write deadline: the write's own, or the earliest of
-// the writes waiting for the lock, or the past once Abort was called.
-// Nothing else ends a write, and nothing the connection writes waits in a
-// buffer of its own: what the kernel's socket buffer cannot take, the
-// write waits for, up to its deadline.
+// The socket has one descriptor, the engine's: its pollers read it, and
+// every frame the connection writes (messages, pongs, pings, close frames)
+// is handed to the engine in one contiguous buffer, under one write lock,
+// and waited for until the socket took all of it. What the kernel's socket
+// buffer cannot take at once, the engine keeps and writes when the socket
+// is writable again, and the write waits for it, counting the bytes the
+// engine reports written, up to the write's deadline: its own, or the
+// earliest of the writes waiting for the lock, or the past once Abort was
+// called. Nothing else ends a write.
 type Conn struct {
 	u           *Upgrader
-	wc          net.Conn                  // the socket, for writing
-	nc          atomic.Pointer[nbio.Conn] // the socket, as the engine reads it
+	nc          atomic.Pointer[nbio.Conn] // the socket, as the engine reads and writes it
 	subprotocol string
 
 	// pmu is held by whoever parses what the peer sent: the poller, or
@@ -76,20 +75,34 @@ type Conn struct {
 	peerDone     chan struct{}
 	peerDoneOnce sync.Once
 
-	w *wsadapt.FrameWriter // every frame the connection writes
+	w    *wsadapt.FrameWriter // every frame the connection writes, through sock
+	sock engineSocket         // the engine, as the FrameWriter writes to it
+
+	// What the engine was handed and wrote, for the write waiting for
+	// the socket to take all of it.
+	qmu        sync.Mutex
+	handed     int64         // bytes handed to the engine
+	written    int64         // bytes the engine reported written
+	wdl        time.Time     // the deadline of the write under way; zero: none
+	wake       chan struct{} // closed to wake the waiting write; nil while none waits
+	unwritable bool          // the engine closed the socket: nothing more is written
+	// direct, when set (by the package's tests), is written instead of
+	// the engine, and what it takes counts as written at once.
+	direct io.Writer
 
 	closeOnce sync.Once
 }
 
-func newConn(u *Upgrader, wc net.Conn, subprotocol string) *Conn {
+func newConn(u *Upgrader, subprotocol string) *Conn {
 	c := &Conn{
 		u:           u,
-		wc:          wc,
 		subprotocol: subprotocol,
 		peerDone:    make(chan struct{}),
 	}
-	c.w = wsadapt.NewFrameWriter(wc, wsadapt.FrameConfig{
+	c.sock.c = c
+	c.w = wsadapt.NewFrameWriter(&c.sock, wsadapt.FrameConfig{
 		Op: u.op, Name: "nbiows", Closed: ErrClosed, Aborted: ErrAborted, Shut: &c.shut,
+		Buffers: &u.buffers,
 	})
 	c.in = parser{limit: u.readLimit}
 	c.inbox.init(c)

@@ -58,18 +58,24 @@
 //   - A message's payload is allocated as its bytes arrive, not when its
 //     header declares its length, and belongs to the Receiver once
 //     delivered: the connection never reuses it.
-//   - Writes do not go through nbio's writes, which keep in a buffer of
-//     their own what the socket cannot take and return at once: a
-//     connection writes in blocking style on a second descriptor of its
-//     socket, so the kernel's socket buffer is the only one, and a
-//     batch is one writev system call when it fits
-//     (TestWriteMessagesOneSystemCall). One mechanism ends a write: that
-//     descriptor's write deadline. A batch sets it once, so a peer that
+//   - A connection holds one descriptor, the engine's
+//     (TestIdleConnectionsHoldNoGoroutine counts them), so a process's
+//     descriptor limit bounds its connections as it bounds any server's.
+//     A batch's frames are copied into one buffer, from a pool the
+//     Upgrader keeps (an idle connection holds none), and handed to the
+//     engine in one write system call when the socket takes it
+//     (TestWriteMessagesOneSystemCall); what the socket cannot take at
+//     once, the engine keeps and writes when it is writable again, and the
+//     batch waits for it, counting what the engine reports written: a
+//     batch returns once the socket took all of it. One mechanism ends
+//     that wait: the write deadline. A batch sets it once, so a peer that
 //     stops reading is found out at the batch's deadline, with an error
 //     wrapping os.ErrDeadlineExceeded; a write waiting behind another cuts
 //     that one short at its own deadline; Abort moves it into the past for
 //     good. A write that fails leaves the connection unable to write
-//     again, and the close after it closes the socket at once.
+//     again, and the close after it closes the socket at once. (nbio's
+//     write of several buffers at once is not used: when the socket takes
+//     part of them, it keeps only the rest of the first.)
 //   - CloseWithin performs the close handshake within its deadline; Close
 //     gives it five seconds. Reasons longer than 123 bytes are shortened.
 //   - The request's Origin must match the request host or one of

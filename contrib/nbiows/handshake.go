@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -66,27 +66,19 @@ func acceptKey(key string) string {
 
 // hijacked is a socket taken over from net/http after the 101 response.
 type hijacked struct {
-	read  net.Conn // for the engine, which duplicates and closes it
-	write net.Conn // a duplicate of the same socket, written in blocking style
+	sock  net.Conn // for the engine, which takes it over
 	early []byte   // what the client sent after its request
 }
 
-// filer is a socket that can be duplicated, as *net.TCPConn can.
-type filer interface {
-	net.Conn
-	File() (*os.File, error)
-}
-
-// hijack takes the connection from net/http, writes the 101 response
-// within timeout and duplicates the socket for writing.
+// hijack takes the connection from net/http and writes the 101 response
+// within timeout.
 func hijack(w http.ResponseWriter, key, subprotocol string, timeout time.Duration) (hijacked, error) {
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		http.Error(w, "cannot take over the connection", http.StatusInternalServerError)
 		return hijacked{}, fmt.Errorf("hijack: %w", err)
 	}
-	sock, ok := nc.(filer)
-	if !ok {
+	if _, ok := nc.(syscall.Conn); !ok {
 		_ = nc.Close()
 		return hijacked{}, fmt.Errorf("a %T is not a socket the engine can read", nc)
 	}
@@ -106,16 +98,5 @@ func hijack(w http.ResponseWriter, key, subprotocol string, timeout time.Duratio
 		b, _ := brw.Reader.Peek(n)
 		early = append([]byte(nil), b...)
 	}
-	f, err := sock.File()
-	if err != nil {
-		_ = nc.Close()
-		return hijacked{}, fmt.Errorf("duplicating the socket: %w", err)
-	}
-	wc, err := net.FileConn(f)
-	_ = f.Close()
-	if err != nil {
-		_ = nc.Close()
-		return hijacked{}, fmt.Errorf("duplicating the socket: %w", err)
-	}
-	return hijacked{read: nc, write: wc, early: early}, nil
+	return hijacked{sock: nc, early: early}, nil
 }

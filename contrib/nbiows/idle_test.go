@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -63,15 +64,32 @@ func TestIdleConnectionsHoldNoGoroutine(t *testing.T) {
 	warm := wsmanagertest.DialURL(t, url+"?u=warm", nil)
 	roundTrip(t, warm)
 	base := settledGoroutines(t, 0)
+	fds := openDescriptors(t)
 	for i := range conns {
 		c := wsmanagertest.DialURL(t, url+"?u="+strconv.Itoa(i), nil)
 		roundTrip(t, c)
+	}
+	// The client's end and the server's: one descriptor each, so that a
+	// process's descriptor limit bounds nbiows's connections as it does
+	// any other server's.
+	if grew := openDescriptors(t) - fds; grew > 2*conns+slack {
+		t.Errorf("%d connections opened %d descriptors, want one per end (%d)", conns, grew, 2*conns)
 	}
 	got := settledGoroutines(t, base+workers+slack)
 	t.Logf("%d goroutines before %d connections, %d with them idle", base, conns, got)
 	if got > base+workers+slack {
 		t.Errorf("%d goroutines with %d idle connections, want at most %d (%d before, %d workers, %d slack)", got, conns, base+workers+slack, base, workers, slack)
 	}
+}
+
+// openDescriptors counts the process's open file descriptors.
+func openDescriptors(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatalf("counting descriptors: %v", err)
+	}
+	return len(entries)
 }
 
 func roundTrip(t *testing.T, c *wsmanagertest.Client) {

@@ -37,7 +37,7 @@ func (c *Conn) keepalive() {
 	c.heard.Store(false)
 	// A busy writer holds the lock; its own deadline watches that peer, so
 	// this round goes without a ping. The ping is due within the interval,
-	// like any write, through the descriptor's write deadline.
+	// like any write, through the write deadline.
 	c.pinged = c.w.TryPing(time.Now().Add(interval))
 	c.ping.Reset(interval)
 	// stopKeepalive sets pingStop before it stops the timer: whichever of

@@ -38,7 +38,8 @@ func TestKeepaliveRounds(t *testing.T) {
 		const interval = time.Second
 		u := &Upgrader{readLimit: 64, backlog: 1 << 10, op: opText, ping: interval, pool: newPool(1), conns: map[*Conn]struct{}{}}
 		w := &pings{}
-		c := newConn(u, w, "")
+		c := newConn(u, "")
+		c.direct = w
 		defer c.stopKeepalive()
 		c.startKeepalive()
 

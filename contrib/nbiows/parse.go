@@ -57,9 +57,14 @@ type parser struct {
 // received parses data, which the caller reuses after the call, and queues
 // what it completes.
 func (c *Conn) received(data []byte) {
-	c.heard.Store(true)
 	c.pmu.Lock()
 	defer c.pmu.Unlock()
+	c.parseLocked(data)
+}
+
+// parseLocked is received with pmu held.
+func (c *Conn) parseLocked(data []byte) {
+	c.heard.Store(true)
 	p := &c.in
 	for len(data) > 0 && !p.stopped {
 		if !p.inFrame {

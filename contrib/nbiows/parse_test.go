@@ -25,7 +25,8 @@ func (sink) Close() error                     { return nil }
 func parsed(t *testing.T, data []byte, step int) []string {
 	t.Helper()
 	u := &Upgrader{readLimit: 64, backlog: 1 << 20, op: opText, pool: newPool(1)}
-	c := newConn(u, sink{}, "")
+	c := newConn(u, "")
+	c.direct = sink{}
 	for len(data) > 0 {
 		n := min(step, len(data))
 		c.received(data[:n])

@@ -9,7 +9,7 @@ import (
 )
 
 // TestWriteMessagesOneSystemCall checks doc.go's claim that a batch is one
-// writev: over a loopback TCP socket, batches of 16 messages make about
+// write system call: over a loopback TCP socket, batches of 16 messages make about
 // one write system call each, where a write per message would make 16.
 // It runs alone, so that no other test's writes are counted.
 func TestWriteMessagesOneSystemCall(t *testing.T) {

@@ -103,6 +103,10 @@ type Upgrader struct {
 	// synchronisation orders the connection's set-up before them.
 	byEngine sync.Map // *nbio.Conn → *Conn
 
+	// buffers holds the connections' batch buffers between writes
+	// (wsadapt.FrameConfig.Buffers): an idle connection keeps none.
+	buffers sync.Pool // *[]byte
+
 	mu     sync.Mutex
 	closed bool
 	conns  map[*Conn]struct{} // open, for Close
@@ -164,7 +168,13 @@ func NewUpgrader(opts Options) (*Upgrader, error) {
 	})
 	u.engine.OnClose(func(nc *nbio.Conn, err error) {
 		if c, ok := u.byEngine.LoadAndDelete(nc); ok {
+			c.(*Conn).engineClosed()
 			c.(*Conn).readClosed(err)
+		}
+	})
+	u.engine.OnWrittenSize(func(nc *nbio.Conn, _ []byte, n int) {
+		if c, ok := u.byEngine.Load(nc); ok {
+			c.(*Conn).wrote(n)
 		}
 	})
 	if err := u.engine.Start(); err != nil {
@@ -223,29 +233,33 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, subprotocol s
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUpgrade, err)
 	}
-	c := newConn(u, h.write, sel)
-	if len(h.early) > 0 {
-		c.received(h.early)
-	}
+	c := newConn(u, sel)
+	// What the client sent with its request is parsed before anything the
+	// engine reads: the engine's first delivery waits for pmu.
+	c.pmu.Lock()
 	u.mu.Lock()
 	if u.closed {
 		u.mu.Unlock()
-		_ = h.write.Close()
-		_ = h.read.Close()
+		c.pmu.Unlock()
+		_ = h.sock.Close()
 		return nil, fmt.Errorf("%w: %w", ErrUpgrade, ErrUpgraderClosed)
 	}
 	u.adding = c
-	_, err = u.engine.AddConn(h.read) // closes h.read: the engine reads a duplicate
+	_, err = u.engine.AddConn(h.sock) // the engine takes the descriptor over
 	u.adding = nil
 	if err == nil {
 		u.conns[c] = struct{}{}
 	}
 	u.mu.Unlock()
 	if err != nil {
-		_ = h.read.Close() // when the engine failed before taking it
-		_ = h.write.Close()
+		c.pmu.Unlock()
+		_ = h.sock.Close() // when the engine failed before taking it
 		return nil, fmt.Errorf("%w: handing the socket to the engine: %w", ErrUpgrade, err)
 	}
+	if len(h.early) > 0 {
+		c.parseLocked(h.early)
+	}
+	c.pmu.Unlock()
 	c.startKeepalive()
 	return c, nil
 }

@@ -7,23 +7,22 @@ import (
 	"github.com/ssotkit/ssot/internal/wsadapt"
 )
 
-// WriteMessages sends msgs, in order, each as one frame, with one writev
+// WriteMessages sends msgs, in order, each as one frame, with one write
 // system call for the whole batch when the socket's buffer takes it: the
-// frame headers are encoded into a buffer the connection keeps, and the
-// payloads are written from the callers' slices, never copied. It keeps
-// neither msgs nor their elements.
+// frames are copied into one buffer, from a pool the Upgrader keeps, and
+// handed to the engine, which writes what the socket takes at once and
+// keeps the rest until the socket is writable again. It keeps neither msgs
+// nor their elements.
 //
-// It writes in blocking style on the socket's second descriptor, not
-// through the engine, which would queue what the socket cannot take in a
-// buffer of its own and return: a batch returns once the kernel holds all
-// of it. The descriptor's write deadline is set once for the batch, to
-// deadline (zero: none), so a peer that stops reading is found out by it: a
-// batch still unwritten then gives up with an error that wraps
-// os.ErrDeadlineExceeded. A batch that waits for the write lock (behind a
-// pong, a ping or another goroutine's batch) cuts the write under way short
-// at its own deadline rather than wait past it. After Abort it returns
-// ErrAborted at once. A batch that fails leaves the connection unable to
-// write again: the peer may have seen part of a frame.
+// A batch returns once the socket took all of it: it waits for the engine
+// to report the rest written, up to deadline (zero: none), so a peer that
+// stops reading is found out by it: a batch still unwritten then gives up
+// with an error that wraps os.ErrDeadlineExceeded. A batch that waits for
+// the write lock (behind a pong, a ping or another goroutine's batch) cuts
+// the wait under way short at its own deadline rather than wait past it.
+// After Abort it returns ErrAborted at once. A batch that fails leaves the
+// connection unable to write again: the peer may have seen part of a
+// frame.
 func (c *Conn) WriteMessages(msgs [][]byte, deadline time.Time) error {
 	return c.w.WriteMessages(msgs, deadline)
 }

@@ -2,7 +2,9 @@ package wsadapt
 
 import (
 	"encoding/binary"
+	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -32,21 +34,43 @@ type FrameConfig struct {
 	// Shut is the adapter's record that its close began: once it is set,
 	// a batch fails with Closed and TryPing writes nothing.
 	Shut *atomic.Bool
+	// Buffers, when not nil, makes a batch's frames be copied into one
+	// buffer taken from it (a pool of *[]byte the adapter keeps for all
+	// its connections, so that an idle one holds none) and written with
+	// one Write: for a Socket that writes one buffer at a time (nbiows's
+	// engine). When nil, a batch goes out in one writev from the callers'
+	// slices, which a net.Conn does.
+	Buffers *sync.Pool
 }
 
+// Socket is what a FrameWriter writes to: a net.Conn, or an adapter's own
+// socket whose Write returns once all of b is written, or fails, by the
+// deadline SetWriteDeadline last gave it.
+type Socket interface {
+	io.Writer
+	SetWriteDeadline(t time.Time) error
+}
+
+// maxPooledBuffer is the largest batch buffer a FrameWriter gives back to
+// FrameConfig.Buffers: a larger one, for a rare burst, is left to the
+// garbage collector.
+const maxPooledBuffer = 1 << 20
+
 // FrameWriter writes a server connection's frames for the adapters that
-// encode frames themselves over a net.Conn (gobwasws, nbiows): batches of
-// messages, each batch one writev system call, and control frames, all
+// encode frames themselves (gobwasws over a net.Conn, nbiows over its
+// engine): batches of messages, each batch one writev system call, or one
+// write of a joined buffer (FrameConfig.Buffers), and control frames, all
 // through one WriteLock and bounded by the socket's write deadline.
 //
 // FrameWriter is safe for concurrent use; the zero value is not usable:
 // make one with NewFrameWriter.
 type FrameWriter struct {
-	nc     net.Conn
-	op     byte
-	shut   *atomic.Bool
-	closed error
-	lock   *WriteLock
+	nc      Socket
+	buffers *sync.Pool
+	op      byte
+	shut    *atomic.Bool
+	closed  error
+	lock    *WriteLock
 
 	closeSent bool          // held with lock: a close frame went out
 	hdrs      []byte        // held with lock: frame headers of the batch being written
@@ -57,13 +81,14 @@ type FrameWriter struct {
 
 // NewFrameWriter returns a FrameWriter that writes to nc and owns its
 // write deadline.
-func NewFrameWriter(nc net.Conn, cfg FrameConfig) *FrameWriter {
+func NewFrameWriter(nc Socket, cfg FrameConfig) *FrameWriter {
 	return &FrameWriter{
-		nc:     nc,
-		op:     cfg.Op,
-		shut:   cfg.Shut,
-		closed: cfg.Closed,
-		lock:   NewWriteLock(NewWriteDeadline(nc.SetWriteDeadline), cfg.Name, cfg.Aborted),
+		nc:      nc,
+		buffers: cfg.Buffers,
+		op:      cfg.Op,
+		shut:    cfg.Shut,
+		closed:  cfg.Closed,
+		lock:    NewWriteLock(NewWriteDeadline(nc.SetWriteDeadline), cfg.Name, cfg.Aborted),
 	}
 }
 
@@ -71,8 +96,9 @@ func NewFrameWriter(nc net.Conn, cfg FrameConfig) *FrameWriter {
 // system call for the whole batch: the frame headers are encoded into a
 // buffer the FrameWriter keeps, and the payloads are written from the
 // callers' slices, never copied, so a batch allocates nothing once the
-// buffers have grown to its size. It keeps neither msgs nor their
-// elements.
+// buffers have grown to its size; with FrameConfig.Buffers, the frames
+// are instead copied into one buffer of the pool and written with one
+// Write. It keeps neither msgs nor their elements.
 //
 // The socket's write deadline is set once for the batch, to deadline
 // (zero: none). A batch that fails leaves the FrameWriter unable to write
@@ -94,6 +120,9 @@ func (w *FrameWriter) WriteMessages(msgs [][]byte, deadline time.Time) error {
 	if err := w.lock.SetDeadline(deadline); err != nil {
 		return err
 	}
+	if w.buffers != nil {
+		return w.writeJoined(msgs)
+	}
 	need := maxHeader * len(msgs)
 	if cap(w.hdrs) < need {
 		w.hdrs = make([]byte, 0, need)
@@ -108,6 +137,37 @@ func (w *FrameWriter) WriteMessages(msgs [][]byte, deadline time.Time) error {
 	_, err := w.bufs.WriteTo(w.nc)
 	clear(vec) // keep no caller's slice
 	w.bufs = nil
+	if err != nil {
+		return w.lock.Fail(err)
+	}
+	return nil
+}
+
+// writeJoined writes msgs' frames copied into one buffer from w.buffers,
+// with one Write; the caller holds the lock and has set the deadline.
+func (w *FrameWriter) writeJoined(msgs [][]byte) error {
+	size := 0
+	for _, m := range msgs {
+		size += maxHeader + len(m)
+	}
+	b, _ := w.buffers.Get().(*[]byte)
+	if b == nil || cap(*b) < size {
+		if b != nil {
+			w.buffers.Put(b)
+		}
+		nb := make([]byte, 0, max(size, 4096))
+		b = &nb
+	}
+	buf := (*b)[:0]
+	for _, m := range msgs {
+		buf = appendHeader(buf, w.op, len(m))
+		buf = append(buf, m...)
+	}
+	_, err := w.nc.Write(buf)
+	if cap(buf) <= maxPooledBuffer {
+		*b = buf[:0]
+		w.buffers.Put(b)
+	}
 	if err != nil {
 		return w.lock.Fail(err)
 	}

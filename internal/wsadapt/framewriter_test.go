@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -175,5 +176,38 @@ func TestFrameWriterBatchAllocates(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("a batch allocates %v times, want none", allocs)
+	}
+}
+
+// writes counts the Write calls a Socket gets.
+type writes struct {
+	wire
+	calls int
+}
+
+func (w *writes) Write(p []byte) (int, error) {
+	w.calls++
+	return w.wire.Write(p)
+}
+
+// With FrameConfig.Buffers, a batch's frames reach the socket joined, in
+// one Write, byte for byte what the writev path sends.
+func TestFrameWriterJoined(t *testing.T) {
+	t.Parallel()
+	var nc writes
+	var pool sync.Pool
+	w := NewFrameWriter(&nc, FrameConfig{Op: 0x1, Name: "test", Closed: errTestClosed, Aborted: errTestAborted, Shut: new(atomic.Bool), Buffers: &pool})
+	batch := [][]byte{[]byte("one"), bytes.Repeat([]byte("x"), 126), []byte("three")}
+	for range 2 {
+		if err := w.WriteMessages(batch, time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	once := append(append(append([]byte("\x81\x03one\x81\x7e\x00\x7e"), batch[1]...), "\x81\x05"...), "three"...)
+	if diff := cmp.Diff(append(append([]byte(nil), once...), once...), nc.buf.Bytes()); diff != "" {
+		t.Errorf("wire (-want +got):\n%s", diff)
+	}
+	if nc.calls != 2 {
+		t.Errorf("%d Write calls for two batches, want one each", nc.calls)
 	}
 }
