@@ -42,8 +42,8 @@ type parser struct {
 	mask    [4]byte
 	length  int64
 	got     int64
-	ctrl    [125]byte // a control frame's payload
-	discard bool      // the payload is skipped, not kept
+	ctrl    []byte // a control frame's payload: 125 bytes, made for the first that has one
+	discard bool   // the payload is skipped, not kept
 
 	msg   []byte // the data message being reassembled
 	msgOp byte
@@ -53,6 +53,10 @@ type parser struct {
 	budget   int64     // after one, what may still be discarded
 	stopped  bool      // nothing more is parsed
 }
+
+// maxControlPayload is the longest payload of a control frame (RFC 6455
+// section 5.5).
+const maxControlPayload = 125
 
 // received parses data, which the caller reuses after the call, and queues
 // what it completes.
@@ -84,6 +88,9 @@ func (c *Conn) parseLocked(data []byte) {
 				p.stop(c)
 			}
 		case isControl(p.op):
+			if p.ctrl == nil && len(chunk) > 0 {
+				p.ctrl = make([]byte, maxControlPayload)
+			}
 			copy(p.ctrl[p.got:], chunk)
 		default:
 			start := len(p.msg)

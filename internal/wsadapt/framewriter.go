@@ -72,11 +72,11 @@ type FrameWriter struct {
 	closed  error
 	lock    *WriteLock
 
-	closeSent bool          // held with lock: a close frame went out
-	hdrs      []byte        // held with lock: frame headers of the batch being written
-	vec       net.Buffers   // held with lock: the batch's headers and payloads, for writev
-	bufs      net.Buffers   // held with lock: what writev consumes of vec; a field, so it never escapes per batch
-	ctrl      [2 + 125]byte // held with lock: one control frame
+	closeSent bool        // held with lock: a close frame went out
+	hdrs      []byte      // held with lock: frame headers of the batch being written
+	vec       net.Buffers // held with lock: the batch's headers and payloads, for writev
+	bufs      net.Buffers // held with lock: what writev consumes of vec; a field, so it never escapes per batch
+	ctrl      []byte      // held with lock: one control frame, without Buffers; made for the first
 }
 
 // NewFrameWriter returns a FrameWriter that writes to nc and owns its
@@ -121,7 +121,7 @@ func (w *FrameWriter) WriteMessages(msgs [][]byte, deadline time.Time) error {
 		return err
 	}
 	if w.buffers != nil {
-		return w.writeJoined(msgs)
+		return w.writeJoined(w.op, msgs)
 	}
 	need := maxHeader * len(msgs)
 	if cap(w.hdrs) < need {
@@ -143,9 +143,10 @@ func (w *FrameWriter) WriteMessages(msgs [][]byte, deadline time.Time) error {
 	return nil
 }
 
-// writeJoined writes msgs' frames copied into one buffer from w.buffers,
-// with one Write; the caller holds the lock and has set the deadline.
-func (w *FrameWriter) writeJoined(msgs [][]byte) error {
+// writeJoined writes msgs' frames, of op, copied into one buffer from
+// w.buffers, with one Write; the caller holds the lock and has set the
+// deadline.
+func (w *FrameWriter) writeJoined(op byte, msgs [][]byte) error {
 	size := 0
 	for _, m := range msgs {
 		size += maxHeader + len(m)
@@ -160,7 +161,7 @@ func (w *FrameWriter) writeJoined(msgs [][]byte) error {
 	}
 	buf := (*b)[:0]
 	for _, m := range msgs {
-		buf = appendHeader(buf, w.op, len(m))
+		buf = appendHeader(buf, op, len(m))
 		buf = append(buf, m...)
 	}
 	_, err := w.nc.Write(buf)
@@ -245,6 +246,12 @@ func (w *FrameWriter) WriteClose(code int, reason string, deadline time.Time) (w
 func (w *FrameWriter) writeControlLocked(op byte, payload []byte) error {
 	if op == OpClose {
 		w.closeSent = true
+	}
+	if w.buffers != nil {
+		return w.writeJoined(op, [][]byte{payload})
+	}
+	if w.ctrl == nil {
+		w.ctrl = make([]byte, 0, 2+125)
 	}
 	frame := append(appendHeader(w.ctrl[:0], op, len(payload)), payload...)
 	if _, err := w.nc.Write(frame); err != nil {
