@@ -172,9 +172,9 @@ func idleSplit(runs []idleRun, byRun map[idleRun][]WSResult) string {
 			if r.Peer != idlePeer || r.Error != "" || r.RSSPerConn <= 0 {
 				continue
 			}
-			rest := r.RSSPerConn - r.HeapPerConn - r.StackPerConn - r.HeapFreePerConn
-			fmt.Fprintf(&b, "With %d clients, %d idle, `%s`'s %.1f KiB of RSS per connection are %.1f KiB of Go heap in use, %.1f KiB of goroutine stacks, %.1f KiB of heap the runtime holds free and has not returned to the system, and %.1f KiB besides; the kernel's TCP buffers grew by %.2f KiB per connection.\n\n",
-				r.Clients, r.Idle, idlePeer, r.RSSPerConn/1024, r.HeapPerConn/1024, r.StackPerConn/1024, r.HeapFreePerConn/1024, rest/1024, r.SocketMemPerConn/1024)
+			rest := r.RSSPerConn - r.HeapPerConn - r.StackPerConn
+			fmt.Fprintf(&b, "With %d clients, %d idle, `%s`'s %.1f KiB of RSS per connection are %.1f KiB of Go heap in use, %.1f KiB of goroutine stacks and %.1f KiB besides; before it was returned to the system, the runtime also held %.1f KiB of free heap per connection; the kernel's TCP buffers grew by %.2f KiB per connection.\n\n",
+				r.Clients, r.Idle, idlePeer, r.RSSPerConn/1024, r.HeapPerConn/1024, r.StackPerConn/1024, rest/1024, r.HeapFreePerConn/1024, r.SocketMemPerConn/1024)
 		}
 	}
 	return b.String()
@@ -191,7 +191,7 @@ func joinInts(v []int) string {
 // idleMethod says how the idle runs measure.
 const idleMethod = "The same harness, with most clients idle (`-idle N`): an idle client connects with a query parameter that marks it so, then reads, answering pings, and never sends (centrifuge's sends its connect command, without which centrifuge closes it, and subscribes to nothing); the other clients, the active ones, receive every broadcast, which every peer sends to them alone in its own way: wsmanager gives an idle client's user a ThreadID of its own that Broadcast's filter leaves out, melody marks its session with a key its BroadcastFilter leaves out, the reference, raw and gorilla hub peers keep the idle connections in a set of their own, and centrifuge publishes to the channel only the active clients subscribe to. An idle client that receives a message fails the run. " +
 	"`ssot-nbio` is wsmanager over `contrib/nbiows`, on lesismal/nbio: a connection is read by the engine's poller and served with no goroutine of its own while idle. " +
-	"Memory per connection is over all the clients, idle and active: RSS as in the broadcast runs; the Go heap in use and goroutine stacks in use, and the heap the runtime holds free without having returned it to the system, from `runtime.MemStats`, all after a GC; kernel socket memory is the growth of the TCP `mem` pages of `/proc/net/sockstat`, which count the buffers of every TCP socket of the network namespace, the clients' ends included, and which no RSS shows. " +
+	"Memory per connection is over all the clients, idle and active: RSS as in the broadcast runs, after the free heap is returned to the system; the Go heap in use and goroutine stacks in use, and the heap the runtime holds free without having returned it to the system, from `runtime.MemStats`, all after a GC and before that return, so the free heap is not in the RSS figure; kernel socket memory is the growth of the TCP `mem` pages of `/proc/net/sockstat`, which count the buffers of every TCP socket of the network namespace, the clients' ends included, and which no RSS shows. " +
 	"Goroutines are the server's `runtime.NumGoroutine()` before any client connects and with every client connected. " +
 	"Messages/s and latency are the active clients'. " +
 	"`contrib/nbiows` reads and writes each connection through two descriptors of its socket, so a server of `ssot-nbio` needs two descriptors per connection: where the server's descriptor limit is 20,000, it cannot hold 10,000 clients or more, and the harness reports such a run as an error at once rather than attempting it.\n\n"
@@ -204,7 +204,7 @@ const idleBytes = "What the bytes are, from the heap profile of an `ssot-nbio` s
 	"about 1.6 KiB is the transport's (nbiows's Conn, 0.6 KiB, its ping timer and its write deadline, 0.3 KiB, and the net.Conn of the second descriptor it writes on, with its addresses, 0.3 KiB; nbio's Conn for the descriptor it reads, 0.2 KiB, with the accepted socket's addresses, 0.15 KiB). " +
 	"The Go heap in use is more than the profile's objects: each is rounded up to its size class, and spans are part empty. " +
 	"No goroutine stack is left per connection. " +
-	"The free heap the runtime still holds is what the handshakes used and let go (net/http's buffers for each request, the stacks of the goroutines that served them), which the runtime returns to the system over the following minutes rather than at once. " +
+	"The free heap the runtime holds is what the handshakes used and let go (net/http's buffers for each request, the stacks of the goroutines that served them), which the runtime would return to the system over the following minutes rather than at once; the harness has it returned before reading RSS. " +
 	"The kernel's share does not show in RSS: an idle connection's socket holds no buffered bytes, so the TCP buffer memory barely moves, but each connection is a socket in the kernel, and for `ssot-nbio` two descriptors.\n\n"
 
 // missIdle explains the idle targets the runs made while developing
@@ -213,9 +213,8 @@ const missIdle = "**" + idleTitle + ".** What the runs on this machine show.\n" 
 	"  *Memory.* `ssot-nbio` holds no goroutine and no stack per idle connection, but its Go heap\n" +
 	"  in use alone is above 4 KiB per connection: by the heap profile about 1.9 KiB of wsmanager's,\n" +
 	"  0.4 KiB of net/http's request contexts that the Connection's context keeps, and 1.6 KiB of the\n" +
-	"  transport's, each object rounded up to its size class (see the section's last paragraph); and\n" +
-	"  the heap the handshakes used and let go is still resident when the RSS is read. Reaching 4 KiB\n" +
-	"  asks for less in wsmanager's per-connection state (the state machine and its transition\n" +
+	"  transport's, each object rounded up to its size class (see the section's last paragraph).\n" +
+	"  Reaching 4 KiB asks for less in wsmanager's per-connection state (the state machine and its transition\n" +
 	"  history, a context that does not keep the request's) and in nbiows's Conn (its timers, and\n" +
 	"  the second descriptor's net.Conn).\n" +
 	"  *Descriptors.* `contrib/nbiows` holds two descriptors per connection, so the runs of 10,000 and\n" +

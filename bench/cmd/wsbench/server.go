@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -110,6 +111,11 @@ func runServer(name string, timeout time.Duration) error {
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
+		// RSS is read once the free heap is returned to the system, as the
+		// runtime's scavenger would return it within minutes: the steady
+		// state, the same for every peer, not what the last burst of
+		// allocation (the handshakes) left behind.
+		debug.FreeOSMemory()
 		_ = json.NewEncoder(w).Encode(serverStats{
 			Conns: p.conns(), RSS: rss(), Heap: int64(ms.HeapInuse), Stack: int64(ms.StackInuse), Writes: writeCalls(),
 			HeapFree:   int64(ms.HeapIdle - ms.HeapReleased),
@@ -200,12 +206,14 @@ func startProfile(path string) (stop func(), err error) {
 
 type serverStats struct {
 	Conns int   `json:"conns"`
-	RSS   int64 `json:"rss"`
+	RSS   int64 `json:"rss"`   // read after the free heap is returned to the system
 	Heap  int64 `json:"heap"`  // runtime.MemStats.HeapInuse
 	Stack int64 `json:"stack"` // runtime.MemStats.StackInuse
-	// HeapFree is heap memory the runtime holds free and has not yet
-	// returned to the system (HeapIdle less HeapReleased): resident, but
-	// in no object.
+	// HeapFree is heap memory the runtime held free after the GC and had
+	// not yet returned to the system (HeapIdle less HeapReleased):
+	// resident, but in no object, until the handler returns it with
+	// debug.FreeOSMemory before it reads RSS, which therefore leaves it
+	// out.
 	HeapFree int64 `json:"heap_free"`
 	Writes   int64 `json:"writes"`
 	// Goroutines counts the process's goroutines, Procs is its GOMAXPROCS.

@@ -26,7 +26,8 @@ type Result struct {
 	P50Micros  float64 `json:"p50_us"`
 	P99Micros  float64 `json:"p99_us"`
 	// RSSPerConn is the server's resident memory growth per client, in
-	// bytes.
+	// bytes, each reading taken after a GC and once the runtime has
+	// returned its free heap to the system (debug.FreeOSMemory).
 	RSSPerConn float64 `json:"rss_per_conn_bytes"`
 	// HeapPerConn and StackPerConn split the server's memory growth per
 	// client, after a GC, into Go heap in use and goroutine stacks in use
@@ -34,9 +35,10 @@ type Result struct {
 	// RSSPerConn is what the runtime and the kernel keep besides.
 	HeapPerConn  float64 `json:"heap_per_conn_bytes,omitempty"`
 	StackPerConn float64 `json:"stack_per_conn_bytes,omitempty"`
-	// HeapFreePerConn is the growth of the heap the runtime holds free
-	// without having returned it to the system, per client, in bytes:
-	// resident, in RSSPerConn, but in no object.
+	// HeapFreePerConn is the growth of the heap the runtime held free
+	// after the GC without having returned it to the system, per client,
+	// in bytes: resident, but in no object, until the server returns it
+	// before reading RSS, so it is not in RSSPerConn.
 	HeapFreePerConn float64 `json:"heap_free_per_conn_bytes,omitempty"`
 	// SocketMemPerConn is the growth of the kernel's TCP socket buffer
 	// memory (/proc/net/sockstat, the whole network namespace: the
