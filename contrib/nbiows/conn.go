@@ -1,7 +1,6 @@
 package nbiows
 
 import (
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,9 +85,6 @@ type Conn struct {
 	wdl        time.Time     // the deadline of the write under way; zero: none
 	wake       chan struct{} // closed to wake the waiting write; nil while none waits
 	unwritable bool          // the engine closed the socket: nothing more is written
-	// direct, when set (by the package's tests), is written instead of
-	// the engine, and what it takes counts as written at once.
-	direct io.Writer
 
 	closeOnce sync.Once
 }

@@ -23,8 +23,8 @@ type engineSocket struct{ c *Conn }
 // only the rest of the first when the socket takes part of them.
 func (s *engineSocket) Write(b []byte) (int, error) {
 	c := s.c
-	if c.direct != nil {
-		n, err := c.direct.Write(b)
+	if d := c.u.direct; d != nil {
+		n, err := d.Write(b)
 		c.wrote(max(n, 0))
 		return n, err
 	}

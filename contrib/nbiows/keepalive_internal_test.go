@@ -39,7 +39,7 @@ func TestKeepaliveRounds(t *testing.T) {
 		u := &Upgrader{readLimit: 64, backlog: 1 << 10, op: opText, ping: interval, pool: newPool(1), conns: map[*Conn]struct{}{}}
 		w := &pings{}
 		c := newConn(u, "")
-		c.direct = w
+		u.direct = w
 		defer c.stopKeepalive()
 		c.startKeepalive()
 

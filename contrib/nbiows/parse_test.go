@@ -26,7 +26,7 @@ func parsed(t *testing.T, data []byte, step int) []string {
 	t.Helper()
 	u := &Upgrader{readLimit: 64, backlog: 1 << 20, op: opText, pool: newPool(1)}
 	c := newConn(u, "")
-	c.direct = sink{}
+	u.direct = sink{}
 	for len(data) > 0 {
 		n := min(step, len(data))
 		c.received(data[:n])

@@ -3,6 +3,7 @@ package nbiows
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -102,6 +103,10 @@ type Upgrader struct {
 	// engine's callbacks find their connection there, and its
 	// synchronisation orders the connection's set-up before them.
 	byEngine sync.Map // *nbio.Conn → *Conn
+
+	// direct, when set (by the package's tests), is written to instead
+	// of the engine, and what it takes counts as written at once.
+	direct io.Writer
 
 	// buffers holds the connections' batch buffers between writes
 	// (wsadapt.FrameConfig.Buffers): an idle connection keeps none.
