@@ -193,8 +193,7 @@ const idleMethod = "The same harness, with most clients idle (`-idle N`): an idl
 	"`ssot-nbio` is wsmanager over `contrib/nbiows`, on lesismal/nbio: a connection is read by the engine's poller and served with no goroutine of its own while idle. " +
 	"Memory per connection is over all the clients, idle and active: RSS as in the broadcast runs, after the free heap is returned to the system; the Go heap in use and goroutine stacks in use, and the heap the runtime holds free without having returned it to the system, from `runtime.MemStats`, all after a GC and before that return, so the free heap is not in the RSS figure; kernel socket memory is the growth of the TCP `mem` pages of `/proc/net/sockstat`, which count the buffers of every TCP socket of the network namespace, the clients' ends included, and which no RSS shows. " +
 	"Goroutines are the server's `runtime.NumGoroutine()` before any client connects and with every client connected. " +
-	"Messages/s and latency are the active clients'. " +
-	"`contrib/nbiows` reads and writes each connection through two descriptors of its socket, so a server of `ssot-nbio` needs two descriptors per connection: where the server's descriptor limit is 20,000, it cannot hold 10,000 clients or more, and the harness reports such a run as an error at once rather than attempting it.\n\n"
+	"Messages/s and latency are the active clients'.\n\n"
 
 // idleBytes says what the bytes per connection of idlePeer are, from a
 // heap profile of its server with every client connected.

@@ -186,7 +186,7 @@ func wsVerdicts(k wsRun, g map[string]WSResult) []wsVerdict {
 }
 
 // wsMethod says how the harness measures, ahead of the figures.
-const wsMethod = "Peers, each the server of its own process: wsmanager over `contrib/gobwasws` (`ssot-gobwas`), `contrib/nbiows` (`ssot-nbio`, which holds two descriptors per connection and so no 10,000 clients under a 20,000-descriptor limit: see the idle connections below), `contrib/gorillaws` (`ssot-gorilla`) and `contrib/coderws` (`ssot`), every client its own user; " +
+const wsMethod = "Peers, each the server of its own process: wsmanager over `contrib/gobwasws` (`ssot-gobwas`), `contrib/nbiows` (`ssot-nbio`, readiness-driven: see the idle connections below), `contrib/gorillaws` (`ssot-gorilla`) and `contrib/coderws` (`ssot`), every client its own user; " +
 	"`reference`, the near-limit reference: no manager, gobwas/ws framing, each broadcast encoded into one frame once, everything queued for a connection written with one writev, a writer goroutine per connection only while it has something to write; " +
 	"olahol/melody; the gorilla/websocket chat hub (`gorilla`); centrifuge, a Node with every client subscribed to one channel and a broadcast being one Publish to it; " +
 	"and `raw`, one loop writing every message to every coder/websocket connection in turn. " +

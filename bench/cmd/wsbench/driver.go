@@ -67,8 +67,8 @@ func runPeer(name string, cfg config) (result, error) {
 	if !ok {
 		return res, fmt.Errorf("unknown peer %q", name)
 	}
-	if need, limit := cfg.clients*max(spec.filesPerConn, 1)+filesReserved, fileLimit(); limit > 0 && need > limit {
-		return res, fmt.Errorf("%d clients need %d descriptors in the server, %d for each, and its limit is %d", cfg.clients, need, max(spec.filesPerConn, 1), limit)
+	if need, limit := cfg.clients+filesReserved, fileLimit(); limit > 0 && need > limit {
+		return res, fmt.Errorf("%d clients need %d descriptors in the server, and its limit is %d", cfg.clients, need, limit)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()

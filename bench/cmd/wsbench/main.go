@@ -65,11 +65,10 @@ func runAsChild(timeout time.Duration) (bool, error) {
 	return false, nil
 }
 
-// raiseFileLimit lifts the soft file limit to the hard one: every client
-// and every server connection is a descriptor, and an ssot-nbio server
-// holds two for each (nbiows reads and writes through two descriptors of
-// the socket), so where the process may raise the hard limit too (with
-// CAP_SYS_RESOURCE) it lifts both to wantFiles.
+// raiseFileLimit lifts the soft file limit to the hard one, as every
+// client and every server connection is a descriptor, and where the
+// process may raise the hard limit too (with CAP_SYS_RESOURCE) it lifts
+// both to wantFiles.
 func raiseFileLimit() {
 	var l syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
@@ -99,6 +98,6 @@ func fileLimit() int {
 // driver's connections.
 const filesReserved = 64
 
-// wantFiles is the descriptor limit raiseFileLimit asks for: two for each
-// of the scale run's clients, and room besides.
+// wantFiles is the descriptor limit raiseFileLimit asks for: the scale
+// run's clients, and room besides.
 const wantFiles = 1 << 16

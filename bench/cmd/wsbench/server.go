@@ -48,10 +48,7 @@ type peerSpec struct {
 	name string
 	// wire is how the clients speak to it (see wireFor).
 	wire string
-	// filesPerConn is how many descriptors its server holds for each
-	// connection; zero means one.
-	filesPerConn int
-	make         func() (peer, error)
+	make func() (peer, error)
 }
 
 // peers lists every peer built in, in the order of a run.
@@ -61,8 +58,7 @@ func peers() []peerSpec {
 	}
 	return []peerSpec{
 		plain("ssot-gobwas", newSSOTGobwasPeer),
-		// nbiows reads and writes through two descriptors of each socket.
-		{name: "ssot-nbio", wire: plainWireName, filesPerConn: 2, make: newSSOTNbioPeer},
+		plain("ssot-nbio", newSSOTNbioPeer),
 		plain("ssot", newSSOTPeer),
 		plain("ssot-gorilla", newSSOTGorillaPeer),
 		plain("reference", newRefPeer),
