@@ -89,11 +89,11 @@ type Machine[S Enum] struct {
 	rejected    uint64
 	since       time.Time
 	history     ring[S]
-	first       Observer[S]    // NewObserved's; nil if none
-	observers   []*observer[S] // copy-on-write: a delivery iterates a snapshot
-	waiters     []*waiter[S]
-	backlog     *backlog[S] // nil until a transition had to wait for a delivery under way
-	onPanic     func(any)
+	first       Observer[S] // NewObserved's; nil if none
+	// watchers is nil until OnTransition, a Wait that blocks, or a
+	// transition that has to wait for a delivery under way needs it.
+	watchers *watchers[S]
+	onPanic  func(any)
 }
 
 // New returns a machine over t in state initial.
@@ -166,7 +166,7 @@ func (m *Machine[S]) applyLocked(from, to S, reason string) error {
 	}
 	m.state.Store(uint32(to))
 	m.transitions++
-	if m.history.size == 0 && !m.observed() && len(m.waiters) == 0 {
+	if m.history.size == 0 && !m.observed() && !m.waited() {
 		// Nobody will look at the time: keep the clock off this path.
 		m.since = time.Time{}
 		m.mu.Unlock()
@@ -175,7 +175,7 @@ func (m *Machine[S]) applyLocked(from, to S, reason string) error {
 	t := Transition[S]{From: from, To: to, At: time.Now(), Reason: reason}
 	m.since = t.At
 	m.history.push(t)
-	if len(m.waiters) > 0 {
+	if m.waited() {
 		m.wakeLocked(to)
 	}
 	if !m.observed() {
@@ -189,7 +189,7 @@ func (m *Machine[S]) applyLocked(from, to S, reason string) error {
 		return nil
 	}
 	m.draining = true
-	if m.backlog != nil && m.backlog.len() > 0 {
+	if m.queued() {
 		// Left by an observer that called runtime.Goexit: delivered first.
 		m.queueLocked(n)
 		m.drainLocked(notification[S]{}, false)

@@ -34,26 +34,52 @@ func NewObserved[S Enum](t *Table[S], initial S, opts Options, o Observer[S]) (*
 	return m, nil
 }
 
-// observed reports whether a transition has anyone to notify. It is called
-// with m.mu held.
-func (m *Machine[S]) observed() bool { return m.first != nil || len(m.observers) > 0 }
-
-// backlog holds the notifications of transitions made while another
-// goroutine was delivering, or by an observer during its delivery, for that
-// delivery to pass on in order.
-type backlog[S Enum] struct {
+// watchers is what a machine keeps for the observers OnTransition
+// registers and the goroutines that Wait, apart from the machine, so that a
+// machine without them (one created with NewObserved, say) does not carry
+// their fields. It is guarded by the machine's mutex.
+type watchers[S Enum] struct {
+	observers []*observer[S] // copy-on-write: a delivery iterates a snapshot
+	waiters   []*waiter[S]
+	// queue holds, from head on, the notifications of transitions made
+	// while another goroutine was delivering, or by an observer during its
+	// delivery, for that delivery to pass on in order.
 	queue []notification[S]
 	head  int
 }
 
-func (b *backlog[S]) len() int { return len(b.queue) - b.head }
-
-// queueLocked appends n to the backlog, creating it on first use.
-func (m *Machine[S]) queueLocked(n notification[S]) {
-	if m.backlog == nil {
-		m.backlog = &backlog[S]{}
+// watchersLocked returns m's watchers, creating them on first use.
+func (m *Machine[S]) watchersLocked() *watchers[S] {
+	if m.watchers == nil {
+		m.watchers = &watchers[S]{}
 	}
-	m.backlog.queue = append(m.backlog.queue, n)
+	return m.watchers
+}
+
+// observersLocked returns the observers OnTransition registered.
+func (m *Machine[S]) observersLocked() []*observer[S] {
+	if m.watchers == nil {
+		return nil
+	}
+	return m.watchers.observers
+}
+
+// observed reports whether a transition has anyone to notify. It is called
+// with m.mu held, as are waited and queued.
+func (m *Machine[S]) observed() bool { return m.first != nil || len(m.observersLocked()) > 0 }
+
+// waited reports whether a goroutine waits in Wait.
+func (m *Machine[S]) waited() bool { return m.watchers != nil && len(m.watchers.waiters) > 0 }
+
+// queued reports whether notifications wait to be delivered.
+func (m *Machine[S]) queued() bool {
+	return m.watchers != nil && m.watchers.head < len(m.watchers.queue)
+}
+
+// queueLocked appends n to the notifications waiting to be delivered.
+func (m *Machine[S]) queueLocked(n notification[S]) {
+	w := m.watchersLocked()
+	w.queue = append(w.queue, n)
 }
 
 type notification[S Enum] struct {
@@ -95,9 +121,10 @@ func (m *Machine[S]) OnTransition(fn func(Transition[S])) (remove func()) {
 	}
 	m.mu.Lock()
 	o := &observer[S]{fn: fn, after: m.transitions}
-	obs := make([]*observer[S], len(m.observers), len(m.observers)+1)
-	copy(obs, m.observers)
-	m.observers = append(obs, o)
+	w := m.watchersLocked()
+	obs := make([]*observer[S], len(w.observers), len(w.observers)+1)
+	copy(obs, w.observers)
+	w.observers = append(obs, o)
 	m.mu.Unlock()
 
 	var once sync.Once
@@ -105,8 +132,8 @@ func (m *Machine[S]) OnTransition(fn func(Transition[S])) (remove func()) {
 		once.Do(func() {
 			o.removed.Store(true)
 			m.mu.Lock()
-			if i := slices.Index(m.observers, o); i >= 0 {
-				m.observers = slices.Delete(slices.Clone(m.observers), i, i+1)
+			if i := slices.Index(w.observers, o); i >= 0 {
+				w.observers = slices.Delete(slices.Clone(w.observers), i, i+1)
 			}
 			m.mu.Unlock()
 		})
@@ -133,17 +160,17 @@ func (m *Machine[S]) drainLocked(first notification[S], hasFirst bool) {
 		m.draining = false
 		m.mu.Unlock()
 	}()
-	for hasFirst || m.backlog != nil && m.backlog.len() > 0 {
+	for hasFirst || m.queued() {
 		n := first
 		if hasFirst {
 			hasFirst = false
 		} else {
-			b := m.backlog
-			n = b.queue[b.head]
-			b.queue[b.head] = notification[S]{} // do not retain the reason string
-			b.head++
+			w := m.watchers
+			n = w.queue[w.head]
+			w.queue[w.head] = notification[S]{} // do not retain the reason string
+			w.head++
 		}
-		o1, obs := m.first, m.observers
+		o1, obs := m.first, m.observersLocked()
 		m.mu.Unlock()
 		if o1 != nil {
 			if p, ok := call(o1.Transitioned, n.t); ok {
@@ -168,13 +195,13 @@ func (m *Machine[S]) drainLocked(first notification[S], hasFirst bool) {
 		}
 		m.mu.Lock()
 	}
-	if b := m.backlog; b != nil {
-		if cap(b.queue) > maxIdleQueue {
-			b.queue = nil
+	if w := m.watchers; w != nil {
+		if cap(w.queue) > maxIdleQueue {
+			w.queue = nil
 		} else {
-			b.queue = b.queue[:0]
+			w.queue = w.queue[:0]
 		}
-		b.head = 0
+		w.head = 0
 	}
 	m.draining = false
 	finished = true

@@ -52,7 +52,8 @@ func (m *Machine[S]) Wait(ctx context.Context, until func(S) bool) (S, error) {
 		return cur, err
 	}
 	w := &waiter[S]{until: until, done: make(chan waitResult[S], 1)}
-	m.waiters = append(m.waiters, w)
+	ws := m.watchersLocked()
+	ws.waiters = append(ws.waiters, w)
 	m.mu.Unlock()
 
 	var r waitResult[S]
@@ -60,7 +61,7 @@ func (m *Machine[S]) Wait(ctx context.Context, until func(S) bool) (S, error) {
 	case r = <-w.done:
 	case <-ctx.Done():
 		m.mu.Lock()
-		i := indexOf(m.waiters, w)
+		i := indexOf(m.watchers.waiters, w)
 		if i >= 0 {
 			m.removeWaiterLocked(i)
 		}
@@ -78,8 +79,9 @@ func (m *Machine[S]) Wait(ctx context.Context, until func(S) bool) (S, error) {
 
 // wakeLocked completes every waiter whose predicate accepts s.
 func (m *Machine[S]) wakeLocked(s S) {
-	for i := 0; i < len(m.waiters); {
-		w := m.waiters[i]
+	ws := m.watchers
+	for i := 0; i < len(ws.waiters); {
+		w := ws.waiters[i]
 		ok, p, panicked := evaluate(w.until, s)
 		if !ok && !panicked {
 			i++
@@ -91,10 +93,11 @@ func (m *Machine[S]) wakeLocked(s S) {
 }
 
 func (m *Machine[S]) removeWaiterLocked(i int) {
-	last := len(m.waiters) - 1
-	m.waiters[i] = m.waiters[last]
-	m.waiters[last] = nil
-	m.waiters = m.waiters[:last]
+	ws := m.watchers
+	last := len(ws.waiters) - 1
+	ws.waiters[i] = ws.waiters[last]
+	ws.waiters[last] = nil
+	ws.waiters = ws.waiters[:last]
 }
 
 func indexOf[S Enum](ws []*waiter[S], w *waiter[S]) int {
