@@ -35,12 +35,12 @@ type Connection struct {
 	m    *Manager
 	mach *statemachine.Conn
 	// ctx is the handlers' context: the values of the context given to
-	// Serve or Reserve, cancelled once the transport is closed.
+	// Serve or Reserve, cancelled once the transport is closed, or the
+	// connection was abandoned before it had one, and only then: the
+	// package's record of that too (see isDone). Its Done channel is made
+	// only when someone asks for it.
 	ctx    context.Context
 	cancel context.CancelFunc
-	// closed is closed once the transport is closed, or the connection was
-	// abandoned before it had one.
-	closed chan struct{}
 
 	// The fields below are guarded by mu. They are ordered to leave no
 	// padding, and what most connections never use is a pointer: a server
@@ -67,10 +67,9 @@ type Connection struct {
 func newConnection(ctx context.Context, m *Manager) (*Connection, error) {
 	f := m.f
 	c := &Connection{
-		id:     rand.Text(),
-		m:      m,
-		closed: make(chan struct{}),
-		q:      newQueue(f.opts.QueueSize, f.opts.QueueBytes),
+		id: rand.Text(),
+		m:  m,
+		q:  newQueue(f.opts.QueueSize, f.opts.QueueBytes),
 	}
 	// The transport outlives a cancelled request context until it has been
 	// closed with a proper code, so the handlers' context keeps the
@@ -109,14 +108,7 @@ func (c *Connection) State() statemachine.ConnState { return c.mach.State() }
 
 // isDone reports whether the connection's transport is closed, or it was
 // abandoned before it had one.
-func (c *Connection) isDone() bool {
-	select {
-	case <-c.closed:
-		return true
-	default:
-		return false
-	}
-}
+func (c *Connection) isDone() bool { return c.ctx.Err() != nil }
 
 // ID returns the connection's identifier: 128 bits from crypto/rand, so it
 // can be handed to the client without letting it guess another's.

@@ -409,7 +409,7 @@ func (c *Connection) finish() error {
 	// The read loop ended because the transport failed or closed; a close
 	// was requested then, unless set-up never reached the read loop.
 	c.requestClose(causeAborted, CodeInternalError, reasonInternal, nil)
-	<-c.closed
+	<-c.ctx.Done()
 	c.stopExpiry()
 	c.m.unregister(c)
 	// Counted as gone, which is what Factory.Close waits for, only once
@@ -451,9 +451,8 @@ func (c *Connection) abandon() {
 			c.m.f.stats.discarded.Add(uint64(discarded))
 		}
 		c.cancel()
-		close(c.closed)
 	}
-	<-c.closed
+	<-c.ctx.Done()
 	c.stopExpiry()
 	c.m.unregister(c)
 	c.m.f.connRemoved()

@@ -181,7 +181,6 @@ func (c *Connection) shutdownLocked() {
 	c.recordEndingLocked(err)
 	c.mu.Unlock()
 	c.cancel()
-	close(c.closed)
 	if pushed != nil {
 		// A PushConn's connection finishes here if reading already ended.
 		pushed.transportClosed()
