@@ -60,26 +60,25 @@ type Receiver interface {
 type pushReader struct {
 	c    *Connection
 	h    Handler
-	rate bucket
+	rate *bucket     // made by the first Message under Options.ReadRate
 	stop func() bool // the AfterFunc closing the connection when its context ends
 	// left counts what must end before the connection finishes: reading
 	// (End) and the writer's close of the transport.
 	left atomic.Int32
-	// done, for Serve, is closed once the connection finished, with err
-	// what Serve returns; nil for Go, which waits for nothing.
-	done chan struct{}
-	err  error
+	// done, for Serve, receives what Serve returns once the connection
+	// finished; nil for Go, which waits for nothing.
+	done chan error
 }
 
 // servePush serves tr, whose PushConn p is, as serve serves a pull transport, without a
 // goroutine: set-up on the caller's, then reads on the transport's, and the
 // end on whichever goroutine finishes last. With wait, the caller is given
-// a channel closed once the connection finished.
+// a channel that receives what Serve returns once the connection finished.
 func (c *Connection) servePush(ctx context.Context, tr Conn, p PushConn, h Handler, wait bool) *pushReader {
 	r := &pushReader{c: c, h: h}
 	r.left.Store(2)
 	if wait {
-		r.done = make(chan struct{})
+		r.done = make(chan error, 1) // settle never waits
 	}
 	c.mu.Lock()
 	c.pushed = r
@@ -108,9 +107,15 @@ func (r *pushReader) Message(msg []byte) {
 	if c.mach.State() >= statemachine.Closing {
 		return
 	}
-	if limit := &c.m.f.opts.ReadRate; limit.Rate > 0 && !r.rate.allow(limit, time.Now()) {
-		c.rateLimited(limit)
-		return
+	if limit := &c.m.f.opts.ReadRate; limit.Rate > 0 {
+		if r.rate == nil {
+			// Messages come one at a time: no lock is needed.
+			r.rate = new(bucket)
+		}
+		if !r.rate.allow(limit, time.Now()) {
+			c.rateLimited(limit)
+			return
+		}
 	}
 	if err := c.handle(r.h, msg); err != nil {
 		c.handlerFailed(err)
@@ -129,9 +134,9 @@ func (r *pushReader) settle() {
 		return
 	}
 	r.stop()
-	r.err = r.c.finish()
+	err := r.c.finish()
 	if r.done != nil {
-		close(r.done)
+		r.done <- err
 	}
 }
 

@@ -259,9 +259,7 @@ func refusal(err error) (int, string) {
 // a connection is served.
 func (c *Connection) serve(ctx context.Context, tr Conn, h Handler) error {
 	if p, ok := tr.(PushConn); ok {
-		r := c.servePush(ctx, tr, p, h, true)
-		<-r.done
-		return r.err
+		return <-c.servePush(ctx, tr, p, h, true).done
 	}
 	stop := context.AfterFunc(ctx, func() {
 		c.requestClose(causeContext, CodeGoingAway, reasonGoingAway, nil)
