@@ -43,8 +43,8 @@ type Connection struct {
 	cancel context.CancelFunc
 
 	// The fields below are guarded by mu. They are ordered to leave no
-	// padding, and what most connections never use is a pointer: a server
-	// keeps one Connection per idle client.
+	// padding, and what an idle connection has no use for is a pointer: a
+	// server keeps one Connection per idle client.
 	mu       sync.Mutex
 	tr       Conn        // the transport; nil until Serve gives it
 	out      transport   // how the writer writes to tr
@@ -54,11 +54,10 @@ type Connection struct {
 	expiry   *time.Timer    // closes the connection when its identity expires; nil if it never does
 	ident    *auth.Identity // what it was served with, or last refreshed to; nil if none
 	end      ending         // the first close request; zero until one is made
-	ended    Ending         // how it ended, once the transport is closed
-	hasEnded bool
-	aborted  bool  // out was aborted: nothing more is written
-	writer   bool  // a writer goroutine runs, or has closed the transport
-	peerCode int32 // the peer's close code, when it closed: two bytes on the wire
+	ended    *Ending        // how it ended, once the transport is closed; nil before
+	aborted  bool           // out was aborted: nothing more is written
+	writer   bool           // a writer goroutine runs, or has closed the transport
+	peerCode int32          // the peer's close code, when it closed: two bytes on the wire
 }
 
 // newConnection makes a connection of m with its machine, whose observers'

@@ -72,7 +72,10 @@ func (e *SentCloseError) Unwrap() error { return e.Err }
 func (c *Connection) Ending() (Ending, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.ended, c.hasEnded
+	if c.ended == nil {
+		return Ending{}, false
+	}
+	return *c.ended, true
 }
 
 // recordEnding works out how the connection ended, from its first close
@@ -95,7 +98,7 @@ func (c *Connection) recordEndingLocked(closeErr error) {
 		// that could not write it.
 		e.Code = CodeAbnormal
 	}
-	c.ended, c.hasEnded = e, true
+	c.ended = &e
 	c.m.f.stats.ended(e)
 }
 
