@@ -197,8 +197,8 @@ const idleMethod = "The same harness, with most clients idle (`-idle N`): an idl
 
 // idleBytes says what the bytes per connection of idlePeer are, from a
 // heap profile of its server with every client connected.
-const idleBytes = "What the bytes are, from the heap profile of an `ssot-nbio` server with 9,900 clients connected, 8,900 of them idle (`go run ./cmd/wsbench -clients 9900 -idle 8900 -messages 20 -peers ssot-nbio -profile DIR` in `bench/`, then `go tool pprof -sample_index=inuse_space -top DIR/ssot-nbio-9900-idle8900-heap.pprof`; the profile samples, so each figure is to within a tenth of a KiB), about 3.1 KiB per connection in all: " +
-	"about 1.1 KiB is wsmanager's, as its BenchmarkIdlePushConnectionMemory measures it exactly (the Connection, 0.3 KiB; its state machine, 0.1 KiB, and the machine's transition history, 0.2 KiB; the user's Manager and its place in the Factory's map, 0.2 KiB; the handlers' context, 0.1 KiB; the rest of serving it, 0.1 KiB); " +
+const idleBytes = "What the bytes are, from the heap profile of an `ssot-nbio` server with 9,900 clients connected, 8,900 of them idle (`go run ./cmd/wsbench -clients 9900 -idle 8900 -messages 20 -peers ssot-nbio -profile DIR` in `bench/`, then `go tool pprof -sample_index=inuse_space -top DIR/ssot-nbio-9900-idle8900-heap.pprof`; the profile samples, so each figure is to within a tenth of a KiB), about 3.0 KiB per connection in all: " +
+	"about 1.0 KiB is wsmanager's, as its BenchmarkIdlePushConnectionMemory measures it exactly (the Connection, 0.3 KiB; its state machine, 0.1 KiB, and the machine's transition history, 0.2 KiB; the user's Manager and its place in the Factory's map, 0.2 KiB; the handlers' context, 0.1 KiB; the rest of serving it, 0.1 KiB); " +
 	"about 0.4 KiB is net/http's: the connection's and the request's cancellable contexts, which stay alive because the Connection's context is derived from the request's through context.WithoutCancel, which keeps its parent; " +
 	"about 1.6 KiB is the transport's (nbiows's Conn, 0.6 KiB, its ping timer and its write deadline, 0.3 KiB, and the net.Conn of the second descriptor it writes on, with its addresses, 0.3 KiB; nbio's Conn for the descriptor it reads, 0.2 KiB, with the accepted socket's addresses, 0.15 KiB). " +
 	"The Go heap in use is more than the profile's objects: each is rounded up to its size class, and spans are part empty. " +
@@ -211,7 +211,7 @@ const idleBytes = "What the bytes are, from the heap profile of an `ssot-nbio` s
 const missIdle = "**" + idleTitle + ".** What the runs on this machine show.\n" +
 	"  *Memory.* `ssot-nbio` holds no goroutine and no stack per idle connection. At 9,900 clients,\n" +
 	"  8,900 idle, its RSS per connection measured 3.6 KiB, of which 3.3 KiB is Go heap in use: by the\n" +
-	"  heap profile about 1.1 KiB of wsmanager's, 0.4 KiB of net/http's request contexts that the\n" +
+	"  heap profile about 1.0 KiB of wsmanager's, 0.4 KiB of net/http's request contexts that the\n" +
 	"  Connection's context keeps, and 1.6 KiB of the transport's, each object rounded up to its size\n" +
 	"  class (see the section's last paragraph). The margin under 4 KiB is thin: what is left to take\n" +
 	"  is in nbiows's Conn (its timers, and the second descriptor's net.Conn) and in a context that\n" +
