@@ -213,9 +213,9 @@ const missIdle = "**" + idleTitle + ".** What the runs on this machine show.\n" 
 	"  8,900 idle, its RSS per connection measured 3.6 KiB, of which 3.3 KiB is Go heap in use: by the\n" +
 	"  heap profile about 1.0 KiB of wsmanager's, 0.4 KiB of net/http's request contexts that the\n" +
 	"  Connection's context keeps, and 1.6 KiB of the transport's, each object rounded up to its size\n" +
-	"  class (see the section's last paragraph). The margin under 4 KiB is thin: what is left to take\n" +
-	"  is in nbiows's Conn (its timers, and the second descriptor's net.Conn) and in a context that\n" +
-	"  does not keep the request's.\n" +
+	"  class (see the section's last paragraph). The margin under 4 KiB is thin: most of what is left\n" +
+	"  is the transport's, and net/http's contexts, which only a Connection context that did not keep\n" +
+	"  the request's would let go.\n" +
 	"  *Descriptors.* `contrib/nbiows` holds two descriptors per connection, so the runs of 10,000 and\n" +
 	"  19,000 clients cannot be made under a 20,000-descriptor limit, and their fan-out target is\n" +
 	"  missed unmeasured; the idle run that fits it has 9,900 clients.\n" +
