@@ -197,14 +197,14 @@ const idleMethod = "The same harness, with most clients idle (`-idle N`): an idl
 
 // idleBytes says what the bytes per connection of idlePeer are, from a
 // heap profile of its server with every client connected.
-const idleBytes = "What the bytes are, from the heap profile of an `ssot-nbio` server with 9,900 clients connected, 8,900 of them idle (`go run ./cmd/wsbench -clients 9900 -idle 8900 -messages 20 -peers ssot-nbio -profile DIR` in `bench/`, then `go tool pprof -sample_index=inuse_space -top DIR/ssot-nbio-9900-idle8900-heap.pprof`; the profile samples, so each figure is to within a tenth of a KiB), about 3.0 KiB per connection in all: " +
-	"about 1.0 KiB is wsmanager's, as its BenchmarkIdlePushConnectionMemory measures it exactly (the Connection, 0.3 KiB; its state machine, 0.1 KiB, and the machine's transition history, 0.2 KiB; the user's Manager and its place in the Factory's map, 0.2 KiB; the handlers' context, 0.1 KiB; the rest of serving it, 0.1 KiB); " +
-	"about 0.4 KiB is net/http's: the connection's and the request's cancellable contexts, which stay alive because the Connection's context is derived from the request's through context.WithoutCancel, which keeps its parent; " +
-	"about 1.6 KiB is the transport's (nbiows's Conn, 0.6 KiB, its ping timer and its write deadline, 0.3 KiB, and the net.Conn of the second descriptor it writes on, with its addresses, 0.3 KiB; nbio's Conn for the descriptor it reads, 0.2 KiB, with the accepted socket's addresses, 0.15 KiB). " +
+const idleBytes = "What the bytes are, from the heap profile of an `ssot-nbio` server with 19,000 clients connected, 18,000 of them idle (`go run ./cmd/wsbench -clients 19000 -idle 18000 -messages 20 -peers ssot-nbio -profile DIR` in `bench/`, then `go tool pprof -sample_index=inuse_space -top DIR/ssot-nbio-19000-idle18000-heap.pprof`; the profile samples, so each figure is to within a tenth of a KiB), about 3.0 KiB per connection in all: " +
+	"about 1.0 KiB is wsmanager's, as its BenchmarkIdlePushConnectionMemory measures it exactly (the Connection; its state machine and the machine's four set-up transitions; the user's Manager and its place in the Factory's map; the connection's id and the handlers' context); " +
+	"about 1.4 KiB is the transport's: nbiows's Conn with its write lock, frame writer and ping timer, about 1.0 KiB, and nbio's Conn for the socket with the accepted socket's two addresses, about 0.45 KiB; " +
+	"about 0.5 KiB is net/http's: the request's contexts (cancellable ones for the connection and the request, and the values the server puts there), which stay alive because the Connection's context keeps the request's values (context.WithoutCancel keeps its parent), as EndpointOptions.Detach documents. " +
 	"The Go heap in use is more than the profile's objects: each is rounded up to its size class, and spans are part empty. " +
 	"No goroutine stack is left per connection. " +
 	"The free heap the runtime holds is what the handshakes used and let go (net/http's buffers for each request, the stacks of the goroutines that served them), which the runtime would return to the system over the following minutes rather than at once; the harness has it returned before reading RSS. " +
-	"The kernel's share does not show in RSS: an idle connection's socket holds no buffered bytes, so the TCP buffer memory barely moves, but each connection is a socket in the kernel, and for `ssot-nbio` two descriptors.\n\n"
+	"The kernel's share does not show in RSS: an idle connection's socket holds no buffered bytes, so the TCP buffer memory barely moves, but each connection is a socket and one descriptor in the kernel.\n\n"
 
 // missIdle explains the idle targets the runs made while developing
 // missed; the report prints it only when this run missed one.
