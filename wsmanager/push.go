@@ -47,10 +47,11 @@ type Receiver interface {
 	// blocks holds the calling goroutine, and the connection's later
 	// messages wait for it, as they do for a pull transport.
 	Message(msg []byte)
-	// End reports that reading ended with err. It never blocks: the
-	// connection finishes (Options.OnDisconnect, the machine's last
-	// transition) on whichever goroutine completes it, this one or the
-	// connection's writer once the transport is closed.
+	// End reports that reading ended with err. It never waits for the
+	// transport: the connection finishes (Options.OnDisconnect, the
+	// machine's last transition and its observers, all user code) on
+	// whichever goroutine completes it, this one or the connection's
+	// writer once the transport is closed.
 	End(err error)
 }
 
@@ -82,7 +83,14 @@ func (c *Connection) servePush(ctx context.Context, tr Conn, p PushConn, h Handl
 	}
 	c.mu.Lock()
 	c.pushed = r
+	// A close requested before Serve (by OnConnect, an identity already
+	// expired, Factory.Close) may have had the writer close the transport
+	// before it could know r: the close is counted here, then.
+	closed := c.ended != nil
 	c.mu.Unlock()
+	if closed {
+		r.transportClosed()
+	}
 	r.stop = noStop
 	if ctx.Done() != nil {
 		// A context that cannot end (EndpointOptions.Detach's) costs

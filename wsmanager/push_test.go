@@ -248,3 +248,37 @@ func TestPushConnClosedBeforeServe(t *testing.T) {
 	default:
 	}
 }
+
+// A PushConn served by Factory.Serve (which gives the connection its
+// transport before serving it) whose connection is closed by OnConnect
+// still finishes: the writer may close the transport before the reader
+// exists, and the close is counted once, by one side or the other.
+func TestPushConnClosedByOnConnect(t *testing.T) {
+	const n = 50
+	disconnected := make(chan error, n)
+	h := newHarness(t, wsmanager.Options{
+		OnConnect:    func(c *wsmanager.Connection) { _ = c.Close(wsmanager.CodeNormal, "") },
+		OnDisconnect: func(_ *wsmanager.Connection, err error) { disconnected <- err },
+	})
+	handler := wsmanager.HandlerFunc(func(context.Context, *wsmanager.Connection, []byte) error { return nil })
+	for i := range n {
+		served := make(chan error, 1)
+		go func() {
+			served <- h.f.Serve(context.Background(), wsmanager.UserContext{UserID: fmt.Sprint("u", i)}, newPushConn(), handler)
+		}()
+		select {
+		case err := <-served:
+			if !errors.Is(err, wsmanager.ErrClosed) {
+				t.Fatalf("Serve = %v, want ErrClosed", err)
+			}
+		case <-time.After(testTimeout):
+			t.Fatalf("Serve %d never returned", i)
+		}
+		if err := <-disconnected; !errors.Is(err, wsmanager.ErrClosed) {
+			t.Fatalf("OnDisconnect(%v), want ErrClosed", err)
+		}
+	}
+	if len(disconnected) != 0 {
+		t.Errorf("OnDisconnect called %d more times", len(disconnected))
+	}
+}

@@ -283,6 +283,11 @@ func (c *Connection) attach(tr Conn) {
 func (c *Connection) setTransport(tr Conn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.tr == tr {
+		// Given already (Factory.Serve and Manager.Serve give it before
+		// serving): a writer started meanwhile may be using c.out.
+		return
+	}
 	c.tr = tr
 	c.out = newTransport(tr)
 	if c.aborted {

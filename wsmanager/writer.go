@@ -161,7 +161,6 @@ func (c *Connection) shutdownLocked() {
 	discarded := c.q.clear()
 	c.q.shrink()
 	end := c.end
-	pushed := c.pushed
 	c.mu.Unlock()
 	f := c.m.f
 	if discarded > 0 {
@@ -179,6 +178,10 @@ func (c *Connection) shutdownLocked() {
 	}
 	c.mu.Lock()
 	c.recordEndingLocked(err)
+	// Read with the ending recorded: servePush, which sets pushed, then
+	// sees either the ending (and settles for this close itself) or none
+	// (and this writer settles): once, either way.
+	pushed := c.pushed
 	c.mu.Unlock()
 	c.cancel()
 	if pushed != nil {
