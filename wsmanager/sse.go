@@ -71,10 +71,11 @@ type SSEOptions struct {
 // WebSockets: a user's SSE and WebSocket connections share one Manager,
 // one stream, one history and the same limits, and h handles both.
 //
-// A GET opens a stream. It is authenticated by a, with the token taken,
-// in order, from the Authorization header or the "token" query parameter:
-// a browser's EventSource can set no header, so the query string is
-// accepted here, for streams alone, whatever a's Extractor says. Keep such
+// A GET opens a stream. It is authenticated by a, with the token taken
+// where a's Extractor looks (the Authorization header first) and, last,
+// from the "token" query parameter: a browser's EventSource can set no
+// header, so the query string is accepted here, for streams alone,
+// whatever a's Extractor says. Keep such
 // tokens short-lived. A refused stream gets the HTTP status NewEndpoint
 // answers with (401, 403, 429, 503) before any event. An accepted one is
 // answered 200 with these events:
@@ -97,13 +98,17 @@ type SSEOptions struct {
 // client as LF, and bytes that are not UTF-8 are replaced by the browser.
 //
 // A POST to the endpoint with the query parameter "conn" set to a key
-// hands its body to h as one message of that connection, in the order
-// POSTs arrive, and is answered 204; it is authenticated by a as
-// AuthenticateRequest does (the Authorization header: fetch can set it),
-// and must be the same user's as the stream, or it is answered 404, as for
-// a key that names no open connection. A body over ReadLimit gets 413 and
-// closes the connection with 1009. A client sends its next message once
-// the previous POST was answered, to keep its order.
+// hands its body over as one message of that connection, as a WebSocket's
+// reading does (to h, unless the connection is closing or Options.ReadRate
+// drops it), and is answered 204 once it is handed over; it is
+// authenticated by a as AuthenticateRequest does (the Authorization
+// header: fetch can set it), and must be the same user's as the stream,
+// or it is answered 404, as for a key that names no open connection. A
+// connection takes one POST at a time, so that its messages keep the
+// order its client sent them in: a client sends its next message once
+// the previous POST was answered, and one that arrives while another is
+// being handed over is answered 429. A body over ReadLimit gets 413 and
+// closes the connection with 1009.
 //
 // The stream's request holds net/http's goroutine while the connection is
 // open (the response is written while its handler runs); the connection
@@ -240,6 +245,11 @@ func (e *sseEndpoint) post(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such connection", http.StatusNotFound)
 		return
 	}
+	if !sc.beginPost() {
+		http.Error(w, "one message at a time", http.StatusTooManyRequests)
+		return
+	}
+	defer sc.endPost()
 	msg, err := io.ReadAll(http.MaxBytesReader(w, r.Body, e.opts.ReadLimit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -297,10 +307,13 @@ type sseConn struct {
 	closing chan struct{} // closed by CloseWithin
 	once    sync.Once
 
-	rmu     sync.Mutex // serialises deliveries: POSTs, Receive and End
-	r       Receiver
-	pending [][]byte
-	ended   bool
+	posting   atomic.Bool // a POST's body is being read or handed over
+	rmu       sync.Mutex  // serialises deliveries: POSTs, Receive and End
+	r         Receiver
+	pending   [][]byte
+	ended     bool  // reading ended: no Message after this
+	endErr    error // what ended it
+	endCalled bool  // the receiver's End was called
 }
 
 var _ PushConn = (*sseConn)(nil)
@@ -334,15 +347,28 @@ func (s *sseConn) run(ctx context.Context, ping, writeTimeout time.Duration) {
 			// The client went away, or a write failed (net/http cancels
 			// the request's context then too).
 			s.end(s.readEnd())
-			<-s.closing
+			s.awaitClosing(writeTimeout)
 			return
 		case <-tick:
 			if err := s.writeRaw(":\n\n", time.Now().Add(writeTimeout)); err != nil {
 				s.end(err)
-				<-s.closing
+				s.awaitClosing(writeTimeout)
 				return
 			}
 		}
+	}
+}
+
+// awaitClosing waits, once reading ended (which asks the connection to
+// close), for the writer's close of the stream: within writeTimeout and a
+// few seconds, so that the request's handler returns whatever happens;
+// finish then refuses every later write to the response.
+func (s *sseConn) awaitClosing(writeTimeout time.Duration) {
+	t := time.NewTimer(writeTimeout + 5*time.Second)
+	defer t.Stop()
+	select {
+	case <-s.closing:
+	case <-t.C:
 	}
 }
 
@@ -535,16 +561,26 @@ func (s *sseConn) Write(ctx context.Context, msg []byte) error {
 // Read is not used: the package reads an SSE connection through Receive.
 func (s *sseConn) Read(context.Context) ([]byte, error) { return nil, errSSEPull }
 
-// Receive starts delivering to r, first what was posted before.
+// Receive starts delivering to r, first what was posted before; if
+// reading already ended, it ends r's reading too.
 func (s *sseConn) Receive(r Receiver) {
 	s.rmu.Lock()
-	defer s.rmu.Unlock()
 	s.r = r
 	for _, m := range s.pending {
 		r.Message(m)
 	}
 	s.pending = nil
+	s.rmu.Unlock()
+	s.deliverEnd()
 }
+
+// beginPost claims the connection's one POST in flight, and reports
+// whether it could: a client posts its messages one at a time, so that
+// they are handed over in the order it sent them.
+func (s *sseConn) beginPost() bool { return s.posting.CompareAndSwap(false, true) }
+
+// endPost releases what beginPost claimed.
+func (s *sseConn) endPost() { s.posting.Store(false) }
 
 // deliver hands a posted message to the receiver, or holds it until there
 // is one.
@@ -565,17 +601,32 @@ func (s *sseConn) deliver(msg []byte) error {
 	return nil
 }
 
-// end ends reading once, with err.
+// end ends reading, once, with err: no Message after it, and End as soon
+// as there is a receiver.
 func (s *sseConn) end(err error) {
 	s.rmu.Lock()
-	defer s.rmu.Unlock()
-	if s.ended {
-		return
+	if !s.ended {
+		s.ended, s.endErr = true, err
+		s.pending = nil
 	}
-	s.ended = true
-	s.pending = nil
-	if s.r != nil {
-		s.r.End(err)
+	s.rmu.Unlock()
+	s.deliverEnd()
+}
+
+// deliverEnd calls the receiver's End once reading ended and there is a
+// receiver, exactly once, with no lock held: End may run OnDisconnect.
+// rmu orders it after the last Message, which runs under rmu and never
+// once ended is set.
+func (s *sseConn) deliverEnd() {
+	s.rmu.Lock()
+	r, err := s.r, s.endErr
+	call := s.ended && r != nil && !s.endCalled
+	if call {
+		s.endCalled = true
+	}
+	s.rmu.Unlock()
+	if call {
+		r.End(err)
 	}
 }
 

@@ -587,6 +587,7 @@ func TestSSETokenExpiry(t *testing.T) {
 	}
 	srv := httptest.NewServer(ep)
 	t.Cleanup(srv.Close)
+	t.Cleanup(srv.CloseClientConnections)
 	st := &sseTest{h: h, srv: srv}
 	c := st.open(t, "short-lived", nil, nil)
 	if ev := c.next(); ev.Event != "close" || ev.Data != "1008 token expired" {
@@ -609,5 +610,62 @@ func TestSSERetry(t *testing.T) {
 		if line, err := r.ReadString('\n'); err != nil || line != want {
 			t.Fatalf("read %q, %v; want %q", line, err, want)
 		}
+	}
+}
+
+// A connection takes one POST at a time: one that arrives while another is
+// being handed over is refused with 429, so that a client's messages keep
+// the order it sent them in.
+func TestSSEOnePostAtATime(t *testing.T) {
+	h := newHarness(t, wsmanager.Options{})
+	a, err := auth.New(testBackend(), auth.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close(context.Background()) })
+	entered, release, warm := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	hold := wsmanager.HandlerFunc(func(_ context.Context, _ *wsmanager.Connection, msg []byte) error {
+		if string(msg) == "warm" {
+			close(warm)
+			return nil
+		}
+		entered <- struct{}{}
+		<-release
+		return nil
+	})
+	ep, err := wsmanager.NewSSEEndpoint(h.f, a, hold, wsmanager.SSEOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ep)
+	t.Cleanup(srv.Close)
+	t.Cleanup(srv.CloseClientConnections)
+	st := &sseTest{h: h, srv: srv}
+	c := st.open(t, "alice", nil, nil)
+	// Served first: a POST before that is held until it is, and answered
+	// at once.
+	if got := st.post(t, "alice", c.key, "warm"); got != http.StatusNoContent {
+		t.Fatalf("warm-up POST: %d", got)
+	}
+	<-warm
+	first := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"?conn="+url.QueryEscape(c.key), strings.NewReader("one"))
+		req.Header.Set("Authorization", "Bearer alice")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			first <- -1
+			return
+		}
+		_ = resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	<-entered
+	if got := st.post(t, "alice", c.key, "two"); got != http.StatusTooManyRequests {
+		t.Errorf("a POST while another is handed over: %d, want 429", got)
+	}
+	close(release)
+	if got := <-first; got != http.StatusNoContent {
+		t.Errorf("the first POST: %d, want 204", got)
 	}
 }
