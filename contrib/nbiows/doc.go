@@ -61,12 +61,12 @@
 //   - A connection holds one descriptor, the engine's
 //     (TestIdleConnectionsHoldNoGoroutine counts them), so a process's
 //     descriptor limit bounds its connections as it bounds any server's.
-//     A batch's frames are copied into one buffer, from a pool the
-//     Upgrader keeps (an idle connection holds none), and handed to the
-//     engine in one write system call when the socket takes it
-//     (TestWriteMessagesOneSystemCall); what the socket cannot take at
-//     once, the engine keeps and writes when it is writable again, and the
-//     batch waits for it, counting what the engine reports written: a
+//     A batch's frames are copied into a buffer, from a pool the Upgrader
+//     keeps (an idle connection holds none), and handed to the engine in
+//     one write system call when the socket takes it, one for every 64 KiB
+//     or so of a larger batch (TestWriteMessagesOneSystemCall); what the
+//     socket cannot take at once, the engine keeps and writes when it is
+//     writable again, and the batch waits for it, counting what the engine reports written: a
 //     batch returns once the socket took all of it. One mechanism ends
 //     that wait: the write deadline. A batch sets it once, so a peer that
 //     stops reading is found out at the batch's deadline, with an error

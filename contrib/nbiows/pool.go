@@ -16,14 +16,23 @@ type pool struct {
 	queue   []func()
 	running int
 	idle    chan struct{} // closed when running reaches zero; nil while no one waits
+	closed  bool          // close began: no worker starts after it
 	wg      sync.WaitGroup
 }
 
 func newPool(max int) *pool { return &pool{max: max} }
 
-// submit queues f and starts a worker if fewer than max run.
+// submit queues f and starts a worker if fewer than max run; once close
+// began, it runs f on the caller's goroutine instead.
 func (p *pool) submit(f func()) {
 	p.mu.Lock()
+	if p.closed {
+		// No worker starts once close began (it waits for them): the
+		// work runs on the caller's goroutine.
+		p.mu.Unlock()
+		f()
+		return
+	}
 	defer p.mu.Unlock()
 	p.queue = append(p.queue, f)
 	if p.running < p.max {
@@ -60,6 +69,7 @@ func (p *pool) work() {
 // close waits until no task is queued and no worker runs, or ctx ends.
 func (p *pool) close(ctx context.Context) error {
 	p.mu.Lock()
+	p.closed = true
 	if p.running == 0 {
 		p.mu.Unlock()
 		p.wg.Wait() // the last worker may still be returning

@@ -8,11 +8,11 @@ import (
 )
 
 // WriteMessages sends msgs, in order, each as one frame, with one write
-// system call for the whole batch when the socket's buffer takes it: the
-// frames are copied into one buffer, from a pool the Upgrader keeps, and
-// handed to the engine, which writes what the socket takes at once and
-// keeps the rest until the socket is writable again. It keeps neither msgs
-// nor their elements.
+// system call for a batch of up to 64 KiB or so when the socket's buffer
+// takes it: the frames are copied into a buffer, from a pool the Upgrader
+// keeps, and handed to the engine, which writes what the socket takes at
+// once and keeps the rest until the socket is writable again. It keeps
+// neither msgs nor their elements.
 //
 // A batch returns once the socket took all of it: it waits for the engine
 // to report the rest written, up to deadline (zero: none), so a peer that

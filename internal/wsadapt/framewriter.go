@@ -34,12 +34,13 @@ type FrameConfig struct {
 	// Shut is the adapter's record that its close began: once it is set,
 	// a batch fails with Closed and TryPing writes nothing.
 	Shut *atomic.Bool
-	// Buffers, when not nil, makes a batch's frames be copied into one
+	// Buffers, when not nil, makes a batch's frames be copied into a
 	// buffer taken from it (a pool of *[]byte the adapter keeps for all
 	// its connections, so that an idle one holds none) and written with
-	// one Write: for a Socket that writes one buffer at a time (nbiows's
-	// engine). When nil, a batch goes out in one writev from the callers'
-	// slices, which a net.Conn does.
+	// one Write for every 64 KiB or so (one for a smaller batch): for a
+	// Socket that writes one buffer at a time (nbiows's engine). When nil,
+	// a batch goes out in one writev from the callers' slices, which a
+	// net.Conn does.
 	Buffers *sync.Pool
 }
 
@@ -58,8 +59,8 @@ const maxPooledBuffer = 1 << 20
 
 // FrameWriter writes a server connection's frames for the adapters that
 // encode frames themselves (gobwasws over a net.Conn, nbiows over its
-// engine): batches of messages, each batch one writev system call, or one
-// write of a joined buffer (FrameConfig.Buffers), and control frames, all
+// engine): batches of messages, each batch one writev system call, or
+// writes of joined buffers (FrameConfig.Buffers), and control frames, all
 // through one WriteLock and bounded by the socket's write deadline.
 //
 // FrameWriter is safe for concurrent use; the zero value is not usable:
@@ -97,8 +98,8 @@ func NewFrameWriter(nc Socket, cfg FrameConfig) *FrameWriter {
 // buffer the FrameWriter keeps, and the payloads are written from the
 // callers' slices, never copied, so a batch allocates nothing once the
 // buffers have grown to its size; with FrameConfig.Buffers, the frames
-// are instead copied into one buffer of the pool and written with one
-// Write. It keeps neither msgs nor their elements.
+// are instead copied into a buffer of the pool and written with one Write
+// for every 64 KiB or so. It keeps neither msgs nor their elements.
 //
 // The socket's write deadline is set once for the batch, to deadline
 // (zero: none). A batch that fails leaves the FrameWriter unable to write
@@ -143,8 +144,16 @@ func (w *FrameWriter) WriteMessages(msgs [][]byte, deadline time.Time) error {
 	return nil
 }
 
-// writeJoined writes msgs' frames, of op, copied into one buffer from
-// w.buffers, with one Write; the caller holds the lock and has set the
+// joinChunk is how many bytes of frames writeJoined gathers before it
+// writes them: a batch of large messages goes out in a few writes of
+// about this size, each from one buffer of the pool, rather than in one
+// buffer as large as the batch, made for it and copied again by a socket
+// that cannot take it at once.
+const joinChunk = 64 << 10
+
+// writeJoined writes msgs' frames, of op, copied into buffers from
+// w.buffers, with one Write for each joinChunk bytes or so (one for a
+// batch that is smaller); the caller holds the lock and has set the
 // deadline.
 func (w *FrameWriter) writeJoined(op byte, msgs [][]byte) error {
 	size := 0
@@ -152,19 +161,25 @@ func (w *FrameWriter) writeJoined(op byte, msgs [][]byte) error {
 		size += maxHeader + len(m)
 	}
 	b, _ := w.buffers.Get().(*[]byte)
-	if b == nil || cap(*b) < size {
+	if want := min(size, joinChunk); b == nil || cap(*b) < want {
 		if b != nil {
 			w.buffers.Put(b)
 		}
-		nb := make([]byte, 0, max(size, 4096))
+		nb := make([]byte, 0, max(want, 4096))
 		b = &nb
 	}
 	buf := (*b)[:0]
-	for _, m := range msgs {
+	var err error
+	for i, m := range msgs {
 		buf = appendHeader(buf, op, len(m))
 		buf = append(buf, m...)
+		if len(buf) >= joinChunk || i == len(msgs)-1 {
+			if _, err = w.nc.Write(buf); err != nil {
+				break
+			}
+			buf = buf[:0]
+		}
 	}
-	_, err := w.nc.Write(buf)
 	if cap(buf) <= maxPooledBuffer {
 		*b = buf[:0]
 		w.buffers.Put(b)

@@ -20,7 +20,9 @@ func WriteCtx(ctx context.Context, msgs [][]byte, write func([][]byte, time.Time
 	deadline, _ := ctx.Deadline()
 	stop := context.AfterFunc(ctx, abort)
 	err := write(msgs, deadline)
-	if !stop() && err != nil {
+	if !stop() {
+		// ctx ended and abort ran, or is running: whatever write said,
+		// the connection can no longer be written to.
 		return ctx.Err()
 	}
 	return err
