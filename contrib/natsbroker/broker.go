@@ -122,6 +122,7 @@ func Connect(url string, opts Options, natsOpts ...nats.Option) (*Broker, error)
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("natsbroker: reconnected to NATS", "server", nc.ConnectedUrlRedacted())
 		}),
+		nats.ErrorHandler(asyncErrorHandler(log)),
 	}
 	nc, err := nats.Connect(url, append(defaults, natsOpts...)...)
 	if err != nil {
@@ -131,6 +132,23 @@ func Connect(url string, opts Options, natsOpts ...nats.Option) (*Broker, error)
 		return nil, fmt.Errorf("natsbroker: connect: %w", err)
 	}
 	return newBroker(nc, true, opts), nil
+}
+
+// asyncErrorHandler logs the connection's asynchronous errors through log,
+// instead of nats.go's default, which prints them on standard output with
+// the subscription's subject, and so the user it is for. It logs what
+// happened, never the subject.
+func asyncErrorHandler(log *slog.Logger) nats.ErrHandler {
+	return func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		switch {
+		case errors.Is(err, nats.ErrSlowConsumer):
+			log.Warn("natsbroker: a subscription fell behind and NATS dropped messages for it (slow consumer)")
+		case errors.Is(err, nats.ErrPermissionViolation):
+			log.Error("natsbroker: NATS refused an operation: permissions violation")
+		default:
+			log.Warn("natsbroker: asynchronous NATS error", "kind", fmt.Sprintf("%T", err))
+		}
+	}
 }
 
 func prefixOrDefault(p string) string {
