@@ -383,7 +383,9 @@ export class Client extends EventTarget {
     ws.onmessage = (ev) => gen === this.#gen && this.#receive(ev.data);
     ws.onclose = (ev) => {
       if (gen !== this.#gen) return;
-      if (!this.#everOpened && ev.code === 1006) this.#wsFailures++;
+      // Only failures in a row count: a close with a code means the
+      // WebSocket got through.
+      if (!this.#everOpened) this.#wsFailures = ev.code === 1006 ? this.#wsFailures + 1 : 0;
       this.#closed(ev.code, ev.reason);
     };
   }
