@@ -4,94 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/ssotkit/ssot/internal/testkit/chromium"
 )
-
-// chromiumNames are the names Chromium goes by on the systems we know, as
-// in examples/chat's browser test.
-func chromiumNames() []string {
-	return []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
-}
-
-// ciSet reports whether the CI variable says the tests run in CI: set, and
-// neither "0" nor "false".
-func ciSet(value string) bool {
-	return value != "" && value != "0" && !strings.EqualFold(value, "false")
-}
-
-// findChromium returns the path of a Chromium to drive, or why there is
-// none: fatal when CI is set, so that the browser tests cannot silently
-// stop running in CI, and a reason to skip otherwise.
-func findChromium(lookPath func(string) (string, error), ci string) (path, fatal, skip string) {
-	for _, name := range chromiumNames() {
-		if p, err := lookPath(name); err == nil {
-			return p, "", ""
-		}
-	}
-	if ciSet(ci) {
-		return "", "CI is set but Chromium is not installed: the browser tests must run in CI (apt-get install chromium)", ""
-	}
-	return "", "", "Chromium is not installed, so the browser tests cannot run; install it (apt-get install chromium) to run them"
-}
-
-func TestFindChromium(t *testing.T) {
-	t.Parallel()
-	none := func(string) (string, error) { return "", exec.ErrNotFound }
-	some := func(name string) (string, error) {
-		if name == "chromium-browser" {
-			return "/usr/bin/chromium-browser", nil
-		}
-		return "", exec.ErrNotFound
-	}
-	tests := []struct {
-		name     string
-		lookPath func(string) (string, error)
-		ci       string
-		want     string // "path", "fatal" or "skip"
-	}{
-		{"installed", some, "", "path"},
-		{"installed in CI", some, "1", "path"},
-		{"missing locally", none, "", "skip"},
-		{"missing with CI=false", none, "false", "skip"},
-		{"missing with CI=0", none, "0", "skip"},
-		{"missing with CI=true", none, "true", "fatal"},
-		{"missing with CI=1", none, "1", "fatal"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			path, fatal, skip := findChromium(tt.lookPath, tt.ci)
-			var got []string
-			for what, v := range map[string]string{"path": path, "fatal": fatal, "skip": skip} {
-				if v != "" {
-					got = append(got, what)
-				}
-			}
-			if len(got) != 1 || got[0] != tt.want {
-				t.Errorf("findChromium = %q, %q, %q; want only a %s", path, fatal, skip, tt.want)
-			}
-		})
-	}
-}
 
 // startBrowser starts a headless Chromium, with the flags examples/chat's
 // browser test uses, for the test and its subtests; it stops when the
 // test ends.
 func startBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path, fatal, skip := findChromium(exec.LookPath, os.Getenv("CI"))
-	switch {
-	case fatal != "":
-		t.Fatal(fatal)
-	case skip != "":
-		t.Skip(skip)
-	}
+	path := chromium.Path(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.Headless,

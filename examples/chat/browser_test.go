@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,97 +11,16 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ssotkit/ssot/internal/testkit/chromium"
 )
-
-// chromiumNames are the names Chromium goes by on the systems we know. The
-// Makefile's test target looks for the same names to say loudly that this
-// test was skipped.
-func chromiumNames() []string {
-	return []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
-}
-
-// ciSet reports whether the CI variable says the tests run in CI: set, and
-// neither "0" nor "false". CI services set CI=true, .ci/run sets CI=1.
-func ciSet(value string) bool {
-	return value != "" && value != "0" && !strings.EqualFold(value, "false")
-}
-
-// findChromium returns the path of a Chromium to drive, or why there is
-// none: fatal when CI is set, so that the browser test cannot silently stop
-// running in CI, and a reason to skip otherwise.
-func findChromium(lookPath func(string) (string, error), ci string) (path, fatal, skip string) {
-	for _, name := range chromiumNames() {
-		if p, err := lookPath(name); err == nil {
-			return p, "", ""
-		}
-	}
-	if ciSet(ci) {
-		return "", "CI is set but Chromium is not installed: the browser test must run in CI (apt-get install chromium)", ""
-	}
-	return "", "", "Chromium is not installed, so the browser test cannot run; install it (apt-get install chromium) to run it"
-}
-
-// chromiumPath finds a Chromium to drive, failing or skipping the test as
-// findChromium says.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	path, fatal, skip := findChromium(exec.LookPath, os.Getenv("CI"))
-	switch {
-	case fatal != "":
-		t.Fatal(fatal)
-	case skip != "":
-		t.Skip(skip)
-	}
-	return path
-}
-
-func TestFindChromium(t *testing.T) {
-	t.Parallel()
-	none := func(string) (string, error) { return "", exec.ErrNotFound }
-	some := func(name string) (string, error) {
-		if name == "chromium-browser" {
-			return "/usr/bin/chromium-browser", nil
-		}
-		return "", exec.ErrNotFound
-	}
-	tests := []struct {
-		name     string
-		lookPath func(string) (string, error)
-		ci       string
-		want     string // "path", "fatal" or "skip"
-	}{
-		{"installed", some, "", "path"},
-		{"installed in CI", some, "1", "path"},
-		{"missing locally", none, "", "skip"},
-		{"missing with CI=false", none, "false", "skip"},
-		{"missing with CI=0", none, "0", "skip"},
-		{"missing with CI=true", none, "true", "fatal"},
-		{"missing with CI=1", none, "1", "fatal"},
-		{"missing with CI=yes", none, "yes", "fatal"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			path, fatal, skip := findChromium(tt.lookPath, tt.ci)
-			var got []string
-			for what, v := range map[string]string{"path": path, "fatal": fatal, "skip": skip} {
-				if v != "" {
-					got = append(got, what)
-				}
-			}
-			if len(got) != 1 || got[0] != tt.want {
-				t.Errorf("findChromium = %q, %q, %q; want only a %s", path, fatal, skip, tt.want)
-			}
-		})
-	}
-}
 
 // TestBrowserChat logs in as three users in three tabs of one headless
 // Chromium, has alice and bob exchange direct messages and talk to the
 // room, and checks that each tab shows exactly what its user may see.
 func TestBrowserChat(t *testing.T) {
 	t.Parallel()
-	path := chromiumPath(t)
+	path := chromium.Path(t)
 	s := start(t, nil, hooks{})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -270,7 +188,7 @@ func TestBrowserChat(t *testing.T) {
 // stays open, serving, well past the first token's expiry.
 func TestBrowserRefreshesToken(t *testing.T) {
 	t.Parallel()
-	path := chromiumPath(t)
+	path := chromium.Path(t)
 	s := start(t, map[string]string{"CHAT_DEV_TOKEN_TTL": "3s"}, hooks{})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
