@@ -7,26 +7,30 @@ type sentinel string
 func (e sentinel) Error() string { return string(e) }
 
 const (
-	// ErrNoToken is returned by Extractor.Token, Extractor.TokenProtocol and
-	// Unified.AuthenticateRequest when a request carries no token or an empty
+	// ErrNoToken is returned by Extractor.Token, Extractor.TokenProtocol,
+	// Unified.AuthenticateRequest and Unified.AuthenticateRequestWith when
+	// a request carries no token or an empty
 	// one, and by Unified.Authenticate for an empty token. A backend that
 	// returns it has its answer reported as ErrInvalidToken.
 	ErrNoToken = sentinel("auth: no token")
 	// ErrInvalidToken is returned by Extractor.Token and
 	// Extractor.TokenProtocol for a malformed token (too long, with spaces or
 	// control characters, badly encoded, or sent twice); by
-	// Unified.Authenticate and Unified.AuthenticateRequest for those and for
-	// a token the backend rejected; and by Introspection.Authenticate (and
+	// Unified.Authenticate, Unified.AuthenticateRequest and
+	// Unified.AuthenticateRequestWith for those and for a token the backend
+	// rejected; and by Introspection.Authenticate (and
 	// NewStatic's Authenticator) for a token the endpoint reports inactive
 	// (the table does not hold).
 	ErrInvalidToken = sentinel("auth: invalid token")
 	// ErrExpired is returned by Introspection.Authenticate for an active
-	// token whose "exp" has passed, and by Unified.Authenticate and
-	// Unified.AuthenticateRequest when the backend reports the token expired
+	// token whose "exp" has passed, and by Unified.Authenticate,
+	// Unified.AuthenticateRequest and Unified.AuthenticateRequestWith when
+	// the backend reports the token expired
 	// or the identity it returned has already expired.
 	ErrExpired = sentinel("auth: token expired")
-	// ErrUnavailable is returned by Unified.Authenticate and
-	// Unified.AuthenticateRequest when the token could not be checked: the
+	// ErrUnavailable is returned by Unified.Authenticate,
+	// Unified.AuthenticateRequest and Unified.AuthenticateRequestWith when
+	// the token could not be checked: the
 	// backend failed, timed out or panicked, the circuit breaker is open, or
 	// the Unified is closed; and by Introspection.Authenticate when the
 	// endpoint cannot be reached or answers with an error status or a
@@ -40,8 +44,8 @@ const (
 	// for out-of-range or contradictory options and nil arguments.
 	ErrInvalidOptions = sentinel("auth: invalid options")
 	// ErrClosed is returned, together with ErrUnavailable, by
-	// Unified.Authenticate and Unified.AuthenticateRequest after
-	// Unified.Close.
+	// Unified.Authenticate, Unified.AuthenticateRequest and
+	// Unified.AuthenticateRequestWith after Unified.Close.
 	ErrClosed = sentinel("auth: closed")
 )
 

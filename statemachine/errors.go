@@ -17,9 +17,10 @@ const (
 	// Machine.TransitionFrom when the machine is no longer in the state the
 	// caller expected, typically because another goroutine moved it first.
 	ErrStale = sentinel("statemachine: stale state")
-	// ErrInvalidOptions is returned by New for a nil table, an initial state
-	// the table does not know, or options out of range; by NewConn for
-	// options out of range; and by Machine.Wait for a nil predicate.
+	// ErrInvalidOptions is returned by New and NewObserved for a nil table,
+	// an initial state the table does not know, or options out of range;
+	// by NewConn for options out of range; and by Machine.Wait for a nil
+	// predicate.
 	ErrInvalidOptions = sentinel("statemachine: invalid options")
 )
 

@@ -281,12 +281,21 @@ func refuseAuthHTTP(w http.ResponseWriter, err error) {
 	http.Error(w, http.StatusText(status), status)
 }
 
-var (
-	errSSEEnded   = errors.New("wsmanager: the SSE connection has ended")
-	errSSEPending = errors.New("wsmanager: too many messages before the SSE connection opened")
-	errSSEAborted = fmt.Errorf("wsmanager: SSE stream aborted: %w", net.ErrClosed)
-	errSSEPull    = errors.New("wsmanager: an SSE connection is read through Receive")
+const (
+	errSSEEnded   = sentinel("wsmanager: the SSE connection has ended")
+	errSSEPending = sentinel("wsmanager: too many messages before the SSE connection opened")
+	errSSEAborted = closedError("wsmanager: SSE stream aborted")
+	errSSEPull    = sentinel("wsmanager: an SSE connection is read through Receive")
+	errSSETooBig  = sentinel("wsmanager: SSE message over ReadLimit")
 )
+
+// closedError is an error that wraps net.ErrClosed: a stream that can no
+// longer be written.
+type closedError string
+
+func (e closedError) Error() string { return string(e) + ": " + net.ErrClosed.Error() }
+
+func (closedError) Unwrap() error { return net.ErrClosed }
 
 // sseConn is one stream: a PushConn whose writes are events on the GET's
 // response and whose reads are its POSTs.
@@ -642,5 +651,3 @@ func (s *sseConn) tooBig() {
 	s.wmu.Unlock()
 	s.end(&SentCloseError{Code: CodeTooBig, Err: errSSETooBig})
 }
-
-var errSSETooBig = errors.New("wsmanager: SSE message over ReadLimit")
