@@ -209,18 +209,17 @@ const idleBytes = "What the bytes are, from the heap profile of an `ssot-nbio` s
 // missIdle explains the idle targets the runs made while developing
 // missed; the report prints it only when this run missed one.
 const missIdle = "**" + idleTitle + ".** What the runs on this machine show.\n" +
-	"  *Memory.* `ssot-nbio` holds no goroutine and no stack per idle connection. At 9,900 clients,\n" +
-	"  8,900 idle, its RSS per connection measured 3.6 KiB, of which 3.3 KiB is Go heap in use: by the\n" +
-	"  heap profile about 1.0 KiB of wsmanager's, 0.4 KiB of net/http's request contexts that the\n" +
-	"  Connection's context keeps, and 1.6 KiB of the transport's, each object rounded up to its size\n" +
-	"  class (see the section's last paragraph). The margin under 4 KiB is thin: most of what is left\n" +
-	"  is the transport's, and net/http's contexts, which only a Connection context that did not keep\n" +
-	"  the request's would let go.\n" +
-	"  *Descriptors.* `contrib/nbiows` holds two descriptors per connection, so the runs of 10,000 and\n" +
-	"  19,000 clients cannot be made under a 20,000-descriptor limit, and their fan-out target is\n" +
-	"  missed unmeasured; the idle run that fits it has 9,900 clients.\n" +
-	"  *Fan-out.* Where it could be measured, `ssot-nbio` against `ssot-gobwas` moved from run to run\n" +
-	"  by more than the target's margin: 0.90–1.08× its messages/s at 2,000 clients, and 0.22–1.29× at\n" +
-	"  9,900 (`-clients 9900 -peers ssot-nbio,ssot-gobwas`). Their CPU profiles at 9,900 clients are\n" +
-	"  alike: about half of the server's time in write system calls, from wsmanager's writers, the\n" +
-	"  same on both transports."
+	"  *Memory.* `ssot-nbio` holds no goroutine and no stack per idle connection. At 19,000 clients,\n" +
+	"  18,000 idle, its RSS per connection measured 3.5–3.8 KiB across runs, of which about 3.3 KiB is\n" +
+	"  Go heap in use: by the heap profile about 1.0 KiB of wsmanager's, 1.4 KiB of the transport's\n" +
+	"  (nbiows's Conn, nbio's and the socket's addresses) and 0.5 KiB of net/http's request contexts\n" +
+	"  that the Connection's context keeps, each object rounded up to its size class (see the\n" +
+	"  section's last paragraph). The margin under 4 KiB is thin: what is left is mostly the\n" +
+	"  transport's, and net/http's contexts, which only a Connection context that did not keep the\n" +
+	"  request's would let go.\n" +
+	"  *Fan-out.* `ssot-nbio` against `ssot-gobwas` moves from run to run by more than the target's\n" +
+	"  margin: 0.95–1.80× its messages/s at 2,000 clients and 1.18–1.48× at 10,000 and 19,000 in the\n" +
+	"  last runs on this machine (`-clients 2000 -peers ssot-nbio,ssot-gobwas`). Both spend about half\n" +
+	"  of the server's time in write system calls from wsmanager's writers; nbiows adds a copy of each\n" +
+	"  batch into one buffer (nbio writes one buffer at a time and keeps a copy of what the socket\n" +
+	"  cannot take) and the wait for the engine's report of what it wrote."
