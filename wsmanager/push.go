@@ -91,17 +91,9 @@ func (c *Connection) servePush(ctx context.Context, tr Conn, p PushConn, h Handl
 	if closed {
 		r.transportClosed()
 	}
-	r.stop = noStop
-	if ctx.Done() != nil {
-		// A context that cannot end (EndpointOptions.Detach's) costs
-		// nothing to watch.
-		r.stop = context.AfterFunc(ctx, func() {
-			c.requestClose(causeContext, CodeGoingAway, reasonGoingAway, nil)
-		})
-	}
-	c.attach(tr)
-	c.setUp()
-	if c.mach.State().IsOperational() {
+	var operational bool
+	r.stop, operational = c.start(ctx, tr)
+	if operational {
 		p.Receive(r)
 		return r
 	}
@@ -147,9 +139,6 @@ func (r *pushReader) settle() {
 		r.done <- err
 	}
 }
-
-// noStop is the stop of a context that cannot end.
-func noStop() bool { return true }
 
 // transportClosed is called by the writer once it closed the transport.
 func (r *pushReader) transportClosed() { r.settle() }

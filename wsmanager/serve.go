@@ -261,17 +261,34 @@ func (c *Connection) serve(ctx context.Context, tr Conn, h Handler) error {
 	if p, ok := tr.(PushConn); ok {
 		return <-c.servePush(ctx, tr, p, h, true).done
 	}
-	stop := context.AfterFunc(ctx, func() {
-		c.requestClose(causeContext, CodeGoingAway, reasonGoingAway, nil)
-	})
+	stop, operational := c.start(ctx, tr)
 	defer stop()
-	c.attach(tr)
-	c.setUp()
-	if c.mach.State().IsOperational() {
+	if operational {
 		c.readLoop(h)
 	}
 	return c.finish()
 }
+
+// start is the beginning of serving, whatever reads the transport: it
+// gives the connection tr, closes it with 1001 once ctx ends, and drives
+// it to ProcessingReady. It returns the stop of ctx's watch, and whether
+// the connection is operational (it is not when a close came first).
+func (c *Connection) start(ctx context.Context, tr Conn) (stop func() bool, operational bool) {
+	stop = noStop
+	if ctx.Done() != nil {
+		// A context that cannot end (EndpointOptions.Detach's) costs
+		// nothing to watch.
+		stop = context.AfterFunc(ctx, func() {
+			c.requestClose(causeContext, CodeGoingAway, reasonGoingAway, nil)
+		})
+	}
+	c.attach(tr)
+	c.setUp()
+	return stop, c.mach.State().IsOperational()
+}
+
+// noStop is the stop of a context that cannot end.
+func noStop() bool { return true }
 
 // attach gives the connection its transport and starts the writer if a close
 // was requested while it had none.
