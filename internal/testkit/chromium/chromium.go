@@ -40,6 +40,24 @@ func Find(lookPath func(string) (string, error), ci string) (path, fatal, skip s
 	return "", "", "Chromium is not installed, so the browser tests cannot run; install it (apt-get install chromium) to run them"
 }
 
+// Switches returns the command-line switches, name to value, that every
+// browser test starts Chromium with: headless, without a sandbox (the
+// tests run as root), a GPU or a first-run page, without QUIC, and
+// without Chromium's own background traffic, which a closed network
+// refuses, many connections at a time.
+func Switches() map[string]any {
+	return map[string]any{
+		"headless":                      true,
+		"no-sandbox":                    true,
+		"disable-gpu":                   true,
+		"no-first-run":                  true,
+		"disable-quic":                  true,
+		"disable-background-networking": true,
+		"disable-component-update":      true,
+		"disable-sync":                  true,
+	}
+}
+
 // Path returns the path of the Chromium on PATH, failing the test when CI
 // is set and there is none, and skipping it otherwise.
 func Path(t testing.TB) string {
