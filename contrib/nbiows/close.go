@@ -9,7 +9,7 @@ import (
 	"github.com/ssotkit/ssot/internal/wsadapt"
 )
 
-// Abort moves the socket's write deadline into the past for good: the
+// Abort moves the write deadline into the past for good: the
 // write under way, if any, returns at once with ErrAborted, as does every
 // later one, and CloseWithin then closes the socket without a close frame.
 // Reading goes on until CloseWithin. It is idempotent and may be called
